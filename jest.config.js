@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/spec'],
+  testMatch: ['**/*.spec.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }],
+  },
+  moduleNameMapper: {
+    '^tributary$': '<rootDir>/lib/index.ts',
+    '^tributary/testing$': '<rootDir>/lib/testing/index.ts',
+  },
+  setupFiles: ['reflect-metadata'],
+};

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+
+export { TributaryError, errorMessage, type TributaryErrorCode } from './errors';
+export { parseDuration, formatDuration, type Duration } from './duration';
+export {
+  createEvent,
+  withPayload,
+  withError,
+  withDelivery,
+  isEvent,
+  ack,
+  nack,
+  type Event,
+  type EventMeta,
+  type EventError,
+  type EventInit,
+  type Payload,
+} from './event';
+export { createDelivery, forkDelivery, joinDeliveries, type Delivery, type Settlement } from './delivery';
+export { Network, type NetworkOptions, type NetworkReport, type NetworkState, type NetworkJSON } from './network/network';
+export { createNodeContext, emptyStats } from './network/context';
+export { toOperator, toPayloadOperator, type StandaloneOptions } from './network/operator';
+export { nodes, createRegistry, builtinKinds } from './nodes/index';
+export { Registry, defineNode, type NodeKind, type NodeFactory } from './nodes/registry';
+export { resolveOptions, type OptionSpec, type OptionsSchema, type OptionType } from './nodes/options';
+export type { NodeSpec, SourceNode, PipelineNode, SinkNode, NodeContext, NodeStats, Role, Logger } from './nodes/types';
+export type { TextOutput } from './nodes/tester';
+export { formatPayload } from './nodes/tester';
+export type { InjectorIO, FlowOptions } from './nodes/injector';
+export { workerPool, type PoolWork } from './operators/pool';

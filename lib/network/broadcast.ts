@@ -1,0 +1,60 @@
+import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import { forkDelivery } from '../delivery';
+import { withDelivery, type Event } from '../event';
+
+/** Which events a branch of a broadcast receives. */
+export type Lane = 'ok' | 'error' | 'all';
+
+/**
+ * The fan-out point of a node with several consumers (or an error route). Unlike `share()`,
+ * it is connected explicitly after every consumer subscribed, so a synchronous source loses
+ * nothing, and it splits each event's ack handle so the source is acked only once every
+ * branch has settled its copy.
+ */
+export class Broadcast {
+  private readonly branches: { lane: Lane; subscriber: Subscriber<Event> }[] = [];
+  private connection?: Subscription;
+
+  constructor(private readonly source: Observable<Event>) {}
+
+  /** A branch: subscribe before {@link connect}. */
+  branch(lane: Lane): Observable<Event> {
+    return new Observable<Event>((subscriber) => {
+      const entry = { lane, subscriber };
+      this.branches.push(entry);
+      return () => {
+        const i = this.branches.indexOf(entry);
+        if (i >= 0) this.branches.splice(i, 1);
+      };
+    });
+  }
+
+  connect(): Subscription {
+    this.connection ??= this.source.subscribe({
+      next: (e) => this.next(e),
+      error: (err) => {
+        for (const b of [...this.branches]) b.subscriber.error(err);
+      },
+      complete: () => {
+        for (const b of [...this.branches]) b.subscriber.complete();
+      },
+    });
+    return this.connection;
+  }
+
+  private next(event: Event): void {
+    const isError = event.error !== undefined;
+    const targets = this.branches.filter((b) => b.lane === 'all' || (b.lane === 'error') === isError);
+    if (targets.length === 0) {
+      // Nobody is listening any more (teardown): give the event back rather than lose it.
+      event.delivery?.nack(new Error('no consumer left for the event'));
+      return;
+    }
+    if (targets.length === 1 || !event.delivery) {
+      for (const t of targets) t.subscriber.next(event);
+      return;
+    }
+    const parts = forkDelivery(event.delivery, targets.length);
+    for (let i = 0; i < targets.length; i++) targets[i].subscriber.next(withDelivery(event, parts[i]));
+  }
+}

@@ -1,0 +1,65 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { createEvent, withError, type Event, type EventInit } from '../event';
+import type { Logger, NodeContext, NodeStats } from '../nodes/types';
+
+/** Fresh zeroed counters. */
+export function emptyStats(): NodeStats {
+  return { in: 0, out: 0, errors: 0, acked: 0, nacked: 0, dropped: 0 };
+}
+
+/** A logger writing to stderr, the default for networks. */
+export const stderrLogger: Logger = {
+  warn: (m) => process.stderr.write(`tributary: warning: ${m}\n`),
+  error: (m) => process.stderr.write(`tributary: error: ${m}\n`),
+};
+
+/**
+ * Builds the context a node gets: its name, scheduler, counters and settle helpers. The
+ * network makes one per node; {@link toOperator} makes one to run a node outside a network.
+ *
+ * @example
+ * ```ts
+ * const ctx = createNodeContext('probe', { scheduler: testScheduler });
+ * const op = nodes.ratelimit({ interval: '2s' }).create(ctx);
+ * ```
+ */
+export function createNodeContext(
+  name: string,
+  opts: { scheduler?: SchedulerLike; logger?: Logger; stats?: NodeStats } = {},
+): NodeContext {
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  const stats = opts.stats ?? emptyStats();
+  return {
+    name,
+    scheduler,
+    stats,
+    logger: opts.logger ?? stderrLogger,
+    event<P>(payload: P, init?: EventInit): Event<P> {
+      if (init === undefined) return createEvent(payload, { time: scheduler.now() });
+      return createEvent(payload, init.time === undefined ? { ...init, time: scheduler.now() } : init);
+    },
+    fail<P>(event: Event<P>, cause: unknown): Event<P> {
+      stats.errors++;
+      return withError(event, cause, name);
+    },
+    ack(event: Event<unknown>): void {
+      if (event.delivery && !event.delivery.settled) {
+        stats.acked++;
+        event.delivery.ack();
+      }
+    },
+    nack(event: Event<unknown>, reason?: unknown): void {
+      if (event.delivery && !event.delivery.settled) {
+        stats.nacked++;
+        event.delivery.nack(reason);
+      }
+    },
+    drop(event: Event<unknown>): void {
+      stats.dropped++;
+      if (event.delivery && !event.delivery.settled) {
+        stats.acked++;
+        event.delivery.ack();
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { delay as rxDelay } from 'rxjs';
+import type { Duration } from '../duration';
+import { defineNode } from './registry';
+
+/** Options of {@link delay}. */
+export interface DelayOptions {
+  /** How long each event is held. */
+  duration: Duration;
+}
+
+/**
+ * Pipeline holding each event for `duration` (on the network's scheduler) before passing it
+ * on. On stop, held events are still delivered before the node completes.
+ *
+ * @example
+ * ```ts
+ * net.add('later', nodes.delay({ duration: '1s' }));
+ * ```
+ */
+export const delay = defineNode<DelayOptions, { duration: number }>({
+  name: 'delay',
+  role: 'pipeline',
+  summary: 'Holds each event for a duration before passing it on.',
+  options: {
+    duration: { type: 'duration', required: true, description: 'how long each event is held' },
+  },
+  positional: ['duration'],
+  example: "net.add('later', nodes.delay({ duration: '1s' }));",
+  luaExample: 'tb.create_delay("later", "1s")',
+  build: ({ duration }) => ({
+    role: 'pipeline',
+    kind: 'delay',
+    create: (ctx) => rxDelay(duration, ctx.scheduler),
+  }),
+});

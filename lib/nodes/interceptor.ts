@@ -1,0 +1,43 @@
+import { isEvent, withPayload, type Event } from '../event';
+import { defineNode } from './registry';
+import { concurrencyOption, eventOf, functionStage, type NodeFn } from './stage';
+
+/** Options of {@link interceptor}. */
+export interface InterceptorOptions {
+  /**
+   * Event in; returns an event (derive it with `withPayload`, `withError` …), a bare payload
+   * (wrapped keeping the input's metadata), or `undefined` to drop. May return a promise.
+   */
+  fn: NodeFn<Event, unknown>;
+  concurrency?: number;
+}
+
+/**
+ * The original's interceptor: a pipeline function over whole events, for logic that needs
+ * metadata (key, time, headers). Returning `undefined` drops (and acks) the event.
+ *
+ * @example
+ * ```ts
+ * net.add('keyed', nodes.interceptor({ fn: (e) => withPayload(e, { key: e.meta.key, ...e.payload }) }));
+ * ```
+ */
+export const interceptor = defineNode<InterceptorOptions, { fn: NodeFn<Event, unknown>; concurrency: number }>({
+  name: 'interceptor',
+  role: 'pipeline',
+  summary: 'Calls fn(event) per event; returns an event, a payload, or undefined to drop.',
+  options: {
+    fn: { type: 'function', required: true, description: 'event => event | payload | undefined (may return a promise)' },
+    concurrency: concurrencyOption,
+  },
+  positional: ['fn'],
+  example: "net.add('stamp', nodes.interceptor({ fn: (e: Event) => ({ at: e.meta.time, value: e.payload }) }));",
+  build: ({ fn, concurrency }) => ({
+    role: 'pipeline',
+    kind: 'interceptor',
+    create: (ctx) =>
+      functionStage(ctx, fn, concurrency, eventOf, (e, result, emit) => {
+        if (result === undefined) ctx.drop(e);
+        else emit(isEvent(result) ? result : withPayload(e, result));
+      }),
+  }),
+});

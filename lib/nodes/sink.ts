@@ -1,0 +1,81 @@
+import type { Observer } from 'rxjs';
+import type { Event } from '../event';
+import { defineNode } from './registry';
+import { concurrencyOption, eventOf, payloadOf, sinkStage, type NodeFn } from './stage';
+
+/** Options of {@link sink}. */
+export interface SinkOptions {
+  /** Called per payload (may return a promise), or an RxJS Observer whose `next` gets payloads. */
+  fn: NodeFn<any, unknown> | Partial<Observer<any>>;
+  concurrency?: number;
+}
+
+function toFn(fn: NodeFn<unknown, unknown> | Partial<Observer<unknown>>): NodeFn<unknown, unknown> {
+  if (typeof fn === 'function') return fn;
+  if (fn && typeof fn === 'object' && typeof fn.next === 'function') {
+    const observer = fn;
+    return (p) => observer.next!(p);
+  }
+  throw new TypeError("option 'fn' must be a function or an Observer with next()");
+}
+
+/**
+ * Sink calling a function (or an Observer's `next`) per payload; the event is acked after the
+ * call succeeded (or its promise resolved) and nacked if it failed.
+ *
+ * @example
+ * ```ts
+ * const seen: number[] = [];
+ * net.add('collect', nodes.sink({ fn: (n: number) => seen.push(n) }));
+ * net.add('save', nodes.sink({ fn: async (bet) => db.insert(bet), concurrency: 4 }));
+ * ```
+ */
+export const sink = defineNode<SinkOptions, { fn: NodeFn<unknown, unknown> | Partial<Observer<unknown>>; concurrency: number }>({
+  name: 'sink',
+  role: 'sink',
+  summary: 'Calls fn(payload) per event (or an Observer); acks after it succeeded.',
+  options: {
+    fn: { type: 'any', required: true, description: 'payload => anything (may return a promise), or an Observer' },
+    concurrency: concurrencyOption,
+  },
+  positional: ['fn'],
+  example: "net.add('collect', nodes.sink({ fn: (n: number) => console.log(n) }));",
+  luaExample: 'tb.create_sink("collect", function(p) print(p) end)',
+  build: ({ fn, concurrency }) => {
+    const call = toFn(fn);
+    return { role: 'sink', kind: 'sink', create: (ctx) => sinkStage(ctx, call, concurrency, payloadOf) };
+  },
+});
+
+/** Options of {@link handler}. */
+export interface HandlerOptions {
+  /** Called per event (may return a promise). */
+  fn: NodeFn<Event, unknown>;
+  concurrency?: number;
+}
+
+/**
+ * The original's handler: a sink function over whole events (metadata included). Acked after
+ * it succeeded, nacked if it failed.
+ *
+ * @example
+ * ```ts
+ * net.add('printer', nodes.handler({ fn: (e) => console.log(e.meta.id, e.payload) }));
+ * ```
+ */
+export const handler = defineNode<HandlerOptions, { fn: NodeFn<Event, unknown>; concurrency: number }>({
+  name: 'handler',
+  role: 'sink',
+  summary: 'Calls fn(event) per event; acks after it succeeded.',
+  options: {
+    fn: { type: 'function', required: true, description: 'event => anything (may return a promise)' },
+    concurrency: concurrencyOption,
+  },
+  positional: ['fn'],
+  example: "net.add('printer', nodes.handler({ fn: (e: Event) => console.log(e.meta.id, e.payload) }));",
+  build: ({ fn, concurrency }) => ({
+    role: 'sink',
+    kind: 'handler',
+    create: (ctx) => sinkStage(ctx, fn, concurrency, eventOf),
+  }),
+});

@@ -1,0 +1,109 @@
+import type { OperatorFunction } from 'rxjs';
+import { errorMessage } from '../errors';
+import type { Event } from '../event';
+import { workerPool } from '../operators/pool';
+import type { NodeContext } from './types';
+
+/** A user function a node calls per event: sync or returning a promise. */
+export type NodeFn<A, R> = (arg: A, event: Event) => R | PromiseLike<R>;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * The shared body of every function node: calls `fn` for each non-error event (error events
+ * pass through untouched) on a worker pool of `concurrency`; a throw or rejection becomes an
+ * error event naming the node; `onResult` turns a result into output events.
+ */
+export function functionStage<A, R>(
+  ctx: NodeContext,
+  fn: NodeFn<A, R>,
+  concurrency: number,
+  arg: (event: Event) => A,
+  onResult: (event: Event, result: R, emit: (e: Event) => void) => void,
+): OperatorFunction<Event, Event> {
+  return workerPool<Event, Event>(concurrency, (event, emit) => {
+    if (event.error) {
+      emit(event);
+      return;
+    }
+    const handle = (result: R) => {
+      try {
+        onResult(event, result, emit);
+      } catch (err) {
+        emit(ctx.fail(event, err));
+      }
+    };
+    let result: R | PromiseLike<R>;
+    try {
+      result = fn(arg(event), event);
+    } catch (err) {
+      emit(ctx.fail(event, err));
+      return;
+    }
+    if (isThenable(result)) {
+      return result.then(handle, (err: unknown) => emit(ctx.fail(event, err)));
+    }
+    handle(result);
+  });
+}
+
+/**
+ * The shared body of every sink: runs `fn` per event on a worker pool, acks after it
+ * succeeded, nacks (and counts and logs) when it failed. Error events arriving at a sink are
+ * nacked and logged: they are never dropped silently.
+ */
+export function sinkStage<A>(
+  ctx: NodeContext,
+  fn: NodeFn<A, unknown>,
+  concurrency: number,
+  arg: (event: Event) => A,
+): OperatorFunction<Event, never> {
+  const failed = (event: Event, err: unknown) => {
+    ctx.stats.errors++;
+    ctx.nack(event, err);
+    ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (event ${event.meta.id})`);
+  };
+  return workerPool<Event, never>(concurrency, (event) => {
+    if (event.error) {
+      rejectErrorEvent(ctx, event);
+      return;
+    }
+    let result: unknown;
+    try {
+      result = fn(arg(event), event);
+    } catch (err) {
+      failed(event, err);
+      return;
+    }
+    if (isThenable(result)) {
+      return result.then(
+        () => ctx.ack(event),
+        (err: unknown) => failed(event, err),
+      );
+    }
+    ctx.ack(event);
+  });
+}
+
+/** What a sink does with an error event nobody routed elsewhere: nack it and say so. */
+export function rejectErrorEvent(ctx: NodeContext, event: Event): void {
+  ctx.nack(event, event.error?.cause ?? event.error?.message);
+  ctx.logger.warn(
+    `node '${ctx.name}': error event ${event.meta.id} from '${event.error?.node ?? '?'}': ${event.error?.message}`,
+  );
+}
+
+/** Common option: how many events a function node works on at once. */
+export const concurrencyOption = {
+  type: 'integer',
+  min: 1,
+  default: 1,
+  description: 'how many events the node works on at once (1 keeps order)',
+} as const;
+
+/** The payload of an event, the argument most function nodes pass to user code. */
+export const payloadOf = (e: Event): unknown => e.payload;
+/** The whole event, for the event-level (Go-style) function nodes. */
+export const eventOf = (e: Event): Event => e;

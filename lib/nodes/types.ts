@@ -1,0 +1,76 @@
+import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
+import type { Event, EventInit } from '../event';
+
+/** The three roles a node can play. */
+export type Role = 'source' | 'pipeline' | 'sink';
+
+/** Counters a node keeps while the network runs. */
+export interface NodeStats {
+  /** Events that reached the node. */
+  in: number;
+  /** Events the node emitted (sinks emit none). */
+  out: number;
+  /** Error events the node produced (its own failures, not ones passing through). */
+  errors: number;
+  /** Deliveries the node acked (drops, sinks). */
+  acked: number;
+  /** Deliveries the node nacked (failures at sinks). */
+  nacked: number;
+  /** Events the node dropped on purpose (filters, rate limits, dedupe). */
+  dropped: number;
+}
+
+/** Where a network reports problems that are not any one event's (and error events at sinks). */
+export interface Logger {
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * What a node sees of the network when it is built at `start()`: its name, the network's
+ * scheduler (all time comes from here), its counters and helpers that keep them right.
+ */
+export interface NodeContext {
+  readonly name: string;
+  readonly scheduler: SchedulerLike;
+  readonly stats: NodeStats;
+  readonly logger: Logger;
+  /** A new event stamped with the scheduler's time. */
+  event<P>(payload: P, init?: EventInit): Event<P>;
+  /** Derives an error event naming this node and counts it. */
+  fail<P>(event: Event<P>, cause: unknown): Event<P>;
+  /** Acks the event's delivery and counts it. */
+  ack(event: Event<unknown>): void;
+  /** Nacks the event's delivery and counts it. */
+  nack(event: Event<unknown>, reason?: unknown): void;
+  /** Acks a dropped event and counts the drop. */
+  drop(event: Event<unknown>): void;
+}
+
+/** A source: an observable of events, built when the network starts. */
+export interface SourceNode {
+  readonly role: 'source';
+  /** The registry kind, or a descriptive word for ad-hoc nodes. */
+  readonly kind: string;
+  readonly create: (ctx: NodeContext) => Observable<Event>;
+}
+
+/** A pipeline: an operator from events to events. */
+export interface PipelineNode {
+  readonly role: 'pipeline';
+  readonly kind: string;
+  readonly create: (ctx: NodeContext) => OperatorFunction<Event, Event>;
+}
+
+/**
+ * A sink: an operator that consumes events and completes once every event it received has
+ * been handled (that completion is what `stop()` waits for). What it emits is ignored.
+ */
+export interface SinkNode {
+  readonly role: 'sink';
+  readonly kind: string;
+  readonly create: (ctx: NodeContext) => OperatorFunction<Event, unknown>;
+}
+
+/** Any node a network can hold. */
+export type NodeSpec = SourceNode | PipelineNode | SinkNode;

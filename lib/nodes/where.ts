@@ -1,0 +1,40 @@
+import { defineNode } from './registry';
+import { concurrencyOption, functionStage, payloadOf, type NodeFn } from './stage';
+
+/** Options of {@link where}. */
+export interface WhereOptions {
+  /** Keep the event when this returns truthy; may return a promise. */
+  fn: NodeFn<any, unknown>;
+  concurrency?: number;
+}
+
+/**
+ * Pipeline keeping the events whose payload satisfies the predicate; the others are dropped
+ * and acked.
+ *
+ * @example
+ * ```ts
+ * net.add('big_stakes', nodes.where({ fn: (bet) => bet.stake >= 100 }));
+ * ```
+ */
+export const where = defineNode<WhereOptions, { fn: NodeFn<unknown, unknown>; concurrency: number }>({
+  name: 'where',
+  role: 'pipeline',
+  summary: 'Keeps events whose payload satisfies the predicate; drops (and acks) the rest.',
+  options: {
+    fn: { type: 'function', required: true, description: 'payload => boolean (may return a promise)' },
+    concurrency: concurrencyOption,
+  },
+  positional: ['fn'],
+  example: "net.add('big_stakes', nodes.where({ fn: (bet: { stake: number }) => bet.stake >= 100 }));",
+  luaExample: 'tb.create_where("big_stakes", function(bet) return bet.stake >= 100 end)',
+  build: ({ fn, concurrency }) => ({
+    role: 'pipeline',
+    kind: 'where',
+    create: (ctx) =>
+      functionStage(ctx, fn, concurrency, payloadOf, (e, keep, emit) => {
+        if (keep) emit(e);
+        else ctx.drop(e);
+      }),
+  }),
+});
