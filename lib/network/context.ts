@@ -1,4 +1,5 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { TributaryError } from '../errors';
 import { createEvent, withError, type Event, type EventInit } from '../event';
 import type { Logger, NodeContext, NodeStats } from '../nodes/types';
 
@@ -25,10 +26,11 @@ export const stderrLogger: Logger = {
  */
 export function createNodeContext(
   name: string,
-  opts: { scheduler?: SchedulerLike; logger?: Logger; stats?: NodeStats } = {},
+  opts: { scheduler?: SchedulerLike; logger?: Logger; stats?: NodeStats; services?: ReadonlyMap<string, unknown> } = {},
 ): NodeContext {
   const scheduler = opts.scheduler ?? asyncScheduler;
   const stats = opts.stats ?? emptyStats();
+  const services = opts.services ?? new Map<string, unknown>();
   return {
     name,
     scheduler,
@@ -53,6 +55,12 @@ export function createNodeContext(
         stats.nacked++;
         event.delivery.nack(reason);
       }
+    },
+    service<T>(key: string): T {
+      if (!services.has(key)) {
+        throw new TributaryError('STATE', `node '${name}' needs the service '${key}', which the network does not provide (net.provide('${key}', …))`);
+      }
+      return services.get(key) as T;
     },
     drop(event: Event<unknown>): void {
       stats.dropped++;

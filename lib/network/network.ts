@@ -30,6 +30,8 @@ export interface NetworkOptions {
   logger?: Logger;
   /** How long `stop()` waits for the drain before cutting everything off. Default `"30s"`. */
   drainTimeout?: Duration;
+  /** Shared services nodes look up with `ctx.service(key)` (see {@link Network.provide}). */
+  services?: Record<string, unknown>;
 }
 
 /** Where a network is in its life. */
@@ -79,6 +81,7 @@ export class Network {
   private readonly inputs = new Map<string, string[]>();
   private readonly errorRoutes = new Map<string, string>();
   private readonly contexts = new Map<string, NodeContext>();
+  private readonly services = new Map<string, unknown>();
   private readonly subscriptions: Subscription[] = [];
   private readonly stop$ = new Subject<void>();
   private _state: NetworkState = 'building';
@@ -93,6 +96,34 @@ export class Network {
     this.registry = options.registry ?? createRegistry();
     this.logger = options.logger ?? stderrLogger;
     this.drainTimeout = parseDuration(options.drainTimeout ?? '30s', 'drainTimeout');
+    for (const [k, v] of Object.entries(options.services ?? {})) this.services.set(k, v);
+  }
+
+  /**
+   * Makes a shared service available to nodes (`ctx.service(key)`): the window database, a
+   * bus connection. Call before `start()`.
+   *
+   * @example
+   * ```ts
+   * net.provide('tributary.windows', windowStore);
+   * ```
+   */
+  provide(key: string, service: unknown): this {
+    this.assertBuilding(`provide service '${key}'`);
+    this.services.set(key, service);
+    return this;
+  }
+
+  /**
+   * A service provided to this network, or undefined.
+   *
+   * @example
+   * ```ts
+   * const store = net.service<WindowStore>('tributary.windows');
+   * ```
+   */
+  service<T>(key: string): T | undefined {
+    return this.services.get(key) as T | undefined;
   }
 
   /** Where the network is in its life. */
@@ -560,7 +591,7 @@ export class Network {
 
     for (const name of order) {
       const spec = this.nodes.get(name)!;
-      const ctx = createNodeContext(name, { scheduler: this.scheduler, logger: this.logger });
+      const ctx = createNodeContext(name, { scheduler: this.scheduler, logger: this.logger, services: this.services });
       this.contexts.set(name, ctx);
       let raw: Observable<Event>;
       try {

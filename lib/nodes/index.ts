@@ -16,6 +16,8 @@ import { injector } from './injector';
 import { sink, handler } from './sink';
 import { from } from './from';
 import { operator, eventOperator, observable } from './adapters';
+import { connectorKinds } from '../connectors/index';
+import { windowKinds } from '../windows/index';
 
 /**
  * The built-in node factories: `nodes.ticker({ interval: '500ms' })`, `nodes.map({ fn })` …
@@ -57,7 +59,7 @@ export const builtinKinds = [
 ].map((f) => f.kind);
 
 /**
- * A new registry holding the built-in kinds; yours to extend.
+ * A new registry holding the built-in kinds (core nodes, windows, connectors); yours to extend.
  *
  * @example
  * ```ts
@@ -66,5 +68,5 @@ export const builtinKinds = [
  * ```
  */
 export function createRegistry(): Registry {
-  return new Registry(builtinKinds);
+  return new Registry([...builtinKinds, ...windowKinds, ...connectorKinds]);
 }

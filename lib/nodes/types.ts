@@ -45,6 +45,11 @@ export interface NodeContext {
   nack(event: Event<unknown>, reason?: unknown): void;
   /** Acks a dropped event and counts the drop. */
   drop(event: Event<unknown>): void;
+  /**
+   * A shared service the network provides (the window database, a bus connection …); a
+   * missing one is an error naming this node and the key.
+   */
+  service<T>(key: string): T;
 }
 
 /** A source: an observable of events, built when the network starts. */

@@ -1,0 +1,15 @@
+import type { Network } from '../network/network';
+
+/**
+ * What a Lua runtime offers to code that extends the `tributary` module (window exports,
+ * host programs): the network the script builds, and a way to add module functions.
+ */
+export interface LuaHost {
+  readonly network: Network;
+  /**
+   * Adds `name` to the `tributary` Lua module. Arguments arrive converted to JS (tables to
+   * objects/arrays, Lua functions to callable JS functions); the return value is converted
+   * back. A thrown error becomes a Lua error carrying the script's file and line.
+   */
+  export(name: string, fn: (...args: any[]) => unknown): this;
+}
