@@ -109,6 +109,18 @@ export function withError<P>(event: Event<P>, cause: unknown, node?: string): Ev
 }
 
 /**
+ * Derives an event with the error cleared (a dead-letter handler that repaired the payload).
+ *
+ * @example
+ * ```ts
+ * const repaired = withoutError(withPayload(failed, fixed));
+ * ```
+ */
+export function withoutError<P>(event: Event<P>): Event<P> {
+  return new TEvent(event.payload, event.meta, undefined, event.delivery);
+}
+
+/**
  * Derives an event with another delivery handle (or none).
  *
  * @example

@@ -6,6 +6,7 @@ export {
   createEvent,
   withPayload,
   withError,
+  withoutError,
   withDelivery,
   isEvent,
   ack,
@@ -17,7 +18,7 @@ export {
   type Payload,
 } from './event';
 export { createDelivery, forkDelivery, joinDeliveries, type Delivery, type Settlement } from './delivery';
-export { Network, type NetworkOptions, type NetworkReport, type NetworkState, type NetworkJSON } from './network/network';
+export { Network, type DeadLetter, type NetworkOptions, type NetworkReport, type NetworkState, type NetworkJSON } from './network/network';
 export { createNodeContext, emptyStats } from './network/context';
 export { toOperator, toPayloadOperator, type StandaloneOptions } from './network/operator';
 export { nodes, createRegistry, builtinKinds } from './nodes/index';

@@ -4,6 +4,7 @@ import {
   defer,
   merge,
   takeUntil,
+  map,
   asyncScheduler,
   isObservable,
   type SchedulerLike,
@@ -11,7 +12,7 @@ import {
 } from 'rxjs';
 import { parseDuration, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
-import type { Event } from '../event';
+import { withPayload, withoutError, type Event } from '../event';
 import { observable as observableNode } from '../nodes/adapters';
 import { createRegistry } from '../nodes/index';
 import type { Registry } from '../nodes/registry';
@@ -87,6 +88,7 @@ export class Network {
   private _state: NetworkState = 'building';
   private stopping?: Promise<NetworkReport>;
   private failure?: string;
+  private timedOut = false;
   private isFinished = false;
   private readonly finishListeners: (() => void)[] = [];
   private readonly finishedPromise = new Promise<void>((resolve) => this.finishListeners.push(resolve));
@@ -388,14 +390,13 @@ export class Network {
     if (this._state === 'building' || this._state === 'stopped') {
       this._state = 'stopped';
       this.finished();
-      return (this.stopping = Promise.resolve(this.report(false)));
+      return (this.stopping = Promise.resolve(this.report()));
     }
     this._state = 'stopping';
     const timeout = parseDuration(options.timeout ?? this.drainTimeout, 'timeout');
     this.stopping = new Promise<NetworkReport>((resolve) => {
-      let timedOut = false;
       const timer = this.scheduler.schedule(() => {
-        timedOut = true;
+        this.timedOut = true;
         this.logger.warn(`drain did not finish within ${timeout}ms; cutting the network off`);
         this.teardown();
         this._state = 'stopped';
@@ -404,7 +405,7 @@ export class Network {
       // Synchronously on finish, so a virtual clock never runs the timeout after a clean drain.
       this.onFinish(() => {
         timer.unsubscribe();
-        resolve(this.report(timedOut));
+        resolve(this.report());
       });
       this.stop$.next();
       this.stop$.complete();
@@ -422,7 +423,7 @@ export class Network {
    * ```
    */
   done(): Promise<NetworkReport> {
-    return this.finishedPromise.then(() => this.report(false));
+    return this.finishedPromise.then(() => this.report());
   }
 
   /**
@@ -492,8 +493,17 @@ export class Network {
     };
   }
 
-  private report(timedOut: boolean): NetworkReport {
-    return { stats: this.stats(), timedOut, ...(this.failure ? { failure: this.failure } : {}) };
+  /**
+   * What the network processed so far and how it ended: the same report `stop()` resolves
+   * to, available synchronously (useful on a virtual clock).
+   *
+   * @example
+   * ```ts
+   * const { stats, timedOut, failure } = net.report();
+   * ```
+   */
+  report(): NetworkReport {
+    return { stats: this.stats(), timedOut: this.timedOut, ...(this.failure ? { failure: this.failure } : {}) };
   }
 
   private require(name: string): string {
@@ -646,6 +656,7 @@ export class Network {
       const lane: Lane = route === name ? 'error' : route !== undefined ? 'ok' : 'all';
       const b = broadcasts.get(producer);
       // Without a broadcast the consumer reads the producer's stream directly: the fused pipe.
+      if (lane === 'error') return b!.branch(lane).pipe(map(toDeadLetter));
       return b ? b.branch(lane) : outputs.get(producer)!;
     });
     const input = countIn(streams.length === 1 ? streams[0] : merge(...streams), ctx.stats);
@@ -680,6 +691,21 @@ export class Network {
   private teardown(): void {
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
   }
+}
+
+/**
+ * What a node on an error route receives: a plain event (same metadata and ack handle) whose
+ * payload says what failed, where, and on which payload.
+ */
+export interface DeadLetter {
+  error: string;
+  node?: string;
+  payload: unknown;
+}
+
+function toDeadLetter(e: Event): Event<DeadLetter> {
+  const letter: DeadLetter = { error: e.error!.message, node: e.error!.node, payload: e.payload };
+  return withoutError(withPayload(e, letter));
 }
 
 function checkName(name: unknown): void {

@@ -1,6 +1,6 @@
 import { TestScheduler } from 'rxjs/testing';
 import { deepStrictEqual } from 'node:assert';
-import { Observable } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 import { parseDuration, type Duration } from '../duration';
 import type { Event } from '../event';
 import type { Network, NetworkReport } from '../network/network';
@@ -64,13 +64,19 @@ export class VirtualTime {
       kind: 'marbles',
       create: (ctx) => {
         const messages = TestScheduler.parseMarbles(marbles, values, error, false, true);
-        const cold = scheduler.createColdObservable(
-          messages.map((m) => ({
-            frame: m.frame,
-            notification: m.notification.kind === 'N' ? { ...m.notification, value: ctx.event(m.notification.value) } : m.notification,
-          })) as never,
-        ) as unknown as Observable<Event>;
-        return cold;
+        return new Observable<Event>((subscriber) => {
+          const timers = new Subscription();
+          for (const { frame, notification: n } of messages) {
+            timers.add(
+              scheduler.schedule(() => {
+                if (n.kind === 'N') subscriber.next(ctx.event(n.value));
+                else if (n.kind === 'E') subscriber.error(n.error);
+                else subscriber.complete();
+              }, frame),
+            );
+          }
+          return timers;
+        });
       },
     };
   }
@@ -127,18 +133,16 @@ export class VirtualTime {
    */
   run(net: Network, duration: Duration): NetworkReport {
     const ms = parseDuration(duration, 'duration');
-    let report: NetworkReport | undefined;
     this.scheduler.run(() => {
       net.startSync();
       // Nested so it runs after every action due at the same frame that was scheduled earlier.
       this.scheduler.schedule(() => {
         this.scheduler.schedule(() => {
-          void net.stop().then((r) => (report = r));
+          void net.stop();
         });
       }, ms);
     });
-    const stats = net.stats();
-    return report ?? { stats, timedOut: false };
+    return net.report();
   }
 
   /**

@@ -1,0 +1,143 @@
+import { of, map, Observable } from 'rxjs';
+import { Network, nodes, type Event, type Logger } from 'tributary';
+import { VirtualTime } from 'tributary/testing';
+
+function quietLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, warn: (m) => lines.push(`warn: ${m}`), error: (m) => lines.push(`error: ${m}`) };
+}
+
+describe('network lifecycle', () => {
+  it('loses nothing from a synchronous source at start-up, even across a fan-out', async () => {
+    const a: number[] = [];
+    const b: number[] = [];
+    const net = new Network();
+    net.add('numbers', of(1, 2, 3));
+    net.add('fork', nodes.forwarder());
+    net.add('a', nodes.sink({ fn: (n: number) => a.push(n) }));
+    net.add('b', nodes.sink({ fn: (n: number) => b.push(n) }));
+    net.link('numbers', 'fork');
+    net.fanout('fork', 'a', 'b');
+    await net.start();
+    const report = await net.done();
+    expect(a).toEqual([1, 2, 3]);
+    expect(b).toEqual([1, 2, 3]);
+    expect(report.stats.fork).toMatchObject({ in: 3, out: 3 });
+    expect(net.state).toBe('stopped');
+  });
+
+  it('loses nothing when a synchronous source feeds two fan-out points in a row', async () => {
+    const seen: string[] = [];
+    const net = new Network();
+    net.add('numbers', of(1, 2));
+    net.add('f1', nodes.forwarder());
+    net.add('f2', nodes.forwarder());
+    net.add('x', nodes.sink({ fn: (n: number) => seen.push(`x${n}`) }));
+    net.add('y', nodes.sink({ fn: (n: number) => seen.push(`y${n}`) }));
+    net.add('z', nodes.sink({ fn: (n: number) => seen.push(`z${n}`) }));
+    net.fanout('numbers', 'f1', 'z');
+    net.fanout('f1', 'f2', 'x');
+    net.link('f2', 'y');
+    await net.start();
+    await net.done();
+    expect(seen.sort()).toEqual(['x1', 'x2', 'y1', 'y2', 'z1', 'z2']);
+  });
+
+  it('stop() drains in-flight async work before resolving', async () => {
+    const finished: number[] = [];
+    const release: (() => void)[] = [];
+    const net = new Network();
+    // A source that never ends on its own: only stop() completes it.
+    net.add('numbers', new Observable<number>((s) => { s.next(1); s.next(2); s.next(3); }));
+    net.add('slow', nodes.map({ fn: (n: number) => new Promise<number>((r) => release.push(() => r(n))), concurrency: 3 }));
+    net.add('out', nodes.sink({ fn: (n: number) => finished.push(n) }));
+    net.link('numbers', 'slow').link('slow', 'out');
+    await net.start();
+    expect(release).toHaveLength(3);
+    const stopping = net.stop();
+    expect(net.state).toBe('stopping');
+    await Promise.resolve();
+    expect(finished).toEqual([]);
+    release.forEach((r) => r());
+    const report = await stopping;
+    expect(finished.sort()).toEqual([1, 2, 3]);
+    expect(report.timedOut).toBe(false);
+    expect(report.stats.out.in).toBe(3);
+  });
+
+  it('stop() is safe to call twice and before start', async () => {
+    const net = new Network();
+    net.add('numbers', new Observable<number>(() => undefined));
+    net.add('out', nodes.discarder());
+    net.link('numbers', 'out');
+    await net.start();
+    const [r1, r2] = await Promise.all([net.stop(), net.stop()]);
+    expect(r1).toBe(r2);
+    expect(await net.stop()).toBe(r1);
+
+    const idle = new Network();
+    await expect(idle.stop()).resolves.toMatchObject({ timedOut: false });
+    expect(idle.state).toBe('stopped');
+  });
+
+  it('cuts the network off when the drain passes its timeout (virtual time)', () => {
+    const t = new VirtualTime();
+    const logger = quietLogger();
+    const net = new Network({ scheduler: t.scheduler, logger, drainTimeout: '5s' });
+    net.add('numbers', t.source('a', { a: 1 }));
+    net.add('stuck', nodes.sink({ fn: () => new Promise(() => undefined) }));
+    net.link('numbers', 'stuck');
+    const report = t.run(net, '1s');
+    expect(report.timedOut).toBe(true);
+    expect(net.state).toBe('stopped');
+    expect(logger.lines).toEqual(['warn: drain did not finish within 5000ms; cutting the network off']);
+  });
+
+  it('reports a broken network (an RxJS error) instead of hanging', async () => {
+    const logger = quietLogger();
+    const net = new Network({ logger });
+    net.add('numbers', of(1, 2));
+    net.add('broken', nodes.eventOperator(map((e: Event) => { if (e.payload === 2) throw new Error('operator blew up'); return e; })));
+    net.add('out', nodes.discarder());
+    net.link('numbers', 'broken').link('broken', 'out');
+    await net.start();
+    const report = await net.done();
+    expect(report.failure).toBe("network broke at 'out': operator blew up");
+    expect(logger.lines).toEqual(["error: network broke at 'out': operator blew up"]);
+  });
+
+  it('keeps running when a node fails for one event, and counts the error', async () => {
+    const logger = quietLogger();
+    const got: number[] = [];
+    const net = new Network({ logger });
+    net.add('numbers', of(1, 2, 3));
+    net.add('inverse', nodes.map({ fn: (n: number) => { if (n === 2) throw new Error('two is bad'); return 10 / n; } }));
+    net.add('out', nodes.sink({ fn: (n: number) => got.push(n) }));
+    net.link('numbers', 'inverse').link('inverse', 'out');
+    await net.start();
+    const report = await net.done();
+    expect(got).toEqual([10, 10 / 3]);
+    expect(report.stats.inverse).toMatchObject({ in: 3, out: 3, errors: 1 });
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).toMatch(/^warn: node 'out': error event \S+ from 'inverse': two is bad$/);
+  });
+
+  it('routes error events to an error sink instead of onward', async () => {
+    const good: number[] = [];
+    const bad: unknown[] = [];
+    const net = new Network();
+    net.add('numbers', of(1, 2, 3, 4));
+    net.add('even_only', nodes.map({ fn: (n: number) => { if (n % 2) throw new Error(`odd ${n}`); return n; } }));
+    net.add('out', nodes.sink({ fn: (n: number) => good.push(n) }));
+    net.add('dead_letters', nodes.sink({ fn: (letter: unknown) => bad.push(letter) }));
+    net.link('numbers', 'even_only').link('even_only', 'out');
+    net.routeErrors('even_only', 'dead_letters');
+    await net.start();
+    await net.done();
+    expect(good).toEqual([2, 4]);
+    expect(bad).toEqual([
+      { error: 'odd 1', node: 'even_only', payload: 1 },
+      { error: 'odd 3', node: 'even_only', payload: 3 },
+    ]);
+  });
+});
