@@ -1,7 +1,18 @@
 import { Observable } from 'rxjs';
 import type { Duration } from '../duration';
 import { defineNode } from './registry';
-import { formatPayload } from './tester';
+
+/**
+ * The default identity: the JSON text, tagged by type. Printed text alone (formatPayload)
+ * made the number 1, the string "1" and the bytes "1" one payload and dropped the later ones.
+ */
+function payloadIdentity(payload: unknown): string {
+  if (typeof payload === 'string') return `s${payload}`;
+  if (typeof payload === 'number') return `n${payload}`;
+  if (payload instanceof Uint8Array) return `b${Buffer.from(payload).toString('base64')}`;
+  if (payload === undefined) return 'u';
+  return `j${JSON.stringify(payload)}`;
+}
 
 /** Options of {@link dedupe}. */
 export interface DedupeOptions {
@@ -33,7 +44,7 @@ export const dedupe = defineNode<DedupeOptions, { duration: number; key?: (paylo
   example: "net.add('once_per_10s', nodes.dedupe({ duration: '10s' }));",
   luaExample: 'tb.create_dedupe("once_per_10s", "10s")',
   build: ({ duration, key }) => {
-    const identity = key ?? formatPayload;
+    const identity = key ?? payloadIdentity;
     return {
       role: 'pipeline',
       kind: 'dedupe',

@@ -1,4 +1,4 @@
-import { interval as rxInterval, map } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import type { Duration } from '../duration';
 import { defineNode } from './registry';
 
@@ -30,6 +30,20 @@ export const ticker = defineNode<TickerOptions, { interval: number }>({
   build: ({ interval }) => ({
     role: 'source',
     kind: 'ticker',
-    create: (ctx) => rxInterval(interval, ctx.scheduler).pipe(map(() => ctx.event(ctx.scheduler.now()))),
+    // Not rxjs `interval`: on a VirtualTimeScheduler (the TestScheduler) each period's action is
+    // chained to the previous one, so a long virtual run keeps every past tick alive and its
+    // unsubscribe recurses once per tick (stack overflow after a few thousand ticks). A fresh
+    // top-level action per period costs nothing under the async scheduler and avoids both.
+    create: (ctx) =>
+      new Observable((subscriber) => {
+        const scheduler = ctx.scheduler;
+        let pending: Subscription | undefined;
+        const tick = () => {
+          subscriber.next(ctx.event(scheduler.now()));
+          if (!subscriber.closed) pending = scheduler.schedule(tick, interval);
+        };
+        pending = scheduler.schedule(tick, interval);
+        return () => pending?.unsubscribe();
+      }),
   }),
 });

@@ -1,0 +1,75 @@
+import { nodes, TributaryError, type Event } from 'tributary';
+import { probeContext, sourceOf, testScheduler, viewAll } from './support';
+
+describe('ticker', () => {
+  it('emits nothing when unsubscribed before the first period ends', () => {
+    const t = testScheduler();
+    t.run(({ expectObservable }) => {
+      const ticks = sourceOf(nodes.ticker({ interval: '500ms' }), probeContext('ticker_500ms', t));
+      expectObservable(ticks.pipe(viewAll), '^ 498ms !').toBe('');
+    });
+  });
+
+  it('emits one event per period whose payload and event time are the tick time', () => {
+    const t = testScheduler();
+    const seen: Event[] = [];
+    t.run(({ expectObservable }) => {
+      const ticks = sourceOf(nodes.ticker({ interval: '500ms' }), probeContext('ticker_500ms', t));
+      expectObservable(ticks.pipe(viewAll), '^ 1600ms !').toBe('500ms a 499ms b 499ms c', { a: 500, b: 1000, c: 1500 });
+      const sub = ticks.subscribe((e) => seen.push(e));
+      t.schedule(() => sub.unsubscribe(), 1600);
+    });
+    expect(seen.map((e) => e.meta.time)).toEqual([500, 1000, 1500]);
+    expect(new Set(seen.map((e) => e.meta.id)).size).toBe(3);
+  });
+
+  it('emits exactly on the period boundary (an event at the unsubscribe frame is not lost early)', () => {
+    const t = testScheduler();
+    t.run(({ expectObservable }) => {
+      const ticks = sourceOf(nodes.ticker({ interval: 2 }), probeContext('t', t));
+      expectObservable(ticks.pipe(viewAll), '^-----!').toBe('--a-b-', { a: 2, b: 4 });
+    });
+  });
+
+  it('never completes on its own, and a virtual hour of ticks unsubscribes without overflowing the stack', () => {
+    const t = testScheduler();
+    let completed = false;
+    let count = 0;
+    t.run(({ flush }) => {
+      const sub = sourceOf(nodes.ticker({ interval: '1s' }), probeContext('t', t)).subscribe({
+        next: () => count++,
+        complete: () => (completed = true),
+      });
+      t.schedule(() => sub.unsubscribe(), 3_600_001);
+      flush();
+    });
+    expect(count).toBe(3600);
+    expect(completed).toBe(false);
+  });
+
+  it('starts its period at subscription (network start), not when the node is created', () => {
+    const t = testScheduler();
+    t.run(({ expectObservable }) => {
+      const ticks = sourceOf(nodes.ticker({ interval: '500ms' }), probeContext('t', t));
+      expectObservable(ticks.pipe(viewAll), '1000ms ^ 1100ms !').toBe('1500ms a 499ms b', { a: 1500, b: 2000 });
+    });
+  });
+
+  it('stops ticking after an early unsubscribe', () => {
+    const t = testScheduler();
+    let count = 0;
+    t.run(({ flush }) => {
+      const sub = sourceOf(nodes.ticker({ interval: 10 }), probeContext('t', t)).subscribe(() => count++);
+      t.schedule(() => sub.unsubscribe(), 25);
+      flush();
+    });
+    expect(count).toBe(2);
+    expect(t.actions).toHaveLength(0);
+  });
+
+  it('rejects a zero or missing interval, naming the kind and the option', () => {
+    expect(() => nodes.ticker({ interval: 0 })).toThrow(TributaryError);
+    expect(() => nodes.ticker({ interval: '0s' })).toThrow(/node kind 'ticker'.*'interval'/);
+    expect(() => (nodes.ticker as (o?: object) => unknown)()).toThrow(/node kind 'ticker': option 'interval' is required/);
+  });
+});
