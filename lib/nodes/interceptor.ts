@@ -1,4 +1,4 @@
-import { isEvent, withPayload, type Event } from '../event';
+import { isEvent, withDelivery, withPayload, type Event } from '../event';
 import { defineNode } from './registry';
 import { concurrencyOption, eventOf, functionStage, type NodeFn } from './stage';
 
@@ -14,7 +14,8 @@ export interface InterceptorOptions {
 
 /**
  * The original's interceptor: a pipeline function over whole events, for logic that needs
- * metadata (key, time, headers). Returning `undefined` drops (and acks) the event.
+ * metadata (key, time, headers). Returning `undefined` drops (and acks) the event; a returned
+ * event without an ack handle takes the input's.
  *
  * @example
  * ```ts
@@ -37,7 +38,10 @@ export const interceptor = defineNode<InterceptorOptions, { fn: NodeFn<Event, un
     create: (ctx) =>
       functionStage(ctx, fn, concurrency, eventOf, (e, result, emit) => {
         if (result === undefined) ctx.drop(e);
-        else emit(isEvent(result) ? result : withPayload(e, result));
+        else if (!isEvent(result)) emit(withPayload(e, result));
+        // A brand-new event (createEvent) has no handle: give it the input's, or that
+        // input would never be acked or nacked.
+        else emit(result.delivery === undefined && e.delivery !== undefined ? withDelivery(result, e.delivery) : result);
       }),
   }),
 });
