@@ -51,6 +51,29 @@ export interface EventInit {
 let seq = 0;
 const prefix = `${process.pid.toString(36)}.`;
 
+/** Metadata with a lazily formatted id: most events never have their id read. */
+class TMeta implements EventMeta {
+  private _id: string | undefined;
+  constructor(
+    private readonly seq: number,
+    readonly time: number,
+    readonly key: string | undefined,
+    readonly headers: Readonly<Record<string, string>> | undefined,
+    id: string | undefined,
+  ) {
+    this._id = id;
+  }
+  get id(): string {
+    return (this._id ??= prefix + this.seq.toString(36));
+  }
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { id: this.id, time: this.time };
+    if (this.key !== undefined) out.key = this.key;
+    if (this.headers !== undefined) out.headers = this.headers;
+    return out;
+  }
+}
+
 class TEvent<P> implements Event<P> {
   constructor(
     readonly payload: P,
@@ -72,13 +95,12 @@ class TEvent<P> implements Event<P> {
  * ```
  */
 export function createEvent<P>(payload: P, init: EventInit = {}): Event<P> {
-  const meta: EventMeta = {
-    id: init.id ?? prefix + (++seq).toString(36),
-    time: init.time ?? 0,
-    ...(init.key !== undefined ? { key: init.key } : {}),
-    ...(init.headers !== undefined ? { headers: init.headers } : {}),
-  };
-  return new TEvent(payload, meta, undefined, init.delivery);
+  return new TEvent(payload, new TMeta(++seq, init.time ?? 0, init.key, init.headers, init.id), undefined, init.delivery);
+}
+
+/** The hot-path constructor sources use: no options object. */
+export function eventAt<P>(payload: P, time: number): Event<P> {
+  return new TEvent(payload, new TMeta(++seq, time, undefined, undefined, undefined), undefined, undefined);
 }
 
 /**

@@ -12,15 +12,18 @@ export type Lane = 'ok' | 'error' | 'all';
  * branch has settled its copy.
  */
 export class Broadcast {
-  private readonly branches: { lane: Lane; subscriber: Subscriber<Event> }[] = [];
+  private readonly branches: { lane: Lane; subscriber: Subscriber<Event>; counter: { delivered: number } }[] = [];
   private connection?: Subscription;
 
   constructor(private readonly source: Observable<Event>) {}
 
-  /** A branch: subscribe before {@link connect}. */
-  branch(lane: Lane): Observable<Event> {
+  /**
+   * A branch: subscribe before {@link connect}. `counter.delivered` counts the events it
+   * was given (the consumer's input count).
+   */
+  branch(lane: Lane, counter: { delivered: number } = { delivered: 0 }): Observable<Event> {
     return new Observable<Event>((subscriber) => {
-      const entry = { lane, subscriber };
+      const entry = { lane, subscriber, counter };
       this.branches.push(entry);
       return () => {
         const i = this.branches.indexOf(entry);
@@ -51,10 +54,16 @@ export class Broadcast {
       return;
     }
     if (targets.length === 1 || !event.delivery) {
-      for (const t of targets) t.subscriber.next(event);
+      for (const t of targets) {
+        t.counter.delivered++;
+        t.subscriber.next(event);
+      }
       return;
     }
     const parts = forkDelivery(event.delivery, targets.length);
-    for (let i = 0; i < targets.length; i++) targets[i].subscriber.next(withDelivery(event, parts[i]));
+    for (let i = 0; i < targets.length; i++) {
+      targets[i].counter.delivered++;
+      targets[i].subscriber.next(withDelivery(event, parts[i]));
+    }
   }
 }

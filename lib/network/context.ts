@@ -1,6 +1,6 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { TributaryError } from '../errors';
-import { createEvent, withError, type Event, type EventInit } from '../event';
+import { createEvent, eventAt, withError, type Event, type EventInit } from '../event';
 import type { Logger, NodeContext, NodeStats } from '../nodes/types';
 
 /** Fresh zeroed counters. */
@@ -37,7 +37,7 @@ export function createNodeContext(
     stats,
     logger: opts.logger ?? stderrLogger,
     event<P>(payload: P, init?: EventInit): Event<P> {
-      if (init === undefined) return createEvent(payload, { time: scheduler.now() });
+      if (init === undefined) return eventAt(payload, scheduler.now());
       return createEvent(payload, init.time === undefined ? { ...init, time: scheduler.now() } : init);
     },
     fail<P>(event: Event<P>, cause: unknown): Event<P> {

@@ -1,9 +1,7 @@
 import {
   Observable,
   Subject,
-  defer,
   merge,
-  takeUntil,
   map,
   asyncScheduler,
   isObservable,
@@ -18,6 +16,7 @@ import { createRegistry } from '../nodes/index';
 import type { Registry } from '../nodes/registry';
 import type { Logger, NodeContext, NodeSpec, NodeStats, Role } from '../nodes/types';
 import { Broadcast, type Lane } from './broadcast';
+import { OutCounter, SourceGate, countsOutput, viaSubscriber } from '../operators/subscriber';
 import { createNodeContext, emptyStats, stderrLogger } from './context';
 import { toDot, toTree, type GraphView } from './render';
 
@@ -83,6 +82,7 @@ export class Network {
   private readonly errorRoutes = new Map<string, string>();
   private readonly contexts = new Map<string, NodeContext>();
   private readonly services = new Map<string, unknown>();
+  private readonly inCounts = new Map<string, (() => number)[]>();
   private readonly subscriptions: Subscription[] = [];
   private readonly stop$ = new Subject<void>();
   private _state: NetworkState = 'building';
@@ -436,7 +436,12 @@ export class Network {
    */
   stats(): Record<string, NodeStats> {
     const result: Record<string, NodeStats> = {};
-    for (const name of this.nodes.keys()) result[name] = { ...(this.contexts.get(name)?.stats ?? emptyStats()) };
+    for (const name of this.nodes.keys()) {
+      const stats = { ...(this.contexts.get(name)?.stats ?? emptyStats()) };
+      const inputs = this.inCounts.get(name);
+      if (inputs) stats.in = inputs.reduce((sum, count) => sum + count(), 0);
+      result[name] = stats;
+    }
     return result;
   }
 
@@ -598,6 +603,7 @@ export class Network {
     const outputs = new Map<string, Observable<Event>>();
     const broadcasts = new Map<string, Broadcast>();
     const stopped = this.stop$;
+    const selfCounted = new Set<string>();
 
     for (const name of order) {
       const spec = this.nodes.get(name)!;
@@ -607,9 +613,19 @@ export class Network {
       try {
         if (spec.role === 'source') {
           const make = spec.create;
-          raw = defer(() => make(ctx)).pipe(takeUntil(stopped));
+          raw = new Observable<Event>((destination) => {
+            const gate = new SourceGate<Event>(destination, ctx.stats);
+            // Stopping completes the gate, which unsubscribes the source: in-flight events
+            // downstream still flow and settle.
+            const stop = stopped.subscribe(() => gate.complete());
+            gate.add(stop);
+            if (!gate.closed) make(ctx).subscribe(gate);
+            return gate;
+          });
         } else {
-          raw = this.buildConsumer(name, spec, ctx, outputs, broadcasts);
+          const op = spec.create(ctx) as (s: Observable<Event>) => Observable<Event>;
+          if (countsOutput(op)) selfCounted.add(name);
+          raw = op(this.buildInput(name, outputs, broadcasts));
         }
       } catch (e) {
         throw new TributaryError('NODE_FAILED', `node '${name}' (${spec.kind}) failed to build: ${errorMessage(e)}`, { cause: e });
@@ -618,7 +634,7 @@ export class Network {
         outputs.set(name, raw);
         continue;
       }
-      const counted = countOut(raw, ctx.stats);
+      const counted = spec.role === 'source' || selfCounted.has(name) ? raw : countOut(raw, ctx.stats);
       const consumers = this.out.get(name)!.length + (this.errorRoutes.has(name) ? 1 : 0);
       if (consumers > 1) broadcasts.set(name, new Broadcast(counted));
       outputs.set(name, counted);
@@ -644,23 +660,28 @@ export class Network {
     }
   }
 
-  private buildConsumer(
-    name: string,
-    spec: NodeSpec,
-    ctx: NodeContext,
-    outputs: Map<string, Observable<Event>>,
-    broadcasts: Map<string, Broadcast>,
-  ): Observable<Event> {
+  /** The stream a consumer reads: its producer's output, a broadcast branch, or a merge of them. */
+  private buildInput(name: string, outputs: Map<string, Observable<Event>>, broadcasts: Map<string, Broadcast>): Observable<Event> {
+    const inCounts: (() => number)[] = [];
     const streams = this.inputs.get(name)!.map((producer) => {
       const route = this.errorRoutes.get(producer);
       const lane: Lane = route === name ? 'error' : route !== undefined ? 'ok' : 'all';
       const b = broadcasts.get(producer);
       // Without a broadcast the consumer reads the producer's stream directly: the fused pipe.
-      if (lane === 'error') return b!.branch(lane).pipe(map(toDeadLetter));
-      return b ? b.branch(lane) : outputs.get(producer)!;
+      // Input counts are derived, not counted again: a direct link delivers exactly what the
+      // producer emitted; a broadcast branch counts what it delivered.
+      if (!b) {
+        const producerStats = this.contexts.get(producer)!.stats;
+        inCounts.push(() => producerStats.out);
+        return outputs.get(producer)!;
+      }
+      const counter = { delivered: 0 };
+      inCounts.push(() => counter.delivered);
+      const branch = b.branch(lane, counter);
+      return lane === 'error' ? branch.pipe(map(toDeadLetter)) : branch;
     });
-    const input = countIn(streams.length === 1 ? streams[0] : merge(...streams), ctx.stats);
-    return (spec.create(ctx) as (s: Observable<Event>) => Observable<Event>)(input);
+    this.inCounts.set(name, inCounts);
+    return streams.length === 1 ? streams[0] : merge(...streams);
   }
 
   private finished(): void {
@@ -721,27 +742,6 @@ function checkName(name: unknown): void {
 }
 
 function countOut(source: Observable<Event>, stats: NodeStats): Observable<Event> {
-  return new Observable<Event>((subscriber) =>
-    source.subscribe({
-      next(e) {
-        stats.out++;
-        subscriber.next(e);
-      },
-      error: (err) => subscriber.error(err),
-      complete: () => subscriber.complete(),
-    }),
-  );
+  return viaSubscriber(source, (d) => new OutCounter<Event>(d, stats));
 }
 
-function countIn(source: Observable<Event>, stats: NodeStats): Observable<Event> {
-  return new Observable<Event>((subscriber) =>
-    source.subscribe({
-      next(e) {
-        stats.in++;
-        subscriber.next(e);
-      },
-      error: (err) => subscriber.error(err),
-      complete: () => subscriber.complete(),
-    }),
-  );
-}

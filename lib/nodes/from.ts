@@ -1,5 +1,5 @@
-import { isObservable, map as rxMap, type Observable } from 'rxjs';
-import { isEvent } from '../event';
+import { Observable, isObservable, map as rxMap } from 'rxjs';
+import { eventAt, isEvent, type Event } from '../event';
 import { defineNode } from './registry';
 import { injectorSource, type FlowOptions } from './injector';
 
@@ -44,8 +44,40 @@ export const from = defineNode<FromOptions, FromOptions>({
     const iterable = items as Iterable<unknown> | AsyncIterable<unknown>;
     const isSync = typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] === 'function';
     const isAsync = typeof (iterable as AsyncIterable<unknown>)?.[Symbol.asyncIterator] === 'function';
-    if (!isSync && !isAsync) throw new TypeError("node kind 'from': option 'items' must be an Observable, a list or an (async) iterable");
+    if (!isSync && !isAsync) {
+      throw new TributaryError('BAD_OPTION', "node kind 'from': option 'items' must be an Observable, a list or an (async) iterable");
+    }
     const tracked = flow.maxInFlight !== undefined || flow.onSettle !== undefined;
+    if (isSync && !tracked) {
+      // Fast path: nothing to wait for. A synchronous burst happens at one instant, so the
+      // clock is read once per 256 items rather than per item.
+      const list = iterable as Iterable<unknown>;
+      return {
+        role: 'source',
+        kind: 'from',
+        create: (ctx) =>
+          new Observable<Event>((subscriber) => {
+            let time = ctx.scheduler.now();
+            let n = 0;
+            if (Array.isArray(list)) {
+              for (let i = 0; i < list.length; i++) {
+                if (subscriber.closed) return;
+                if ((i & 255) === 255) time = ctx.scheduler.now();
+                const item: unknown = list[i];
+                subscriber.next(isEvent(item) ? item : eventAt(item, time));
+              }
+              subscriber.complete();
+              return;
+            }
+            for (const item of list) {
+              if (subscriber.closed) return;
+              if ((++n & 255) === 0) time = ctx.scheduler.now();
+              subscriber.next(isEvent(item) ? item : eventAt(item, time));
+            }
+            subscriber.complete();
+          }),
+      };
+    }
     return {
       role: 'source',
       kind: 'from',
@@ -53,14 +85,6 @@ export const from = defineNode<FromOptions, FromOptions>({
         injectorSource(
           ctx,
           async ({ emit, signal }) => {
-            if (isSync && !tracked) {
-              // Fast path: nothing to wait for, so no promise per item.
-              for (const item of iterable as Iterable<unknown>) {
-                if (signal.aborted) return;
-                void emit(item);
-              }
-              return;
-            }
             for await (const item of iterable as AsyncIterable<unknown>) {
               if (signal.aborted) return;
               await emit(item);

@@ -44,6 +44,7 @@ export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptio
   const max = flow.maxInFlight ?? Infinity;
   return new Observable<Event>((subscriber) => {
     const controller = new AbortController();
+    let aborted = false;
     let inFlight = 0;
     let waiting: (() => void)[] = [];
     const release = () => {
@@ -52,7 +53,7 @@ export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptio
       for (const r of ready) r();
     };
     const emit = (payload: unknown, init?: Omit<EventInit, 'delivery'>): Promise<void> => {
-      if (controller.signal.aborted) return READY;
+      if (aborted) return READY;
       if (!tracked) {
         subscriber.next(ctx.event(payload, init));
         return READY;
@@ -66,7 +67,7 @@ export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptio
       });
       event = ctx.event(payload, { ...init, delivery });
       subscriber.next(event);
-      if (inFlight < max || controller.signal.aborted) return READY;
+      if (inFlight < max || aborted) return READY;
       return new Promise<void>((resolve) => waiting.push(resolve));
     };
     let cleanup: (() => void) | undefined;
@@ -89,6 +90,7 @@ export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptio
       subscriber.complete();
     }
     return () => {
+      aborted = true;
       controller.abort();
       release();
       cleanup?.();

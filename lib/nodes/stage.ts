@@ -23,30 +23,37 @@ export function functionStage<A, R>(
   arg: (event: Event) => A,
   onResult: (event: Event, result: R, emit: (e: Event) => void) => void,
 ): OperatorFunction<Event, Event> {
-  return workerPool<Event, Event>(concurrency, (event, emit) => {
-    if (event.error) {
-      emit(event);
-      return;
-    }
-    const handle = (result: R) => {
-      try {
-        onResult(event, result, emit);
-      } catch (err) {
-        emit(ctx.fail(event, err));
-      }
-    };
-    let result: R | PromiseLike<R>;
+  const finish = (event: Event, result: R, emit: (e: Event) => void) => {
     try {
-      result = fn(arg(event), event);
+      onResult(event, result, emit);
     } catch (err) {
       emit(ctx.fail(event, err));
-      return;
     }
-    if (isThenable(result)) {
-      return result.then(handle, (err: unknown) => emit(ctx.fail(event, err)));
-    }
-    handle(result);
-  });
+  };
+  return workerPool<Event, Event>(
+    concurrency,
+    (event, emit) => {
+      if (event.error) {
+        emit(event);
+        return;
+      }
+      let result: R | PromiseLike<R>;
+      try {
+        result = fn(arg(event), event);
+      } catch (err) {
+        emit(ctx.fail(event, err));
+        return;
+      }
+      if (isThenable(result)) {
+        return result.then(
+          (r) => finish(event, r, emit),
+          (err: unknown) => emit(ctx.fail(event, err)),
+        );
+      }
+      finish(event, result, emit);
+    },
+    ctx.stats,
+  );
 }
 
 /**

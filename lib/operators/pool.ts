@@ -1,5 +1,6 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Subscriber, type Observable, type OperatorFunction } from 'rxjs';
 import { RingQueue } from './queue';
+import { markCountsOutput, viaSubscriber } from './subscriber';
 
 /**
  * The work a pool does for one value: emit any number of results through `emit`, and return
@@ -15,6 +16,8 @@ export type PoolWork<T, R> = (value: T, emit: (result: R) => void) => void | Pro
  * The output completes once the input has completed and every call has finished, which is
  * what makes `stop()` a drain.
  *
+ * With `counter`, every emitted value increments `counter.out`.
+ *
  * Not built on `mergeMap(fn, n)`: its overflow buffer is drained with `Array#shift`, which
  * is quadratic over large backlogs.
  *
@@ -25,61 +28,95 @@ export type PoolWork<T, R> = (value: T, emit: (result: R) => void) => void | Pro
  * ).subscribe(console.log);
  * ```
  */
-export function workerPool<T, R>(concurrency: number, work: PoolWork<T, R>): OperatorFunction<T, R> {
+export function workerPool<T, R>(concurrency: number, work: PoolWork<T, R>, counter?: { out: number }): OperatorFunction<T, R> {
   if (!(concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, got ${concurrency}`);
-  return (source) =>
-    new Observable<R>((subscriber) => {
-      const queue = new RingQueue<T>();
-      let active = 0;
-      let inputDone = false;
-      let closed = false;
-      const emit = (result: R) => {
-        if (!closed) subscriber.next(result);
-      };
-      const fail = (err: unknown) => {
-        if (closed) return;
-        closed = true;
-        subscriber.error(err);
-      };
-      const maybeComplete = () => {
-        if (!closed && inputDone && active === 0 && queue.length === 0) {
-          closed = true;
-          subscriber.complete();
+  const op = (source: Observable<T>) =>
+    viaSubscriber<T, R>(source, (destination) => new PoolSubscriber(destination, concurrency, work, counter));
+  // With a counter the pool counts what it emits, so the network need not count again.
+  return counter ? markCountsOutput(op) : op;
+}
+
+class PoolSubscriber<T, R> extends Subscriber<T> {
+  private readonly queue = new RingQueue<T>();
+  private active = 0;
+  private inputDone = false;
+  private done = false;
+  private readonly out: Subscriber<R>;
+  private readonly emit: (result: R) => void;
+  private readonly settled: () => void;
+  private readonly fail: (err: unknown) => void;
+
+  constructor(
+    destination: Subscriber<R>,
+    private readonly concurrency: number,
+    private readonly work: PoolWork<T, R>,
+    counter: { out: number } | undefined,
+  ) {
+    // Not passing the destination up: this subscriber must not complete it when the input
+    // completes while work is still running.
+    super();
+    this.out = destination;
+    destination.add(this);
+    this.emit = counter
+      ? (result: R) => {
+          if (this.done) return;
+          counter.out++;
+          destination.next(result);
         }
-      };
-      const settled = () => {
-        active--;
-        while (!closed && active < concurrency && queue.length > 0) run(queue.shift() as T);
-        maybeComplete();
-      };
-      const run = (value: T) => {
-        let result: void | PromiseLike<unknown>;
-        try {
-          result = work(value, emit);
-        } catch (err) {
-          fail(err);
-          return;
-        }
-        if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-          active++;
-          (result as PromiseLike<unknown>).then(settled, fail);
-        }
-      };
-      const upstream = source.subscribe({
-        next(value) {
-          if (active < concurrency && queue.length === 0) run(value);
-          else queue.push(value);
-        },
-        error: fail,
-        complete() {
-          inputDone = true;
-          maybeComplete();
-        },
-      });
-      return () => {
-        closed = true;
-        upstream.unsubscribe();
-        queue.clear();
-      };
-    });
+      : (result: R) => {
+          if (!this.done) destination.next(result);
+        };
+    this.settled = () => {
+      this.active--;
+      while (!this.done && this.active < this.concurrency && this.queue.length > 0) this.run(this.queue.shift() as T);
+      this.maybeComplete();
+    };
+    this.fail = (err: unknown) => {
+      if (this.done) return;
+      this.done = true;
+      destination.error(err);
+    };
+  }
+
+  protected override _next(value: T): void {
+    if (this.active < this.concurrency && this.queue.length === 0) this.run(value);
+    else this.queue.push(value);
+  }
+
+  protected override _error(err: unknown): void {
+    this.fail(err);
+  }
+
+  protected override _complete(): void {
+    this.inputDone = true;
+    this.maybeComplete();
+  }
+
+  override unsubscribe(): void {
+    if (this.closed) return;
+    this.done = true;
+    this.queue.clear();
+    super.unsubscribe();
+  }
+
+  private run(value: T): void {
+    let result: void | PromiseLike<unknown>;
+    try {
+      result = this.work(value, this.emit);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+      this.active++;
+      (result as PromiseLike<unknown>).then(this.settled, this.fail);
+    }
+  }
+
+  private maybeComplete(): void {
+    if (!this.done && this.inputDone && this.active === 0 && this.queue.length === 0) {
+      this.done = true;
+      this.out.complete();
+    }
+  }
 }
