@@ -1,4 +1,5 @@
 import { Observable, isObservable, map as rxMap } from 'rxjs';
+import { TributaryError } from '../errors';
 import { eventAt, isEvent, type Event } from '../event';
 import { defineNode } from './registry';
 import { injectorSource, type FlowOptions } from './injector';

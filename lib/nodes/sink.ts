@@ -1,4 +1,5 @@
 import type { Observer } from 'rxjs';
+import { TributaryError } from '../errors';
 import type { Event } from '../event';
 import { defineNode } from './registry';
 import { concurrencyOption, eventOf, payloadOf, sinkStage, type NodeFn } from './stage';
@@ -16,7 +17,8 @@ function toFn(fn: NodeFn<unknown, unknown> | Partial<Observer<unknown>>): NodeFn
     const observer = fn;
     return (p) => observer.next!(p);
   }
-  throw new TypeError("option 'fn' must be a function or an Observer with next()");
+  // A TributaryError naming the kind, like every other bad option (it was a bare TypeError).
+  throw new TributaryError('BAD_OPTION', "node kind 'sink': option 'fn' must be a function or an Observer with next()");
 }
 
 /**
