@@ -1,0 +1,13 @@
+/**
+ * Regenerates the generated documentation: `npm run docs`. Each area renders its own page
+ * from the registry; specs fail when a committed page is stale.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRegistry } from '../lib/nodes/index';
+import { renderCatalogue } from '../lib/nodes/catalogue';
+
+const root = join(__dirname, '..');
+const registry = createRegistry();
+writeFileSync(join(root, 'docs/nodes.md'), renderCatalogue(registry));
+console.log('wrote docs/nodes.md');

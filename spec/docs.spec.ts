@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRegistry } from 'tributary';
+import { renderCatalogue, luaSignature } from '../lib/nodes/catalogue';
+
+describe('docs/nodes.md', () => {
+  it('is the catalogue generated from the registry (run `npm run docs` when this fails)', () => {
+    const committed = readFileSync(join(__dirname, '..', 'docs', 'nodes.md'), 'utf8');
+    expect(committed).toBe(renderCatalogue(createRegistry()));
+  });
+
+  it('shows every kind with its Lua signature', () => {
+    const page = renderCatalogue(createRegistry());
+    for (const kind of createRegistry().list()) {
+      expect(page).toContain(`## ${kind.name}\n`);
+      expect(page).toContain(luaSignature(kind));
+    }
+    expect(luaSignature(createRegistry().get('ticker'))).toBe('create_ticker(name, interval)');
+  });
+});
