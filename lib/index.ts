@@ -29,3 +29,4 @@ export type { TextOutput } from './nodes/tester';
 export { formatPayload } from './nodes/tester';
 export type { InjectorIO, FlowOptions } from './nodes/injector';
 export { workerPool, type PoolWork } from './operators/pool';
+export { LuaRuntime, type LuaRuntimeOptions, type ScriptNode, type LuaHost, LuaError, luaSignature, renderLuaReference } from './lua/index';

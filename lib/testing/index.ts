@@ -185,3 +185,4 @@ export function textRecorder(scheduler?: { now(): number }): { write(text: strin
   };
   return rec;
 }
+export * from './lua';

@@ -1,0 +1,124 @@
+import { TributaryError } from '../errors';
+import type { Network } from '../network/network';
+import type { NodeKind } from '../nodes/registry';
+
+/**
+ * The Lua signature of a kind's `create_*` function, from its positional arguments.
+ *
+ * @example
+ * ```ts
+ * luaSignature(registry.get('ticker')); // 'create_ticker(name, interval)'
+ * ```
+ */
+export function luaSignature(kind: NodeKind<any>): string {
+  return `create_${kind.name}(${['name', ...kind.positional].join(', ')})`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** True for a converted Lua table that is an options table of `kind`: every key one of its options. */
+function isOptionsTable(kind: NodeKind<any>, v: unknown): v is Record<string, unknown> {
+  if (!isPlainObject(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => Object.prototype.hasOwnProperty.call(kind.options, k));
+}
+
+/**
+ * Maps the arguments a script passed after the node name to an options object. Accepted
+ * forms: the original's positional arguments (`create_ticker("t", "500ms")`), one options
+ * table (`create_ticker("t", { interval = "500ms" })`), or the positional arguments followed
+ * by an options table for the rest (`create_map("m", fn, { concurrency = 4 })`).
+ *
+ * @example
+ * ```ts
+ * luaArgsToOptions(registry.get('ticker'), ['500ms']);               // { interval: '500ms' }
+ * luaArgsToOptions(registry.get('ticker'), [{ interval: '500ms' }]); // { interval: '500ms' }
+ * ```
+ */
+export function luaArgsToOptions(kind: NodeKind<any>, rawArgs: readonly unknown[]): Record<string, unknown> {
+  const args = [...rawArgs];
+  while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
+  const positional = kind.positional;
+  if (args.length === 1 && isOptionsTable(kind, args[0])) return { ...args[0] };
+  if (args.length === 1 && Array.isArray(args[0]) && args[0].length === 0) {
+    // `{}` converts to [] — an empty options table unless the first positional takes a list.
+    const first = positional.length > 0 ? kind.options[positional[0]].type : undefined;
+    if (first !== 'array' && first !== 'any') return {};
+  }
+  let extra: Record<string, unknown> = {};
+  if (args.length > positional.length) {
+    const last = args[args.length - 1];
+    if (args.length === positional.length + 1 && isOptionsTable(kind, last)) {
+      extra = { ...last };
+      args.pop();
+    } else {
+      throw new TributaryError(
+        'BAD_OPTION',
+        `${luaSignature(kind)} takes ${positional.length === 0 ? 'no arguments' : `at most ${positional.length} argument${positional.length > 1 ? 's' : ''}`} after the name` +
+          ` (or one options table), got ${args.length}` + optionsHint(kind),
+      );
+    }
+  }
+  const options = extra;
+  positional.forEach((p, i) => {
+    if (args[i] === undefined) return;
+    if (p in extra) throw new TributaryError('BAD_OPTION', `${luaSignature(kind)}: '${p}' given both as argument ${i + 2} and in the options table`);
+    options[p] = args[i];
+  });
+  return options;
+}
+
+function optionsHint(kind: NodeKind<any>): string {
+  const names = Object.keys(kind.options);
+  return names.length ? ` (options: ${names.join(', ')})` : '';
+}
+
+function nodeName(fn: string, arg: number, label: string, value: unknown): string {
+  if (typeof value !== 'string') {
+    const got = value === undefined ? 'nil' : Array.isArray(value) || typeof value === 'object' ? 'a table' : `${typeof value} ${String(value)}`;
+    throw new TributaryError('BAD_OPTION', `bad argument #${arg} to '${fn}' (${label}: node name expected, got ${got})`);
+  }
+  return value;
+}
+
+/**
+ * The network functions every `tributary` module has besides `create_*`: `link`, `fanout`,
+ * `fanin`, `node_exists` (the original's) and `route_errors`. Each raises an error naming
+ * the problem instead of returning `false`, and returns `true` on success like the original.
+ *
+ * @example
+ * ```ts
+ * const fns = coreExports(net);
+ * fns.link('ticker_500ms', 'forwarder1'); // true
+ * ```
+ */
+export function coreExports(network: Network): Record<string, (...args: unknown[]) => unknown> {
+  return {
+    link(from, to) {
+      network.link(nodeName('link', 1, 'from', from), nodeName('link', 2, 'to', to));
+      return true;
+    },
+    fanout(from, ...targets) {
+      network.fanout(nodeName('fanout', 1, 'from', from), ...targets.map((t, i) => nodeName('fanout', i + 2, 'to', t)));
+      return true;
+    },
+    fanin(to, ...sources) {
+      network.fanin(nodeName('fanin', 1, 'to', to), ...sources.map((s, i) => nodeName('fanin', i + 2, 'from', s)));
+      return true;
+    },
+    node_exists(name) {
+      return network.exists(nodeName('node_exists', 1, 'name', name));
+    },
+    route_errors(from, to) {
+      network.routeErrors(nodeName('route_errors', 1, 'from', from), nodeName('route_errors', 2, 'to', to));
+      return true;
+    },
+  };
+}
+
+/** Checks the node name argument of a `create_*` call. */
+export function createName(kind: NodeKind<any>, name: unknown): string {
+  return nodeName(`create_${kind.name}`, 1, 'name', name);
+}

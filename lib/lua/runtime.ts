@@ -1,0 +1,397 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { TributaryError, errorMessage } from '../errors';
+import type { Network } from '../network/network';
+import type { NodeFactory, NodeKind } from '../nodes/registry';
+import type { TextOutput } from '../nodes/tester';
+import type { NodeSpec } from '../nodes/types';
+import { installWindowExports } from '../windows/lua';
+import { LuaBridge, luaText } from './convert';
+import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
+import type { LuaHost } from './host';
+import { coreExports, createName, luaArgsToOptions } from './module';
+import { openLibraries } from './sandbox';
+
+/** A node a script is about to create, as {@link LuaRuntimeOptions.onCreate} sees it. */
+export interface ScriptNode {
+  readonly name: string;
+  readonly kind: NodeKind<any>;
+  /** The options as the script gave them (before validation). */
+  readonly options: Record<string, unknown>;
+  /** The node built from them. */
+  readonly spec: NodeSpec;
+}
+
+/** Options of a {@link LuaRuntime}. */
+export interface LuaRuntimeOptions {
+  /**
+   * Sandbox the scripts (default true): no `io`, `debug`, `package`, `dofile`, `loadfile`,
+   * binary chunks, `os.execute`/`exit`/`remove`/`rename`/`getenv`…, and `require` only of
+   * `tributary` and modules under {@link luaPath}. Turn off only for trusted scripts.
+   */
+  sandbox?: boolean;
+  /**
+   * Where `print` writes, and the default `output` of nodes that print (`tester`,
+   * `printer`) when the script names none. Default: `print` to stdout, nodes their own default.
+   */
+  stdout?: TextOutput;
+  /** Directories `require('a.b')` may load `a/b.lua` (or `a/b/init.lua`) from, sandboxed or not. */
+  luaPath?: string[];
+  /**
+   * Sees every node a script creates and may return a node to use instead (tests replace
+   * sources by marble inputs and wrap sinks to record them).
+   */
+  onCreate?: (node: ScriptNode) => NodeSpec | void;
+}
+
+const MODULE = 'tributary';
+const CREATE = 'create_';
+const TEXT_MODE = to_luastring('t');
+
+/**
+ * A Lua VM (fengari) whose `require('tributary')` builds a {@link Network}: the module's
+ * `create_<kind>` functions come from the network's registry, plus `link`, `fanout`,
+ * `fanin`, `node_exists`, `route_errors`, the window functions and your own exports. Scripts
+ * only build the graph; start the network yourself once they ran without error. Keep the
+ * runtime open while the network runs if scripts gave nodes Lua functions; `close()` after.
+ *
+ * @example
+ * ```ts
+ * const net = new Network();
+ * const runtime = new LuaRuntime(net);
+ * runtime.export('my_custom_fn', (s: string, n: number) => s.length + n);
+ * runtime.runFile('examples/scripted/network.lua');
+ * await net.start();
+ * // … later
+ * await net.stop();
+ * runtime.close();
+ * ```
+ */
+export class LuaRuntime implements LuaHost {
+  readonly network: Network;
+  private L: LuaState | undefined;
+  private readonly bridge: LuaBridge;
+  private readonly options: LuaRuntimeOptions;
+  private readonly exports = new Map<string, (...args: any[]) => unknown>();
+  private readonly installed = new Set<string>();
+  private moduleRef: number | undefined;
+  private loadedRef: number;
+  private originalRequireRef: number | undefined;
+
+  constructor(network: Network, options: LuaRuntimeOptions = {}) {
+    this.network = network;
+    this.options = { sandbox: true, ...options };
+    const L = lauxlib.luaL_newstate();
+    this.L = L;
+    this.bridge = new LuaBridge(L);
+    // A JS exception escaping some library function becomes an ordinary Lua error.
+    lua.lua_atnativeerror(L, (S) => {
+      lua.lua_pushstring(S, to_luastring(errorMessage(lua.lua_touserdata(S, -1))));
+      return 1;
+    });
+    openLibraries(L, this.options.sandbox !== false);
+    lua.lua_createtable(L, 0, 4);
+    this.loadedRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    if (this.options.sandbox === false) {
+      lua.lua_getglobal(L, to_luastring('require'));
+      this.originalRequireRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    }
+    lua.lua_pushcfunction(L, this.requireFn());
+    lua.lua_setglobal(L, to_luastring('require'));
+    lua.lua_pushcfunction(L, this.printFn());
+    lua.lua_setglobal(L, to_luastring('print'));
+    installWindowExports(this);
+  }
+
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.L === undefined;
+  }
+
+  /**
+   * Adds (or replaces) a function of the `tributary` module, like `m.Export` in the Go
+   * original. Arguments arrive converted to JS (tables to objects/arrays, Lua functions to
+   * callable JS functions); the return value goes back converted. A throw becomes a Lua error
+   * `file:line: message` at the calling line of the script.
+   *
+   * @example
+   * ```ts
+   * runtime.export('my_custom_fn', (first: string, second: number) => {
+   *   if (!Number.isInteger(second)) throw new Error('second must be an integer');
+   *   return true;
+   * });
+   * // Lua: tb.my_custom_fn("arg1", 2)
+   * ```
+   */
+  export(name: string, fn: (...args: any[]) => unknown): this {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new TributaryError('BAD_OPTION', `export name '${name}' must be a Lua identifier`);
+    }
+    if (typeof fn !== 'function') throw new TributaryError('BAD_OPTION', `export '${name}' must be a function`);
+    this.exports.set(name, fn);
+    this.installed.delete(name);
+    if (this.moduleRef !== undefined) this.syncModule(this.state());
+    return this;
+  }
+
+  /**
+   * Registers a node kind on the network's registry; the module gets `create_<kind>` at
+   * once (kinds registered on the registry directly appear at the next `require`, or on
+   * first use).
+   *
+   * @example
+   * ```ts
+   * runtime.registerKind(defineNode({ name: 'doubler', role: 'pipeline', … }));
+   * // Lua: tb.create_doubler("d")
+   * ```
+   */
+  registerKind(kind: NodeKind<any> | NodeFactory<any, any>): this {
+    this.network.registry.register(kind);
+    if (this.moduleRef !== undefined) this.syncModule(this.state());
+    return this;
+  }
+
+  /**
+   * Runs a script file. Errors (syntax, a failed call) are a `TributaryError` with code
+   * `SCRIPT` whose message starts `file:line:`; the path is shown relative to the current
+   * directory. Returns what the script returns, converted.
+   *
+   * @example
+   * ```ts
+   * runtime.runFile('examples/scripted/network.lua');
+   * ```
+   */
+  runFile(file: string): unknown {
+    let source: Buffer;
+    try {
+      source = readFileSync(file);
+    } catch (e) {
+      throw new TributaryError('SCRIPT', `cannot read script ${file}: ${errorMessage(e)}`, { cause: e });
+    }
+    return this.exec(source, displayPath(file));
+  }
+
+  /**
+   * Runs a script given as text; `name` is how error messages call it (`name:line:`).
+   *
+   * @example
+   * ```ts
+   * runtime.runString('local tb = require("tributary")\ntb.create_forwarder("f")', 'inline.lua');
+   * ```
+   */
+  runString(source: string, name = 'script'): unknown {
+    return this.exec(Buffer.from(source, 'utf8'), name);
+  }
+
+  /**
+   * Frees the VM. Lua functions held by nodes throw if called afterwards, so close after
+   * the network stopped. Safe to call twice.
+   *
+   * @example
+   * ```ts
+   * await net.stop();
+   * runtime.close();
+   * ```
+   */
+  close(): void {
+    if (!this.L) return;
+    this.bridge.close();
+    lua.lua_close(this.L);
+    this.L = undefined;
+  }
+
+  private state(): LuaState {
+    if (!this.L) throw new TributaryError('STATE', 'the Lua runtime is closed');
+    return this.L;
+  }
+
+  private exec(source: Uint8Array, name: string): unknown {
+    const L = this.state();
+    const top = lua.lua_gettop(L);
+    try {
+      const mode = this.options.sandbox === false ? null : TEXT_MODE;
+      if (lauxlib.luaL_loadbufferx(L, source, source.length, to_luastring('@' + name), mode) !== lua.LUA_OK) {
+        throw new TributaryError('SCRIPT', this.bridge.errorText(L, -1));
+      }
+      if (lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK) throw new TributaryError('SCRIPT', this.bridge.errorText(L, -1, name));
+      return this.bridge.toJS(L, -1);
+    } finally {
+      if (this.L) lua.lua_settop(L, top);
+    }
+  }
+
+  /** Builds the node a `create_*` call asked for and adds it to the network. */
+  private createNode(kind: NodeKind<any>, name: string, options: Record<string, unknown>): void {
+    const stdout = this.options.stdout;
+    if (stdout && kind.options.output?.type === 'object' && options.output === undefined) options.output = stdout;
+    const onCreate = this.options.onCreate;
+    if (!onCreate) {
+      this.network.create(kind.name, name, options);
+      return;
+    }
+    if (this.network.exists(name)) throw new TributaryError('DUPLICATE_NODE', `node '${name}' already exists`);
+    let spec: NodeSpec;
+    try {
+      spec = this.network.registry.create(kind.name, options);
+    } catch (e) {
+      if (e instanceof TributaryError) throw new TributaryError(e.code, `node '${name}': ${e.message}`, { cause: e });
+      throw e;
+    }
+    this.network.add(name, onCreate({ name, kind, options, spec }) ?? spec);
+  }
+
+  private createFn(kind: NodeKind<any>): LuaCFunction {
+    return this.bridge.jsFunction(
+      (name: unknown, ...rest: unknown[]) => {
+        this.createNode(kind, createName(kind, name), luaArgsToOptions(kind, rest));
+        return true;
+      },
+      `create_${kind.name}`,
+      'node',
+    );
+  }
+
+  /** Creates the module table on first use, then adds whatever kinds and exports it lacks. */
+  private moduleTable(L: LuaState): void {
+    if (this.moduleRef === undefined) {
+      lua.lua_createtable(L, 0, 32);
+      for (const [name, fn] of Object.entries(coreExports(this.network))) {
+        lua.lua_pushcfunction(L, this.bridge.jsFunction(fn, name));
+        lua.lua_setfield(L, -2, to_luastring(name));
+      }
+      lua.lua_createtable(L, 0, 1);
+      lua.lua_pushcfunction(L, this.indexFn());
+      lua.lua_setfield(L, -2, to_luastring('__index'));
+      lua.lua_setmetatable(L, -2);
+      this.moduleRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    }
+    this.syncModule(L);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.moduleRef);
+  }
+
+  private syncModule(L: LuaState): void {
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.moduleRef!);
+    for (const kind of this.network.registry.list()) {
+      const key = to_luastring(CREATE + kind.name);
+      lua.lua_pushstring(L, key);
+      const present = lua.lua_rawget(L, -2) !== lua.LUA_TNIL;
+      lua.lua_pop(L, 1);
+      if (present) continue;
+      lua.lua_pushcfunction(L, this.createFn(kind));
+      lua.lua_setfield(L, -2, key);
+    }
+    for (const [name, fn] of this.exports) {
+      if (this.installed.has(name)) continue;
+      lua.lua_pushcfunction(L, this.bridge.jsFunction(fn, name));
+      lua.lua_setfield(L, -2, to_luastring(name));
+      this.installed.add(name);
+    }
+    lua.lua_pop(L, 1);
+  }
+
+  /** `tb.create_<kind>` for a kind registered after `require`, or a clear error for an unknown kind. */
+  private indexFn(): LuaCFunction {
+    return (L) => {
+      if (lua.lua_type(L, 2) !== lua.LUA_TSTRING) return 0;
+      const key = luaText(lua.lua_tolstring(L, 2));
+      if (!key.startsWith(CREATE)) return 0;
+      const kindName = key.slice(CREATE.length);
+      const registry = this.network.registry;
+      if (registry.has(kindName)) {
+        lua.lua_pushcfunction(L, this.createFn(registry.get(kindName)));
+        lua.lua_pushvalue(L, -1);
+        lua.lua_setfield(L, 1, to_luastring(key));
+        return 1;
+      }
+      const known = registry.list().map((k) => k.name).join(', ');
+      lua.lua_pushcfunction(L, (S) => this.bridge.raise(S, `${key}: unknown node kind '${kindName}' (known: ${known})`));
+      return 1;
+    };
+  }
+
+  private requireFn(): LuaCFunction {
+    return (L) => {
+      if (lua.lua_type(L, 1) !== lua.LUA_TSTRING) return this.bridge.raise(L, "bad argument #1 to 'require' (module name expected)");
+      const name = luaText(lua.lua_tolstring(L, 1));
+      if (name === MODULE) {
+        this.moduleTable(L);
+        return 1;
+      }
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.loadedRef);
+      if (lua.lua_getfield(L, -1, to_luastring(name)) !== lua.LUA_TNIL) return 1;
+      lua.lua_pop(L, 2);
+      const file = this.findModule(name);
+      if (file) return this.loadModule(L, name, file);
+      if (this.originalRequireRef !== undefined) {
+        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.originalRequireRef);
+        lua.lua_pushvalue(L, 1);
+        lua.lua_call(L, 1, 1);
+        return 1;
+      }
+      const dirs = this.options.luaPath ?? [];
+      return this.bridge.raise(
+        L,
+        `require('${name}') is not allowed in the sandbox: scripts may require '${MODULE}'` +
+          (dirs.length ? ` and modules under ${dirs.join(', ')}` : '') +
+          ' (run trusted scripts with the sandbox off: --no-sandbox, or sandbox: false)',
+      );
+    };
+  }
+
+  private findModule(name: string): string | undefined {
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name)) return undefined;
+    const rel = name.split('.').join(path.sep);
+    for (const dir of this.options.luaPath ?? []) {
+      for (const candidate of [path.join(dir, rel + '.lua'), path.join(dir, rel, 'init.lua')]) {
+        if (existsSync(candidate)) return candidate;
+      }
+    }
+    return undefined;
+  }
+
+  private loadModule(L: LuaState, name: string, file: string): number {
+    let failure: string | undefined;
+    let source: Buffer | undefined;
+    try {
+      source = readFileSync(file);
+    } catch (e) {
+      failure = `cannot read module '${name}' from ${file}: ${errorMessage(e)}`;
+    }
+    if (failure !== undefined || !source) return this.bridge.raise(L, failure ?? '');
+    const mode = this.options.sandbox === false ? null : TEXT_MODE;
+    if (lauxlib.luaL_loadbufferx(L, source, source.length, to_luastring('@' + displayPath(file)), mode) !== lua.LUA_OK) {
+      return lua.lua_error(L);
+    }
+    lua.lua_pushvalue(L, 1);
+    lua.lua_call(L, 1, 1);
+    if (lua.lua_type(L, -1) === lua.LUA_TNIL) {
+      lua.lua_pop(L, 1);
+      lua.lua_pushboolean(L, true);
+    }
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.loadedRef);
+    lua.lua_pushvalue(L, -2);
+    lua.lua_setfield(L, -2, to_luastring(name));
+    lua.lua_pop(L, 1);
+    return 1;
+  }
+
+  private printFn(): LuaCFunction {
+    return (L) => {
+      const n = lua.lua_gettop(L);
+      const parts: string[] = [];
+      for (let i = 1; i <= n; i++) {
+        parts.push(luaText(lauxlib.luaL_tolstring(L, i)));
+        lua.lua_pop(L, 1);
+      }
+      const out = this.options.stdout ?? process.stdout;
+      out.write(parts.join('\t') + '\n');
+      return 0;
+    };
+  }
+}
+
+/** A script path as error messages show it: relative to the working directory when inside it. */
+function displayPath(file: string): string {
+  const rel = path.relative(process.cwd(), path.resolve(file));
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
+}
