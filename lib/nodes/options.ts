@@ -50,7 +50,8 @@ export function resolveOptions(
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(input)) {
-    if (!(key in schema)) {
+    // Own keys only: `key in schema` let 'toString' or 'constructor' through as if known.
+    if (!Object.prototype.hasOwnProperty.call(schema, key)) {
       const known = Object.keys(schema);
       throw new TributaryError(
         'BAD_OPTION',
