@@ -1,7 +1,34 @@
 import type { NodeKind } from '../nodes/registry';
+import { window } from './window';
+import { queryWindow } from './query-window';
+import { timeWindow } from './time-window';
+import { countWindow } from './count-window';
+import { filter } from './filter';
+
+export { WINDOW_SERVICE } from './common';
+export { openWindowStore, dataSourceOptionsFromUrl, WindowStore, Lane, type WindowStoreOptions } from './store';
+export type { TableDeclaration, ColumnDeclaration, ColumnType, WindowTable } from './tables';
+export { bindNamed, normalizeRow, toUnit, type TimeUnit, type Dialect, type SqlParams } from './sql';
+export { VirtualClock, type Settles } from './virtual';
+export type { WindowOptions } from './window';
+export type { QueryWindowOptions } from './query-window';
+export type { TimeWindowOptions } from './time-window';
+export type { CountWindowOptions } from './count-window';
+export type { FilterOptions } from './filter';
+export type { ClearOptions } from './clear';
+
+/**
+ * The window node factories: `windows.window()`, `windows.queryWindow()`,
+ * `windows.timeWindow()`, `windows.countWindow()`, `windows.filter()`. They need a window
+ * store provided to the network under {@link WINDOW_SERVICE}.
+ *
+ * @example
+ * ```ts
+ * net.provide(WINDOW_SERVICE, await openWindowStore({ url: 'sqlite::memory:', entities: [Bet, Selection] }));
+ * net.add('dedupe_liability', windows.filter({ duration: '10s' }));
+ * ```
+ */
+export const windows = { window, queryWindow, timeWindow, countWindow, filter };
 
 /** Node kinds of the SQL windows, registered in every registry `createRegistry()` makes. */
-export const windowKinds: NodeKind<any>[] = [];
-
-/** The key under which a network provides the window store to nodes (`net.provide`). */
-export const WINDOW_SERVICE = 'tributary.windows';
+export const windowKinds: NodeKind<any>[] = [window, queryWindow, timeWindow, countWindow, filter].map((f) => f.kind);

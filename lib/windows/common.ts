@@ -1,0 +1,69 @@
+import { Observable, type Subscriber } from 'rxjs';
+import type { Event } from '../event';
+import type { NodeContext } from '../nodes/types';
+import type { WindowStore } from './store';
+
+/** The key under which a network provides the window store to nodes (`net.provide`). */
+export const WINDOW_SERVICE = 'tributary.windows';
+
+/** The window store a node's network provides; a missing one is an error naming the node. */
+export function storeOf(ctx: NodeContext): WindowStore {
+  return ctx.service<WindowStore>(WINDOW_SERVICE);
+}
+
+/** What a window operator's body sees: a way to emit and to count work still running. */
+export interface WindowBody {
+  next(e: Event): void;
+  /** Called once the input has completed; the output completes when no work is pending. */
+  complete?(): void;
+  teardown?(): void;
+}
+
+/**
+ * The shell of every window node: input events go to `body.next`; work the body starts is
+ * counted with `begin()`/`end()`; the output completes once the input has completed and
+ * nothing is pending, which is how `stop()` waits for pending inserts to commit.
+ */
+export function windowOperator(
+  make: (out: { emit: (e: Event) => void; begin: () => void; end: () => void; subscriber: Subscriber<Event> }) => WindowBody,
+): (source: Observable<Event>) => Observable<Event> {
+  return (source) =>
+    new Observable<Event>((subscriber) => {
+      let pending = 0;
+      let inputDone = false;
+      let closed = false;
+      const maybeComplete = () => {
+        if (!closed && inputDone && pending === 0) {
+          closed = true;
+          subscriber.complete();
+        }
+      };
+      const body = make({
+        subscriber,
+        emit: (e) => {
+          if (!closed) subscriber.next(e);
+        },
+        begin: () => {
+          pending++;
+        },
+        end: () => {
+          pending--;
+          maybeComplete();
+        },
+      });
+      const sub = source.subscribe({
+        next: (e) => body.next(e),
+        error: (err) => subscriber.error(err),
+        complete: () => {
+          inputDone = true;
+          body.complete?.();
+          maybeComplete();
+        },
+      });
+      return () => {
+        closed = true;
+        sub.unsubscribe();
+        body.teardown?.();
+      };
+    });
+}

@@ -1,0 +1,162 @@
+import { interval, type Subscription } from 'rxjs';
+import type { Duration } from '../duration';
+import { TributaryError, errorMessage } from '../errors';
+import type { Event } from '../event';
+import { defineNode } from '../nodes/registry';
+import type { NodeContext } from '../nodes/types';
+import { checkClear, clearDelivery, type ClearOptions } from './clear';
+import { storeOf, windowOperator } from './common';
+import { quoteIdent, toUnit } from './sql';
+import type { Lane, WindowStore } from './store';
+import type { WindowTable } from './tables';
+import { checkSql } from './time-window';
+import { BatchWriter } from './writer';
+
+/** Options of {@link countWindow}. */
+export interface CountWindowOptions extends ClearOptions {
+  /** The query run over the window; `:count` and `:now` (Unix seconds) are bound. */
+  sql: string;
+  /** The table events are inserted into and trimmed. */
+  table: string;
+  /** How many rows the window keeps (the newest by `order_column`). */
+  count: number;
+  /** The column giving row order; default the table's generated or primary column. */
+  order_column?: string;
+  /** Run the query on this timer instead of after every committed batch. */
+  every?: Duration;
+  /** Most events committed in one transaction. Default 1000. */
+  max_batch?: number;
+  /** More named parameters for the query. */
+  params?: Record<string, unknown>;
+}
+
+interface Resolved extends ClearOptions {
+  sql: string;
+  table: string;
+  count: number;
+  order_column?: string;
+  every?: number;
+  max_batch: number;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * Pipeline keeping a window over the last `count` rows (the original's "limit based" window):
+ * incoming events are inserted into `table` (batched, acked after commit); after each
+ * committed batch — or every `every`, when given — the table is trimmed to its newest `count`
+ * rows by `order_column`, the query runs and each result row becomes an output event.
+ *
+ * After-batch runs follow the batching: a burst committed in one transaction triggers one
+ * run. Use `every` when outputs must not depend on arrival timing.
+ *
+ * @example
+ * ```ts
+ * net.add('last_100', windows.countWindow({
+ *   sql: 'select avg(stake) as avg_stake from example_bets', table: 'example_bets', count: 100, order_column: 'create_time',
+ * }));
+ * ```
+ */
+export const countWindow = defineNode<CountWindowOptions, Resolved>({
+  name: 'count_window',
+  role: 'pipeline',
+  summary: 'Window over the last N rows: inserts events, trims the table, runs SQL after each batch or on a timer.',
+  options: {
+    sql: { type: 'string', required: true, description: 'query over the window (:count and :now bound)' },
+    table: { type: 'string', required: true, description: 'table events are inserted into and trimmed' },
+    count: { type: 'integer', required: true, min: 1, description: 'how many rows the window keeps' },
+    order_column: { type: 'string', description: "column giving row order; default the table's generated or primary column" },
+    every: { type: 'duration', min: 1, description: 'run on this timer instead of after every committed batch' },
+    max_batch: { type: 'integer', min: 1, default: 1000, description: 'most events committed in one transaction' },
+    params: { type: 'object', description: 'more named parameters for the query' },
+    clear_columns: { type: 'array', description: 'on ack of an output event, delete window rows with these column values' },
+    clear_sql: { type: 'string', description: 'on ack of an output event, run this DELETE (row fields as :params)' },
+  },
+  positional: ['sql', 'table', 'count', 'order_column'],
+  example: "net.add('last_100', windows.countWindow({ sql, table: 'example_bets', count: 100 }));",
+  luaExample: 'tb.sliding_window_count("last_100", "last_100_out", query, "example_bets", 100, "create_time")',
+  build: (o) => ({
+    role: 'pipeline',
+    kind: 'count_window',
+    create: (ctx) => {
+      const store = storeOf(ctx);
+      const where = `node '${ctx.name}'`;
+      const table = store.table(o.table, where);
+      const order = o.order_column ?? table.orderColumn;
+      if (!order || !table.columns.includes(order)) {
+        throw new TributaryError(
+          'BAD_OPTION',
+          `${where}: ${order ? `table '${table.name}' has no column '${order}'` : `table '${table.name}' has no generated column; name order_column`} (columns: ${table.columns.join(', ')})`,
+        );
+      }
+      checkClear(o, table, where);
+      checkSql(o.sql, { ...o.params, count: 0, now: 0 }, where);
+      const lane = store.lane();
+      return windowOperator(({ emit, begin, end }) => {
+        const run = () => {
+          begin();
+          runCount(ctx, store, lane, table, o, order, emit).finally(end);
+        };
+        const writer = new BatchWriter(store, lane, table, { maxBatch: o.max_batch, afterCommit: o.every ? undefined : run });
+        let running = false;
+        const timer: Subscription | undefined = o.every
+          ? interval(o.every, ctx.scheduler).subscribe(() => {
+              if (running) return;
+              running = true;
+              begin();
+              runCount(ctx, store, lane, table, o, order, emit).finally(() => {
+                running = false;
+                end();
+              });
+            })
+          : undefined;
+        return {
+          next(e) {
+            if (e.error) return emit(e);
+            begin();
+            writer.write(e, (event, err) => {
+              if (err === undefined) ctx.ack(event);
+              else emit(ctx.fail(event, err));
+              end();
+            });
+          },
+          complete: () => timer?.unsubscribe(),
+          teardown: () => timer?.unsubscribe(),
+        };
+      });
+    },
+  }),
+});
+
+async function runCount(
+  ctx: NodeContext,
+  store: WindowStore,
+  lane: Lane,
+  table: WindowTable,
+  o: Resolved,
+  order: string,
+  emit: (e: Event) => void,
+): Promise<void> {
+  const where = `node '${ctx.name}'`;
+  const params = { ...o.params, count: o.count, now: toUnit(ctx.scheduler.now(), 's') };
+  try {
+    await lane.run(async () => {
+      const q = (s: string) => quoteIdent(store.dialect, s);
+      // The newest row that falls out of the window; everything at or before it goes.
+      const edge = await store.query(`SELECT ${q(order)} AS edge FROM ${q(table.name)} ORDER BY ${q(order)} DESC LIMIT 1 OFFSET ${o.count}`);
+      if (edge.length > 0) {
+        const statements = table.deleteWhere(`${q(order)} <= ?`, [edge[0].edge]);
+        await store.transaction(async (m) => {
+          for (const s of statements) await m.query(s.sql, s.values);
+        });
+      }
+      const rows = await store.query(o.sql, params, where);
+      for (const row of rows) {
+        const delivery = clearDelivery(ctx, store, lane, table, o, row, params);
+        emit(ctx.event(row, delivery ? { delivery } : undefined));
+      }
+    });
+  } catch (err) {
+    ctx.logger.error(`${where}: window query failed: ${errorMessage(err)}`);
+    emit(ctx.fail(ctx.event({ sql: o.sql }), err));
+  }
+}

@@ -1,0 +1,356 @@
+import { DataSource, type DataSourceOptions, type EntityManager, type EntityMetadata } from 'typeorm';
+import { TributaryError, errorMessage } from '../errors';
+import { bindNamed, normalizeRow, type Dialect, type SqlParams } from './sql';
+import { DeclaredTable, EntityTable, type TableDeclaration, type WindowTable } from './tables';
+
+/** How to open a {@link WindowStore}. */
+export interface WindowStoreOptions {
+  /**
+   * Where the window database is: `sqlite::memory:` (the default), `sqlite:./tb.db`,
+   * `mysql://user:pass@host:port/db` (also `mariadb://`). Ignored when `dataSource` is given.
+   */
+  url?: string;
+  /** A TypeORM DataSource of your own (any entities; initialized or not). */
+  dataSource?: DataSource;
+  /** TypeORM entities (decorated classes or `EntitySchema`) for a store made from `url`. */
+  entities?: unknown[];
+  /** Tables declared by name and typed columns, or schemaless (see {@link TableDeclaration}). */
+  tables?: TableDeclaration[];
+  /** Create missing tables from the entities. Default: true for `url`, false for your own DataSource. */
+  synchronize?: boolean;
+  /** The table `create_window` uses when none is named. Default: the first entity's table, else the first declared one. */
+  defaultTable?: string;
+}
+
+/**
+ * A serial queue of database work: a window's inserts, queries and clean-ups run in arrival
+ * order, so a query always sees every row that arrived before it. On SQLite (one connection)
+ * the whole store shares one lane.
+ */
+export class Lane {
+  private tail: Promise<unknown> = Promise.resolve();
+  constructor(private readonly store: WindowStore) {}
+
+  /** Runs `fn` after everything queued before it; the result is tracked by the store. */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return this.store.track(result);
+  }
+}
+
+/**
+ * The database behind the windows: a TypeORM DataSource, the tables the windows may use
+ * (entities and declared tables) and the bookkeeping that lets a virtual-time test wait for
+ * outstanding database work ({@link WindowStore.idle}).
+ *
+ * @example
+ * ```ts
+ * const store = await openWindowStore({ url: 'sqlite:./tb.db', entities: [Bet, Selection] });
+ * net.provide(WINDOW_SERVICE, store);
+ * // … run the network
+ * await net.stop();
+ * await store.close();
+ * ```
+ */
+export class WindowStore {
+  readonly dialect: Dialect;
+  private readonly tableMap = new Map<string, WindowTable>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly global: Lane;
+  private defaultName?: string;
+  private closed = false;
+
+  /** @internal use {@link openWindowStore} */
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly owned: boolean,
+    defaultTable?: string,
+  ) {
+    const type = dataSource.options.type;
+    if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') this.dialect = 'mysql';
+    else if (type === 'sqlite' || type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor' || type === 'expo') this.dialect = 'sqlite';
+    else throw new TributaryError('BAD_OPTION', `window store: database type '${type}' is not supported (SQLite or MySQL/MariaDB)`);
+    this.global = new Lane(this);
+    this.defaultName = defaultTable;
+    for (const m of dataSource.entityMetadatas) this.entityTable(m);
+  }
+
+  /** The driver family: `'sqlite'` or `'mysql'` (MariaDB included). */
+  get driver(): Dialect {
+    return this.dialect;
+  }
+
+  private entityTable(m: EntityMetadata): EntityTable {
+    const existing = this.tableMap.get(m.tableName);
+    if (existing instanceof EntityTable && existing.metadata === m) return existing;
+    const t = new EntityTable(m, this.dialect, (x) => this.entityTable(x));
+    this.tableMap.set(m.tableName, t);
+    if (!this.tableMap.has(m.name)) this.tableMap.set(m.name, t);
+    return t;
+  }
+
+  /**
+   * A new serial lane for one node's work (on SQLite, the store's single lane).
+   *
+   * @example
+   * ```ts
+   * const lane = store.lane();
+   * await lane.run(() => store.query('select 1'));
+   * ```
+   */
+  lane(): Lane {
+    return this.dialect === 'sqlite' ? this.global : new Lane(this);
+  }
+
+  /**
+   * Registers outstanding work so {@link idle} waits for it; returns the same promise.
+   *
+   * @example
+   * ```ts
+   * store.track(somePromise);
+   * ```
+   */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.pending.add(p);
+    const done = () => this.pending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /**
+   * Resolves once no database work is outstanding and the callbacks it triggered have run
+   * (which may have queued more: it waits for that too). Virtual-time tests call it between
+   * clock steps; see {@link runVirtual}.
+   *
+   * @example
+   * ```ts
+   * scheduler.flush();
+   * await store.idle(); // every insert, query and clean-up started by that frame has finished
+   * ```
+   */
+  async idle(): Promise<void> {
+    for (let quiet = 0; quiet < 2; ) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (this.pending.size === 0) quiet++;
+      else {
+        quiet = 0;
+        await Promise.allSettled([...this.pending]);
+      }
+    }
+  }
+
+  /** True while database work is outstanding. */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /**
+   * The table a window uses, by table name or entity name; without a name, the default
+   * table. An unknown name is an error listing the known ones.
+   *
+   * @example
+   * ```ts
+   * store.table('example_bets').columns; // ['uuid', 'customer_uuid', …]
+   * ```
+   */
+  table(name?: string, where = 'window store'): WindowTable {
+    const key = name ?? this.defaultName;
+    if (key === undefined) {
+      throw new TributaryError('BAD_OPTION', `${where}: name a table (the window store has no default table: give it entities or declared tables)`);
+    }
+    const t = this.tableMap.get(key);
+    if (!t) {
+      const known = [...new Set([...this.tableMap.values()].map((x) => x.name))];
+      throw new TributaryError('BAD_OPTION', `${where}: unknown table '${key}' (known: ${known.join(', ') || 'none'}; declare it or add an entity)`);
+    }
+    return t;
+  }
+
+  /** Names of the tables windows can use. */
+  tables(): string[] {
+    return [...new Set([...this.tableMap.values()].map((x) => x.name))];
+  }
+
+  /**
+   * Declares a table by name and typed columns (or schemaless) and creates it if missing.
+   * Returns at once; the creation runs before any later database work of the store.
+   *
+   * @example
+   * ```ts
+   * store.declare({ name: 'raw_events', schemaless: true });
+   * store.declare({ name: 'alerts', columns: { customer: 'string', total: 'number', at: 'integer' } });
+   * ```
+   */
+  declare(declaration: TableDeclaration): WindowTable {
+    const existing = this.tableMap.get(declaration.name);
+    if (existing) {
+      if (existing instanceof DeclaredTable && JSON.stringify(existing.declaration) === JSON.stringify(declaration)) return existing;
+      throw new TributaryError('BAD_OPTION', `table '${declaration.name}' is already known to the window store`);
+    }
+    const t = new DeclaredTable(declaration, this.dialect);
+    this.tableMap.set(t.name, t);
+    this.defaultName ??= t.name;
+    const statements = t.ddl();
+    void this.exclusive(async () => {
+      for (const s of statements) await this.dataSource.query(s);
+    }).catch(() => undefined);
+    return t;
+  }
+
+  /**
+   * Runs `fn` with no other store work in between on SQLite and after everything queued
+   * before it (table creation included) on MySQL. Use it for your own statements.
+   *
+   * @example
+   * ```ts
+   * await store.exclusive(() => store.dataSource.query('delete from example_bets'));
+   * ```
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.global.run(fn);
+  }
+
+  /**
+   * Runs SQL with named parameters (`:name`, see {@link bindNamed}) and returns the rows as
+   * plain JSON-friendly objects (no rows: an empty list). Not serialized; call it inside a
+   * lane or {@link exclusive} when order matters.
+   *
+   * @example
+   * ```ts
+   * const rows = await store.query('select count(*) as n from example_bets where create_time >= :t', { t: 1700000000 });
+   * ```
+   */
+  async query(sql: string, params: SqlParams = {}, where = 'query', manager?: EntityManager): Promise<Record<string, unknown>[]> {
+    const bound = bindNamed(sql, params, where);
+    const result = await (manager ?? this.dataSource.manager).query(bound.sql, bound.values);
+    return Array.isArray(result) ? result.map((r) => normalizeRow({ ...r })) : [];
+  }
+
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   *
+   * @example
+   * ```ts
+   * await store.transaction((m) => store.table('example_bets').insert(m, rows));
+   * ```
+   */
+  transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(fn);
+  }
+
+  /**
+   * Waits for outstanding work, then closes the DataSource if the store opened it (a
+   * DataSource you passed in initialized stays open). Safe to call twice.
+   *
+   * @example
+   * ```ts
+   * await store.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.idle();
+    if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/**
+ * Builds TypeORM DataSource options from a window URL.
+ *
+ * @example
+ * ```ts
+ * dataSourceOptionsFromUrl('sqlite:./tb.db', []);               // { type: 'sqlite', database: './tb.db', … }
+ * dataSourceOptionsFromUrl('mysql://root@127.0.0.1:3306/test', []); // { type: 'mysql', url: …, … }
+ * ```
+ */
+export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synchronize = true): DataSourceOptions {
+  const e = entities as DataSourceOptions['entities'];
+  if (url.startsWith('sqlite:')) {
+    let database = url.slice('sqlite:'.length);
+    if (database.startsWith('//')) database = database.slice(2);
+    if (database === '' || database === ':memory:' || database === ':memory') database = ':memory:';
+    const file = database !== ':memory:';
+    return { type: 'sqlite', database, entities: e, synchronize, ...(file ? { enableWAL: true, busyTimeout: 5000 } : {}) };
+  }
+  if (/^(mysql|mariadb):\/\//.test(url)) {
+    return {
+      type: url.startsWith('mariadb') ? 'mariadb' : 'mysql',
+      url: url.replace(/^mariadb:/, 'mysql:'),
+      entities: e,
+      synchronize,
+      // COUNT/SUM/BIGINT and DECIMAL as numbers, so rows look the same as on SQLite.
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      extra: { decimalNumbers: true },
+    };
+  }
+  throw new TributaryError('BAD_OPTION', `window store: unsupported URL '${url}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`);
+}
+
+/**
+ * Opens the window database: from a URL (default `sqlite::memory:`) with your entities, or
+ * around a DataSource you built. Declared tables are created if missing.
+ *
+ * @example
+ * ```ts
+ * const store = await openWindowStore({ url: 'sqlite:./tb.db', entities: [Bet, Selection] });
+ * const mine = await openWindowStore({ dataSource: myDataSource });
+ * const lua = await openWindowStore({ tables: [{ name: 'raw_events', schemaless: true }] });
+ * ```
+ */
+export async function openWindowStore(options: WindowStoreOptions = {}): Promise<WindowStore> {
+  let ds: DataSource;
+  let owned: boolean;
+  if (options.dataSource) {
+    ds = options.dataSource;
+    owned = !ds.isInitialized;
+    if (owned) await ds.initialize();
+    if (options.synchronize) await ds.synchronize();
+    for (const e of options.entities ?? []) {
+      if (!ds.hasMetadata(e as never)) {
+        throw new TributaryError('BAD_OPTION', `window store: entity ${describeEntity(e)} is not part of the given DataSource (add it to its entities)`);
+      }
+    }
+  } else {
+    ds = new DataSource(dataSourceOptionsFromUrl(options.url ?? 'sqlite::memory:', options.entities ?? [], options.synchronize ?? true));
+    owned = true;
+    try {
+      await ds.initialize();
+    } catch (e) {
+      throw new TributaryError('BAD_OPTION', `window store: cannot open '${redact(options.url ?? 'sqlite::memory:')}': ${errorMessage(e)}`, { cause: e });
+    }
+  }
+  let defaultTable = options.defaultTable;
+  if (defaultTable === undefined && options.entities && options.entities.length > 0) {
+    defaultTable = ds.getMetadata(options.entities[0] as never).tableName;
+  }
+  const store = new WindowStore(ds, owned, defaultTable);
+  for (const t of options.tables ?? []) store.declare(t);
+  try {
+    await store.idle();
+  } catch {
+    /* surfaced below */
+  }
+  // Surface a failed CREATE TABLE now rather than at the first insert.
+  for (const t of options.tables ?? []) {
+    try {
+      await ds.query(`SELECT 1 FROM ${store.dialect === 'mysql' ? '`' + t.name + '`' : '"' + t.name + '"'} WHERE 1 = 0`);
+    } catch (e) {
+      await store.close();
+      throw new TributaryError('BAD_OPTION', `window store: table '${t.name}' could not be created: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+  return store;
+}
+
+function describeEntity(e: unknown): string {
+  if (typeof e === 'function') return `'${e.name}'`;
+  const name = (e as { options?: { name?: string } })?.options?.name;
+  return name ? `'${name}'` : String(e);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,173 @@
+import { interval, type Subscription } from 'rxjs';
+import type { Duration } from '../duration';
+import { TributaryError, errorMessage } from '../errors';
+import type { Event } from '../event';
+import { defineNode } from '../nodes/registry';
+import type { NodeContext } from '../nodes/types';
+import { checkClear, clearDelivery, type ClearOptions } from './clear';
+import { storeOf, windowOperator } from './common';
+import { bindNamed, toUnit, type TimeUnit } from './sql';
+import type { Lane, WindowStore } from './store';
+import type { WindowTable } from './tables';
+import { BatchWriter } from './writer';
+
+/** Options of {@link timeWindow}. */
+export interface TimeWindowOptions extends ClearOptions {
+  /** The query run over the window; `:now`, `:window_start` and `:duration` are bound at each run. */
+  sql: string;
+  /** The table events are inserted into and old rows deleted from. */
+  table: string;
+  /** How far back the window reaches. */
+  duration: Duration;
+  /** The column holding each row's time (Unix seconds by default, see `time_unit`). */
+  time_column: string;
+  /** How often the query runs; default `duration`. */
+  every?: Duration;
+  /** Unit of `time_column` and of the bound parameters: `"s"` (default) or `"ms"`. */
+  time_unit?: TimeUnit;
+  /** Most events committed in one transaction. Default 1000. */
+  max_batch?: number;
+  /** More named parameters for the query. */
+  params?: Record<string, unknown>;
+}
+
+interface Resolved extends ClearOptions {
+  sql: string;
+  table: string;
+  duration: number;
+  time_column: string;
+  every?: number;
+  time_unit: TimeUnit;
+  max_batch: number;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * Pipeline keeping a sliding window over the last `duration` (the original's
+ * `sliding_window_time`): incoming events are inserted into `table` (batched, each acked once
+ * its row is committed; the time column is filled from the event time when missing); every
+ * `every` (default `duration`) on the network's scheduler the query runs, each result row
+ * becomes an output event, and rows older than the window are deleted — with the cut-off
+ * computed anew at every run (the Go original computed it once, so its table grew forever).
+ *
+ * The query sees `:now`, `:window_start` (= now − duration) and `:duration` in the time
+ * column's unit, so one statement works on SQLite and MySQL:
+ * `… where b.create_time >= :window_start …`. MySQL-only SQL such as
+ * `FROM_UNIXTIME(b.create_time) >= now() - interval 10 second` also works on MariaDB (it reads
+ * the database clock, so it does not follow a virtual scheduler).
+ *
+ * @example
+ * ```ts
+ * net.add('customer_liability', windows.timeWindow({
+ *   sql: 'select customer_uuid, sum(stake) as total from example_bets where create_time >= :window_start group by customer_uuid',
+ *   table: 'example_bets', duration: '10s', time_column: 'create_time',
+ * }));
+ * ```
+ */
+export const timeWindow = defineNode<TimeWindowOptions, Resolved>({
+  name: 'time_window',
+  role: 'pipeline',
+  summary: 'Sliding window over the last duration: inserts events, runs SQL on a timer, emits one event per row, deletes expired rows.',
+  options: {
+    sql: { type: 'string', required: true, description: 'query over the window (:now, :window_start, :duration bound per run)' },
+    table: { type: 'string', required: true, description: 'table events are inserted into and expired rows deleted from' },
+    duration: { type: 'duration', required: true, min: 1, description: 'how far back the window reaches' },
+    time_column: { type: 'string', required: true, description: "column holding each row's time" },
+    every: { type: 'duration', min: 1, description: 'how often the query runs; default duration' },
+    time_unit: { type: 'string', enum: ['s', 'ms'], default: 's', description: 'unit of time_column: Unix seconds or milliseconds' },
+    max_batch: { type: 'integer', min: 1, default: 1000, description: 'most events committed in one transaction' },
+    params: { type: 'object', description: 'more named parameters for the query' },
+    clear_columns: { type: 'array', description: 'on ack of an output event, delete window rows with these column values' },
+    clear_sql: { type: 'string', description: 'on ack of an output event, run this DELETE (row fields as :params)' },
+  },
+  positional: ['sql', 'table', 'duration', 'time_column'],
+  example:
+    "net.add('customer_liability', windows.timeWindow({ sql, table: 'example_bets', duration: '10s', time_column: 'create_time' }));",
+  luaExample: 'tb.sliding_window_time("customer_liability", "window_out", query, "example_bets", "10s", "create_time")',
+  build: (o) => ({
+    role: 'pipeline',
+    kind: 'time_window',
+    create: (ctx) => {
+      const store = storeOf(ctx);
+      const where = `node '${ctx.name}'`;
+      const table = store.table(o.table, where);
+      if (!table.columns.includes(o.time_column)) {
+        throw new TributaryError('BAD_OPTION', `${where}: table '${table.name}' has no time column '${o.time_column}' (columns: ${table.columns.join(', ')})`);
+      }
+      checkClear(o, table, where);
+      checkSql(o.sql, { ...o.params, now: 0, window_start: 0, duration: 0 }, where);
+      const lane = store.lane();
+      const every = o.every ?? o.duration;
+      return windowOperator(({ emit, begin, end }) => {
+        const writer = new BatchWriter(store, lane, table, {
+          maxBatch: o.max_batch,
+          time: { column: o.time_column, unit: o.time_unit },
+        });
+        let running = false;
+        const tick = () => {
+          // A query still running (slow database) skips this tick instead of piling up.
+          if (running) return;
+          running = true;
+          begin();
+          const now = ctx.scheduler.now();
+          runWindow(ctx, store, lane, table, o, now, emit).finally(() => {
+            running = false;
+            end();
+          });
+        };
+        const timer: Subscription = interval(every, ctx.scheduler).subscribe(tick);
+        return {
+          next(e) {
+            if (e.error) return emit(e);
+            begin();
+            writer.write(e, (event, err) => {
+              if (err === undefined) ctx.ack(event);
+              else emit(ctx.fail(event, err));
+              end();
+            });
+          },
+          complete: () => timer.unsubscribe(),
+          teardown: () => timer.unsubscribe(),
+        };
+      });
+    },
+  }),
+});
+
+/** Checks the SQL's named parameters can all be bound, so a typo fails at start, not at the first tick. */
+export function checkSql(sql: string, params: Record<string, unknown>, where: string): void {
+  bindNamed(sql, params, where);
+}
+
+/** One run of a time window: query, emit each row, delete rows older than this run's cut-off. */
+async function runWindow(
+  ctx: NodeContext,
+  store: WindowStore,
+  lane: Lane,
+  table: WindowTable,
+  o: Resolved,
+  now: number,
+  emit: (e: Event) => void,
+): Promise<void> {
+  const where = `node '${ctx.name}'`;
+  // Computed from this run's clock every time: the fix for the original's ever-growing table.
+  const cutoff = toUnit(now - o.duration, o.time_unit);
+  const params = { ...o.params, now: toUnit(now, o.time_unit), window_start: cutoff, duration: toUnit(o.duration, o.time_unit) };
+  try {
+    await lane.run(async () => {
+      const rows = await store.query(o.sql, params, where);
+      for (const row of rows) {
+        const delivery = clearDelivery(ctx, store, lane, table, o, row, params, { column: o.time_column, value: params.now });
+        emit(ctx.event(row, delivery ? { delivery } : undefined));
+      }
+      const statements = table.deleteBefore(o.time_column, cutoff);
+      await store.transaction(async (m) => {
+        for (const s of statements) await m.query(s.sql, s.values);
+      });
+    });
+  } catch (err) {
+    // A failed run is an error event (the stream lives on); the next tick tries again.
+    ctx.logger.error(`${where}: window query failed: ${errorMessage(err)}`);
+    emit(ctx.fail(ctx.event({ sql: o.sql, now: params.now }), err));
+  }
+}

@@ -1,0 +1,94 @@
+import type { Event } from '../event';
+import { RingQueue } from '../operators/queue';
+import { toUnit, type TimeUnit } from './sql';
+import type { Lane, WindowStore } from './store';
+import type { PreparedRow, WindowTable } from './tables';
+
+/** Called once per written event: no error when its row is committed. */
+export type WriteDone = (event: Event, error?: unknown) => void;
+
+/** Options of a {@link BatchWriter}. */
+export interface BatchWriterOptions {
+  /** Most events in one transaction. */
+  maxBatch: number;
+  /** Fills this time column from the event time when the payload leaves it out. */
+  time?: { column: string; unit: TimeUnit };
+  /** Called after each committed transaction with how many rows it held (count windows trim here). */
+  afterCommit?: (rows: number) => void;
+}
+
+/**
+ * Group commit for a window: the first event starts a transaction on the window's lane, and
+ * events arriving while it runs wait for the next one, so under load many events share one
+ * transaction and a multi-row INSERT, while a lone event is written at once. Nothing waits on
+ * a timer, so batching needs no clock and behaves the same under virtual time.
+ *
+ * A payload the table rejects fails alone. If the database rejects the batch, its rows are
+ * retried one transaction each, so the good ones still commit and only the bad ones fail.
+ */
+export class BatchWriter {
+  private readonly queue = new RingQueue<{ event: Event; done: WriteDone }>();
+  private scheduled = false;
+
+  constructor(
+    private readonly store: WindowStore,
+    private readonly lane: Lane,
+    private readonly table: WindowTable,
+    private readonly options: BatchWriterOptions,
+  ) {}
+
+  /** Queues an event's payload for insertion; `done` is called after commit (or failure). */
+  write(event: Event, done: WriteDone): void {
+    this.queue.push({ event, done });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    void this.lane.run(() => this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const batch: { event: Event; done: WriteDone }[] = [];
+    while (this.queue.length > 0 && batch.length < this.options.maxBatch) batch.push(this.queue.shift()!);
+    if (this.queue.length > 0) this.schedule();
+    if (batch.length === 0) return;
+
+    const results: (unknown | undefined)[] = new Array(batch.length);
+    const good: { index: number; row: PreparedRow }[] = [];
+    const { time } = this.options;
+    for (let i = 0; i < batch.length; i++) {
+      const { event } = batch[i];
+      try {
+        const fill = time ? { column: time.column, value: toUnit(event.meta.time, time.unit) } : undefined;
+        good.push({ index: i, row: this.table.prepare(event.payload, event, fill) });
+      } catch (e) {
+        results[i] = e;
+      }
+    }
+    if (good.length > 0) {
+      try {
+        await this.store.transaction((m) => this.table.insert(m, good.map((g) => g.row)));
+      } catch {
+        // Isolate the rows the database rejects; the rest commit one by one.
+        for (const g of good) {
+          try {
+            await this.store.transaction((m) => this.table.insertEach(m, [g.row]));
+          } catch (e) {
+            results[g.index] = e;
+          }
+        }
+      }
+    }
+    const committed = good.filter((g) => results[g.index] === undefined).length;
+    for (let i = 0; i < batch.length; i++) batch[i].done(batch[i].event, results[i]);
+    if (committed > 0) this.options.afterCommit?.(committed);
+  }
+
+  /** Events queued and not yet written. */
+  get queued(): number {
+    return this.queue.length;
+  }
+}
