@@ -88,7 +88,12 @@ export const from = defineNode<FromOptions, FromOptions>({
           async ({ emit, signal }) => {
             for await (const item of iterable as AsyncIterable<unknown>) {
               if (signal.aborted) return;
-              await emit(item);
+              // emit() takes payloads: an event item is re-emitted with its own metadata
+              // (it was wrapped whole, so the payload became the event object).
+              if (isEvent(item)) {
+                const { id, time, key, headers } = item.meta;
+                await emit(item.payload, { id, time, key, headers: headers as Record<string, string> | undefined });
+              } else await emit(item);
             }
           },
           flow,
