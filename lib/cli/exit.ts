@@ -1,0 +1,25 @@
+/**
+ * Exit codes of the `tributary` command:
+ * - 0: success (`run` drained cleanly after a signal, `--for` or its sources ending);
+ * - 1: the network failed while running (it broke, or the drain timed out);
+ * - 2: usage or script error (bad arguments, a script that fails, a host module that cannot
+ *   be loaded, an invalid or unconnected graph, a window database that cannot be opened).
+ */
+export const EXIT = { OK: 0, RUNTIME: 1, USAGE: 2 } as const;
+
+/** An error the CLI reports on stderr before exiting with its code. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where the CLI writes: the process streams, or a test's collectors. */
+export interface CliIO {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}

@@ -1,0 +1,130 @@
+import { Command, CommanderError, Option } from 'commander';
+import { errorMessage } from '../errors';
+import { checkCommand } from './commands/check';
+import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph';
+import { nodesCommand } from './commands/nodes';
+import { runCommand } from './commands/run';
+import { CliError, EXIT, type CliIO } from './exit';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success (run: drained cleanly after SIGINT/SIGTERM, --for, or the sources ending)
+  1  the network failed while running (it broke, or the drain timed out)
+  2  usage or script error (bad arguments, a failing script — reported as file:line —,
+     a host module that cannot be loaded, an unconnected graph, a bad --db)`;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Options every script-reading command shares. */
+function scriptOptions(cmd: Command): Command {
+  return cmd
+    .option('--require <module>', 'load a host module (JS, or TS via ts-node) exporting setup(host); repeatable', collect, [])
+    .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)');
+}
+
+/**
+ * The `tributary` command (commander): `run`, `graph`, `check`, `nodes`. `result.code` holds
+ * the exit code once `parseAsync` resolved.
+ *
+ * @example
+ * ```ts
+ * const { program, result } = createProgram(process);
+ * await program.parseAsync(process.argv);
+ * process.exitCode = result.code;
+ * ```
+ */
+export function createProgram(io: CliIO): { program: Command; result: { code: number } } {
+  const result: { code: number } = { code: EXIT.OK };
+  const program = new Command('tributary')
+    .description('Reactive event stream processor: build networks from Lua scripts and run them.')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+  const act =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      result.code = await fn(...args);
+    };
+
+  scriptOptions(
+    program
+      .command('run')
+      .description('build the network from the scripts and run it until SIGINT/SIGTERM, --for, or its sources end; then drain')
+      .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
+  )
+    .option('--db <url>', 'window database: sqlite::memory: (default), sqlite:path, mysql://user:pass@host/db')
+    .option('--for <duration>', 'stop and drain after this long (Go syntax: 500ms, 3s, 1m30s)')
+    .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; db?: string; for?: string; stats?: boolean }) =>
+      runCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, db: opts.db, for: opts.for, stats: opts.stats }, io),
+    ));
+
+  scriptOptions(
+    program
+      .command('graph')
+      .description('build the network from the scripts and print it without starting it')
+      .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
+  )
+    .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('dot'))
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; format: GraphFormat }) =>
+      graphCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, format: opts.format }, io),
+    ));
+
+  scriptOptions(
+    program
+      .command('check')
+      .description('run the scripts against a network that is never started; report errors and unconnected nodes')
+      .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
+  )
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean }) =>
+      checkCommand(scripts, { requires: opts.require, sandbox: opts.sandbox }, io),
+    ));
+
+  program
+    .command('nodes')
+    .description('list the node catalogue: kinds, options and Lua signatures')
+    .option('--json', 'print JSON instead of text')
+    .option('--require <module>', 'load a host module first, to list its kinds too; repeatable', collect, [])
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(act((opts: { json?: boolean; require: string[] }) => nodesCommand({ json: opts.json, requires: opts.require }, io)));
+
+  return { program, result };
+}
+
+/**
+ * Runs the command line and resolves to the exit code; errors are reported on `io.stderr`
+ * as `tributary: message`, never thrown.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv);
+ * ```
+ */
+export async function main(argv: string[] = process.argv, io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const { program, result } = createProgram(io);
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return EXIT.USAGE;
+  }
+  try {
+    await program.parseAsync(argv);
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end in a CommanderError too, with exit code 0.
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (e instanceof CliError) {
+      io.stderr.write(`tributary: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.stderr.write(`tributary: ${errorMessage(e)}\n`);
+    return EXIT.RUNTIME;
+  }
+}
