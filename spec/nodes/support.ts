@@ -6,6 +6,7 @@
 import { lastValueFrom, map, Observable, toArray, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import {
+  createDelivery,
   createEvent,
   createNodeContext,
   emptyStats,
@@ -15,6 +16,7 @@ import {
   type NodeContext,
   type NodeSpec,
   type NodeStats,
+  type Settlement,
   withError,
 } from 'tributary';
 
@@ -89,29 +91,35 @@ export function errorEvent(payload: unknown, message: string, node = 'upstream')
 }
 
 /**
- * A delivery handle that records every ack/nack call (not just the first), so a node that
- * settles twice or never is caught. `settled` turns true after the first call, as a real
- * handle's does.
+ * A real `createDelivery` handle wrapped to record every ack/nack call made on it (not just
+ * the first, which is all the handle itself acts on), so a node that settles twice or never
+ * is caught; `settlements` is what the source would have been told.
  */
 export interface Probe extends Delivery {
   readonly calls: ('ack' | 'nack')[];
   readonly reasons: unknown[];
+  readonly settlements: Settlement[];
 }
 export function probe(): Probe {
   const calls: ('ack' | 'nack')[] = [];
   const reasons: unknown[] = [];
+  const settlements: Settlement[] = [];
+  const inner = createDelivery((s) => settlements.push(s));
   return {
     calls,
     reasons,
+    settlements,
     get settled() {
-      return calls.length > 0;
+      return inner.settled;
     },
     ack() {
       calls.push('ack');
+      inner.ack();
     },
     nack(reason?: unknown) {
       calls.push('nack');
       reasons.push(reason);
+      inner.nack(reason);
     },
   };
 }
