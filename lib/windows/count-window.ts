@@ -30,7 +30,7 @@ export interface CountWindowOptions extends ClearOptions {
   params?: Record<string, unknown>;
 }
 
-interface Resolved extends ClearOptions {
+export interface ResolvedCountWindowOptions extends ClearOptions {
   sql: string;
   table: string;
   count: number;
@@ -56,7 +56,7 @@ interface Resolved extends ClearOptions {
  * }));
  * ```
  */
-export const countWindow = defineNode<CountWindowOptions, Resolved>({
+export const countWindow = defineNode<CountWindowOptions, ResolvedCountWindowOptions>({
   name: 'count_window',
   role: 'pipeline',
   summary: 'Window over the last N rows: inserts events, trims the table, runs SQL after each batch or on a timer.',
@@ -132,7 +132,7 @@ async function runCount(
   store: WindowStore,
   lane: Lane,
   table: WindowTable,
-  o: Resolved,
+  o: ResolvedCountWindowOptions,
   order: string,
   emit: (e: Event) => void,
 ): Promise<void> {

@@ -31,7 +31,7 @@ export interface TimeWindowOptions extends ClearOptions {
   params?: Record<string, unknown>;
 }
 
-interface Resolved extends ClearOptions {
+export interface ResolvedTimeWindowOptions extends ClearOptions {
   sql: string;
   table: string;
   duration: number;
@@ -64,7 +64,7 @@ interface Resolved extends ClearOptions {
  * }));
  * ```
  */
-export const timeWindow = defineNode<TimeWindowOptions, Resolved>({
+export const timeWindow = defineNode<TimeWindowOptions, ResolvedTimeWindowOptions>({
   name: 'time_window',
   role: 'pipeline',
   summary: 'Sliding window over the last duration: inserts events, runs SQL on a timer, emits one event per row, deletes expired rows.',
@@ -145,7 +145,7 @@ async function runWindow(
   store: WindowStore,
   lane: Lane,
   table: WindowTable,
-  o: Resolved,
+  o: ResolvedTimeWindowOptions,
   now: number,
   emit: (e: Event) => void,
 ): Promise<void> {
