@@ -60,3 +60,4 @@ export {
   type ClearOptions,
 } from './windows/index';
 export { installWindowExports } from './windows/lua';
+export type { HostContext, HostModule, WindowConfig } from './cli/hosts';

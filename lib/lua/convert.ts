@@ -5,6 +5,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
 const SOURCE_INFO = to_luastring('>S');
+/** Strings kept in the Lua registry for pushing without re-encoding (object keys, mostly). */
+const KEY_CACHE_LIMIT = 4096;
+/** Deeper values are refused: this is also how cycles are caught. */
+const MAX_DEPTH = 100;
+const KEY_MAX_LENGTH = 64;
+/** Decoded table keys by their Lua byte array: constant keys in a script reuse one array. */
+const decodedKeys = new WeakMap<Uint8Array, string>();
 
 /** A Lua error surfacing in JS: the message carries the script's `file:line`. */
 export class LuaError extends Error {
@@ -61,6 +68,8 @@ export class LuaBridge {
     if (!this.closed) lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   });
 
+  private readonly keyRefs = new Map<string, number>();
+
   constructor(readonly L: LuaState) {}
 
   /** After this, calling a converted Lua function throws instead of touching the freed VM. */
@@ -78,7 +87,7 @@ export class LuaBridge {
    * const args = [bridge.toJS(L, 1), bridge.toJS(L, 2)];
    * ```
    */
-  toJS(L: LuaState, idx: number, mode: FunctionMode = 'plain', seen?: Set<unknown>): unknown {
+  toJS(L: LuaState, idx: number, mode: FunctionMode = 'plain', depth = 0): unknown {
     switch (lua.lua_type(L, idx)) {
       case lua.LUA_TNIL:
       case lua.LUA_TNONE:
@@ -90,7 +99,7 @@ export class LuaBridge {
       case lua.LUA_TSTRING:
         return luaBytesToJS(lua.lua_tolstring(L, idx)!);
       case lua.LUA_TTABLE:
-        return this.tableToJS(L, idx, mode, seen ?? new Set());
+        return this.tableToJS(L, idx, mode, depth);
       case lua.LUA_TFUNCTION:
         return this.wrapFunction(L, idx, mode);
       case lua.LUA_TLIGHTUSERDATA:
@@ -103,14 +112,14 @@ export class LuaBridge {
   /**
    * Pushes a JS value onto the Lua stack: arrays and Sets become sequences, objects and Maps
    * tables, `Uint8Array` a Lua string of those bytes, `Date` its ISO text, functions callable
-   * Lua functions, `null`/`undefined` nil. Cyclic values are an error.
+   * Lua functions, `null`/`undefined` nil. Cyclic (or over 100 levels deep) values are an error.
    *
    * @example
    * ```ts
    * bridge.push(L, [1, 2, 3]);
    * ```
    */
-  push(L: LuaState, value: unknown, seen?: Set<object>): void {
+  push(L: LuaState, value: unknown, depth = 0): void {
     switch (typeof value) {
       case 'undefined':
         return lua.lua_pushnil(L);
@@ -130,6 +139,31 @@ export class LuaBridge {
         return lua.lua_pushnil(L);
     }
     if (value === null) return lua.lua_pushnil(L);
+    // Depth instead of a visited set: cheaper per event, and a cycle is just "too deep".
+    if (depth >= MAX_DEPTH) throw new TypeError(`cannot convert a cyclic value (or one nested over ${MAX_DEPTH} levels) to Lua`);
+    if (!lua.lua_checkstack(L, 3)) throw new RangeError('value nested too deeply to convert to Lua');
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) {
+      const obj = value as Record<string, unknown>;
+      lua.lua_createtable(L, 0, 4);
+      for (const k in obj) {
+        const v = obj[k];
+        if (v === undefined || typeof v === 'symbol') continue;
+        this.pushKey(L, k);
+        this.push(L, v, depth + 1);
+        lua.lua_rawset(L, -3);
+      }
+      return;
+    }
+    if (Array.isArray(value) || value instanceof Set) {
+      const items: unknown[] = Array.isArray(value) ? value : [...value];
+      lua.lua_createtable(L, items.length, 0);
+      for (let i = 0; i < items.length; i++) {
+        this.push(L, items[i], depth + 1);
+        lua.lua_rawseti(L, -2, i + 1);
+      }
+      return;
+    }
     if (value instanceof Uint8Array) {
       lua.lua_pushstring(L, value);
       return;
@@ -146,29 +180,32 @@ export class LuaBridge {
       lua.lua_pushstring(L, to_luastring(value.toISOString()));
       return;
     }
-    const obj = value as object;
-    const visiting = seen ?? new Set<object>();
-    if (visiting.has(obj)) throw new TypeError('cannot convert a cyclic value to Lua');
-    visiting.add(obj);
-    if (!lua.lua_checkstack(L, 3)) throw new RangeError('value nested too deeply to convert to Lua');
-    if (Array.isArray(obj) || obj instanceof Set) {
-      const items = Array.isArray(obj) ? obj : [...obj];
-      lua.lua_createtable(L, items.length, 0);
-      for (let i = 0; i < items.length; i++) {
-        this.push(L, items[i], visiting);
-        lua.lua_rawseti(L, -2, i + 1);
-      }
-    } else {
-      const entries: [unknown, unknown][] = obj instanceof Map ? [...obj] : Object.entries(obj);
-      lua.lua_createtable(L, 0, entries.length);
-      for (const [k, v] of entries) {
-        if (v === undefined || typeof v === 'symbol') continue;
-        this.push(L, k, visiting);
-        this.push(L, v, visiting);
-        lua.lua_rawset(L, -3);
-      }
+    const entries: [unknown, unknown][] = value instanceof Map ? [...value] : Object.entries(value as object);
+    lua.lua_createtable(L, 0, entries.length);
+    for (const [k, v] of entries) {
+      if (v === undefined || typeof v === 'symbol') continue;
+      if (typeof k === 'string') this.pushKey(L, k);
+      else this.push(L, k, depth + 1);
+      this.push(L, v, depth + 1);
+      lua.lua_rawset(L, -3);
     }
-    visiting.delete(obj);
+  }
+
+  /**
+   * Pushes an object key. Payloads repeat the same few keys, so their Lua strings are made
+   * once and kept in the registry (up to a limit), which saves encoding and hashing per event.
+   */
+  private pushKey(L: LuaState, key: string): void {
+    const ref = this.keyRefs.get(key);
+    if (ref !== undefined) {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+      return;
+    }
+    lua.lua_pushstring(L, to_luastring(key));
+    if (key.length <= KEY_MAX_LENGTH && this.keyRefs.size < KEY_CACHE_LIMIT) {
+      lua.lua_pushvalue(L, -1);
+      this.keyRefs.set(key, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX));
+    }
   }
 
   /**
@@ -197,10 +234,15 @@ export class LuaBridge {
       }
       if (failure !== undefined) return this.raise(L, failure);
       if (result === undefined) return 0;
+      const top = lua.lua_gettop(L);
       try {
         this.push(L, result);
       } catch (e) {
-        return this.raise(L, `${name} returned a value Lua cannot hold: ${errorMessage(e)}`);
+        failure = `${name} returned a value Lua cannot hold: ${errorMessage(e)}`;
+      }
+      if (failure !== undefined) {
+        lua.lua_settop(L, top); // drop what a failed conversion left half-built
+        return this.raise(L, failure);
       }
       return 1;
     };
@@ -242,51 +284,58 @@ export class LuaBridge {
     return where && !/^.*?:\d+: /.test(msg) ? `${where}: ${msg}` : msg;
   }
 
-  private tableToJS(L: LuaState, index: number, mode: FunctionMode, seen: Set<unknown>): unknown {
+  private tableToJS(L: LuaState, index: number, mode: FunctionMode, depth: number): unknown {
+    if (depth >= MAX_DEPTH) throw new TypeError(`cannot convert a cyclic Lua table (or one nested over ${MAX_DEPTH} levels) to JS`);
     const idx = lua.lua_absindex(L, index);
-    const identity = lua.lua_topointer(L, idx);
-    if (seen.has(identity)) throw new TypeError('cannot convert a cyclic Lua table to JS');
-    seen.add(identity);
     if (!lua.lua_checkstack(L, 3)) throw new RangeError('Lua table nested too deeply to convert');
-    const keys: (string | number)[] = [];
-    const values: unknown[] = [];
-    let sequence = true;
-    let max = 0;
+    const n = lua.lua_rawlen(L, idx);
+    if (n > 0) {
+      // A sequence 1..n with no other keys is an array; anything else an object.
+      const arr = new Array(n);
+      let holes = false;
+      for (let i = 1; i <= n; i++) {
+        if (lua.lua_rawgeti(L, idx, i) === lua.LUA_TNIL) {
+          lua.lua_pop(L, 1);
+          holes = true;
+          break;
+        }
+        arr[i - 1] = this.toJS(L, -1, mode, depth + 1);
+        lua.lua_pop(L, 1);
+      }
+      if (!holes) {
+        // fengari tables have no array part (next() follows insertion order), so count the keys.
+        let keys = 0;
+        lua.lua_pushnil(L);
+        while (lua.lua_next(L, idx) !== 0) {
+          lua.lua_pop(L, 1);
+          if (++keys > n) {
+            lua.lua_pop(L, 1);
+            break;
+          }
+        }
+        if (keys === n) return arr;
+      }
+    }
+    const obj: Record<string, unknown> = {};
+    let empty = true;
     lua.lua_pushnil(L);
     while (lua.lua_next(L, idx) !== 0) {
       const kt = lua.lua_type(L, -2);
-      let key: string | number;
-      if (kt === lua.LUA_TNUMBER && lua.lua_isinteger(L, -2)) {
-        key = lua.lua_tointeger(L, -2);
-        if (key < 1) sequence = false;
-        else if (key > max) max = key;
-      } else {
-        sequence = false;
-        if (kt === lua.LUA_TSTRING) key = luaText(lua.lua_tolstring(L, -2));
-        else if (kt === lua.LUA_TNUMBER) key = String(lua.lua_tonumber(L, -2));
-        else if (kt === lua.LUA_TBOOLEAN) key = String(lua.lua_toboolean(L, -2));
-        else {
-          lua.lua_pop(L, 2);
-          throw new TypeError(`cannot convert a Lua table with ${luaText(lua.lua_typename(L, kt))} keys to JS`);
-        }
+      let key: string;
+      if (kt === lua.LUA_TSTRING) key = keyText(lua.lua_tolstring(L, -2)!);
+      else if (kt === lua.LUA_TNUMBER) key = String(lua.lua_isinteger(L, -2) ? lua.lua_tointeger(L, -2) : lua.lua_tonumber(L, -2));
+      else if (kt === lua.LUA_TBOOLEAN) key = String(lua.lua_toboolean(L, -2));
+      else {
+        lua.lua_pop(L, 2);
+        throw new TypeError(`cannot convert a Lua table with ${luaText(lua.lua_typename(L, kt))} keys to JS`);
       }
-      keys.push(key);
-      values.push(this.toJS(L, -1, mode, seen));
+      const v = this.toJS(L, -1, mode, depth + 1);
+      if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else obj[key] = v;
+      empty = false;
       lua.lua_pop(L, 1);
     }
-    seen.delete(identity);
-    if (sequence && max === keys.length) {
-      const arr = new Array(max);
-      for (let i = 0; i < keys.length; i++) arr[(keys[i] as number) - 1] = values[i];
-      return arr;
-    }
-    const obj: Record<string, unknown> = {};
-    for (let i = 0; i < keys.length; i++) {
-      const k = String(keys[i]);
-      if (k === '__proto__') Object.defineProperty(obj, k, { value: values[i], enumerable: true, writable: true, configurable: true });
-      else obj[k] = values[i];
-    }
-    return obj;
+    return empty ? [] : obj;
   }
 
   private wrapFunction(L: LuaState, idx: number, mode: FunctionMode): (...args: unknown[]) => unknown {
@@ -323,6 +372,15 @@ export class LuaBridge {
       lua.lua_settop(L, top);
     }
   }
+}
+
+function keyText(bytes: Uint8Array): string {
+  let text = decodedKeys.get(bytes);
+  if (text === undefined) {
+    text = luaText(bytes);
+    decodedKeys.set(bytes, text);
+  }
+  return text;
 }
 
 function isThenable(v: unknown): boolean {

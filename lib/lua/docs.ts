@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRegistry } from '../nodes/index';
 import type { NodeKind, Registry } from '../nodes/registry';
 import type { OptionSpec } from '../nodes/options';
 import { luaSignature } from './module';
@@ -86,4 +88,21 @@ export function replaceGeneratedSection(document: string, generated: string): st
     throw new Error(`the document lacks the markers ${LUA_REFERENCE_BEGIN} … ${LUA_REFERENCE_END}`);
   }
   return document.slice(0, start + LUA_REFERENCE_BEGIN.length) + '\n' + generated.trimEnd() + '\n' + document.slice(end);
+}
+
+/**
+ * Rewrites the generated section of docs/lua.md from a registry (default the built-in
+ * kinds). Returns true when the file changed.
+ *
+ * @example
+ * ```ts
+ * // npx ts-node --transpile-only -e "require('./lib/lua/docs').writeLuaDocs()"
+ * writeLuaDocs('docs/lua.md');
+ * ```
+ */
+export function writeLuaDocs(file = 'docs/lua.md', registry: Registry = createRegistry()): boolean {
+  const before = readFileSync(file, 'utf8');
+  const after = replaceGeneratedSection(before, renderLuaReference(registry));
+  if (after !== before) writeFileSync(file, after);
+  return after !== before;
 }

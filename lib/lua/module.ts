@@ -1,18 +1,10 @@
 import { TributaryError } from '../errors';
 import type { Network } from '../network/network';
+import { luaSignature } from '../nodes/catalogue';
 import type { NodeKind } from '../nodes/registry';
 
-/**
- * The Lua signature of a kind's `create_*` function, from its positional arguments.
- *
- * @example
- * ```ts
- * luaSignature(registry.get('ticker')); // 'create_ticker(name, interval)'
- * ```
- */
-export function luaSignature(kind: NodeKind<any>): string {
-  return `create_${kind.name}(${['name', ...kind.positional].join(', ')})`;
-}
+/** The Lua signature of a kind's `create_*` function (one definition, in the catalogue). */
+export { luaSignature };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
