@@ -157,6 +157,8 @@ export class EntityTable implements WindowTable {
     if (needIds) {
       // Generated integer keys that children refer to: insert parents one by one to learn them.
       await this.insertEach(manager, rows, false);
+    } else if (this.plainColumns()) {
+      await this.insertPlain(manager, rows);
     } else {
       const size = chunkSize(this.columns.length);
       for (let i = 0; i < rows.length; i += size) {
@@ -171,6 +173,45 @@ export class EntityTable implements WindowTable {
       }
     }
     await this.insertChildren(manager, rows, (t, m, r) => t.insert(m, r));
+  }
+
+  private plain?: ColumnMetadata[] | null;
+
+  /**
+   * The columns of a multi-row INSERT written without TypeORM's query builder (which costs
+   * more than the database on small rows), or null when a column needs the builder: a
+   * function default, create/update dates, versions.
+   */
+  private plainColumns(): ColumnMetadata[] | null {
+    if (this.plain !== undefined) return this.plain;
+    const cols = this.metadata.columns.filter((c) => c.isInsert && !(c.isGenerated && c.generationStrategy === 'increment'));
+    const complex = cols.some(
+      (c) => typeof c.default === 'function' || c.isCreateDate || c.isUpdateDate || c.isVersion || (c.isGenerated && c.generationStrategy !== 'uuid'),
+    );
+    this.plain = complex ? null : cols;
+    return this.plain;
+  }
+
+  private async insertPlain(manager: EntityManager, rows: PreparedRow[]): Promise<void> {
+    const cols = this.plain!;
+    const driver = manager.connection.driver;
+    const q = (s: string) => quoteIdent(this.dialect, s);
+    const head = `INSERT INTO ${q(this.name)} (${cols.map((c) => q(c.databaseName)).join(', ')}) VALUES `;
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    const size = chunkSize(cols.length);
+    for (let i = 0; i < rows.length; i += size) {
+      const chunk = rows.slice(i, i + size);
+      const values: unknown[] = [];
+      for (const r of chunk) {
+        for (const c of cols) {
+          let v = c.getEntityValue(r.values);
+          if (v === undefined && c.isGenerated && c.generationStrategy === 'uuid') v = r.values[c.propertyName] = randomUUID();
+          if (v === undefined) values.push(c.default === undefined ? null : c.default);
+          else values.push(driver.preparePersistentValue(v, c));
+        }
+      }
+      await manager.query(head + chunk.map(() => tuple).join(', '), values);
+    }
   }
 
   async insertEach(manager: EntityManager, rows: PreparedRow[], withChildren = true): Promise<void> {
