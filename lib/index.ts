@@ -29,6 +29,12 @@ export type { TextOutput } from './nodes/tester';
 export { formatPayload } from './nodes/tester';
 export type { InjectorIO, FlowOptions } from './nodes/injector';
 export { workerPool, type PoolWork } from './operators/pool';
+export { connectors, connectorKinds } from './connectors/index';
+export { HttpDeliveryError, type HttpDeadLetter } from './connectors/http/deliver';
+export type { WebhookOptions } from './connectors/http/webhook';
+export type { SlackOptions } from './connectors/http/slack';
+export type { TelegramOptions } from './connectors/http/telegram';
+export type { HttpSourceOptions, ListeningInfo } from './connectors/http/source';
 export { LuaRuntime, type LuaRuntimeOptions, type ScriptNode, type LuaHost, LuaError, luaSignature, renderLuaReference } from './lua/index';
 // SQL windows (issue 4)
 export {

@@ -1,0 +1,205 @@
+import type { SchedulerLike } from 'rxjs';
+import { errorMessage } from '../../errors';
+import type { Event } from '../../event';
+import type { NodeContext } from '../../nodes/types';
+import { backoffDelay, redact, sleep, type Backoff } from '../retry';
+
+/** Where and how an HTTP sink sends: the shared core of `webhook`, `slack` and `telegram`. */
+export interface HttpTarget {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  /** Per-attempt timeout in ms. */
+  timeout: number;
+  /** Retries after the first attempt. */
+  retries: number;
+  backoff: Backoff;
+  /** Strings that must never appear in a message (a bot token, a webhook secret). */
+  secrets: readonly string[];
+  /** The URL as messages show it (secrets already removed). */
+  display: string;
+}
+
+/**
+ * Why an HTTP delivery failed for good: the status (when the server answered), how many
+ * attempts were made, and the target as it may be shown. Its message never holds a secret.
+ */
+export class HttpDeliveryError extends Error {
+  override readonly name = 'HttpDeliveryError';
+  constructor(
+    message: string,
+    /** The last status, when the server answered. */
+    readonly status: number | undefined,
+    readonly attempts: number,
+    /** The target URL with secrets removed. */
+    readonly url: string,
+    /** True when the server refused the request (4xx other than 408/425/429): retrying would not help. */
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const RETRYABLE_4XX = new Set([408, 425, 429]);
+
+/**
+ * Sends one request body with a per-attempt timeout and exponential back-off between
+ * attempts (timers from the scheduler). Resolves on a 2xx; retries network errors, timeouts,
+ * 408/425/429 and 5xx; gives up at once on other 4xx. Throws {@link HttpDeliveryError}.
+ *
+ * @example
+ * ```ts
+ * await deliverHttp(ctx.scheduler, target, JSON.stringify(payload));
+ * ```
+ */
+export async function deliverHttp(
+  scheduler: SchedulerLike,
+  target: HttpTarget,
+  body: string,
+  onRetry?: (message: string) => void,
+): Promise<void> {
+  const clean = (s: string) => redact(s, target.secrets);
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await attemptOnce(scheduler, target, body);
+    if (outcome.ok) return;
+    const attempts = attempt + 1;
+    const message = clean(`${target.method} ${target.display}: ${outcome.reason}`);
+    if (outcome.permanent || attempt >= target.retries) {
+      const suffix = outcome.permanent ? ' (not retried: the server refused the request)' : ` (gave up after ${attempts} attempt${attempts > 1 ? 's' : ''})`;
+      throw new HttpDeliveryError(message + suffix, outcome.status, attempts, target.display, outcome.permanent);
+    }
+    let wait = backoffDelay(attempt, target.backoff);
+    if (outcome.retryAfter !== undefined) wait = Math.min(target.backoff.max, Math.max(wait, outcome.retryAfter));
+    onRetry?.(`${message}; retry ${attempts}/${target.retries} in ${wait}ms`);
+    await sleep(scheduler, wait);
+  }
+}
+
+type Outcome =
+  | { ok: true }
+  | { ok: false; reason: string; status?: number; permanent: boolean; retryAfter?: number };
+
+async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: string): Promise<Outcome> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = scheduler.schedule(() => {
+    timedOut = true;
+    controller.abort();
+  }, target.timeout);
+  try {
+    const res = await fetch(target.url, { method: target.method, headers: target.headers, body, signal: controller.signal });
+    // Read the body so the connection is reused, and keep a snippet for the error message.
+    const text = await res.text();
+    if (res.status >= 200 && res.status < 300) return { ok: true };
+    const snippet = text.length > 200 ? text.slice(0, 200) + '…' : text;
+    const permanent = res.status >= 400 && res.status < 500 && !RETRYABLE_4XX.has(res.status);
+    const retryAfterHeader = Number(res.headers.get('retry-after'));
+    return {
+      ok: false,
+      status: res.status,
+      permanent,
+      reason: `HTTP ${res.status}${snippet ? `: ${snippet.replace(/\s+/g, ' ')}` : ''}`,
+      ...(Number.isFinite(retryAfterHeader) && retryAfterHeader > 0 ? { retryAfter: retryAfterHeader * 1000 } : {}),
+    };
+  } catch (err) {
+    if (timedOut) return { ok: false, permanent: false, reason: `no answer within ${target.timeout}ms` };
+    const cause = (err as { cause?: unknown }).cause;
+    const detail = cause ? errorMessage(cause) : errorMessage(err);
+    return { ok: false, permanent: false, reason: `request failed: ${detail}` };
+  } finally {
+    timer.unsubscribe();
+  }
+}
+
+/** What a dead-letter function gets when an HTTP sink gives up on an event. */
+export interface HttpDeadLetter {
+  event: Event;
+  /** The failure (its message holds no secret). */
+  error: HttpDeliveryError;
+}
+
+/** Options every HTTP sink shares, with their schema entries. */
+export interface HttpSinkCommon {
+  /** Per-attempt timeout (default `"10s"`). */
+  timeout?: string | number;
+  /** Retries after the first attempt (default 3). */
+  retries?: number;
+  /** First back-off delay (default `"500ms"`); doubles per retry. */
+  backoff?: string | number;
+  /** Largest back-off delay (default `"30s"`). */
+  maxBackoff?: string | number;
+  /** Requests in flight at once (default 1, which keeps order). */
+  concurrency?: number;
+  /**
+   * Called when an event fails for good (retries exhausted or a 4xx). When it resolves the
+   * event counts as handled (acked); without it the event is nacked with the error.
+   */
+  deadLetter?: (letter: HttpDeadLetter) => unknown;
+}
+
+/** The schema entries for {@link HttpSinkCommon}. */
+export const httpSinkCommonOptions = {
+  timeout: { type: 'duration', min: 1, default: '10s', description: 'per-attempt timeout' },
+  retries: { type: 'integer', min: 0, default: 3, description: 'retries after the first attempt (network errors, timeouts, 408/425/429, 5xx)' },
+  backoff: { type: 'duration', min: 0, default: '500ms', description: 'first back-off delay; doubles per retry' },
+  maxBackoff: { type: 'duration', min: 0, default: '30s', description: 'largest back-off delay (also caps Retry-After)' },
+  concurrency: { type: 'integer', min: 1, default: 1, description: 'requests in flight at once (1 keeps order)' },
+  deadLetter: {
+    type: 'function',
+    description: '({ event, error }) => unknown, called when an event fails for good; the event is acked once it resolves. Without it the event is nacked with the error',
+  },
+} as const;
+
+/** The resolved form of {@link HttpSinkCommon}. */
+export interface HttpSinkCommonResolved {
+  timeout: number;
+  retries: number;
+  backoff: number;
+  maxBackoff: number;
+  concurrency: number;
+  deadLetter?: (letter: HttpDeadLetter) => unknown;
+}
+
+/**
+ * The per-event work of an HTTP sink: deliver, and on final failure hand the event to the
+ * dead-letter function or throw (the sink stage then nacks it with the error).
+ */
+export function httpSinkWork(
+  ctx: NodeContext,
+  target: HttpTarget,
+  common: HttpSinkCommonResolved,
+  render: (event: Event) => string,
+): (event: Event) => Promise<void> {
+  return async (event) => {
+    let body: string;
+    try {
+      body = render(event);
+    } catch (err) {
+      throw new Error(redact(`cannot render the request body: ${errorMessage(err)}`, target.secrets));
+    }
+    try {
+      await deliverHttp(ctx.scheduler, target, body, (m) => ctx.logger.warn(`node '${ctx.name}': ${m}`));
+    } catch (err) {
+      if (!(err instanceof HttpDeliveryError) || !common.deadLetter) throw err;
+      await common.deadLetter({ event, error: err });
+      ctx.logger.warn(`node '${ctx.name}': event ${event.meta.id} dead-lettered: ${err.message}`);
+    }
+  };
+}
+
+/** JSON text of a value; strings pass as they are. */
+export function bodyText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new Error(`cannot send a ${typeof value} as JSON`);
+  return text;
+}
+
+/** A payload as a JSON body; bytes are sent as they are. */
+export function jsonBody(payload: unknown): string {
+  if (payload instanceof Uint8Array) return new TextDecoder().decode(payload);
+  const text = JSON.stringify(payload);
+  if (text === undefined) throw new Error(`cannot send a ${typeof payload} as JSON`);
+  return text;
+}

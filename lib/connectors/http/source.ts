@@ -1,0 +1,335 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { Observable } from 'rxjs';
+import { createDelivery, type Settlement } from '../../delivery';
+import { TributaryError, errorMessage } from '../../errors';
+import type { Event } from '../../event';
+import { defineNode } from '../../nodes/registry';
+import type { NodeContext } from '../../nodes/types';
+import { connectWithRetry } from '../retry';
+
+/** Where an HTTP source ended up listening (port 0 picks a free one). */
+export interface ListeningInfo {
+  host: string;
+  port: number;
+  /** The ingest URL, e.g. `http://127.0.0.1:8080/events`. */
+  url: string;
+}
+
+/** Options of {@link httpSource}. */
+export interface HttpSourceOptions {
+  /** Port to listen on; 0 picks a free one (see `onListening`). Default 8080. */
+  port?: number;
+  /** Interface to bind (default `127.0.0.1`; `0.0.0.0` for all). */
+  host?: string;
+  /** Ingest path (default `/events`); POST only. */
+  path?: string;
+  /** Health path (default `/health`): 200 while running, 503 while stopping. */
+  healthPath?: string;
+  /** Body format: `auto` (by content type: `application/x-ndjson` is NDJSON), `json` or `ndjson`. */
+  format?: 'auto' | 'json' | 'ndjson';
+  /** Largest accepted body in bytes (default 1 MiB). */
+  maxBodySize?: number;
+  /** Bearer token clients must send; default the variable named by `tokenEnv`, if set. */
+  token?: string;
+  /** Environment variable holding the bearer token (default `TRIBUTARY_HTTP_TOKEN`). */
+  tokenEnv?: string;
+  /** `accepted` (default): 202 once the events are in the network; `acked`: answer only once all were acked (200) or one was nacked (500). */
+  respond?: 'accepted' | 'acked';
+  /** In `acked` mode, how long to wait for the acks before answering 504 (default `"30s"`). */
+  ackTimeout?: string | number;
+  /** Cap on events emitted but not settled; past it requests get 503 with Retry-After. */
+  maxInFlight?: number;
+  /** Called once the server listens, with the actual port. */
+  onListening?: (info: ListeningInfo) => void;
+}
+
+interface Resolved {
+  port: number;
+  host: string;
+  path: string;
+  healthPath: string;
+  format: 'auto' | 'json' | 'ndjson';
+  maxBodySize: number;
+  token?: string;
+  tokenEnv: string;
+  respond: 'accepted' | 'acked';
+  ackTimeout: number;
+  maxInFlight?: number;
+  onListening?: (info: ListeningInfo) => void;
+}
+
+class BadRequest extends Error {}
+
+/**
+ * Parses a request body into payloads: one per object of an NDJSON body, one per element of
+ * a JSON array, or the one JSON value. Throws with the line number for bad NDJSON.
+ *
+ * @example
+ * ```ts
+ * parseBody('{"a":1}\n{"a":2}\n', 'ndjson'); // [{ a: 1 }, { a: 2 }]
+ * parseBody('[1,2]', 'json');               // [1, 2]
+ * ```
+ */
+export function parseBody(text: string, format: 'json' | 'ndjson'): unknown[] {
+  if (format === 'json') {
+    if (text.trim() === '') throw new BadRequest('empty body: expected JSON');
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new BadRequest(`malformed JSON: ${errorMessage(err)}`);
+    }
+    return Array.isArray(value) ? value : [value];
+  }
+  const out: unknown[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch (err) {
+      throw new BadRequest(`malformed NDJSON at line ${i + 1}: ${errorMessage(err)}`);
+    }
+  }
+  if (out.length === 0) throw new BadRequest('empty body: expected NDJSON lines');
+  return out;
+}
+
+function send(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body) + '\n');
+}
+
+function tokenMatches(expected: string, header: string | undefined): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1].trim());
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> {
+  const token = o.token ?? process.env[o.tokenEnv] ?? undefined;
+  return new Observable<Event>((subscriber) => {
+    const http = require('node:http') as typeof import('node:http');
+    const controller = new AbortController();
+    let stopping = false;
+    let inFlight = 0;
+    let pendingRequests = 0;
+    let server: Server | undefined;
+    const address = `http://${o.host}:${o.port}`;
+
+    const maybeClose = () => {
+      if (stopping && pendingRequests === 0 && server) server.closeIdleConnections();
+    };
+
+    const ingest = (req: IncomingMessage, res: ServerResponse) => {
+      if (req.method !== 'POST') return send(res, 405, { error: `use POST on ${o.path}` }, { allow: 'POST' });
+      if (token !== undefined && !tokenMatches(token, req.headers.authorization)) {
+        req.resume();
+        return send(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' });
+      }
+      if (o.maxInFlight !== undefined && inFlight >= o.maxInFlight) {
+        req.resume();
+        return send(res, 503, { error: `busy: ${inFlight} events in flight` }, { 'retry-after': '1' });
+      }
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > o.maxBodySize) {
+        req.resume();
+        return send(res, 400, { error: `body of ${declared} bytes is over the limit of ${o.maxBodySize} bytes` }, { connection: 'close' });
+      }
+      const type = String(req.headers['content-type'] ?? '').toLowerCase();
+      const format: 'json' | 'ndjson' =
+        o.format !== 'auto' ? o.format : /ndjson|jsonl|json-seq|jsonlines/.test(type) ? 'ndjson' : 'json';
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      pendingRequests++;
+      const finish = () => {
+        pendingRequests--;
+        maybeClose();
+      };
+      req.on('data', (chunk: Buffer) => {
+        if (over) return;
+        size += chunk.length;
+        if (size > o.maxBodySize) {
+          over = true;
+          chunks.length = 0;
+          send(res, 400, { error: `body is over the limit of ${o.maxBodySize} bytes` }, { connection: 'close' });
+          return;
+        }
+        chunks.push(chunk);
+      });
+      req.on('error', () => finish());
+      req.on('end', () => {
+        if (over) return finish();
+        if (stopping) {
+          send(res, 503, { error: 'the network is stopping' }, { connection: 'close' });
+          return finish();
+        }
+        let payloads: unknown[];
+        try {
+          payloads = parseBody(Buffer.concat(chunks).toString('utf8'), format);
+        } catch (err) {
+          send(res, 400, { error: errorMessage(err) });
+          return finish();
+        }
+        emitAll(payloads, res, finish);
+      });
+    };
+
+    const emitAll = (payloads: unknown[], res: ServerResponse, finish: () => void) => {
+      let open = payloads.length;
+      let failure: unknown;
+      let answered = false;
+      const waitAcks = o.respond === 'acked';
+      let timer: { unsubscribe(): void } | undefined;
+      const answer = () => {
+        if (answered) return;
+        answered = true;
+        timer?.unsubscribe();
+        if (failure !== undefined) send(res, 500, { error: `an event was not processed: ${errorMessage(failure)}`, accepted: payloads.length });
+        else send(res, 200, { accepted: payloads.length, acked: payloads.length });
+        finish();
+      };
+      const onSettle = (event: Event, s: Settlement) => {
+        inFlight--;
+        if (!s.acked) {
+          if (failure === undefined) failure = s.reason ?? 'nacked';
+          if (!waitAcks) ctx.logger.warn(`node '${ctx.name}': event ${event.meta.id} was nacked after its request was answered 202: ${errorMessage(s.reason)}`);
+        }
+        if (--open === 0 && waitAcks) answer();
+      };
+      if (waitAcks) {
+        timer = ctx.scheduler.schedule(() => {
+          if (answered) return;
+          answered = true;
+          send(res, 504, { error: `events not acked within ${o.ackTimeout}ms`, accepted: payloads.length });
+          finish();
+        }, o.ackTimeout);
+      }
+      for (const payload of payloads) {
+        inFlight++;
+        let event: Event;
+        const delivery = createDelivery((s) => onSettle(event, s));
+        event = ctx.event(payload, { delivery });
+        subscriber.next(event);
+      }
+      if (!waitAcks) {
+        send(res, 202, { accepted: payloads.length });
+        finish();
+      }
+    };
+
+    const handle = (req: IncomingMessage, res: ServerResponse) => {
+      const url = (req.url ?? '/').split('?')[0];
+      if (url === o.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
+        return stopping ? send(res, 503, { status: 'stopping' }) : send(res, 200, { status: 'ok', inFlight });
+      }
+      if (stopping) {
+        req.resume();
+        return send(res, 503, { error: 'the network is stopping' }, { connection: 'close' });
+      }
+      if (url !== o.path) {
+        req.resume();
+        return send(res, 404, { error: `no such path; send events to ${o.path}` });
+      }
+      ingest(req, res);
+    };
+
+    void connectWithRetry(
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const s = http.createServer(handle);
+          s.once('error', reject);
+          s.listen(o.port, o.host, () => {
+            s.off('error', reject);
+            resolve(s);
+          });
+        }),
+      {
+        scheduler: ctx.scheduler,
+        logger: ctx.logger,
+        who: `node '${ctx.name}'`,
+        address: `${address} (listen)`,
+        backoff: { initial: 250, max: 10_000 },
+        signal: controller.signal,
+      },
+    ).then((s) => {
+      if (!s) return;
+      server = s;
+      s.on('error', (err) => ctx.logger.error(`node '${ctx.name}': server at ${address}: ${errorMessage(err)}`));
+      if (controller.signal.aborted) {
+        s.close();
+        return;
+      }
+      const port = (s.address() as import('node:net').AddressInfo).port;
+      try {
+        o.onListening?.({ host: o.host, port, url: `http://${o.host}:${port}${o.path}` });
+      } catch (err) {
+        ctx.logger.error(`node '${ctx.name}': onListening failed: ${errorMessage(err)}`);
+      }
+    });
+
+    return () => {
+      // Stop taking requests; answer the ones still waiting for acks as they settle, then close.
+      stopping = true;
+      controller.abort();
+      if (server) {
+        server.close();
+        maybeClose();
+      }
+    };
+  });
+}
+
+/**
+ * Source listening for events over HTTP: POST JSON (one event, or one per array element) or
+ * NDJSON (one event per line) to `path`. Answers 202 once the events are in the network, or
+ * with `respond: 'acked'` only after every event was acked (200) or one was nacked (500).
+ * Malformed bodies and bodies over `maxBodySize` get 400 with the reason, a missing or wrong
+ * bearer token 401, and every request once the network is stopping 503. `healthPath` answers
+ * 200 while running. The server closes when the network stops.
+ *
+ * @example
+ * ```ts
+ * net.add('ingest', connectors.httpSource({ port: 8080, path: '/bets', token: process.env.INGEST_TOKEN }));
+ * // curl -H 'authorization: Bearer …' -H 'content-type: application/x-ndjson' --data-binary @bets.ndjson localhost:8080/bets
+ * ```
+ */
+export const httpSource = defineNode<HttpSourceOptions, Resolved>({
+  name: 'http_source',
+  role: 'source',
+  summary: 'Listens for JSON or NDJSON POSTs (one event per object); 202 when accepted or 200 once acked; 400/401/503 with reasons.',
+  options: {
+    port: { type: 'integer', min: 0, default: 8080, description: 'port to listen on; 0 picks a free one (see onListening)' },
+    host: { type: 'string', default: '127.0.0.1', description: 'interface to bind ("0.0.0.0" for all)' },
+    path: { type: 'string', default: '/events', description: 'ingest path (POST)' },
+    healthPath: { type: 'string', default: '/health', description: 'health path: 200 while running, 503 while stopping' },
+    format: { type: 'string', enum: ['auto', 'json', 'ndjson'], default: 'auto', description: 'body format; auto picks NDJSON for application/x-ndjson' },
+    maxBodySize: { type: 'integer', min: 1, default: 1_048_576, description: 'largest accepted body in bytes (400 past it)' },
+    token: { type: 'string', description: 'bearer token clients must send (default: the variable named by tokenEnv, if set)' },
+    tokenEnv: { type: 'string', default: 'TRIBUTARY_HTTP_TOKEN', description: 'environment variable holding the bearer token' },
+    respond: { type: 'string', enum: ['accepted', 'acked'], default: 'accepted', description: '"accepted": 202 at once; "acked": 200 after every event was acked, 500 if one was nacked' },
+    ackTimeout: { type: 'duration', min: 1, default: '30s', description: 'in acked mode, how long to wait for acks before answering 504' },
+    maxInFlight: { type: 'integer', min: 1, description: 'cap on unsettled events; past it requests get 503 with Retry-After' },
+    onListening: { type: 'function', description: '({ host, port, url }) => void once the server listens' },
+  },
+  positional: ['port'],
+  example: "net.add('ingest', connectors.httpSource({ port: 8080, path: '/bets' }));",
+  luaExample: 'tb.create_http_source("ingest", 8080)',
+  build: (o) => {
+    for (const key of ['path', 'healthPath'] as const) {
+      if (!o[key].startsWith('/')) {
+        throw new TributaryError('BAD_OPTION', `node kind 'http_source': option '${key}' must start with '/', got ${JSON.stringify(o[key])}`);
+      }
+    }
+    if (o.path === o.healthPath) {
+      throw new TributaryError('BAD_OPTION', `node kind 'http_source': options 'path' and 'healthPath' must differ (both ${o.path})`);
+    }
+    return { role: 'source', kind: 'http_source', create: (ctx) => httpSourceObservable(ctx, o) };
+  },
+});
