@@ -60,6 +60,8 @@ export function parseDuration(value: unknown, option = 'duration'): number {
  */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
+  // Go writes a sign; without this a negative duration formatted as ''.
+  if (ms < 0) return `-${formatDuration(-ms)}`;
   let rest = ms;
   let out = '';
   for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {

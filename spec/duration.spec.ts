@@ -52,6 +52,7 @@ describe('formatDuration', () => {
     [90_000, '1m30s'],
     [3_600_000, '1h'],
     [3_723_004, '1h2m3s4ms'],
+    [-1500, '-1s500ms'],
   ])('formats %p ms as %p', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
   });
