@@ -14,7 +14,7 @@ export interface SlackOptions extends HttpSinkCommon {
   text?: (payload: any, event: Event) => string;
 }
 
-interface Resolved extends HttpSinkCommonResolved {
+export interface Resolved extends HttpSinkCommonResolved {
   url?: string;
   urlEnv: string;
   text?: (payload: unknown, event: Event) => string;

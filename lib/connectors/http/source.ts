@@ -44,7 +44,7 @@ export interface HttpSourceOptions {
   onListening?: (info: ListeningInfo) => void;
 }
 
-interface Resolved {
+export interface Resolved {
   port: number;
   host: string;
   path: string;

@@ -23,7 +23,7 @@ export interface TelegramOptions extends HttpSinkCommon {
   parseMode?: string;
 }
 
-interface Resolved extends HttpSinkCommonResolved {
+export interface Resolved extends HttpSinkCommonResolved {
   token?: string;
   tokenEnv: string;
   chatId?: string | number;

@@ -25,7 +25,7 @@ export interface WebhookOptions extends HttpSinkCommon {
   body?: (payload: any, event: Event) => unknown;
 }
 
-interface Resolved extends HttpSinkCommonResolved {
+export interface Resolved extends HttpSinkCommonResolved {
   url: string;
   method: string;
   headers?: Record<string, string>;
