@@ -34,11 +34,14 @@ declare module 'fengari' {
     LUA_TFUNCTION: number;
     LUA_TUSERDATA: number;
     LUA_TTHREAD: number;
+    LUA_MASKCOUNT: number;
     lua_Debug: new () => LuaDebug;
     lua_absindex(L: LuaState, idx: number): number;
     lua_atnativeerror(L: LuaState, fn: LuaCFunction): LuaCFunction | undefined;
     lua_checkstack(L: LuaState, n: number): boolean;
+    lua_call(L: LuaState, nargs: number, nresults: number): void;
     lua_close(L: LuaState): void;
+    lua_concat(L: LuaState, n: number): void;
     lua_createtable(L: LuaState, narr: number, nrec: number): void;
     lua_error(L: LuaState): never;
     lua_getfield(L: LuaState, idx: number, k: Uint8Array): number;
@@ -67,6 +70,7 @@ declare module 'fengari' {
     lua_setfield(L: LuaState, idx: number, k: Uint8Array): void;
     lua_setglobal(L: LuaState, name: Uint8Array): void;
     lua_setmetatable(L: LuaState, idx: number): number;
+    lua_sethook(L: LuaState, fn: ((L: LuaState, ar: LuaDebug) => void) | null, mask: number, count: number): void;
     lua_settop(L: LuaState, idx: number): void;
     lua_toboolean(L: LuaState, idx: number): boolean;
     lua_tointeger(L: LuaState, idx: number): number;
@@ -75,6 +79,7 @@ declare module 'fengari' {
     lua_topointer(L: LuaState, idx: number): unknown;
     lua_touserdata(L: LuaState, idx: number): unknown;
     lua_type(L: LuaState, idx: number): number;
+    lua_typename(L: LuaState, t: number): Uint8Array;
     lua_upvalueindex(i: number): number;
     [name: string]: any;
   };

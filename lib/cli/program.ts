@@ -21,7 +21,8 @@ function collect(value: string, previous: string[]): string[] {
 function scriptOptions(cmd: Command): Command {
   return cmd
     .option('--require <module>', 'load a host module (JS, or TS via ts-node) exporting setup(host); repeatable', collect, [])
-    .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)');
+    .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)')
+    .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s');
 }
 
 /**
@@ -59,8 +60,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--for <duration>', 'stop and drain after this long (Go syntax: 500ms, 3s, 1m30s)')
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; db?: string; for?: string; stats?: boolean }) =>
-      runCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, db: opts.db, for: opts.for, stats: opts.stats }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; db?: string; for?: string; stats?: boolean }) =>
+      runCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, db: opts.db, for: opts.for, stats: opts.stats }, io),
     ));
 
   scriptOptions(
@@ -71,8 +72,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
   )
     .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('dot'))
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; format: GraphFormat }) =>
-      graphCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, format: opts.format }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; format: GraphFormat }) =>
+      graphCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, format: opts.format }, io),
     ));
 
   scriptOptions(
@@ -82,8 +83,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
   )
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean }) =>
-      checkCommand(scripts, { requires: opts.require, sandbox: opts.sandbox }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string }) =>
+      checkCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout }, io),
     ));
 
   program

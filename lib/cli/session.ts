@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { parseDuration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import { LuaRuntime } from '../lua/runtime';
 import { Network } from '../network/network';
@@ -18,6 +19,8 @@ export interface SessionOptions {
   sandbox?: boolean;
   /** Directory host modules are resolved from; default the working directory. */
   cwd?: string;
+  /** Longest a script may run (`--script-timeout`, Go syntax or ms); default 30 s. */
+  scriptTimeout?: string;
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -43,7 +46,13 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   const network = new Network({ registry });
   // Scripts may require Lua modules kept next to them, even in the sandbox.
   const luaPath = [...new Set(scripts.map((s) => path.dirname(path.resolve(s))))];
-  const runtime = new LuaRuntime(network, { sandbox: options.sandbox !== false, luaPath });
+  let scriptTimeout: number;
+  try {
+    scriptTimeout = parseDuration(options.scriptTimeout ?? '30s', '--script-timeout');
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, errorMessage(e));
+  }
+  const runtime = new LuaRuntime(network, { sandbox: options.sandbox !== false, luaPath, scriptTimeout });
   const host: HostContext = { network, runtime, registry, windows: { entities: [] } };
   const cwd = options.cwd ?? process.cwd();
   try {

@@ -111,7 +111,8 @@ export class LuaBridge {
 
   /**
    * Pushes a JS value onto the Lua stack: arrays and Sets become sequences, objects and Maps
-   * tables, `Uint8Array` a Lua string of those bytes, `Date` its ISO text, functions callable
+   * tables, `Uint8Array` a Lua string of those bytes, objects with `toJSON` (a `Date`: ISO
+   * text) what that returns, functions callable
    * Lua functions, `null`/`undefined` nil. Cyclic (or over 100 levels deep) values are an error.
    *
    * @example
@@ -176,9 +177,9 @@ export class LuaBridge {
       lua.lua_pushstring(L, new Uint8Array(value));
       return;
     }
-    if (value instanceof Date) {
-      lua.lua_pushstring(L, to_luastring(value.toISOString()));
-      return;
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      // Dates become ISO text; class instances with a JSON form (event metadata …) that form.
+      return this.push(L, (value as { toJSON(): unknown }).toJSON(), depth + 1);
     }
     const entries: [unknown, unknown][] = value instanceof Map ? [...value] : Object.entries(value as object);
     lua.lua_createtable(L, 0, entries.length);

@@ -42,6 +42,12 @@ export interface LuaRuntimeOptions {
    * sources by marble inputs and wrap sinks to record them).
    */
   onCreate?: (node: ScriptNode) => NodeSpec | void;
+  /**
+   * Longest a script run (`runFile`, `runString`) may take, in ms, before it is stopped with
+   * an error at the line it was executing: a guard against endless loops. Default: no limit.
+   * Functions given to nodes are not limited.
+   */
+  scriptTimeout?: number;
 }
 
 const MODULE = 'tributary';
@@ -213,11 +219,34 @@ export class LuaRuntime implements LuaHost {
       if (lauxlib.luaL_loadbufferx(L, source, source.length, to_luastring('@' + name), mode) !== lua.LUA_OK) {
         throw new TributaryError('SCRIPT', this.bridge.errorText(L, -1));
       }
-      if (lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK) throw new TributaryError('SCRIPT', this.bridge.errorText(L, -1, name));
+      const limit = this.options.scriptTimeout;
+      if (limit !== undefined) this.limitTime(L, limit);
+      const status = lua.lua_pcall(L, 0, 1, 0);
+      if (limit !== undefined) lua.lua_sethook(L, null, 0, 0);
+      if (status !== lua.LUA_OK) throw new TributaryError('SCRIPT', this.bridge.errorText(L, -1, name));
       return this.bridge.toJS(L, -1);
     } finally {
       if (this.L) lua.lua_settop(L, top);
     }
+  }
+
+  /** Stops the running script with an error once `ms` have passed (checked every 10k instructions). */
+  private limitTime(L: LuaState, ms: number): void {
+    // Wall-clock on purpose: this guards the operator's terminal, not the network's time.
+    const deadline = performance.now() + ms;
+    lua.lua_sethook(
+      L,
+      (S: LuaState) => {
+        if (performance.now() <= deadline) return;
+        lua.lua_sethook(S, null, 0, 0);
+        lauxlib.luaL_where(S, 0);
+        lua.lua_pushstring(S, to_luastring(`script still running after ${ms} ms (an endless loop?); stopped`));
+        lua.lua_concat(S, 2);
+        lua.lua_error(S);
+      },
+      lua.LUA_MASKCOUNT,
+      10_000,
+    );
   }
 
   /** Builds the node a `create_*` call asked for and adds it to the network. */

@@ -156,6 +156,13 @@ describe('tributary run', () => {
     expect(existsSync(db)).toBe(true);
   });
 
+  it('an endless script is stopped after --script-timeout and exits 2 naming the line', async () => {
+    const file = script('endless.lua', "local n = 0\nwhile true do\n  n = n + 1\nend\n");
+    const r = await tributary(['check', file, '--script-timeout', '200ms']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/endless\.lua:[234]: script still running after 200 ms \(an endless loop\?\); stopped/);
+  });
+
   it('usage errors exit 2: a bad --for, an unknown command, a missing script argument', async () => {
     const r1 = await tributary(['run', NETWORK, '--for', 'soon']);
     expect(r1.code).toBe(2);

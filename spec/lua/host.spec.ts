@@ -125,3 +125,22 @@ describe('embedding the runtime in a host program', () => {
     expect(() => fn(1)).toThrow(/the Lua runtime is closed; cannot call the function defined at script:1/);
   });
 });
+
+describe('script time limit', () => {
+  it('stops an endless script with an error at the line it was running', () => {
+    const runtime = new LuaRuntime(new Network(), { scriptTimeout: 50 });
+    expect(() => runtime.runString('local n = 0\nwhile true do\n  n = n + 1\nend', 'loop.lua')).toThrow(
+      /^loop\.lua:[234]: script still running after 50 ms \(an endless loop\?\); stopped$/,
+    );
+    // The VM stays usable, and the limit applies to each run afresh.
+    expect(runtime.runString('return 1 + 1')).toBe(2);
+    runtime.close();
+  });
+
+  it('does not limit functions given to nodes', () => {
+    const runtime = new LuaRuntime(new Network(), { scriptTimeout: 1 });
+    const fn = runtime.runString('return function(n) local s = 0.0 for i = 1, n do s = s + i end return s end') as (n: number) => number;
+    expect(fn(200_000)).toBe(20_000_100_000); // far longer than 1 ms
+    runtime.close();
+  });
+});
