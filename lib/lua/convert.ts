@@ -231,6 +231,11 @@ export class LuaBridge {
         result = fn(...args);
         if (isThenable(result)) failure = `${name} returned a Promise; functions called from Lua must be synchronous`;
       } catch (e) {
+        // A Lua error from a Lua function the export called already names its script line.
+        if (e instanceof LuaError) {
+          lua.lua_pushstring(L, to_luastring(e.message));
+          return lua.lua_error(L);
+        }
         failure = errorMessage(e);
       }
       if (failure !== undefined) return this.raise(L, failure);

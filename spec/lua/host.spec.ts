@@ -40,6 +40,14 @@ describe('embedding the runtime in a host program', () => {
     runtime.close();
   });
 
+  it('an export may call Lua functions it was given; their errors keep the inner line', () => {
+    const runtime = new LuaRuntime(new Network());
+    runtime.export('each', (list: unknown[], fn: (x: unknown) => unknown) => list.map((x) => fn(x)));
+    expect(runtime.runString(TB + 'return tb.each({1, 2, 3}, function(x) return x * 10 end)')).toEqual([10, 20, 30]);
+    expect(() => runtime.runString(TB + 'tb.each({1}, function(x)\n  error("inner boom")\nend)', 'n.lua')).toThrow(/^n\.lua:3: inner boom$/);
+    runtime.close();
+  });
+
   it('an export that returns a Promise is refused: scripts are synchronous', () => {
     const runtime = new LuaRuntime(new Network());
     runtime.export('later', async () => 1);
