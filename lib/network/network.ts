@@ -614,7 +614,9 @@ export class Network {
         if (spec.role === 'source') {
           const make = spec.create;
           raw = new Observable<Event>((destination) => {
-            const gate = new SourceGate<Event>(destination, ctx.stats);
+            const gate = new SourceGate<Event>(destination, ctx.stats, (err) =>
+              this.logger.error(`source '${name}' failed and was closed: ${errorMessage(err)}`),
+            );
             // Stopping completes the gate, which unsubscribes the source: in-flight events
             // downstream still flow and settle.
             const stop = stopped.subscribe(() => gate.complete());

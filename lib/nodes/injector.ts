@@ -62,7 +62,12 @@ export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptio
       let event: Event;
       const delivery = createDelivery((s) => {
         inFlight--;
-        flow.onSettle?.(event, s);
+        try {
+          flow.onSettle?.(event, s);
+        } catch (err) {
+          // A failing hook must not throw into whichever node settled the event.
+          ctx.logger.error(`source '${ctx.name}': onSettle failed: ${errorMessage(err)}`);
+        }
         if (inFlight < max) release();
       });
       event = ctx.event(payload, { ...init, delivery });

@@ -48,7 +48,7 @@ export type NodeFactory<I = Record<string, unknown>, O = I> = ((...args: Options
  */
 export function defineNode<I, O = I>(kind: NodeKind<O>): NodeFactory<I, O> {
   for (const p of kind.positional) {
-    if (!(p in kind.options)) throw new TypeError(`node kind '${kind.name}': positional '${p}' is not an option`);
+    if (!Object.prototype.hasOwnProperty.call(kind.options, p)) throw new TypeError(`node kind '${kind.name}': positional '${p}' is not an option`);
   }
   const factory = ((options?: I) => buildKind(kind, options as Record<string, unknown> | undefined)) as unknown as NodeFactory<I, O>;
   Object.defineProperty(factory, 'kind', { value: kind, enumerable: true });

@@ -38,9 +38,16 @@ export const ticker = defineNode<TickerOptions, { interval: number }>({
       new Observable((subscriber) => {
         const scheduler = ctx.scheduler;
         let pending: Subscription | undefined;
+        // Ticks are due at start + k·interval: a late timer does not push later ticks back, and
+        // ticks missed while the process stalled are skipped, like Go's time.Ticker.
+        let due = scheduler.now() + interval;
         const tick = () => {
           subscriber.next(ctx.event(scheduler.now()));
-          if (!subscriber.closed) pending = scheduler.schedule(tick, interval);
+          if (subscriber.closed) return;
+          const now = scheduler.now();
+          due += interval;
+          if (due <= now) due += Math.ceil((now - due + 1) / interval) * interval;
+          pending = scheduler.schedule(tick, due - now);
         };
         pending = scheduler.schedule(tick, interval);
         return () => pending?.unsubscribe();

@@ -53,18 +53,26 @@ export function countsOutput(op: unknown): boolean {
 }
 
 /**
- * The subscriber every source is read through: counts `stats.out`, and completes (which
- * unsubscribes the source) when `stop` fires — one layer instead of `takeUntil` plus a counter.
+ * The subscriber every source is read through: counts `stats.out`, completes (which
+ * unsubscribes the source) when the network stops — one layer instead of `takeUntil` plus a
+ * counter — and turns a source's RxJS error into a reported failure and a completion, so one
+ * failing source does not tear the network down.
  */
 export class SourceGate<T> extends Subscriber<T> {
   constructor(
     destination: Subscriber<T>,
-    private readonly counters: { out: number },
+    private readonly counters: { out: number; errors: number },
+    private readonly onFailure: (err: unknown) => void,
   ) {
     super(destination);
   }
   protected override _next(value: T): void {
     this.counters.out++;
     this.destination.next(value);
+  }
+  protected override _error(err: unknown): void {
+    this.counters.errors++;
+    this.onFailure(err);
+    this._complete();
   }
 }

@@ -141,3 +141,21 @@ describe('network lifecycle', () => {
     ]);
   });
 });
+
+describe('a failing source', () => {
+  it('is reported and closed while the rest of the network keeps running', async () => {
+    const lines: string[] = [];
+    const got: number[] = [];
+    const net = new Network({ logger: { warn: (m) => lines.push(m), error: (m) => lines.push(m) } });
+    net.add('good', of(1, 2));
+    net.add('bad', new Observable<number>((s) => { s.next(10); s.error(new Error('socket closed')); }));
+    net.add('out', nodes.sink({ fn: (n: number) => got.push(n) }));
+    net.fanin('out', 'good', 'bad');
+    await net.start();
+    const report = await net.done();
+    expect(got.sort((a, b) => a - b)).toEqual([1, 2, 10]);
+    expect(report.failure).toBeUndefined();
+    expect(report.stats.bad).toMatchObject({ out: 1, errors: 1 });
+    expect(lines).toEqual(["source 'bad' failed and was closed: socket closed"]);
+  });
+});
