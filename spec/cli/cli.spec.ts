@@ -217,6 +217,13 @@ describe('tributary check', () => {
     expect(r.stdout).toBe('ok: 5 nodes, 5 edges, all connected\n');
   });
 
+  it('checks the advanced window example with its TypeScript host module (entities, windows)', async () => {
+    const r = await tributary(['check', 'examples/advanced/network.lua', '--require', 'examples/advanced/host.ts']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('ok: 5 nodes, 4 edges, all connected\n');
+  });
+
   it('reports every unconnected node and exits 2', async () => {
     const file = script('unconnected.lua', "local tb = require('tributary')\ntb.create_ticker('t', '1s')\ntb.create_forwarder('f')\ntb.create_discarder('d')\n");
     const r = await tributary(['check', file]);
