@@ -67,3 +67,5 @@ export {
 } from './windows/index';
 export { installWindowExports } from './windows/lua';
 export type { HostContext, HostModule, WindowConfig } from './cli/hosts';
+export type { NatsSourceOptions } from './connectors/nats/source';
+export type { NatsSinkOptions } from './connectors/nats/sink';

@@ -3,6 +3,8 @@ import { webhook } from './http/webhook';
 import { slack } from './http/slack';
 import { telegram } from './http/telegram';
 import { httpSource } from './http/source';
+import { natsSource } from './nats/source';
+import { natsSink } from './nats/sink';
 
 /**
  * The connector node factories: HTTP in and out, Slack, Telegram, NATS (core and
@@ -19,6 +21,8 @@ export const connectors = {
   slack,
   telegram,
   httpSource,
+  natsSource,
+  natsSink,
 };
 
 /**

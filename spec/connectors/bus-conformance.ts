@@ -1,0 +1,165 @@
+import { Network, nodes, type NodeSpec } from 'tributary';
+import { captureLogger, settlements, waitFor } from './helpers';
+
+/**
+ * What the shared conformance suite needs from a bus connector: a fresh input and output
+ * (stream/queue) per test, a way to publish to the input with the plain client, source and
+ * sink nodes for them, and a way to read what the sink published.
+ */
+export interface BusAdapter {
+  /** Creates fresh, uniquely named input and output destinations. */
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  /** Publishes payloads to the input with the plain client, confirmed. */
+  publish(payloads: unknown[]): Promise<void>;
+  /** A source node reading the input (same consumer/queue every call, so a restart resumes). */
+  source(opts: { maxInFlight: number }): NodeSpec;
+  /** A sink node publishing to the output. */
+  sink(): NodeSpec;
+  /** Every payload the output holds, in order. */
+  readOutput(): Promise<unknown[]>;
+}
+
+type Bet = { id: number };
+const ids = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i }));
+
+/**
+ * Runs the same at-least-once cases against a bus connector: every event processed, none
+ * lost, across a killed pipeline, nacks, and a restart.
+ */
+export function busConformance(name: string, adapter: () => BusAdapter): void {
+  describe(`${name}: bus connector conformance`, () => {
+    let bus: BusAdapter;
+    const cleanups: (() => unknown)[] = [];
+    beforeEach(async () => {
+      bus = adapter();
+      await bus.setup();
+    });
+    afterEach(async () => {
+      for (const c of cleanups.splice(0)) await c();
+      await bus.teardown();
+    });
+
+    /** source → a sink running `handle` per payload; returns the network (started). */
+    async function pipeline(handle: (b: Bet) => unknown, opts: { maxInFlight?: number; concurrency?: number } = {}) {
+      const logger = captureLogger();
+      const net = new Network({ logger, drainTimeout: '10s' });
+      net.add('in', bus.source({ maxInFlight: opts.maxInFlight ?? 50 }));
+      net.add('work', nodes.sink({ fn: handle, concurrency: opts.concurrency ?? 8 }));
+      net.link('in', 'work');
+      await net.start();
+      cleanups.push(() => net.stop({ timeout: 100 }));
+      return { net, logger };
+    }
+
+    it('processes every published event and acks it, so a restart sees only new ones', async () => {
+      const N = 200;
+      await bus.publish(ids(N));
+      const seen = new Set<number>();
+      const first = await pipeline((b) => void seen.add(b.id));
+      await waitFor(() => seen.size === N, `${N} events`);
+      const report = await first.net.stop();
+      expect(report.timedOut).toBe(false);
+      expect(report.stats.work.acked).toBeGreaterThanOrEqual(N);
+
+      // A restart resumes after the acked events: the first thing it sees is the new one.
+      const after: number[] = [];
+      await pipeline((b) => void after.push(b.id));
+      await bus.publish([{ id: N }]);
+      await waitFor(() => after.length >= 1, 'the event published after the restart');
+      expect(after[0]).toBe(N);
+    });
+
+    it('loses nothing when the pipeline is cut off mid-way (stop without drain) and restarted', async () => {
+      const N = 300;
+      await bus.publish(ids(N));
+      const processed = new Set<number>();
+      let count = 0;
+      const never = new Promise<void>(() => undefined);
+      // The first run acks 100 events, then its sink hangs: everything after is in flight when it is killed.
+      const first = await pipeline((b) => {
+        if (++count > 100) return never;
+        processed.add(b.id);
+      }, { maxInFlight: 20 });
+      await waitFor(() => count > 100, 'the first run to get stuck');
+      const report = await first.net.stop({ timeout: 50 });
+      expect(report.timedOut).toBe(true);
+      expect(processed.size).toBe(100);
+
+      await pipeline((b) => void processed.add(b.id));
+      await waitFor(() => processed.size === N, `all ${N} events after the restart`, 30_000);
+      expect([...processed].sort((a, b) => a - b)).toEqual(ids(N).map((b) => b.id));
+    });
+
+    it('redelivers events whose processing failed (nack) until they succeed', async () => {
+      const N = 100;
+      await bus.publish(ids(N));
+      const attempts = new Map<number, number>();
+      const done = new Set<number>();
+      await pipeline((b) => {
+        const n = (attempts.get(b.id) ?? 0) + 1;
+        attempts.set(b.id, n);
+        if (b.id % 10 === 0 && n === 1) throw new Error(`first try of ${b.id} fails`);
+        done.add(b.id);
+      });
+      await waitFor(() => done.size === N, `all ${N} events processed`);
+      for (let id = 0; id < N; id += 10) expect(attempts.get(id)).toBeGreaterThanOrEqual(2);
+    });
+
+    it('keeps at most maxInFlight events unsettled', async () => {
+      const N = 150;
+      await bus.publish(ids(N));
+      let open = 0;
+      let maxOpen = 0;
+      let finished = 0;
+      await pipeline(
+        async () => {
+          open++;
+          maxOpen = Math.max(maxOpen, open);
+          await new Promise((r) => setTimeout(r, 1));
+          open--;
+          finished++;
+        },
+        { maxInFlight: 7, concurrency: 100 },
+      );
+      await waitFor(() => finished >= N, `${N} events`);
+      expect(maxOpen).toBeLessThanOrEqual(7);
+      expect(maxOpen).toBeGreaterThan(1);
+    });
+
+    it('sink: publishes every event, in order, and acks each after the broker confirmed', async () => {
+      const N = 250;
+      const settled = settlements();
+      const net = new Network({ logger: captureLogger() });
+      net.add('gen', nodes.from({ items: ids(N), onSettle: settled.onSettle }));
+      net.add('out', bus.sink());
+      net.link('gen', 'out');
+      await net.start();
+      const report = await net.done();
+      expect(report.stats.out.acked).toBe(N);
+      expect(settled.acked()).toHaveLength(N);
+      expect(await bus.readOutput()).toEqual(ids(N));
+    });
+
+    it('end to end: bus → network → bus loses nothing across a cut-off and a restart', async () => {
+      const N = 200;
+      await bus.publish(ids(N));
+      const build = async (killAfter?: number) => {
+        const net = new Network({ logger: captureLogger(), drainTimeout: '10s' });
+        let n = 0;
+        net.add('in', bus.source({ maxInFlight: 25 }));
+        net.add('gate', nodes.map({ fn: async (b: Bet) => (killAfter !== undefined && ++n > killAfter ? new Promise(() => undefined) : b), concurrency: 25 }));
+        net.add('out', bus.sink());
+        net.link('in', 'gate').link('gate', 'out');
+        await net.start();
+        cleanups.push(() => net.stop({ timeout: 100 }));
+        return net;
+      };
+      const first = await build(80);
+      await waitFor(async () => (await bus.readOutput()).length >= 80, 'the first run to publish 80');
+      await first.stop({ timeout: 50 });
+      await build();
+      await waitFor(async () => new Set((await bus.readOutput()).map((b) => (b as Bet).id)).size === N, `all ${N} in the output`, 30_000);
+    });
+  });
+}
