@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { TributaryError, errorMessage } from '../errors';
 import type { Network } from '../network/network';
 import type { NodeFactory, NodeKind } from '../nodes/registry';
@@ -10,6 +9,8 @@ import { LuaBridge, luaText } from './convert';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import type { LuaHost } from './host';
 import { coreExports, createName, luaArgsToOptions } from './module';
+import { displayPath } from './require';
+import { installRequire } from './require';
 import { openLibraries } from './sandbox';
 
 /** A node a script is about to create, as {@link LuaRuntimeOptions.onCreate} sees it. */
@@ -81,8 +82,6 @@ export class LuaRuntime implements LuaHost {
   private readonly exports = new Map<string, (...args: any[]) => unknown>();
   private readonly installed = new Set<string>();
   private moduleRef: number | undefined;
-  private loadedRef: number;
-  private originalRequireRef: number | undefined;
 
   constructor(network: Network, options: LuaRuntimeOptions = {}) {
     this.network = network;
@@ -96,14 +95,12 @@ export class LuaRuntime implements LuaHost {
       return 1;
     });
     openLibraries(L, this.options.sandbox !== false);
-    lua.lua_createtable(L, 0, 4);
-    this.loadedRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    if (this.options.sandbox === false) {
-      lua.lua_getglobal(L, to_luastring('require'));
-      this.originalRequireRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    }
-    lua.lua_pushcfunction(L, this.requireFn());
-    lua.lua_setglobal(L, to_luastring('require'));
+    installRequire(L, {
+      bridge: this.bridge,
+      sandbox: this.options.sandbox !== false,
+      luaPath: this.options.luaPath ?? [],
+      modules: { [MODULE]: (S) => this.moduleTable(S) },
+    });
     lua.lua_pushcfunction(L, this.printFn());
     lua.lua_setglobal(L, to_luastring('print'));
     installWindowExports(this);
@@ -338,72 +335,6 @@ export class LuaRuntime implements LuaHost {
     };
   }
 
-  private requireFn(): LuaCFunction {
-    return (L) => {
-      if (lua.lua_type(L, 1) !== lua.LUA_TSTRING) return this.bridge.raise(L, "bad argument #1 to 'require' (module name expected)");
-      const name = luaText(lua.lua_tolstring(L, 1));
-      if (name === MODULE) {
-        this.moduleTable(L);
-        return 1;
-      }
-      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.loadedRef);
-      if (lua.lua_getfield(L, -1, to_luastring(name)) !== lua.LUA_TNIL) return 1;
-      lua.lua_pop(L, 2);
-      const file = this.findModule(name);
-      if (file) return this.loadModule(L, name, file);
-      if (this.originalRequireRef !== undefined) {
-        lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.originalRequireRef);
-        lua.lua_pushvalue(L, 1);
-        lua.lua_call(L, 1, 1);
-        return 1;
-      }
-      const dirs = this.options.luaPath ?? [];
-      return this.bridge.raise(
-        L,
-        `require('${name}') is not allowed in the sandbox: scripts may require '${MODULE}'` +
-          (dirs.length ? ` and modules under ${dirs.join(', ')}` : '') +
-          ' (run trusted scripts with the sandbox off: --no-sandbox, or sandbox: false)',
-      );
-    };
-  }
-
-  private findModule(name: string): string | undefined {
-    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name)) return undefined;
-    const rel = name.split('.').join(path.sep);
-    for (const dir of this.options.luaPath ?? []) {
-      for (const candidate of [path.join(dir, rel + '.lua'), path.join(dir, rel, 'init.lua')]) {
-        if (existsSync(candidate)) return candidate;
-      }
-    }
-    return undefined;
-  }
-
-  private loadModule(L: LuaState, name: string, file: string): number {
-    let failure: string | undefined;
-    let source: Buffer | undefined;
-    try {
-      source = readFileSync(file);
-    } catch (e) {
-      failure = `cannot read module '${name}' from ${file}: ${errorMessage(e)}`;
-    }
-    if (failure !== undefined || !source) return this.bridge.raise(L, failure ?? '');
-    const mode = this.options.sandbox === false ? null : TEXT_MODE;
-    if (lauxlib.luaL_loadbufferx(L, source, source.length, to_luastring('@' + displayPath(file)), mode) !== lua.LUA_OK) {
-      return lua.lua_error(L);
-    }
-    lua.lua_pushvalue(L, 1);
-    lua.lua_call(L, 1, 1);
-    if (lua.lua_type(L, -1) === lua.LUA_TNIL) {
-      lua.lua_pop(L, 1);
-      lua.lua_pushboolean(L, true);
-    }
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.loadedRef);
-    lua.lua_pushvalue(L, -2);
-    lua.lua_setfield(L, -2, to_luastring(name));
-    lua.lua_pop(L, 1);
-    return 1;
-  }
-
   private printFn(): LuaCFunction {
     return (L) => {
       const n = lua.lua_gettop(L);
@@ -417,10 +348,4 @@ export class LuaRuntime implements LuaHost {
       return 0;
     };
   }
-}
-
-/** A script path as error messages show it: relative to the working directory when inside it. */
-function displayPath(file: string): string {
-  const rel = path.relative(process.cwd(), path.resolve(file));
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : path.resolve(file);
 }
