@@ -21,7 +21,7 @@ export class LuaError extends Error {
 /**
  * How a Lua function is turned into a JS function. `node` is for functions given to nodes
  * (`create_map(name, function(p) … end)`): they receive only the node's first argument (the
- * payload), and `nil` comes back as `null` so payloads stay JSON-friendly.
+ * payload, or the event for event-level kinds), not the event the core passes as well.
  */
 export type FunctionMode = 'plain' | 'node';
 
@@ -351,13 +351,7 @@ export class LuaBridge {
     const where = ar.linedefined > 0 ? `${luaText(ar.short_src)}:${ar.linedefined}` : luaText(ar.short_src);
     lua.lua_pushvalue(L, idx);
     const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    const fn =
-      mode === 'node'
-        ? (payload: unknown) => {
-            const r = this.call(ref, [payload], where);
-            return r === undefined ? null : r;
-          }
-        : (...args: unknown[]) => this.call(ref, args, where);
+    const fn = mode === 'node' ? (payload: unknown) => this.call(ref, [payload], where) : (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });
     return fn;

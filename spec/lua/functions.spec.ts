@@ -132,13 +132,36 @@ describe('Lua function nodes', () => {
     s.runtime.close();
   });
 
-  it('functions may return nil, which becomes a null payload', () => {
+  it('nil is undefined: an interceptor returning nil drops the event', () => {
     const s = luaScenario({
-      source: TB + 'tb.create_ticker("n", "1s") tb.create_map("m", function() end) tb.create_sink("out", function() end) tb.link("n", "m") tb.link("m", "out")',
-      inputs: { n: { marbles: 'a|', values: { a: 1 } } },
+      source:
+        TB +
+        `tb.create_ticker("n", "1s")
+         tb.create_interceptor("odd_only", function(e) if e.payload % 2 == 1 then return e.payload * 10 end end)
+         tb.create_sink("out", function() end)
+         tb.link("n", "odd_only") tb.link("odd_only", "out")`,
+      inputs: { n: { marbles: 'abc|', values: { a: 1, b: 2, c: 3 } } },
     });
     s.run('5ms');
-    expect(s.sinks.out.frames).toEqual([{ frame: 0, value: null }]);
+    expect(s.sinks.out.frames).toEqual([
+      { frame: 0, value: 10 },
+      { frame: 2, value: 30 },
+    ]);
+  });
+
+  it('event-level kinds get the event as a table: payload and metadata', () => {
+    const s = luaScenario({
+      source:
+        TB +
+        `seen = {}
+         tb.create_ticker("n", "1s")
+         tb.create_handler("h", function(e) seen[#seen + 1] = { e.payload, e.meta.time, type(e.meta.id) } end)
+         tb.link("n", "h")`,
+      inputs: { n: { marbles: '-a|', values: { a: 'x' } } },
+    });
+    s.time.run(s.network, '5ms');
+    expect(s.runtime.runString('return seen')).toEqual([['x', 1, 'string']]);
+    s.runtime.close();
   });
 
   it('test inputs must name sources of the script', () => {
