@@ -15,6 +15,12 @@ try {
   throw e;
 }
 
+// `tributary run … | head` closes our stdout early: that is the reader's choice, not a failure.
+process.stdout.on('error', (e) => {
+  if (e && e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 cli.main(process.argv).then(
   (code) => {
     // Exit explicitly: a drained network may leave handles (sockets, timers) that would keep us alive.

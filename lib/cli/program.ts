@@ -13,6 +13,16 @@ Exit codes:
   2  usage or script error (bad arguments, a failing script — reported as file:line —,
      a host module that cannot be loaded, an unconnected graph, a bad --db)`;
 
+function packageVersion(): string {
+  try {
+    // The package's own name resolves to itself (package.json "exports" allows it).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('tributary/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -40,6 +50,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
   const result: { code: number } = { code: EXIT.OK };
   const program = new Command('tributary')
     .description('Reactive event stream processor: build networks from Lua scripts and run them.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })

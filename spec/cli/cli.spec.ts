@@ -251,6 +251,14 @@ describe('tributary nodes', () => {
   });
 });
 
+describe('--version', () => {
+  it('prints the package version', async () => {
+    const r = await tributary(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${require('../../package.json').version}\n`);
+  });
+});
+
 describe('--help', () => {
   it.each([[[]], [['run']], [['graph']], [['check']], [['nodes']]])('works for %j and documents the exit codes', async (cmd) => {
     const r = await tributary([...cmd, '--help']);
