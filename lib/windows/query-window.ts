@@ -4,6 +4,7 @@ import { defineNode } from '../nodes/registry';
 import { workerPool } from '../operators/pool';
 import { storeOf } from './common';
 import { toUnit, type TimeUnit } from './sql';
+import { decodePayload } from './tables';
 import { checkSql } from './time-window';
 
 /** Options of {@link queryWindow}. */
@@ -52,7 +53,13 @@ export const queryWindow = defineNode<QueryWindowOptions, { sql: string; time_un
       const lane = store.lane();
       return workerPool(1, (e, emit) => {
         if (e.error) return emit(e);
-        const fields = e.payload !== null && typeof e.payload === 'object' && !Array.isArray(e.payload) ? (e.payload as Record<string, unknown>) : {};
+        let payload: unknown;
+        try {
+          payload = decodePayload(e.payload);
+        } catch {
+          payload = undefined; // not JSON: no fields to bind
+        }
+        const fields = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
         const params = { ...fields, ...o.params, now: toUnit(ctx.scheduler.now(), o.time_unit) };
         let rows: Record<string, unknown>[];
         return lane

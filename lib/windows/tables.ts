@@ -75,6 +75,29 @@ function chunkSize(columns: number): number {
   return Math.max(1, Math.min(1000, Math.floor(30000 / Math.max(1, columns))));
 }
 
+/**
+ * A payload as a window sees it: JSON text or bytes (a message from a bus, the original's
+ * `[]byte` payloads) are parsed; anything else is taken as it is.
+ *
+ * @example
+ * ```ts
+ * decodePayload(Buffer.from('{"stake":5}')); // { stake: 5 }
+ * decodePayload('{"stake":5}');              // { stake: 5 }
+ * decodePayload({ stake: 5 });               // the same object
+ * ```
+ */
+export function decodePayload(payload: unknown): unknown {
+  let text: string | undefined;
+  if (payload instanceof Uint8Array) text = Buffer.from(payload).toString('utf8');
+  else if (typeof payload === 'string' && /^\s*[[{]/.test(payload)) text = payload;
+  if (text === undefined) return payload;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`payload is not JSON: ${(e as Error).message}`);
+  }
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
@@ -109,7 +132,8 @@ export class EntityTable implements WindowTable {
     return this.children;
   }
 
-  prepare(payload: unknown, event: Event, time?: { column: string; value: number }, skip?: RelationMetadata): PreparedRow {
+  prepare(raw: unknown, event: Event, time?: { column: string; value: number }, skip?: RelationMetadata): PreparedRow {
+    const payload = skip ? raw : decodePayload(raw);
     if (!isPlainObject(payload)) {
       throw new Error(`table '${this.name}' needs an object payload, got ${payload === null ? 'null' : Array.isArray(payload) ? 'a list' : typeof payload}`);
     }
@@ -343,7 +367,8 @@ export class DeclaredTable implements WindowTable {
     }
   }
 
-  prepare(payload: unknown, event: Event, time?: { column: string; value: number }): PreparedRow {
+  prepare(raw: unknown, event: Event, time?: { column: string; value: number }): PreparedRow {
+    const payload = decodePayload(raw);
     if (this.declaration.schemaless) {
       return { values: { event_time: event.meta.time, event_key: event.meta.key ?? null, payload: JSON.stringify(payload ?? null) }, children: [] };
     }

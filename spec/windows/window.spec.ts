@@ -144,3 +144,25 @@ describe.each(drivers)('window (create_window) on $name', (driver) => {
     expect(() => net.startSync()).toThrow(/node 'bets_window'.*unknown table 'nope' \(known: example_bets, example_selections/);
   });
 });
+
+describe.each(drivers)('window payload decoding on $name', (driver) => {
+  it('parses JSON bytes and JSON text payloads (messages from a bus), and rejects bytes that are not JSON', async () => {
+    const { store } = await driver.open({ entities });
+    const { t, net, clock } = virtualNetwork(store);
+    const out = t.sink();
+    const json = JSON.stringify(bet('bytes-1', { time: 1 }));
+    net.add('in', scheduledSource([
+      { at: 1, payload: Buffer.from(json) },
+      { at: 2, payload: json.replace('bytes-1', 'text-1') },
+      { at: 3, payload: Buffer.from('{oops') },
+    ]));
+    net.add('w', windows.window());
+    net.add('out', out.node);
+    net.link('in', 'w');
+    net.link('w', 'out');
+    await clock.run(net, '10ms');
+    expect(await store.query('select uuid from example_bets order by uuid')).toEqual([{ uuid: 'bytes-1' }, { uuid: 'text-1' }]);
+    expect(await count(store, 'example_selections')).toBe(2);
+    expect(out.frames[2].value).toEqual({ error: expect.stringMatching(/^payload is not JSON/) });
+  });
+});
