@@ -1,4 +1,4 @@
-import { luaScenario } from 'tributary/testing';
+import { VirtualTime, luaScenario } from 'tributary/testing';
 
 const TB = "local tb = require('tributary')\n";
 
@@ -162,6 +162,18 @@ describe('Lua function nodes', () => {
     s.time.run(s.network, '5ms');
     expect(s.runtime.runString('return seen')).toEqual([['x', 1, 'string']]);
     s.runtime.close();
+  });
+
+  it('host-provided nodes (nodes:) exist before the script, which links to them', () => {
+    const time = new VirtualTime();
+    const s = luaScenario({
+      time,
+      nodes: { streaming_ingest: time.source('-a--b|', { a: { stake: 5 }, b: { stake: 100 } }) },
+      source: TB + 'tb.create_where("big", function(bet) return bet.stake >= 100 end)\ntb.create_printer("alerts")\ntb.link("streaming_ingest", "big")\ntb.link("big", "alerts")',
+    });
+    s.run('10ms');
+    expect(s.output.writes).toEqual([{ frame: 4, value: '{"stake":100}\n' }]);
+    s.expectFrames('alerts', '----b|', { b: { stake: 100 } });
   });
 
   it('test inputs must name sources of the script', () => {
