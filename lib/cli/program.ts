@@ -32,7 +32,8 @@ function scriptOptions(cmd: Command): Command {
   return cmd
     .option('--require <module>', 'load a host module (JS, or TS via ts-node) exporting setup(host); repeatable', collect, [])
     .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)')
-    .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s');
+    .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s')
+    .option('--db <url>', 'window database: sqlite::memory: (default), sqlite:path, mysql://user:pass@host/db');
 }
 
 /**
@@ -67,7 +68,6 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       .description('build the network from the scripts and run it until SIGINT/SIGTERM, --for, or its sources end; then drain')
       .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
   )
-    .option('--db <url>', 'window database: sqlite::memory: (default), sqlite:path, mysql://user:pass@host/db')
     .option('--for <duration>', 'stop and drain after this long (Go syntax: 500ms, 3s, 1m30s)')
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -83,8 +83,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
   )
     .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('dot'))
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; format: GraphFormat }) =>
-      graphCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, format: opts.format }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; db?: string; format: GraphFormat }) =>
+      graphCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, db: opts.db, format: opts.format }, io),
     ));
 
   scriptOptions(
@@ -94,8 +94,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
   )
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string }) =>
-      checkCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; db?: string }) =>
+      checkCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, db: opts.db }, io),
     ));
 
   program
