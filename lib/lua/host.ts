@@ -12,4 +12,11 @@ export interface LuaHost {
    * back. A thrown error becomes a Lua error carrying the script's file and line.
    */
   export(name: string, fn: (...args: any[]) => unknown): this;
+  /**
+   * Creates a node of a registered kind exactly as the script's `create_<kind>` would: the
+   * runtime's substitutions (test inputs, recorded sinks) and output defaults apply. Exports
+   * that create nodes (`sliding_window_time` …) should prefer it to `network.create`.
+   * Optional so that simpler hosts need not provide it.
+   */
+  create?(kind: string, name: string, options?: Record<string, unknown>): void;
 }

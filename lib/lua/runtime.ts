@@ -155,6 +155,24 @@ export class LuaRuntime implements LuaHost {
   }
 
   /**
+   * Creates a node of a registered kind the way a script's `create_<kind>` does (substitutions
+   * from `onCreate` and the `stdout` default apply). For exports that create nodes.
+   *
+   * @example
+   * ```ts
+   * runtime.export('create_pair', (name: string) => {
+   *   runtime.create('forwarder', `${name}_in`);
+   *   runtime.create('forwarder', `${name}_out`);
+   *   runtime.network.link(`${name}_in`, `${name}_out`);
+   *   return true;
+   * });
+   * ```
+   */
+  create(kind: string, name: string, options: Record<string, unknown> = {}): void {
+    this.createNode(this.network.registry.get(kind), name, { ...options });
+  }
+
+  /**
    * Runs a script file. Errors (syntax, a failed call) are a `TributaryError` with code
    * `SCRIPT` whose message starts `file:line:`; the path is shown relative to the current
    * directory. Returns what the script returns, converted.

@@ -63,6 +63,23 @@ describe('embedding the runtime in a host program', () => {
     runtime.close();
   });
 
+  it('exports can create nodes the way create_* does, so onCreate substitutions apply to them', () => {
+    const network = new Network();
+    const recorded: string[] = [];
+    const runtime = new LuaRuntime(network, { onCreate: ({ name }) => void recorded.push(name) });
+    runtime.export('create_pair', (name: string) => {
+      runtime.create('forwarder', `${name}_in`);
+      runtime.create('discarder', `${name}_out`);
+      network.link(`${name}_in`, `${name}_out`);
+      return true;
+    });
+    runtime.runString(TB + 'tb.create_pair("p")');
+    expect(recorded).toEqual(['p_in', 'p_out']);
+    expect(network.edges()).toEqual({ p_in: ['p_out'], p_out: [] });
+    expect(() => runtime.runString(TB + 'tb.create_pair("p")', 'again.lua')).toThrow("again.lua:2: node 'p_in' already exists");
+    runtime.close();
+  });
+
   it('export names must be Lua identifiers', () => {
     const runtime = new LuaRuntime(new Network());
     expect(() => runtime.export('not valid', () => 1)).toThrow(/must be a Lua identifier/);
