@@ -13,7 +13,14 @@ const KEY_MAX_LENGTH = 64;
 /** Decoded table keys by their Lua byte array: constant keys in a script reuse one array. */
 const decodedKeys = new WeakMap<Uint8Array, string>();
 
-/** A Lua error surfacing in JS: the message carries the script's `file:line`. */
+/**
+ * A Lua error surfacing in JS: the message carries the script's `file:line`.
+ *
+ * @example
+ * ```ts
+ * try { luaFn(payload); } catch (e) { if (e instanceof LuaError) console.error(e.message); } // 'rules.lua:4: …'
+ * ```
+ */
 export class LuaError extends Error {
   override readonly name = 'LuaError';
 }
@@ -43,7 +50,14 @@ export function luaBytesToJS(bytes: Uint8Array): string | Uint8Array {
   }
 }
 
-/** A Lua string as JS text (binary bytes replaced), for messages. */
+/**
+ * A Lua string as JS text (invalid UTF-8 replaced), for names and messages.
+ *
+ * @example
+ * ```ts
+ * luaText(lua.lua_tolstring(L, 1)); // 'ticker_500ms'
+ * ```
+ */
 export function luaText(bytes: Uint8Array | null): string {
   return bytes === null ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 }
@@ -72,7 +86,15 @@ export class LuaBridge {
 
   constructor(readonly L: LuaState) {}
 
-  /** After this, calling a converted Lua function throws instead of touching the freed VM. */
+  /**
+   * After this, calling a converted Lua function throws instead of touching the freed VM.
+   *
+   * @example
+   * ```ts
+   * bridge.close();
+   * lua.lua_close(L);
+   * ```
+   */
   close(): void {
     this.closed = true;
   }
@@ -273,6 +295,11 @@ export class LuaBridge {
   /**
    * The message of the Lua error value at `idx`; `where` (the function's definition) is
    * prepended when the message has no position of its own (`error("x", 0)`, a table).
+   *
+   * @example
+   * ```ts
+   * if (lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK) throw new LuaError(bridge.errorText(L, -1, 'net.lua'));
+   * ```
    */
   errorText(L: LuaState, idx: number, where?: string): string {
     let msg: string;

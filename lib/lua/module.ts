@@ -110,7 +110,14 @@ export function coreExports(network: Network): Record<string, (...args: unknown[
   };
 }
 
-/** Checks the node name argument of a `create_*` call. */
+/**
+ * Checks the node name argument of a `create_*` call.
+ *
+ * @example
+ * ```ts
+ * createName(registry.get('ticker'), 42); // throws "bad argument #1 to 'create_ticker' (name: node name expected, got number 42)"
+ * ```
+ */
 export function createName(kind: NodeKind<any>, name: unknown): string {
   return nodeName(`create_${kind.name}`, 1, 'name', name);
 }
