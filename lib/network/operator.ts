@@ -12,6 +12,8 @@ export interface StandaloneOptions {
   logger?: Logger;
   /** Counters to fill, if you want to read them. */
   stats?: NodeStats;
+  /** Services the node looks up with `ctx.service(key)` (e.g. the window store). */
+  services?: ReadonlyMap<string, unknown>;
 }
 
 /**
