@@ -69,10 +69,11 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
   )
     .option('--for <duration>', 'stop and drain after this long (Go syntax: 500ms, 3s, 1m30s)')
+    .option('--drain-timeout <duration>', 'how long the drain may take before the network is cut off (exit 1)', '30s')
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; db?: string; for?: string; stats?: boolean }) =>
-      runCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, db: opts.db, for: opts.for, stats: opts.stats }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; drainTimeout: string; db?: string; for?: string; stats?: boolean }) =>
+      runCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, drainTimeout: opts.drainTimeout, db: opts.db, for: opts.for, stats: opts.stats }, io),
     ));
 
   scriptOptions(

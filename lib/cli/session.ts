@@ -21,6 +21,8 @@ export interface SessionOptions {
   cwd?: string;
   /** Longest a script may run (`--script-timeout`, Go syntax or ms); default 30 s. */
   scriptTimeout?: string;
+  /** How long `stop()` waits for the drain (`--drain-timeout`); default the network's 30 s. */
+  drainTimeout?: string;
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -43,7 +45,12 @@ export interface Session {
  */
 export async function loadHosts(options: SessionOptions, scripts: string[] = []): Promise<HostContext> {
   const registry = createRegistry();
-  const network = new Network({ registry });
+  let network: Network;
+  try {
+    network = new Network({ registry, ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}) });
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
+  }
   // Scripts may require Lua modules kept next to them, even in the sandbox.
   const luaPath = [...new Set(scripts.map((s) => path.dirname(path.resolve(s))))];
   let scriptTimeout: number;

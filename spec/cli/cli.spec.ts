@@ -138,6 +138,22 @@ describe('tributary run', () => {
     expect(r.stdout).toBe('42\n');
   });
 
+  it('exits 1 when the drain times out (--drain-timeout)', async () => {
+    const host = script(
+      'stuck-host.js',
+      `exports.setup = (host) => {
+         host.registry.register({
+           name: 'stuck', role: 'sink', summary: 'Never finishes a write.', options: {}, positional: [], example: '',
+           build: () => host.registry.create('sink', { fn: () => new Promise(() => {}) }),
+         });
+       };`,
+    );
+    const file = script('stuck.lua', "local tb = require('tributary')\ntb.create_from('n', {1})\ntb.create_stuck('s')\ntb.link('n', 's')\n");
+    const r = await tributary(['run', file, '--require', host, '--for', '100ms', '--drain-timeout', '200ms']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('tributary: the drain timed out; events in flight were cut off');
+  });
+
   it('a host module without setup, or one that cannot be found, exits 2', async () => {
     const none = script('nosetup.js', 'exports.other = 1;\n');
     const r1 = await tributary(['run', NETWORK, '--require', none]);
