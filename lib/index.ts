@@ -69,3 +69,5 @@ export { installWindowExports } from './windows/lua';
 export type { HostContext, HostModule, WindowConfig } from './cli/hosts';
 export type { NatsSourceOptions } from './connectors/nats/source';
 export type { NatsSinkOptions } from './connectors/nats/sink';
+export type { AmqpSourceOptions } from './connectors/amqp/source';
+export type { AmqpSinkOptions } from './connectors/amqp/sink';

@@ -5,6 +5,8 @@ import { telegram } from './http/telegram';
 import { httpSource } from './http/source';
 import { natsSource } from './nats/source';
 import { natsSink } from './nats/sink';
+import { amqpSource } from './amqp/source';
+import { amqpSink } from './amqp/sink';
 
 /**
  * The connector node factories: HTTP in and out, Slack, Telegram, NATS (core and
@@ -23,6 +25,8 @@ export const connectors = {
   httpSource,
   natsSource,
   natsSink,
+  amqpSource,
+  amqpSink,
 };
 
 /**

@@ -1,0 +1,52 @@
+import type { ChannelModel } from 'amqplib';
+import type { NodeContext } from '../../nodes/types';
+import { connectWithRetry } from '../retry';
+
+/** The default AMQP address: `TRIBUTARY_AMQP_URL`, else a local broker with the guest account. */
+export function defaultAmqpUrl(): string {
+  return process.env.TRIBUTARY_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+}
+
+/**
+ * An AMQP URL fit for messages: the password replaced by `***`.
+ *
+ * @example
+ * ```ts
+ * shownAmqpUrl('amqp://app:s3cret@mq:5672/prod'); // 'amqp://app:***@mq:5672/prod'
+ * ```
+ */
+export function shownAmqpUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.href;
+  } catch {
+    return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  }
+}
+
+/**
+ * Connects to an AMQP broker for a node (amqplib loaded here, lazily), retrying with
+ * exponential back-off and logging the address (password hidden). Resolves `undefined` if
+ * `signal` aborts first.
+ *
+ * @example
+ * ```ts
+ * const conn = await amqpConnect(ctx, 'amqp://guest:guest@127.0.0.1:5672', signal);
+ * ```
+ */
+export async function amqpConnect(ctx: NodeContext, url: string, signal: AbortSignal): Promise<ChannelModel | undefined> {
+  const amqp = require('amqplib') as typeof import('amqplib');
+  const shown = shownAmqpUrl(url);
+  const conn = await connectWithRetry(() => amqp.connect(url, { clientProperties: { connection_name: `tributary:${ctx.name}` } }), {
+    scheduler: ctx.scheduler,
+    logger: ctx.logger,
+    who: `node '${ctx.name}'`,
+    address: shown,
+    backoff: { initial: 250, max: 10_000 },
+    signal,
+  });
+  // An 'error' event without a listener would crash the process; 'close' follows it and is handled by the caller.
+  conn?.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP connection to ${shown}: ${err.message}`));
+  return conn;
+}

@@ -1,0 +1,174 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { TributaryError, errorMessage } from '../../errors';
+import { defineNode } from '../../nodes/registry';
+import type { NodeContext } from '../../nodes/types';
+import { CODECS, decodePayload, type Codec } from '../codec';
+import { flowSource, type FlowIO } from '../flow';
+import { backoffDelay, sleep } from '../retry';
+import { amqpConnect, defaultAmqpUrl, shownAmqpUrl } from './connection';
+
+/** Options of {@link amqpSource}. */
+export interface AmqpSourceOptions {
+  /** Queue to consume. */
+  queue: string;
+  /** Broker URL (default `TRIBUTARY_AMQP_URL`, else `amqp://guest:guest@127.0.0.1:5672`). */
+  url?: string;
+  /** Unacked messages the broker hands over at once (default 100): the cap on events in flight. */
+  prefetch?: number;
+  /** Declare the queue if missing (default true), durable. */
+  assertQueue?: boolean;
+  /** Dead-letter exchange set on the queue when it is declared; nacked messages go there when `requeue` is false. */
+  deadLetterExchange?: string;
+  /** On nack: requeue the message for redelivery (default true), or reject it (to the dead-letter exchange, if any). */
+  requeue?: boolean;
+  /** Bind the queue to this exchange when declaring it. */
+  bindExchange?: string;
+  /** Routing key (pattern) of that binding (default `#`). */
+  bindKey?: string;
+  /** Payload decoding: `json` (default), `string` or `bytes`. A message that fails to decode becomes an error event. */
+  codec?: Codec;
+  /** How long `stop()` lets in-flight events settle before closing the connection (default `"30s"`). */
+  closeTimeout?: string | number;
+}
+
+/** Resolved options of {@link amqpSource}. */
+export interface AmqpSourceResolved {
+  queue: string;
+  url?: string;
+  prefetch: number;
+  assertQueue: boolean;
+  deadLetterExchange?: string;
+  requeue: boolean;
+  bindExchange?: string;
+  bindKey: string;
+  codec: Codec;
+  closeTimeout: number;
+}
+
+function headersOf(m: ConsumeMessage): Record<string, string> {
+  const out: Record<string, string> = { 'amqp-routing-key': m.fields.routingKey, 'amqp-exchange': m.fields.exchange };
+  for (const [k, v] of Object.entries(m.properties.headers ?? {})) {
+    if (v !== undefined && v !== null) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO): Promise<void> {
+  const url = o.url ?? defaultAmqpUrl();
+  const shown = shownAmqpUrl(url);
+  for (let attempt = 0; !io.signal.aborted; attempt++) {
+    const conn = await amqpConnect(ctx, url, io.signal);
+    if (!conn) return;
+    let channelOpen = true;
+    let warnedClosed = false;
+    const closed = new Promise<void>((resolve) => conn.once('close', () => {
+      channelOpen = false;
+      resolve();
+    }));
+    let ch: Channel;
+    let consumerTag: string | undefined;
+    try {
+      ch = await conn.createChannel();
+      ch.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${err.message}`));
+      ch.on('close', () => (channelOpen = false));
+      await ch.prefetch(o.prefetch);
+      if (o.assertQueue) {
+        await ch.assertQueue(o.queue, {
+          durable: true,
+          ...(o.deadLetterExchange !== undefined ? { deadLetterExchange: o.deadLetterExchange } : {}),
+        });
+        if (o.bindExchange) await ch.bindQueue(o.queue, o.bindExchange, o.bindKey);
+      }
+      const settle = (m: ConsumeMessage) => (s: { acked: boolean }) => {
+        if (!channelOpen) {
+          // The broker already took the message back when the channel closed: it will be redelivered.
+          if (!warnedClosed) ctx.logger.warn(`node '${ctx.name}': channel to ${shown} closed before events settled; the broker redelivers them`);
+          warnedClosed = true;
+          return;
+        }
+        if (s.acked) ch.ack(m);
+        else ch.nack(m, false, o.requeue);
+      };
+      const reply = await ch.consume(o.queue, (m) => {
+        if (!m) {
+          ctx.logger.warn(`node '${ctx.name}': the broker cancelled the consumer of queue '${o.queue}' at ${shown}`);
+          void conn.close().catch(() => undefined);
+          return;
+        }
+        if (io.signal.aborted) {
+          ch.nack(m, false, true);
+          return;
+        }
+        const init = { headers: headersOf(m) };
+        let payload: unknown;
+        try {
+          payload = decodePayload(m.content, o.codec);
+        } catch (err) {
+          void io.emitError(m.content.toString('utf8'), new Error(`cannot decode a message from queue '${o.queue}': ${errorMessage(err)}`), init, settle(m));
+          return;
+        }
+        void io.emit(payload, init, settle(m));
+      }, { noAck: false });
+      consumerTag = reply.consumerTag;
+      attempt = 0;
+    } catch (err) {
+      ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${errorMessage(err)}`);
+      await conn.close().catch(() => undefined);
+      await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), io.signal);
+      continue;
+    }
+    const aborted = new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await Promise.race([closed, aborted]);
+    if (io.signal.aborted) {
+      if (channelOpen && consumerTag) await ch.cancel(consumerTag).catch(() => undefined);
+      // Let in-flight events settle so their acks reach the broker; unacked ones are requeued on close.
+      await Promise.race([io.settled(), sleep(ctx.scheduler, o.closeTimeout), closed]);
+      if (io.inFlight > 0 && channelOpen) {
+        ctx.logger.warn(`node '${ctx.name}': closing ${shown} with ${io.inFlight} events unsettled; the broker requeues them`);
+      }
+      await conn.close().catch(() => undefined);
+      return;
+    }
+    ctx.logger.warn(`node '${ctx.name}': connection to ${shown} lost; reconnecting`);
+  }
+}
+
+/**
+ * Source consuming a RabbitMQ (AMQP 0-9-1) queue. Each message is acked once its event was
+ * settled downstream; a nacked one is requeued (default) or rejected to the queue's
+ * dead-letter exchange (`requeue: false` with `deadLetterExchange`). `prefetch` caps events in
+ * flight. A lost connection is re-established with back-off (unacked messages are redelivered
+ * by the broker). On `stop()` it cancels the consumer, lets in-flight events settle, then closes.
+ *
+ * @example
+ * ```ts
+ * net.add('bets', connectors.amqpSource({ queue: 'bets', prefetch: 200, deadLetterExchange: 'bets.dlx', requeue: false }));
+ * ```
+ */
+export const amqpSource = defineNode<AmqpSourceOptions, AmqpSourceResolved>({
+  name: 'amqp_source',
+  role: 'source',
+  summary: 'Consumes a RabbitMQ queue with prefetch; acks after settlement, nacks with requeue or to a dead-letter exchange.',
+  options: {
+    queue: { type: 'string', required: true, description: 'queue to consume' },
+    url: { type: 'string', description: 'broker URL (default TRIBUTARY_AMQP_URL or amqp://guest:guest@127.0.0.1:5672)' },
+    prefetch: { type: 'integer', min: 1, default: 100, description: 'unacked messages at once: the cap on events in flight' },
+    assertQueue: { type: 'boolean', default: true, description: 'declare the (durable) queue if missing' },
+    deadLetterExchange: { type: 'string', description: 'dead-letter exchange set when the queue is declared' },
+    requeue: { type: 'boolean', default: true, description: 'on nack, requeue (true) or reject to the dead-letter exchange (false)' },
+    bindExchange: { type: 'string', description: 'bind the queue to this exchange when declaring it' },
+    bindKey: { type: 'string', default: '#', description: 'routing key (pattern) of that binding' },
+    codec: { type: 'string', enum: [...CODECS], default: 'json', description: 'payload decoding: json, string or bytes' },
+    closeTimeout: { type: 'duration', min: 0, default: '30s', description: 'on stop, how long in-flight events may take to settle before closing' },
+  },
+  positional: ['queue'],
+  example: "net.add('bets', connectors.amqpSource({ queue: 'bets', prefetch: 200 }));",
+  luaExample: 'tb.create_amqp_source("bets", { queue = "bets", prefetch = 200 })',
+  build: (o) => {
+    if (o.queue === '') throw new TributaryError('BAD_OPTION', "node kind 'amqp_source': option 'queue' must not be empty");
+    if (o.bindExchange !== undefined && !o.assertQueue) {
+      throw new TributaryError('BAD_OPTION', "node kind 'amqp_source': option 'bindExchange' needs assertQueue: true");
+    }
+    return { role: 'source', kind: 'amqp_source', create: (ctx) => flowSource(ctx, o.prefetch, (io) => consumeLoop(ctx, o, io)) };
+  },
+});
