@@ -6,8 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRegistry } from '../lib/nodes/index';
 import { renderCatalogue } from '../lib/nodes/catalogue';
+import { writeLuaDocs } from '../lib/lua/docs';
 
 const root = join(__dirname, '..');
 const registry = createRegistry();
 writeFileSync(join(root, 'docs/nodes.md'), renderCatalogue(registry));
 console.log('wrote docs/nodes.md');
+writeLuaDocs(join(root, 'docs/lua.md'), registry);
+console.log('wrote docs/lua.md');

@@ -63,7 +63,7 @@ export class VirtualTime {
       role: 'source',
       kind: 'marbles',
       create: (ctx) => {
-        const messages = TestScheduler.parseMarbles(marbles, values, error, false, true);
+        const messages = parseRunMode(marbles, values, error);
         return new Observable<Event>((subscriber) => {
           const timers = new Subscription();
           for (const { frame, notification: n } of messages) {
@@ -154,12 +154,26 @@ export class VirtualTime {
    * ```
    */
   expectFrames(sink: MarbleSink, marbles: string, values?: Record<string, unknown>): void {
-    const expected = TestScheduler.parseMarbles(marbles, values, undefined, false, true).map((m) =>
+    const expected = parseRunMode(marbles, values).map((m) =>
       m.notification.kind === 'C' ? { frame: m.frame, value: '|' } : { frame: m.frame, value: (m.notification as { value?: unknown }).value },
     );
     const actual: Frame[] = [...sink.frames];
     if (sink.completedAt !== undefined && marbles.includes('|')) actual.push({ frame: sink.completedAt, value: '|' });
     deepStrictEqual(actual, expected);
+  }
+}
+
+/**
+ * Parses a marble diagram with run-mode timing (one character = 1 ms) whether or not a
+ * `TestScheduler.run` callback is active: outside one, RxJS would count 10 ms per character.
+ */
+function parseRunMode(marbles: string, values?: Record<string, unknown>, error?: unknown) {
+  const factor = TestScheduler.frameTimeFactor;
+  TestScheduler.frameTimeFactor = 1;
+  try {
+    return TestScheduler.parseMarbles(marbles, values, error, false, true);
+  } finally {
+    TestScheduler.frameTimeFactor = factor;
   }
 }
 
@@ -186,3 +200,4 @@ export function textRecorder(scheduler?: { now(): number }): { write(text: strin
   return rec;
 }
 export * from './lua';
+export { VirtualClock, type Settles } from './clock';

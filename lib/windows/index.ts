@@ -9,7 +9,7 @@ export { WINDOW_SERVICE } from './common';
 export { openWindowStore, dataSourceOptionsFromUrl, WindowStore, Lane, type WindowStoreOptions } from './store';
 export type { TableDeclaration, ColumnDeclaration, ColumnType, WindowTable } from './tables';
 export { bindNamed, normalizeRow, toUnit, type TimeUnit, type Dialect, type SqlParams } from './sql';
-export { VirtualClock, type Settles } from './virtual';
+
 export type { WindowOptions } from './window';
 export type { QueryWindowOptions } from './query-window';
 export type { TimeWindowOptions } from './time-window';

@@ -1,4 +1,5 @@
-import { LuaRuntime, Network, VirtualClock, WINDOW_SERVICE } from 'tributary';
+import { LuaRuntime, Network, WINDOW_SERVICE } from 'tributary';
+import { VirtualClock } from 'tributary/testing';
 import { textRecorder, VirtualTime } from 'tributary/testing';
 import { betGenerator, CUSTOMER_A, setup, type BetPayload } from '../../examples/advanced/host';
 import { drivers } from './helpers';

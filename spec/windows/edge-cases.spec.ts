@@ -1,5 +1,6 @@
 import { Subject } from 'rxjs';
-import { createEvent, createNodeContext, VirtualClock, WINDOW_SERVICE, windows, withError, type Event, type NodeSpec, type PipelineNode, type WindowStore } from 'tributary';
+import { VirtualClock } from 'tributary/testing';
+import { createEvent, createNodeContext, WINDOW_SERVICE, windows, withError, type Event, type NodeSpec, type PipelineNode, type WindowStore } from 'tributary';
 import { VirtualTime } from 'tributary/testing';
 import { entities } from '../../examples/advanced/entities';
 import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers';

@@ -7,7 +7,7 @@
  *
  * Virtual time with a real database: `VirtualTime.run` flushes the TestScheduler
  * synchronously, but inserts and queries are promises. Tests therefore drive the clock with
- * `VirtualClock` (lib/windows/virtual.ts): it runs one scheduled frame at a time and awaits
+ * `VirtualClock` (lib/testing/clock.ts): it runs one scheduled frame at a time and awaits
  * `store.idle()` — until no database work is outstanding — before the next frame. A query
  * started at 10 s emits its rows while the clock still reads 10 s. No test sleeps or looks
  * at the wall clock.
@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
-import { createDelivery, createEvent, Network, openWindowStore, VirtualClock, WINDOW_SERVICE, type Event, type SourceNode, type WindowStore, type WindowStoreOptions } from 'tributary';
+import { VirtualClock } from 'tributary/testing';
+import { createDelivery, createEvent, Network, openWindowStore, WINDOW_SERVICE, type Event, type SourceNode, type WindowStore, type WindowStoreOptions } from 'tributary';
 import { VirtualTime } from 'tributary/testing';
 
 export interface Driver {
