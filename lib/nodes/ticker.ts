@@ -42,6 +42,13 @@ export const ticker = defineNode<TickerOptions, { interval: number }>({
         // ticks missed while the process stalled are skipped, like Go's time.Ticker.
         let due = scheduler.now() + interval;
         const tick = () => {
+          // A timer can fire a millisecond before the wall clock reads its due time; a tick
+          // observed early would make a downstream rate limit see 1999 ms instead of 2000.
+          const early = due - scheduler.now();
+          if (early > 0) {
+            pending = scheduler.schedule(tick, early);
+            return;
+          }
           subscriber.next(ctx.event(scheduler.now()));
           if (subscriber.closed) return;
           const now = scheduler.now();

@@ -1,4 +1,6 @@
-import { nodes, TributaryError, type Event } from 'tributary';
+import { nodes, TributaryError, createNodeContext, type Event } from 'tributary';
+import type { SchedulerLike } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { probeContext, sourceOf, testScheduler, viewAll } from './support';
 
 describe('ticker', () => {
@@ -73,3 +75,26 @@ describe('ticker', () => {
     expect(() => (nodes.ticker as (o?: object) => unknown)()).toThrow(/node kind 'ticker': option 'interval' is required/);
   });
 });
+
+describe('ticker on a clock whose timers fire early', () => {
+  it('never emits before a tick is due, so a downstream rate limit sees whole intervals', () => {
+    const t = new TestScheduler((a, b) => expect(a).toEqual(b));
+    // Timers that fire a millisecond early, as setTimeout can when read against Date.now().
+    const early: SchedulerLike = {
+      now: () => t.now(),
+      schedule: (work: any, delay = 0, state?: any) => t.schedule(work, delay > 1 ? delay - 1 : delay, state),
+    };
+    const frames: number[] = [];
+    t.run(() => {
+      const sub = toOperatorSource(early).subscribe((e) => frames.push(e.meta.time));
+      t.schedule(() => sub.unsubscribe(), 2600);
+    });
+    expect(frames).toEqual([500, 1000, 1500, 2000, 2500]);
+  });
+});
+
+function toOperatorSource(scheduler: SchedulerLike) {
+  const node = nodes.ticker({ interval: '500ms' });
+  if (node.role !== 'source') throw new Error('ticker is a source');
+  return node.create(createNodeContext('ticker', { scheduler }));
+}
