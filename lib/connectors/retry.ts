@@ -102,3 +102,24 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
   for (const s of secrets) if (s) out = out.split(s).join('<redacted>');
   return out;
 }
+
+/**
+ * Waits for `promise` at most `ms` on the scheduler; resolves `true` if it settled in time,
+ * `false` otherwise. The timer is cancelled either way, so nothing keeps the process alive.
+ *
+ * @example
+ * ```ts
+ * if (!(await within(ctx.scheduler, io.settled(), 5000))) ctx.logger.warn('still in flight');
+ * ```
+ */
+export async function within(scheduler: SchedulerLike, promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: { unsubscribe(): void } | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = scheduler.schedule(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const, () => true as const), timeout]);
+  } finally {
+    timer?.unsubscribe();
+  }
+}

@@ -4,7 +4,7 @@ import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
 import { CODECS, decodePayload, type Codec } from '../codec';
 import { flowSource, type FlowIO } from '../flow';
-import { backoffDelay, sleep } from '../retry';
+import { backoffDelay, sleep, within } from '../retry';
 import { amqpConnect, defaultAmqpUrl, shownAmqpUrl } from './connection';
 
 /** Options of {@link amqpSource}. */
@@ -122,7 +122,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
     if (io.signal.aborted) {
       if (channelOpen && consumerTag) await ch.cancel(consumerTag).catch(() => undefined);
       // Let in-flight events settle so their acks reach the broker; unacked ones are requeued on close.
-      await Promise.race([io.settled(), sleep(ctx.scheduler, o.closeTimeout), closed]);
+      await within(ctx.scheduler, Promise.race([io.settled(), closed]), o.closeTimeout);
       if (io.inFlight > 0 && channelOpen) {
         ctx.logger.warn(`node '${ctx.name}': closing ${shown} with ${io.inFlight} events unsettled; the broker requeues them`);
       }

@@ -4,7 +4,7 @@ import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
 import { CODECS, decodePayload, type Codec } from '../codec';
 import { flowSource, type FlowIO } from '../flow';
-import { sleep } from '../retry';
+import { sleep, within } from '../retry';
 import { closeNats, defaultNatsUrl, natsConnect, natsModule } from './connection';
 
 /** Options of {@link natsSource}. */
@@ -201,7 +201,7 @@ export const natsSource = defineNode<NatsSourceOptions, NatsSourceResolved>({
             if (o.stream) await consumeJetStream(ctx, o, nc, io, url);
             else await subscribeCore(ctx, o, nc, io);
             // Let in-flight events settle so their acks are sent before the connection goes.
-            await Promise.race([io.settled(), sleep(ctx.scheduler, o.closeTimeout)]);
+            await within(ctx.scheduler, io.settled(), o.closeTimeout);
             if (io.inFlight > 0) {
               ctx.logger.warn(`node '${ctx.name}': closing NATS ${url} with ${io.inFlight} events unsettled; JetStream will redeliver them`);
             }
