@@ -7,6 +7,9 @@ import { natsSource } from './nats/source';
 import { natsSink } from './nats/sink';
 import { amqpSource } from './amqp/source';
 import { amqpSink } from './amqp/sink';
+import { fileSource } from './file/source';
+import { fileSink } from './file/sink';
+import { stdinSource, stdoutSink } from './file/stdio';
 
 /**
  * The connector node factories: HTTP in and out, Slack, Telegram, NATS (core and
@@ -27,6 +30,10 @@ export const connectors = {
   natsSink,
   amqpSource,
   amqpSink,
+  fileSource,
+  fileSink,
+  stdinSource,
+  stdoutSink,
 };
 
 /**

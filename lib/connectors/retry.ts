@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { errorMessage } from '../errors';
+import { messageOf } from './errors';
 import type { Logger } from '../nodes/types';
 
 /** Exponential back-off settings: the first delay, the cap, and the growth factor. */
@@ -82,7 +82,7 @@ export async function connectWithRetry<T>(connect: () => Promise<T>, o: ConnectR
     } catch (err) {
       if (o.signal.aborted) return undefined;
       const wait = backoffDelay(attempt, o.backoff);
-      o.logger.warn(`${o.who}: cannot connect to ${o.address}: ${errorMessage(err)}; retrying in ${wait}ms`);
+      o.logger.warn(`${o.who}: cannot connect to ${o.address}: ${messageOf(err)}; retrying in ${wait}ms`);
       await sleep(o.scheduler, wait, o.signal);
     }
   }

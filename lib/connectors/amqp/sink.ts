@@ -1,6 +1,7 @@
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { messageOf } from '../errors';
 import { Observable, concat, defer, ignoreElements } from 'rxjs';
-import { TributaryError, errorMessage } from '../../errors';
+import { TributaryError } from '../../errors';
 import type { Event } from '../../event';
 import { defineNode } from '../../nodes/registry';
 import { eventOf, sinkStage } from '../../nodes/stage';
@@ -128,7 +129,7 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
               return;
             } catch (err) {
               if (attempt >= o.retries || controller.signal.aborted) {
-                throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${errorMessage(err)}`);
+                throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${messageOf(err)}`);
               }
               await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }));
             }

@@ -1,5 +1,6 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { TributaryError, errorMessage } from '../../errors';
+import { messageOf } from '../errors';
+import { TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
 import { CODECS, decodePayload, type Codec } from '../codec';
@@ -104,7 +105,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
         try {
           payload = decodePayload(m.content, o.codec);
         } catch (err) {
-          void io.emitError(m.content.toString('utf8'), new Error(`cannot decode a message from queue '${o.queue}': ${errorMessage(err)}`), init, settle(m));
+          void io.emitError(m.content.toString('utf8'), new Error(`cannot decode a message from queue '${o.queue}': ${messageOf(err)}`), init, settle(m));
           return;
         }
         void io.emit(payload, init, settle(m));
@@ -112,7 +113,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
       consumerTag = reply.consumerTag;
       attempt = 0;
     } catch (err) {
-      ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${errorMessage(err)}`);
+      ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${messageOf(err)}`);
       await conn.close().catch(() => undefined);
       await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), io.signal);
       continue;

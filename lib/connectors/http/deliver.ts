@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { errorMessage } from '../../errors';
+import { messageOf } from '../errors';
 import type { Event } from '../../event';
 import type { NodeContext } from '../../nodes/types';
 import { backoffDelay, redact, sleep, type Backoff } from '../retry';
@@ -104,7 +104,7 @@ async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: s
   } catch (err) {
     if (timedOut) return { ok: false, permanent: false, reason: `no answer within ${target.timeout}ms` };
     const cause = (err as { cause?: unknown }).cause;
-    const detail = cause ? errorMessage(cause) : errorMessage(err);
+    const detail = cause ? messageOf(cause) : messageOf(err);
     return { ok: false, permanent: false, reason: `request failed: ${detail}` };
   } finally {
     timer.unsubscribe();
@@ -175,7 +175,7 @@ export function httpSinkWork(
     try {
       body = render(event);
     } catch (err) {
-      throw new Error(redact(`cannot render the request body: ${errorMessage(err)}`, target.secrets));
+      throw new Error(redact(`cannot render the request body: ${messageOf(err)}`, target.secrets));
     }
     try {
       await deliverHttp(ctx.scheduler, target, body, (m) => ctx.logger.warn(`node '${ctx.name}': ${m}`));

@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { messageOf } from '../errors';
 import { timingSafeEqual } from 'node:crypto';
 import { Observable } from 'rxjs';
 import { createDelivery, type Settlement } from '../../delivery';
-import { TributaryError, errorMessage } from '../../errors';
+import { TributaryError } from '../../errors';
 import type { Event } from '../../event';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
@@ -78,7 +79,7 @@ export function parseBody(text: string, format: 'json' | 'ndjson'): unknown[] {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new BadRequest(`malformed JSON: ${errorMessage(err)}`);
+      throw new BadRequest(`malformed JSON: ${messageOf(err)}`);
     }
     return Array.isArray(value) ? value : [value];
   }
@@ -90,7 +91,7 @@ export function parseBody(text: string, format: 'json' | 'ndjson'): unknown[] {
     try {
       out.push(JSON.parse(line));
     } catch (err) {
-      throw new BadRequest(`malformed NDJSON at line ${i + 1}: ${errorMessage(err)}`);
+      throw new BadRequest(`malformed NDJSON at line ${i + 1}: ${messageOf(err)}`);
     }
   }
   if (out.length === 0) throw new BadRequest('empty body: expected NDJSON lines');
@@ -174,7 +175,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
         try {
           payloads = parseBody(Buffer.concat(chunks).toString('utf8'), format);
         } catch (err) {
-          send(res, 400, { error: errorMessage(err) });
+          send(res, 400, { error: messageOf(err) });
           return finish();
         }
         emitAll(payloads, res, finish);
@@ -191,7 +192,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
         if (answered) return;
         answered = true;
         timer?.unsubscribe();
-        if (failure !== undefined) send(res, 500, { error: `an event was not processed: ${errorMessage(failure)}`, accepted: payloads.length });
+        if (failure !== undefined) send(res, 500, { error: `an event was not processed: ${messageOf(failure)}`, accepted: payloads.length });
         else send(res, 200, { accepted: payloads.length, acked: payloads.length });
         finish();
       };
@@ -199,7 +200,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
         inFlight--;
         if (!s.acked) {
           if (failure === undefined) failure = s.reason ?? 'nacked';
-          if (!waitAcks) ctx.logger.warn(`node '${ctx.name}': event ${event.meta.id} was nacked after its request was answered 202: ${errorMessage(s.reason)}`);
+          if (!waitAcks) ctx.logger.warn(`node '${ctx.name}': event ${event.meta.id} was nacked after its request was answered 202: ${messageOf(s.reason)}`);
         }
         if (--open === 0 && waitAcks) answer();
       };
@@ -261,7 +262,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
     ).then((s) => {
       if (!s) return;
       server = s;
-      s.on('error', (err) => ctx.logger.error(`node '${ctx.name}': server at ${address}: ${errorMessage(err)}`));
+      s.on('error', (err) => ctx.logger.error(`node '${ctx.name}': server at ${address}: ${messageOf(err)}`));
       if (controller.signal.aborted) {
         s.close();
         return;
@@ -270,7 +271,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
       try {
         o.onListening?.({ host: o.host, port, url: `http://${o.host}:${port}${o.path}` });
       } catch (err) {
-        ctx.logger.error(`node '${ctx.name}': onListening failed: ${errorMessage(err)}`);
+        ctx.logger.error(`node '${ctx.name}': onListening failed: ${messageOf(err)}`);
       }
     });
 

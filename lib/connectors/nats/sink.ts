@@ -1,6 +1,7 @@
 import type { JetStreamClient, NatsConnection } from 'nats';
+import { messageOf } from '../errors';
 import { Observable, concat, defer, ignoreElements } from 'rxjs';
-import { TributaryError, errorMessage } from '../../errors';
+import { TributaryError } from '../../errors';
 import type { Event } from '../../event';
 import { defineNode } from '../../nodes/registry';
 import { eventOf, sinkStage } from '../../nodes/stage';
@@ -112,7 +113,7 @@ export const natsSink = defineNode<NatsSinkOptions, NatsSinkResolved>({
               return;
             } catch (err) {
               if (attempt >= o.retries) {
-                throw new Error(`JetStream publish to '${subject}' at ${url} failed after ${attempt + 1} attempt(s): ${errorMessage(err)}`);
+                throw new Error(`JetStream publish to '${subject}' at ${url} failed after ${attempt + 1} attempt(s): ${messageOf(err)}`);
               }
               await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }));
             }

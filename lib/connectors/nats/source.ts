@@ -1,5 +1,6 @@
 import type { ConsumerMessages, JsMsg, Msg, MsgHdrs, NatsConnection } from 'nats';
-import { TributaryError, errorMessage } from '../../errors';
+import { messageOf } from '../errors';
+import { TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
 import { CODECS, decodePayload, type Codec } from '../codec';
@@ -69,13 +70,13 @@ async function ensureConsumer(nc: NatsConnection, o: NatsSourceResolved, durable
   try {
     await jsm.streams.info(o.stream!);
   } catch (err) {
-    throw new Error(`JetStream stream '${o.stream}' at ${url}: ${errorMessage(err)}`);
+    throw new Error(`JetStream stream '${o.stream}' at ${url}: ${messageOf(err)}`);
   }
   try {
     await jsm.consumers.info(o.stream!, durable);
     return;
   } catch (err) {
-    if (!/not found/i.test(errorMessage(err))) throw new Error(`consumer '${durable}' on stream '${o.stream}' at ${url}: ${errorMessage(err)}`);
+    if (!/not found/i.test(messageOf(err))) throw new Error(`consumer '${durable}' on stream '${o.stream}' at ${url}: ${messageOf(err)}`);
   }
   const deliver = { all: DeliverPolicy.All, new: DeliverPolicy.New, last: DeliverPolicy.Last }[o.deliverPolicy];
   await jsm.consumers.add(o.stream!, {
@@ -112,7 +113,7 @@ async function consumeJetStream(ctx: NodeContext, o: NatsSourceResolved, nc: Nat
       if (io.signal.aborted) return;
     } catch (err) {
       if (io.signal.aborted) return;
-      ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (NATS ${url}); retrying`);
+      ctx.logger.error(`node '${ctx.name}': ${messageOf(err)} (NATS ${url}); retrying`);
     }
     await sleep(ctx.scheduler, Math.min(10_000, 250 * 2 ** attempt), io.signal);
   }
@@ -125,7 +126,7 @@ function emitJs(ctx: NodeContext, o: NatsSourceResolved, io: FlowIO, m: JsMsg): 
   try {
     payload = decodePayload(m.data, o.codec);
   } catch (err) {
-    return io.emitError(m.string(), new Error(`cannot decode message ${m.info.streamSequence} on '${m.subject}': ${errorMessage(err)}`), init, settle);
+    return io.emitError(m.string(), new Error(`cannot decode message ${m.info.streamSequence} on '${m.subject}': ${messageOf(err)}`), init, settle);
   }
   return io.emit(payload, init, settle);
 }
@@ -139,7 +140,7 @@ async function subscribeCore(ctx: NodeContext, o: NatsSourceResolved, nc: NatsCo
     try {
       await io.emit(decodePayload(m.data, o.codec), init, noop);
     } catch (err) {
-      await io.emitError(m.string(), new Error(`cannot decode message on '${m.subject}': ${errorMessage(err)}`), init, noop);
+      await io.emitError(m.string(), new Error(`cannot decode message on '${m.subject}': ${messageOf(err)}`), init, noop);
     }
   }
 }

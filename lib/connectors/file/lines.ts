@@ -1,0 +1,111 @@
+import type { Readable } from 'node:stream';
+import { messageOf } from '../errors';
+import { TributaryError } from '../../errors';
+import type { NodeContext } from '../../nodes/types';
+import type { FlowIO } from '../flow';
+import { castField, csvRecordOpen, parseCsvRecord } from './csv';
+
+/** How a line-oriented source reads its records. */
+export interface LineFormat {
+  format: 'ndjson' | 'csv';
+  /** CSV: the first record names the columns (default true). */
+  header: boolean;
+  /** CSV: column names when there is no header row. */
+  columns?: string[];
+  delimiter: string;
+  /** CSV: turn numeric fields into numbers. */
+  cast: boolean;
+}
+
+/** Schema entries shared by the line-reading sources. */
+export const lineFormatOptions = {
+  header: { type: 'boolean', default: true, description: 'CSV: the first record names the columns' },
+  columns: { type: 'array', description: 'CSV: column names when there is no header row (default: lists of fields)' },
+  delimiter: { type: 'string', default: ',', description: 'CSV field delimiter' },
+  cast: { type: 'boolean', default: false, description: 'CSV: numeric fields become numbers' },
+  maxInFlight: { type: 'integer', min: 1, default: 1000, description: 'cap on emitted but unsettled events (reading pauses past it)' },
+} as const;
+
+/** Checks the CSV options of a line-reading source. */
+export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
+  if (f.delimiter === '' || f.delimiter === '"' || /[\r\n]/.test(f.delimiter ?? ',')) {
+    throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'delimiter' must be a non-empty string without quotes or line breaks`);
+  }
+  if (f.columns && !f.columns.every((c) => typeof c === 'string')) {
+    throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'columns' must be a list of strings`);
+  }
+}
+
+/**
+ * Reads NDJSON or CSV records from a stream and emits one event per record, pausing while
+ * `maxInFlight` events are unsettled; a record that does not parse becomes an error event
+ * naming the line. Resolves at end of input, or when the source is stopped (the stream is
+ * then destroyed).
+ */
+export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, where: string, f: LineFormat): Promise<void> {
+  const readline = require('node:readline') as typeof import('node:readline');
+  const rl = readline.createInterface({ input, crlfDelay: Infinity });
+  const stop = () => {
+    rl.close();
+    input.destroy();
+  };
+  io.signal.addEventListener('abort', stop, { once: true });
+  const noop = () => undefined;
+  let lineNo = 0;
+  let columns = f.columns;
+  let pending = '';
+  let pendingStart = 0;
+  const failure = new Promise<never>((_, reject) => input.once('error', (err) => reject(new Error(`${where}: ${messageOf(err)}`))));
+  failure.catch(() => undefined);
+  const read = (async () => {
+    for await (const line of rl) {
+      lineNo++;
+      if (io.signal.aborted) break;
+      if (f.format === 'ndjson') {
+        if (line.trim() === '') continue;
+        let payload: unknown;
+        try {
+          payload = JSON.parse(line);
+        } catch (err) {
+          await io.emitError(line, new Error(`${where} line ${lineNo}: malformed JSON: ${messageOf(err)}`), {}, noop);
+          continue;
+        }
+        await io.emit(payload, {}, noop);
+        continue;
+      }
+      // CSV: a quoted field may span lines.
+      if (pending === '') pendingStart = lineNo;
+      pending = pending === '' ? line : `${pending}\n${line}`;
+      if (csvRecordOpen(pending)) continue;
+      const record = pending;
+      pending = '';
+      if (record.trim() === '') continue;
+      const fields = parseCsvRecord(record, f.delimiter);
+      const values = f.cast ? fields.map(castField) : fields;
+      if (f.header && !columns) {
+        columns = fields;
+        continue;
+      }
+      if (!columns) {
+        await io.emit(values, {}, noop);
+        continue;
+      }
+      if (fields.length !== columns.length) {
+        await io.emitError(record, new Error(`${where} line ${pendingStart}: ${fields.length} fields, expected ${columns.length} (${columns.join(', ')})`), {}, noop);
+        continue;
+      }
+      const row: Record<string, unknown> = {};
+      columns.forEach((c, i) => (row[c] = values[i]));
+      await io.emit(row, {}, noop);
+    }
+    if (pending !== '' && !io.signal.aborted) {
+      await io.emitError(pending, new Error(`${where} line ${pendingStart}: unterminated quoted field at end of input`), {}, noop);
+    }
+  })();
+  try {
+    await Promise.race([read, failure]);
+  } finally {
+    io.signal.removeEventListener('abort', stop);
+    rl.close();
+  }
+}
