@@ -69,6 +69,7 @@ export type { NatsSourceOptions } from './connectors/nats/source';
 export type { NatsSinkOptions } from './connectors/nats/sink';
 export type { AmqpSourceOptions } from './connectors/amqp/source';
 export type { AmqpSinkOptions } from './connectors/amqp/sink';
+export { renderConnectorDocs } from './connectors/docs';
 export type { FileSourceOptions } from './connectors/file/source';
 export type { FileSinkOptions } from './connectors/file/sink';
 export type { StdinSourceOptions, StdoutSinkOptions } from './connectors/file/stdio';

@@ -1,0 +1,142 @@
+import type { NodeKind } from '../nodes/registry';
+import type { OptionSpec } from '../nodes/options';
+
+/** Prose per connector family: what the registry cannot say in one sentence. */
+const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
+  {
+    title: 'HTTP out: webhook, Slack, Telegram',
+    kinds: ['webhook', 'slack', 'telegram'],
+    intro:
+      'An event is acked only after a 2xx answer. Network errors, timeouts, 408/425/429 and 5xx are retried with exponential ' +
+      'back-off (`backoff`, doubling, capped at `maxBackoff`; `Retry-After` is honoured up to the cap), timers taken from the ' +
+      "network's scheduler. Other 4xx answers are not retried. When an event fails for good it is handed to `deadLetter` " +
+      '(acked once that resolves) or, without one, nacked with an `HttpDeliveryError` (status, attempts, URL): the source then ' +
+      'redelivers or dead-letters it (a NATS `maxDeliver`, an AMQP dead-letter exchange, `respond: "acked"` on `http_source`). ' +
+      'Secrets never appear in messages: the Telegram token is shown as `<redacted>`, a Slack URL as its host, a webhook URL without its query string.',
+  },
+  {
+    title: 'HTTP in',
+    kinds: ['http_source'],
+    intro:
+      'POST JSON (one event, or one per array element) or NDJSON (one event per line) to `path`. Answers: 202 `{"accepted": n}` ' +
+      'once the events are in the network; with `respond: "acked"` 200 once every event was acked, 500 if one was nacked, 504 after ' +
+      '`ackTimeout`; 400 with the reason for malformed bodies and bodies over `maxBodySize` (nothing from such a request is emitted); ' +
+      '401 without the bearer token; 503 (with `Retry-After`) past `maxInFlight`; 503 for every request once the network is stopping. ' +
+      '`healthPath` answers 200 while running and 503 while stopping. The server closes when the network stops, after answering ' +
+      'the requests still waiting for their acks.',
+  },
+  {
+    title: 'NATS and JetStream',
+    kinds: ['nats_source', 'nats_sink'],
+    intro:
+      'With `stream`, `nats_source` is a JetStream durable pull consumer: a message is acked only once its event was settled ' +
+      'downstream, a nack redelivers it (after `nackDelay`), a message not acked within `ackWait` is redelivered, and at most ' +
+      '`maxInFlight` events are open. Restarting with the same `durable` resumes after the last ack, so a crash loses nothing ' +
+      '(at-least-once: make consumers idempotent, or set `msgId` on the sink for JetStream de-duplication). Without `stream` it ' +
+      'is a core subscription (at most once). `nats_sink` publishes through JetStream and acks after the stream stored the message. ' +
+      'The first connection is retried with back-off (each failure logged with the address); afterwards the client reconnects on its own. ' +
+      'On `stop()` the source stops fetching, waits up to `closeTimeout` for in-flight events, then drains the connection.',
+  },
+  {
+    title: 'RabbitMQ (AMQP 0-9-1)',
+    kinds: ['amqp_source', 'amqp_sink'],
+    intro:
+      '`amqp_source` consumes a queue with `prefetch` unacked messages at most; a message is acked once its event was settled, ' +
+      'a nack requeues it or, with `requeue: false`, rejects it to the queue\'s dead-letter exchange. A lost connection is ' +
+      're-established with back-off; the broker redelivers what was unacked. `amqp_sink` publishes on a confirm channel and acks an event ' +
+      'once the broker confirmed it. Passwords in URLs are shown as `***`.',
+  },
+  {
+    title: 'Files and standard streams',
+    kinds: ['file_source', 'file_sink', 'stdin_source', 'stdout_sink'],
+    intro:
+      'Sources read line by line (a CSV record may span lines inside quotes) and pause while `maxInFlight` events are unsettled; ' +
+      'the end of input completes the source. A line that does not parse becomes an error event naming the file and line. ' +
+      'Sinks append, batching the events that arrive during a write, and ack once the write succeeded.',
+  },
+];
+
+function camel(name: string): string {
+  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function optionRow(name: string, spec: OptionSpec): string {
+  const type = spec.enum ? spec.enum.map((v) => `"${v}"`).join(' | ') : spec.type;
+  const def = spec.required ? '**required**' : spec.default === undefined ? '' : `\`${JSON.stringify(spec.default)}\``;
+  const min = spec.min !== undefined ? ` (min ${spec.min}${spec.type === 'duration' ? 'ms' : ''})` : '';
+  return `| \`${name}\` | ${cell(type)} | ${def} | ${cell(spec.description)}${min} |`;
+}
+
+function section(kind: NodeKind<any>): string {
+  const lua = `tb.create_${kind.name}(name${kind.positional.map((p) => `, ${p}`).join('')})`;
+  const lines = [
+    `### ${kind.name}`,
+    '',
+    `${kind.summary}`,
+    '',
+    `- Role: ${kind.role}`,
+    `- TypeScript: \`connectors.${camel(kind.name)}({ … })\` or \`net.create('${kind.name}', name, { … })\``,
+    `- Lua: \`${lua}\` or \`tb.create_${kind.name}(name, { … })\``,
+    '',
+    '| option | type | default | description |',
+    '|---|---|---|---|',
+    ...Object.entries(kind.options).map(([n, s]) => optionRow(n, s)),
+    '',
+    '```ts',
+    kind.example,
+    '```',
+  ];
+  if (kind.luaExample) lines.push('', '```lua', kind.luaExample, '```');
+  return lines.join('\n');
+}
+
+/**
+ * Renders the connector catalogue page (docs/connectors.md) from node kinds: one section per
+ * connector with its summary, options table (from the schema), TypeScript and Lua examples,
+ * grouped by family with the delivery semantics of each. Pure: same kinds, same text.
+ *
+ * @example
+ * ```ts
+ * fs.writeFileSync('docs/connectors.md', renderConnectorDocs(connectorKinds));
+ * ```
+ */
+export function renderConnectorDocs(kinds: readonly NodeKind<any>[]): string {
+  const byName = new Map(kinds.map((k) => [k.name, k]));
+  const used = new Set<string>();
+  const parts = [
+    '# Connectors',
+    '',
+    '<!-- Generated from the node registry by renderConnectorDocs (lib/connectors/docs.ts); do not edit.',
+    '     Regenerate: TRIBUTARY_UPDATE_DOCS=1 npx jest spec/connectors/docs.spec.ts -->',
+    '',
+    'Connectors put Tributary between real systems: HTTP in and out, Slack and Telegram alerts, NATS JetStream, RabbitMQ, files ' +
+      'and standard streams. Each is a node kind in the registry, so it is built the same way from TypeScript ' +
+      '(`connectors.*`, `net.create`) and from Lua (`tb.create_<kind>`), and its options are validated with errors naming the ' +
+      'node kind and option. Client libraries (nats, amqplib) are loaded only when a network starts such a node.',
+    '',
+    'Delivery: sources that need acknowledgement attach a delivery handle to each event; it is settled when the event was ' +
+      'handled downstream (a sink wrote it, a filter dropped it), and only then is the message acked to the broker. ' +
+      'Sinks ack after their write succeeded and nack with the reason when it failed. `stop()` drains: sources stop taking ' +
+      'messages, in-flight events finish, acks are flushed, connections close.',
+    '',
+  ];
+  for (const fam of FAMILIES) {
+    const members = fam.kinds.map((n) => byName.get(n)).filter((k): k is NodeKind<any> => k !== undefined);
+    if (members.length === 0) continue;
+    parts.push(`## ${fam.title}`, '', fam.intro, '');
+    for (const k of members) {
+      used.add(k.name);
+      parts.push(section(k), '');
+    }
+  }
+  const rest = kinds.filter((k) => !used.has(k.name));
+  if (rest.length) {
+    parts.push('## Other connectors', '');
+    for (const k of rest) parts.push(section(k), '');
+  }
+  return parts.join('\n').replace(/\n+$/, '\n');
+}

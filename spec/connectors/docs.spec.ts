@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { connectorKinds, createRegistry, renderConnectorDocs } from 'tributary';
+
+const PAGE = path.join(__dirname, '..', '..', 'docs', 'connectors.md');
+
+describe('docs/connectors.md', () => {
+  const text = renderConnectorDocs(connectorKinds);
+  if (process.env.TRIBUTARY_UPDATE_DOCS) fs.writeFileSync(PAGE, text);
+
+  it('is the page renderConnectorDocs makes from the registry (regenerate: TRIBUTARY_UPDATE_DOCS=1 npx jest spec/connectors/docs.spec.ts)', () => {
+    expect(fs.readFileSync(PAGE, 'utf8')).toBe(text);
+  });
+
+  it('has a section with every option of every connector kind, and examples', () => {
+    for (const kind of connectorKinds) {
+      expect(text).toContain(`### ${kind.name}\n`);
+      for (const option of Object.keys(kind.options)) expect(text).toContain(`| \`${option}\` |`);
+      expect(text).toContain(kind.example);
+      if (kind.luaExample) expect(text).toContain(kind.luaExample);
+    }
+  });
+
+  it('is pure: a changed option description changes the page', () => {
+    const [first, ...rest] = connectorKinds;
+    const changed = { ...first, options: { ...first.options, extra: { type: 'string' as const, description: 'a new knob' } } };
+    expect(renderConnectorDocs([changed, ...rest])).toContain('| `extra` | string |  | a new knob |');
+    expect(renderConnectorDocs(connectorKinds)).toBe(text);
+  });
+
+  it('every connector kind is in the default registry', () => {
+    const registry = createRegistry();
+    for (const kind of connectorKinds) expect(registry.get(kind.name)).toBe(kind);
+  });
+});
