@@ -33,3 +33,20 @@ describe('docs/connectors.md', () => {
     for (const kind of connectorKinds) expect(registry.get(kind.name)).toBe(kind);
   });
 });
+
+describe('connector TypeScript examples', () => {
+  const ts = require('typescript') as typeof import('typescript');
+  const { Network, connectors } = require('tributary') as typeof import('tributary');
+  const env = { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', TELEGRAM_BOT_TOKEN: '1:x', TELEGRAM_CHAT_ID: '42' };
+  beforeAll(() => Object.assign(process.env, env));
+  afterAll(() => {
+    for (const k of Object.keys(env)) delete process.env[k];
+  });
+
+  it.each(connectorKinds.map((k) => [k.name, k.example]))('%s: the example builds the node', (name, example) => {
+    const js = ts.transpile(example, { target: ts.ScriptTarget.ES2022 });
+    const net = new Network();
+    new Function('net', 'connectors', js)(net, connectors);
+    expect(net.toJSON().nodes.map((n) => n.kind)).toEqual([name]);
+  });
+});
