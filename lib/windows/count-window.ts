@@ -141,10 +141,19 @@ async function runCount(
   try {
     await lane.run(async () => {
       const q = (s: string) => quoteIdent(store.dialect, s);
-      // The newest row that falls out of the window; everything at or before it goes.
-      const edge = await store.query(`SELECT ${q(order)} AS edge FROM ${q(table.name)} ORDER BY ${q(order)} DESC LIMIT 1 OFFSET ${o.count}`);
+      // The newest row that falls out of the window; everything at or before it goes. Ties in
+      // the order column (a create_time in seconds) are broken by the table's own key, so rows
+      // sharing the edge's time but inside the newest N stay.
+      const key = table.orderColumn && table.orderColumn !== order ? table.orderColumn : undefined;
+      const edge = await store.query(
+        key
+          ? `SELECT ${q(order)} AS edge, ${q(key)} AS edge_key FROM ${q(table.name)} ORDER BY ${q(order)} DESC, ${q(key)} DESC LIMIT 1 OFFSET ${o.count}`
+          : `SELECT ${q(order)} AS edge FROM ${q(table.name)} ORDER BY ${q(order)} DESC LIMIT 1 OFFSET ${o.count}`,
+      );
       if (edge.length > 0) {
-        const statements = table.deleteWhere(`${q(order)} <= ?`, [edge[0].edge]);
+        const statements = key
+          ? table.deleteWhere(`(${q(order)} < ? OR (${q(order)} = ? AND ${q(key)} <= ?))`, [edge[0].edge, edge[0].edge, edge[0].edge_key])
+          : table.deleteWhere(`${q(order)} <= ?`, [edge[0].edge]);
         await store.transaction(async (m) => {
           for (const s of statements) await m.query(s.sql, s.values);
         });

@@ -155,15 +155,23 @@ async function runWindow(
   const params = { ...o.params, now: toUnit(now, o.time_unit), window_start: cutoff, duration: toUnit(o.duration, o.time_unit) };
   try {
     await lane.run(async () => {
-      const rows = await store.query(o.sql, params, where);
-      for (const row of rows) {
-        const delivery = clearDelivery(ctx, store, lane, table, o, row, params, { column: o.time_column, value: params.now });
-        emit(ctx.event(row, delivery ? { delivery } : undefined));
+      let failed: { err: unknown } | undefined;
+      try {
+        const rows = await store.query(o.sql, params, where);
+        for (const row of rows) {
+          const delivery = clearDelivery(ctx, store, lane, table, o, row, params, { column: o.time_column, value: params.now });
+          emit(ctx.event(row, delivery ? { delivery } : undefined));
+        }
+      } catch (err) {
+        failed = { err };
       }
+      // Expired rows go whether or not the query worked: a failing query must not make the
+      // table grow forever (the original's bug, by another road).
       const statements = table.deleteBefore(o.time_column, cutoff);
       await store.transaction(async (m) => {
         for (const s of statements) await m.query(s.sql, s.values);
       });
+      if (failed) throw failed.err;
     });
   } catch (err) {
     // A failed run is an error event (the stream lives on); the next tick tries again.

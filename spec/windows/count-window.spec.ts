@@ -41,6 +41,22 @@ describe.each(drivers)('count_window (last N rows) on $name', (driver) => {
     expect(await count(store, 'example_selections')).toBe(4); // children trimmed with their bets
   });
 
+  it('keeps exactly N rows when the order column has ties (regression: rows sharing the edge time inside the window were deleted)', async () => {
+    const { store } = await driver.open({ entities });
+    const { t, net, clock } = virtualNetwork(store);
+    const out = t.sink();
+    // ten bets in the same second: create_time ties everywhere
+    const burst = Array.from({ length: 10 }, (_, i) => ({ at: 100 + i, payload: bet(`b${i}`, { time: 7 }) }));
+    net.add('in', scheduledSource(burst));
+    net.add('last5', windows.countWindow({ sql: 'select count(*) as n from example_bets', table: 'example_bets', count: 5, order_column: 'create_time', every: '1s' }));
+    net.add('out', out.node);
+    net.link('in', 'last5');
+    net.link('last5', 'out');
+    await clock.run(net, '1s');
+    expect(out.frames).toEqual([{ frame: 1000, value: { n: 5 } }]);
+    expect(await count(store, 'example_bets')).toBe(5);
+  });
+
   it('needs an order column when the table has no generated one', async () => {
     const { store } = await driver.open({ tables: [{ name: 'keyed', columns: { k: { type: 'string', primary: true }, v: 'number' } }] });
     const { t, net } = virtualNetwork(store);

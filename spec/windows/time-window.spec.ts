@@ -64,6 +64,29 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     expect(await count(store, 'example_selections')).toBe(10); // children go with their bets
   });
 
+  it('still deletes expired rows when its query fails (regression: a failing query made the table grow forever)', async () => {
+    const { store } = await driver.open({ entities });
+    const { t, net, clock } = virtualNetwork(store);
+    const out = t.sink();
+    net.add('in', scheduledSource(Array.from({ length: 30 }, (_, i) => ({ at: i * 1000 + 500, payload: bet(`b${i}`) }))));
+    net.add('w', windows.timeWindow({ sql: 'select nope from example_bets', table: 'example_bets', duration: '10s', time_column: 'create_time' }));
+    net.add('out', out.node);
+    net.link('in', 'w');
+    net.link('w', 'out');
+    await clock.start(net);
+    const sizes: number[] = [];
+    for (let run = 1; run <= 3; run++) {
+      await clock.advanceTo(run * 10_000);
+      sizes.push(await count(store, 'example_bets'));
+    }
+    await clock.stop(net);
+    expect(sizes).toEqual([10, 10, 10]);
+    // every failed run was reported as an error event naming the node
+    const errors = out.events.filter((e) => e.error).map((e) => e.error!.node);
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(errors)).toEqual(new Set(['w']));
+  });
+
   it('binds :now and :window_start in milliseconds for a millisecond time column (declared table)', async () => {
     const { store } = await driver.open({ tables: [{ name: 'clicks', columns: { user_id: 'string', at_ms: 'integer' }, index: ['at_ms'] }] });
     const { t, net, clock } = virtualNetwork(store);
