@@ -47,7 +47,15 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
         for (const p of payloads) ch.sendToQueue(input, Buffer.from(JSON.stringify(p)), { persistent: true });
         await (ch as amqp.ConfirmChannel).waitForConfirms();
       },
-      source: ({ maxInFlight }) => connectors.amqpSource({ url: URL, queue: input, prefetch: maxInFlight, closeTimeout: '100ms' }),
+      source: ({ maxInFlight, url }) => connectors.amqpSource({ url: url ?? URL, queue: input, prefetch: maxInFlight, closeTimeout: '100ms' }),
+      sourceKind: ({ maxInFlight }) => ({ kind: 'amqp_source', options: { url: URL, queue: input, prefetch: maxInFlight } }),
+      port: Number(new globalThis.URL(URL!).port || 5672),
+      urlFor: (port) => {
+        const u = new globalThis.URL(URL!);
+        u.hostname = '127.0.0.1';
+        u.port = String(port);
+        return u.href;
+      },
       sink: () => connectors.amqpSink({ url: URL, routingKey: output }),
       async readOutput() {
         received.push(...(await drainQueue(ch, output)));

@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { Network, nodes, type NodeSpec } from 'tributary';
-import { captureLogger, settlements, waitFor } from './helpers';
+import { captureLogger, settlements, tcpProxy, waitFor } from './helpers';
 
 /**
  * What the shared conformance suite needs from a bus connector: a fresh input and output
@@ -12,8 +14,13 @@ export interface BusAdapter {
   teardown(): Promise<void>;
   /** Publishes payloads to the input with the plain client, confirmed. */
   publish(payloads: unknown[]): Promise<void>;
-  /** A source node reading the input (same consumer/queue every call, so a restart resumes). */
-  source(opts: { maxInFlight: number }): NodeSpec;
+  /** A source node reading the input (same consumer/queue every call, so a restart resumes); `url` overrides the address. */
+  source(opts: { maxInFlight: number; url?: string }): NodeSpec;
+  /** The same source as a registry kind and options, for a pipeline in a child process. */
+  sourceKind(opts: { maxInFlight: number }): { kind: string; options: Record<string, unknown> };
+  /** The broker's port and a URL for it on another port (through a proxy). */
+  port: number;
+  urlFor(port: number): string;
   /** A sink node publishing to the output. */
   sink(): NodeSpec;
   /** Every payload the output holds, in order. */
@@ -41,10 +48,10 @@ export function busConformance(name: string, adapter: () => BusAdapter): void {
     });
 
     /** source → a sink running `handle` per payload; returns the network (started). */
-    async function pipeline(handle: (b: Bet) => unknown, opts: { maxInFlight?: number; concurrency?: number } = {}) {
+    async function pipeline(handle: (b: Bet) => unknown, opts: { maxInFlight?: number; concurrency?: number; url?: string } = {}) {
       const logger = captureLogger();
       const net = new Network({ logger, drainTimeout: '10s' });
-      net.add('in', bus.source({ maxInFlight: opts.maxInFlight ?? 50 }));
+      net.add('in', bus.source({ maxInFlight: opts.maxInFlight ?? 50, ...(opts.url ? { url: opts.url } : {}) }));
       net.add('work', nodes.sink({ fn: handle, concurrency: opts.concurrency ?? 8 }));
       net.link('in', 'work');
       await net.start();
@@ -90,6 +97,54 @@ export function busConformance(name: string, adapter: () => BusAdapter): void {
       await waitFor(() => processed.size === N, `all ${N} events after the restart`, 30_000);
       expect([...processed].sort((a, b) => a - b)).toEqual(ids(N).map((b) => b.id));
     });
+
+    it('loses nothing when the process is killed (SIGKILL) mid-way and restarted', async () => {
+      const N = 400;
+      await bus.publish(ids(N));
+      const seen = new Set<number>();
+      const child = path.join(__dirname, 'fixtures', 'bus-child.ts');
+      const run = (killAfter?: number) =>
+        new Promise<void>((resolve, reject) => {
+          const p = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', child, JSON.stringify(bus.sourceKind({ maxInFlight: 20 }))], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let buffer = '';
+          let count = 0;
+          p.stdout.on('data', (d: Buffer) => {
+            buffer += d.toString('utf8');
+            const lines = buffer.split('\n');
+            buffer = lines.pop()!;
+            for (const line of lines) {
+              seen.add((JSON.parse(line) as Bet).id);
+              count++;
+              if (killAfter !== undefined && count === killAfter) p.kill('SIGKILL');
+            }
+            if (killAfter === undefined && seen.size === N) p.kill('SIGTERM');
+          });
+          p.on('error', reject);
+          p.on('exit', () => resolve());
+        });
+      await run(120);
+      expect(seen.size).toBeGreaterThanOrEqual(120);
+      expect(seen.size).toBeLessThan(N);
+      await run();
+      expect([...seen].sort((a, b) => a - b)).toEqual(ids(N).map((b) => b.id));
+    }, 60_000);
+
+    it('survives a dropped connection: reconnects and processes what was published before and after', async () => {
+      const proxy = await tcpProxy(bus.port);
+      cleanups.push(() => proxy.close());
+      const N = 100;
+      await bus.publish(ids(N / 2));
+      const seen = new Set<number>();
+      await pipeline((b) => void seen.add(b.id), { url: bus.urlFor(proxy.port) });
+      await waitFor(() => seen.size === N / 2, 'the first half');
+      const before = proxy.connections;
+      proxy.drop();
+      await bus.publish(ids(N).slice(N / 2));
+      await waitFor(() => seen.size === N, 'the second half after the reconnect', 30_000);
+      expect(proxy.connections).toBeGreaterThan(before);
+    }, 40_000);
 
     it('redelivers events whose processing failed (nack) until they succeed', async () => {
       const N = 100;

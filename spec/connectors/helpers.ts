@@ -93,3 +93,46 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * A real TCP proxy on a free local port to `targetPort`; `drop()` cuts every proxied
+ * connection at once, as a network failure would, while the proxy keeps listening so clients
+ * can reconnect.
+ */
+export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1') {
+  const net = require('node:net') as typeof import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  let connections = 0;
+  const server = net.createServer((client) => {
+    connections++;
+    const upstream = net.connect(targetPort, targetHost);
+    sockets.add(client);
+    sockets.add(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    /** How many client connections the proxy has accepted so far. */
+    get connections() {
+      return connections;
+    },
+    drop() {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    async close() {
+      this.drop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

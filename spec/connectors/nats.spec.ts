@@ -47,8 +47,14 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
         const js = nc.jetstream();
         await Promise.all(payloads.map((p) => js.publish(s.input, enc.encode(JSON.stringify(p)))));
       },
-      source: ({ maxInFlight }) =>
-        connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, durable: 'conformance', ackWait: '1s', maxInFlight, closeTimeout: '100ms' }),
+      source: ({ maxInFlight, url }) =>
+        connectors.natsSource({ url: url ?? URL, subject: s.input, stream: s.stream, durable: 'conformance', ackWait: '1s', maxInFlight, closeTimeout: '100ms' }),
+      sourceKind: ({ maxInFlight }) => ({
+        kind: 'nats_source',
+        options: { url: URL, subject: s.input, stream: s.stream, durable: 'conformance', ackWait: '1s', maxInFlight },
+      }),
+      port: Number(new globalThis.URL(URL!).port || 4222),
+      urlFor: (port) => `nats://127.0.0.1:${port}`,
       sink: () => connectors.natsSink({ url: URL, subject: s.output }),
       readOutput: () => readSubject(s.jsm, s.stream, s.output),
     };
