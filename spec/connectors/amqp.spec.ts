@@ -56,7 +56,7 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
         u.port = String(port);
         return u.href;
       },
-      sink: () => connectors.amqpSink({ url: URL, routingKey: output }),
+      sink: (o) => connectors.amqpSink({ url: o?.url ?? URL, routingKey: output }),
       async readOutput() {
         received.push(...(await drainQueue(ch, output)));
         return received;

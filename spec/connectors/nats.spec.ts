@@ -55,7 +55,7 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       }),
       port: Number(new globalThis.URL(URL!).port || 4222),
       urlFor: (port) => `nats://127.0.0.1:${port}`,
-      sink: () => connectors.natsSink({ url: URL, subject: s.output }),
+      sink: (o) => connectors.natsSink({ url: o?.url ?? URL, subject: s.output }),
       readOutput: () => readSubject(s.jsm, s.stream, s.output),
     };
   });
