@@ -4,6 +4,7 @@ import type { Duration } from '../duration';
 import { TributaryError } from '../errors';
 import type { Event } from '../event';
 import { defineNode } from './registry';
+import { CUT_OFF } from './stage';
 
 /** Options of {@link buffer}. */
 export interface BufferOptions {
@@ -76,6 +77,8 @@ export const buffer = defineNode<BufferOptions, { size?: number; interval?: numb
           return () => {
             timer?.unsubscribe();
             sub.unsubscribe();
+            // Cut off before a flush: give the collected events back rather than lose them.
+            for (const e of items.splice(0)) ctx.nack(e, CUT_OFF);
           };
         }),
     };

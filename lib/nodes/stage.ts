@@ -53,6 +53,7 @@ export function functionStage<A, R>(
       finish(event, result, emit);
     },
     ctx.stats,
+    (event) => ctx.nack(event, CUT_OFF),
   );
 }
 
@@ -91,8 +92,11 @@ export function sinkStage<A>(
       );
     }
     ctx.ack(event);
-  });
+  }, undefined, (event) => ctx.nack(event, CUT_OFF));
 }
+
+/** Why an event still queued when a network is cut off is nacked. */
+export const CUT_OFF = new Error('the network was cut off before this event was processed');
 
 /** What a sink does with an error event nobody routed elsewhere: nack it and say so. */
 export function rejectErrorEvent(ctx: NodeContext, event: Event): void {

@@ -16,7 +16,9 @@ export type PoolWork<T, R> = (value: T, emit: (result: R) => void) => void | Pro
  * The output completes once the input has completed and every call has finished, which is
  * what makes `stop()` a drain.
  *
- * With `counter`, every emitted value increments `counter.out`.
+ * With `counter`, every emitted value increments `counter.out`. `discard` is called for each
+ * value still queued or running when the pool is unsubscribed early (a network cut off), so
+ * the caller can give it back (nack) instead of losing it.
  *
  * Not built on `mergeMap(fn, n)`: its overflow buffer is drained with `Array#shift`, which
  * is quadratic over large backlogs.
@@ -28,16 +30,23 @@ export type PoolWork<T, R> = (value: T, emit: (result: R) => void) => void | Pro
  * ).subscribe(console.log);
  * ```
  */
-export function workerPool<T, R>(concurrency: number, work: PoolWork<T, R>, counter?: { out: number }): OperatorFunction<T, R> {
+export function workerPool<T, R>(
+  concurrency: number,
+  work: PoolWork<T, R>,
+  counter?: { out: number },
+  discard?: (value: T) => void,
+): OperatorFunction<T, R> {
   if (!(concurrency >= 1)) throw new RangeError(`concurrency must be at least 1, got ${concurrency}`);
   const op = (source: Observable<T>) =>
-    viaSubscriber<T, R>(source, (destination) => new PoolSubscriber(destination, concurrency, work, counter));
+    viaSubscriber<T, R>(source, (destination) => new PoolSubscriber(destination, concurrency, work, counter, discard));
   // With a counter the pool counts what it emits, so the network need not count again.
   return counter ? markCountsOutput(op) : op;
 }
 
 class PoolSubscriber<T, R> extends Subscriber<T> {
   private readonly queue = new RingQueue<T>();
+  /** Values whose asynchronous work is running, for `discard` on an early unsubscribe. */
+  private readonly running = new Set<T>();
   private active = 0;
   private inputDone = false;
   private done = false;
@@ -51,6 +60,7 @@ class PoolSubscriber<T, R> extends Subscriber<T> {
     private readonly concurrency: number,
     private readonly work: PoolWork<T, R>,
     counter: { out: number } | undefined,
+    private readonly discard: ((value: T) => void) | undefined,
   ) {
     // Not passing the destination up: this subscriber must not complete it when the input
     // completes while work is still running.
@@ -95,6 +105,11 @@ class PoolSubscriber<T, R> extends Subscriber<T> {
   override unsubscribe(): void {
     if (this.closed) return;
     this.done = true;
+    if (this.discard) {
+      for (const v of this.running) this.discard(v);
+      this.running.clear();
+      for (let v = this.queue.shift(); v !== undefined; v = this.queue.shift()) this.discard(v);
+    }
     this.queue.clear();
     super.unsubscribe();
   }
@@ -109,7 +124,15 @@ class PoolSubscriber<T, R> extends Subscriber<T> {
     }
     if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
       this.active++;
-      (result as PromiseLike<unknown>).then(this.settled, this.fail);
+      if (this.discard) {
+        this.running.add(value);
+        (result as PromiseLike<unknown>).then(() => {
+          this.running.delete(value);
+          this.settled();
+        }, this.fail);
+      } else {
+        (result as PromiseLike<unknown>).then(this.settled, this.fail);
+      }
     }
   }
 

@@ -1,5 +1,5 @@
 import { of, map, Observable } from 'rxjs';
-import { Network, nodes, type Event, type Logger } from 'tributary';
+import { Network, nodes, createDelivery, createEvent, type Event, type Logger } from 'tributary';
 import { VirtualTime } from 'tributary/testing';
 
 function quietLogger(): Logger & { lines: string[] } {
@@ -157,5 +157,38 @@ describe('a failing source', () => {
     expect(report.failure).toBeUndefined();
     expect(report.stats.bad).toMatchObject({ out: 1, errors: 1 });
     expect(lines).toEqual(["source 'bad' failed and was closed: socket closed"]);
+  });
+});
+
+describe('a network cut off at its drain timeout', () => {
+  it('nacks the events still queued or running, so an acking source can redeliver them', () => {
+    const t = new VirtualTime();
+    const settled: string[] = [];
+    const events = [1, 2, 3].map((n) =>
+      createEvent(n, { delivery: createDelivery((s) => settled.push(`${n}:${s.acked ? 'ack' : 'nack'}`)) }),
+    );
+    const net = new Network({ scheduler: t.scheduler, logger: quietLogger(), drainTimeout: '1s' });
+    net.add('in', nodes.from({ items: of(...events) }));
+    net.add('stuck', nodes.sink({ fn: () => new Promise(() => undefined), concurrency: 1 }));
+    net.link('in', 'stuck');
+    const report = t.run(net, '1ms');
+    expect(report.timedOut).toBe(true);
+    expect(settled.sort()).toEqual(['1:nack', '2:nack', '3:nack']);
+  });
+
+  it('nacks the events of a batch flushed at stop into a sink that never finishes', () => {
+    const t = new VirtualTime();
+    const settled: string[] = [];
+    const events = [1, 2].map((n) => createEvent(n, { delivery: createDelivery((s) => settled.push(`${n}:${s.acked ? 'ack' : 'nack'}`)) }));
+    const net = new Network({ scheduler: t.scheduler, logger: quietLogger(), drainTimeout: '1s' });
+    // The source never completes and the batch never fills, and the sink is stuck: only the cut-off ends it.
+    net.add('in', new Observable<Event>((s) => { events.forEach((e) => s.next(e)); }));
+    net.add('batch', nodes.buffer({ size: 10 }));
+    net.add('stuck', nodes.sink({ fn: () => new Promise(() => undefined) }));
+    net.link('in', 'batch').link('batch', 'stuck');
+    // Stopping completes the source, which flushes the batch into the stuck sink; then the cut-off nacks it.
+    const report = t.run(net, '1ms');
+    expect(report.timedOut).toBe(true);
+    expect(settled.sort()).toEqual(['1:nack', '2:nack']);
   });
 });
