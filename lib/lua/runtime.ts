@@ -11,7 +11,7 @@ import type { LuaHost } from './host';
 import { coreExports, createName, luaArgsToOptions } from './module';
 import { displayPath } from './require';
 import { installRequire } from './require';
-import { openLibraries } from './sandbox';
+import { checkSandboxedSql, openLibraries } from './sandbox';
 
 /** A node a script is about to create, as {@link LuaRuntimeOptions.onCreate} sees it. */
 export interface ScriptNode {
@@ -36,6 +36,11 @@ export interface LuaRuntimeOptions {
    * `printer`) when the script names none. Default: `print` to stdout, nodes their own default.
    */
   stdout?: TextOutput;
+  /**
+   * Let a sandboxed script create node kinds that read or write local files (`file_source`,
+   * `file_sink`). Default false; always allowed without the sandbox.
+   */
+  allowFiles?: boolean;
   /** Directories `require('a.b')` may load `a/b.lua` (or `a/b/init.lua`) from, sandboxed or not. */
   luaPath?: string[];
   /**
@@ -266,6 +271,15 @@ export class LuaRuntime implements LuaHost {
 
   /** Builds the node a `create_*` call asked for and adds it to the network. */
   private createNode(kind: NodeKind<any>, name: string, options: Record<string, unknown>): void {
+    if (this.options.sandbox !== false) {
+      if (kind.io === 'files' && !this.options.allowFiles) {
+        throw new TributaryError(
+          'SCRIPT',
+          `create_${kind.name}: node kind '${kind.name}' reads or writes local files, which a sandboxed script may not (run trusted scripts with --no-sandbox, or give the runtime allowFiles: true)`,
+        );
+      }
+      if (typeof options.sql === 'string') checkSandboxedSql(options.sql, `node '${name}'`);
+    }
     const stdout = this.options.stdout;
     if (stdout && kind.options.output?.type === 'object' && options.output === undefined) options.output = stdout;
     const onCreate = this.options.onCreate;

@@ -56,3 +56,27 @@ export function openLibraries(L: LuaState, sandbox: boolean): void {
     throw new TributaryError('SCRIPT', `could not set up the Lua sandbox: ${msg}`);
   }
 }
+
+/** SQL that reaches outside the window database: attaching or writing files, loading code. */
+const UNSAFE_SQL = /\b(attach|detach|vacuum|load_extension|load_file|outfile|dumpfile|load\s+data)\b/i;
+
+/**
+ * Refuses SQL a sandboxed script may not run: statements that attach, write or read files or
+ * load extensions (`ATTACH DATABASE '/etc/x'`, `VACUUM INTO`, `SELECT … INTO OUTFILE`,
+ * `LOAD_FILE()`, `LOAD DATA`). Queries over the window tables are unaffected.
+ *
+ * @example
+ * ```ts
+ * checkSandboxedSql("select * from bets", 'query_window'); // fine
+ * checkSandboxedSql("attach database '/tmp/x' as x", 'query_window'); // throws
+ * ```
+ */
+export function checkSandboxedSql(sql: string, where: string): void {
+  const m = UNSAFE_SQL.exec(sql);
+  if (m) {
+    throw new TributaryError(
+      'SCRIPT',
+      `${where}: a sandboxed script may not use ${m[1].toUpperCase()} in SQL (it reaches files outside the window database); run trusted scripts with --no-sandbox`,
+    );
+  }
+}

@@ -20,6 +20,11 @@ export interface NodeKind<O = Record<string, unknown>> {
   readonly example: string;
   /** A Lua example; specs run it. */
   readonly luaExample?: string;
+  /**
+   * What outside the process the kind touches, if anything: `'files'` (read or write local
+   * files) or `'network'`. A sandboxed Lua script may not create `'files'` kinds.
+   */
+  readonly io?: 'files' | 'network';
   /** Builds the node from validated options (durations already in ms). */
   build(options: O): NodeSpec;
 }

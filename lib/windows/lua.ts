@@ -59,9 +59,12 @@ function linkOut(net: Network, name: string, out: string): void {
  */
 export function installWindowExports(host: LuaHost): void {
   const net = host.network;
+  // Through the host when it can, so the runtime's sandbox checks and test substitutions apply.
+  const create = (kind: string, name: string, options: Record<string, unknown>) =>
+    host.create ? host.create(kind, name, options) : net.create(kind, name, options);
   host.export('query_window', (name: unknown, sql: unknown, options?: unknown) => {
     const n = str(name, 'query_window', 'name');
-    net.create('query_window', n, { ...opts(options, 'query_window'), sql: str(sql, 'query_window', 'sql') });
+    create('query_window', n, { ...opts(options, 'query_window'), sql: str(sql, 'query_window', 'sql') });
     return true;
   });
   host.export(
@@ -70,7 +73,7 @@ export function installWindowExports(host: LuaHost): void {
       const fn = 'sliding_window_time';
       const n = str(name, fn, 'name');
       const o = str(out, fn, 'out');
-      net.create('time_window', n, {
+      create('time_window', n, {
         ...opts(options, fn),
         sql: str(sql, fn, 'sql'),
         table: str(table, fn, 'table'),
@@ -87,7 +90,7 @@ export function installWindowExports(host: LuaHost): void {
       const fn = 'sliding_window_count';
       const n = str(name, fn, 'name');
       const o = str(out, fn, 'out');
-      net.create('count_window', n, {
+      create('count_window', n, {
         ...opts(options, fn),
         sql: str(sql, fn, 'sql'),
         table: str(table, fn, 'table'),

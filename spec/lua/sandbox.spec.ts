@@ -1,7 +1,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LuaRuntime, Network } from 'tributary';
+import { LuaRuntime, Network, defineNode } from 'tributary';
 
 function run(source: string, options: ConstructorParameters<typeof LuaRuntime>[1] = {}): unknown {
   const runtime = new LuaRuntime(new Network(), options);
@@ -59,5 +59,59 @@ describe('the sandbox (on by default)', () => {
     expect(run('return type(io.write), type(os.getenv("HOME")), type(debug.getinfo)', { sandbox: false })).toBe('function');
     expect(run('return require("string").upper("x")', { sandbox: false })).toBe('X');
     expect(run('return require("tributary").node_exists("x")', { sandbox: false })).toBe(false);
+  });
+});
+
+describe('the sandbox and node kinds that reach outside the process', () => {
+  const fileKind = defineNode<{ path: string }, { path: string }>({
+    name: 'probe_file',
+    role: 'sink',
+    io: 'files',
+    summary: 'Writes somewhere on disk.',
+    options: { path: { type: 'string', required: true, description: 'where' } },
+    positional: ['path'],
+    example: "net.add('f', probe_file({ path: '/tmp/x' }))",
+    build: () => ({ role: 'sink', kind: 'probe_file', create: () => (s) => s }),
+  });
+
+  function runWith(source: string, options: ConstructorParameters<typeof LuaRuntime>[1] = {}): Network {
+    const net = new Network();
+    net.registry.register(fileKind);
+    const runtime = new LuaRuntime(net, options);
+    try {
+      runtime.runString(source, 'files.lua');
+    } finally {
+      runtime.close();
+    }
+    return net;
+  }
+
+  it('refuses kinds that read or write files, naming the line and the way out', () => {
+    expect(() => runWith('local tb = require("tributary")\ntb.create_probe_file("out", "/etc/passwd")')).toThrow(
+      /files\.lua:2: create_probe_file: node kind 'probe_file' reads or writes local files, which a sandboxed script may not/,
+    );
+  });
+
+  it('allows them with allowFiles or without the sandbox', () => {
+    const script = 'local tb = require("tributary")\ntb.create_probe_file("out", "/tmp/x")';
+    expect(runWith(script, { allowFiles: true }).exists('out')).toBe(true);
+    expect(runWith(script, { sandbox: false }).exists('out')).toBe(true);
+  });
+
+  it.each([
+    ["attach database '/tmp/evil.db' as evil"],
+    ["vacuum into '/tmp/copy.db'"],
+    ["select load_file('/etc/passwd')"],
+    ["select * from bets into outfile '/tmp/out'"],
+    ["select load_extension('/tmp/x.so')"],
+  ])('refuses window SQL that reaches files: %s', (sql) => {
+    expect(() => runWith(`local tb = require("tributary")\ntb.query_window("q", "${sql}")`)).toThrow(
+      /files\.lua:2: .*a sandboxed script may not use (ATTACH|VACUUM|LOAD_FILE|OUTFILE|LOAD_EXTENSION) in SQL/,
+    );
+  });
+
+  it('accepts ordinary window SQL, including names that merely contain those words', () => {
+    const net = runWith('local tb = require("tributary")\ntb.query_window("q", "select attached_at, vacuumed from bets")');
+    expect(net.exists('q')).toBe(true);
   });
 });
