@@ -134,6 +134,21 @@ describe('http_source against real HTTP requests', () => {
     expect(s.seen).toEqual(['a', 'b', 'c', 'bad']);
   });
 
+  it('answers 503 with Retry-After past maxInFlight, and accepts again once events settled', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s = await startIngest({ maxInFlight: 2 }, (p) => (p === 'hold' ? gate : undefined));
+    running = s.network;
+    expect((await post(`${s.base}/events`, '["hold","hold"]')).status).toBe(202);
+    const busy = await fetch(`${s.base}/events`, { method: 'POST', body: '"more"' });
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('1');
+    expect(((await busy.json()) as { error: string }).error).toBe('busy: 2 events in flight');
+    release();
+    await waitUntil(async () => ((await fetch(`${s.base}/health`).then((r) => r.json())) as { inFlight: number }).inFlight === 0);
+    expect((await post(`${s.base}/events`, '"more"')).status).toBe(202);
+  });
+
   it('answers 503 while the network is stopping, then closes the server', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

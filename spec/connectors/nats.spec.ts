@@ -92,6 +92,22 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       expect(JSON.stringify(bad[0])).toContain('cannot decode message 2');
     });
 
+    it('redelivers a message whose ack does not come within ackWait, while the first copy is still in flight', async () => {
+      const js = nc.jetstream();
+      await js.publish(s.input, enc.encode('{"id":0}'));
+      const deliveries: number[] = [];
+      const net = new Network({ logger: captureLogger() });
+      net.add('in', connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, ackWait: '500ms', closeTimeout: '100ms' }));
+      // The first delivery hangs; the redelivered copy is acked.
+      net.add('out', nodes.sink({ fn: (p: { id: number }) => { deliveries.push(p.id); return deliveries.length === 1 ? new Promise(() => undefined) : undefined; }, concurrency: 4 }));
+      net.link('in', 'out');
+      nets.push(net);
+      await net.start();
+      await waitFor(() => deliveries.length >= 2, 'the redelivery');
+      expect(deliveries.slice(0, 2)).toEqual([0, 0]);
+      await waitFor(async () => (await s.jsm.consumers.info(s.stream, 'in')).num_ack_pending === 0, 'the ack of the second copy');
+    });
+
     it('sets the subject header and routes per event with subjectFn', async () => {
       const net = new Network({ logger: captureLogger() });
       net.add('gen', nodes.from({ items: [{ c: 'a' }, { c: 'b' }] }));

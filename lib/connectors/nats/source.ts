@@ -64,7 +64,7 @@ function durableName(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
-async function ensureConsumer(nc: NatsConnection, o: NatsSourceResolved, durable: string, url: string): Promise<void> {
+async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: NatsSourceResolved, durable: string, url: string): Promise<void> {
   const { AckPolicy, DeliverPolicy, nanos } = natsModule();
   const jsm = await nc.jetstreamManager();
   try {
@@ -73,7 +73,16 @@ async function ensureConsumer(nc: NatsConnection, o: NatsSourceResolved, durable
     throw new Error(`JetStream stream '${o.stream}' at ${url}: ${messageOf(err)}`);
   }
   try {
-    await jsm.consumers.info(o.stream!, durable);
+    const info = await jsm.consumers.info(o.stream!, durable);
+    // An existing durable keeps its configuration: say so when it differs from the options.
+    const c = info.config;
+    const differs = [
+      c.filter_subject !== undefined && c.filter_subject !== o.subject ? `filter '${c.filter_subject}' (option subject '${o.subject}')` : '',
+      c.ack_wait !== undefined && Math.round(c.ack_wait / 1e6) !== o.ackWait ? `ackWait ${Math.round(c.ack_wait / 1e6)}ms (option ${o.ackWait}ms)` : '',
+    ].filter(Boolean);
+    if (differs.length) {
+      ctx.logger.warn(`node '${ctx.name}': durable consumer '${durable}' on stream '${o.stream}' already exists with ${differs.join(', ')}; using it as it is`);
+    }
     return;
   } catch (err) {
     if (!/not found/i.test(messageOf(err))) throw new Error(`consumer '${durable}' on stream '${o.stream}' at ${url}: ${messageOf(err)}`);
@@ -95,7 +104,7 @@ async function consumeJetStream(ctx: NodeContext, o: NatsSourceResolved, nc: Nat
   for (let attempt = 0; !io.signal.aborted; attempt++) {
     let messages: ConsumerMessages | undefined;
     try {
-      await ensureConsumer(nc, o, durable, url);
+      await ensureConsumer(ctx, nc, o, durable, url);
       const consumer = await nc.jetstream().consumers.get(o.stream!, durable);
       messages = await consumer.consume({ max_messages: Math.min(o.maxInFlight, 1000) });
       const stop = () => void messages?.close();
