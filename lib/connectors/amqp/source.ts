@@ -87,8 +87,13 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
           warnedClosed = true;
           return;
         }
-        if (s.acked) ch.ack(m);
-        else ch.nack(m, false, o.requeue);
+        try {
+          if (s.acked) ch.ack(m);
+          else ch.nack(m, false, o.requeue);
+        } catch (err) {
+          // The channel closed under us: the broker takes the message back and redelivers it.
+          ctx.logger.warn(`node '${ctx.name}': cannot settle a message on ${shown}: ${messageOf(err)}; the broker redelivers it`);
+        }
       };
       const reply = await ch.consume(o.queue, (m) => {
         if (!m) {
@@ -97,7 +102,12 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
           return;
         }
         if (io.signal.aborted) {
-          ch.nack(m, false, true);
+          // Arrived while stopping: hand it straight back (a closed channel returns it anyway).
+          try {
+            ch.nack(m, false, true);
+          } catch {
+            /* the broker requeues unacked messages of a closed channel */
+          }
           return;
         }
         const init = { headers: headersOf(m) };
