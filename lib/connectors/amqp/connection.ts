@@ -2,7 +2,14 @@ import type { ChannelModel } from 'amqplib';
 import type { NodeContext } from '../../nodes/types';
 import { connectWithRetry } from '../retry';
 
-/** The default AMQP address: `TRIBUTARY_AMQP_URL`, else a local broker with the guest account. */
+/**
+ * The default AMQP address: `TRIBUTARY_AMQP_URL`, else a local broker with the guest account.
+ *
+ * @example
+ * ```ts
+ * defaultAmqpUrl(); // 'amqp://guest:guest@127.0.0.1:5672' when the variable is unset
+ * ```
+ */
 export function defaultAmqpUrl(): string {
   return process.env.TRIBUTARY_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 }

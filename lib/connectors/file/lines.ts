@@ -26,7 +26,15 @@ export const lineFormatOptions = {
   maxInFlight: { type: 'integer', min: 1, default: 1000, description: 'cap on emitted but unsettled events (reading pauses past it)' },
 } as const;
 
-/** Checks the CSV options of a line-reading source. */
+/**
+ * Checks the CSV options of a line-reading source; a bad one is an error naming the kind and option.
+ *
+ * @example
+ * ```ts
+ * checkLineFormat('file_source', { delimiter: ';' }); // ok
+ * checkLineFormat('file_source', { delimiter: '' });  // throws: option 'delimiter' must be …
+ * ```
+ */
 export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
   if (f.delimiter === '' || f.delimiter === '"' || /[\r\n]/.test(f.delimiter ?? ',')) {
     throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'delimiter' must be a non-empty string without quotes or line breaks`);
@@ -41,6 +49,11 @@ export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
  * `maxInFlight` events are unsettled; a record that does not parse becomes an error event
  * naming the line. Resolves at end of input, or when the source is stopped (the stream is
  * then destroyed).
+ *
+ * @example
+ * ```ts
+ * flowSource(ctx, 1000, (io) => readLines(ctx, io, fs.createReadStream(path), path, format));
+ * ```
  */
 export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, where: string, f: LineFormat): Promise<void> {
   const readline = require('node:readline') as typeof import('node:readline');

@@ -17,6 +17,11 @@ export interface LineTarget {
  * the previous write was running in one go, acking those events once their write succeeded
  * (nacking them if it failed). A payload that cannot be formatted is nacked on its own.
  * Completes after the last write and `target.close()`.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => batchedLineSink(ctx, ndjsonLine, async () => ({ write: (lines) => append(lines.join('')), close: async () => {} }))
+ * ```
  */
 export function batchedLineSink(
   ctx: NodeContext,

@@ -23,6 +23,11 @@ export interface HttpTarget {
 /**
  * Why an HTTP delivery failed for good: the status (when the server answered), how many
  * attempts were made, and the target as it may be shown. Its message never holds a secret.
+ *
+ * @example
+ * ```ts
+ * if (reason instanceof HttpDeliveryError && reason.permanent) console.log(`refused with ${reason.status}`);
+ * ```
  */
 export class HttpDeliveryError extends Error {
   override readonly name = 'HttpDeliveryError';
@@ -163,6 +168,11 @@ export interface HttpSinkCommonResolved {
 /**
  * The per-event work of an HTTP sink: deliver, and on final failure hand the event to the
  * dead-letter function or throw (the sink stage then nacks it with the error).
+ *
+ * @example
+ * ```ts
+ * sinkStage(ctx, httpSinkWork(ctx, target, options, (e) => JSON.stringify(e.payload)), 1, eventOf);
+ * ```
  */
 export function httpSinkWork(
   ctx: NodeContext,
@@ -187,7 +197,15 @@ export function httpSinkWork(
   };
 }
 
-/** JSON text of a value; strings pass as they are. */
+/**
+ * JSON text of a value; strings pass as they are (for body templates).
+ *
+ * @example
+ * ```ts
+ * bodyText('a=1');     // 'a=1'
+ * bodyText({ a: 1 });  // '{"a":1}'
+ * ```
+ */
 export function bodyText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);
@@ -196,7 +214,14 @@ export function bodyText(value: unknown): string {
   return text;
 }
 
-/** A payload as a JSON body; bytes are sent as they are. */
+/**
+ * A payload as a JSON body; bytes are sent as they are.
+ *
+ * @example
+ * ```ts
+ * jsonBody('hi'); // '"hi"'
+ * ```
+ */
 export function jsonBody(payload: unknown): string {
   if (payload instanceof Uint8Array) return new TextDecoder().decode(payload);
   const text = JSON.stringify(payload);

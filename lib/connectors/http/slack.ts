@@ -20,7 +20,14 @@ export interface Resolved extends HttpSinkCommonResolved {
   text?: (payload: unknown, event: Event) => string;
 }
 
-/** Default message text: strings as they are, anything else as compact JSON. */
+/**
+ * Default message text: strings as they are, anything else as compact JSON.
+ *
+ * @example
+ * ```ts
+ * defaultText({ a: 1 }); // '{"a":1}'
+ * ```
+ */
 export function defaultText(payload: unknown): string {
   return typeof payload === 'string' ? payload : JSON.stringify(payload) ?? String(payload);
 }

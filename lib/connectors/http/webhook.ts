@@ -32,7 +32,15 @@ export interface Resolved extends HttpSinkCommonResolved {
   body?: (payload: unknown, event: Event) => unknown;
 }
 
-/** Checks a URL option and returns it parsed; a bad one is an error naming the node kind and option. */
+/**
+ * Checks a URL option and returns it parsed; a bad one is an error naming the node kind and
+ * option (showing `shown` instead of the value when the value is a secret).
+ *
+ * @example
+ * ```ts
+ * parseHttpUrl('webhook', 'url', 'http://127.0.0.1:8080/hook').port; // '8080'
+ * ```
+ */
 export function parseHttpUrl(kind: string, option: string, value: string, shown = value): URL {
   let url: URL;
   try {
@@ -46,7 +54,14 @@ export function parseHttpUrl(kind: string, option: string, value: string, shown 
   return url;
 }
 
-/** Builds an HTTP sink node from a target and a body renderer (shared by the presets). */
+/**
+ * Builds an HTTP sink node from a target and a body renderer (shared by the presets).
+ *
+ * @example
+ * ```ts
+ * httpSinkNode('webhook', target, options, (e) => JSON.stringify(e.payload));
+ * ```
+ */
 export function httpSinkNode(kind: string, target: HttpTarget, common: HttpSinkCommonResolved, render: (e: Event) => string): SinkNode {
   return {
     role: 'sink',
@@ -55,7 +70,14 @@ export function httpSinkNode(kind: string, target: HttpTarget, common: HttpSinkC
   };
 }
 
-/** The parts of the resolved common options a target needs. */
+/**
+ * The parts of the resolved common options a target needs.
+ *
+ * @example
+ * ```ts
+ * targetTiming({ timeout: 10000, retries: 3, backoff: 500, maxBackoff: 30000, concurrency: 1 }).backoff; // { initial: 500, max: 30000 }
+ * ```
+ */
 export function targetTiming(o: HttpSinkCommonResolved): Pick<HttpTarget, 'timeout' | 'retries' | 'backoff'> {
   return { timeout: o.timeout, retries: o.retries, backoff: { initial: o.backoff, max: Math.max(o.backoff, o.maxBackoff) } };
 }

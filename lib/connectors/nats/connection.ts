@@ -3,12 +3,26 @@ import { messageOf } from '../errors';
 import type { NodeContext } from '../../nodes/types';
 import { connectWithRetry, within } from '../retry';
 
-/** The default NATS address: `TRIBUTARY_NATS_URL`, else the local default port. */
+/**
+ * The default NATS address: `TRIBUTARY_NATS_URL`, else the local default port.
+ *
+ * @example
+ * ```ts
+ * defaultNatsUrl(); // 'nats://127.0.0.1:4222' when the variable is unset
+ * ```
+ */
 export function defaultNatsUrl(): string {
   return process.env.TRIBUTARY_NATS_URL ?? 'nats://127.0.0.1:4222';
 }
 
-/** The nats client module, loaded on first use so importing Tributary does not load it. */
+/**
+ * The nats client module, loaded on first use so importing Tributary does not load it.
+ *
+ * @example
+ * ```ts
+ * const { headers } = natsModule();
+ * ```
+ */
 export function natsModule(): typeof import('nats') {
   return require('nats') as typeof import('nats');
 }

@@ -52,7 +52,14 @@ export interface NatsSourceResolved {
   closeTimeout: number;
 }
 
-/** NATS headers as a plain record (first value of each), plus the subject under `nats-subject`. */
+/**
+ * NATS headers as a plain record (first value of each), plus the subject under `nats-subject`.
+ *
+ * @example
+ * ```ts
+ * headersOf('bets.c1', undefined); // { 'nats-subject': 'bets.c1' }
+ * ```
+ */
 export function headersOf(subject: string, h: MsgHdrs | undefined): Record<string, string> {
   const out: Record<string, string> = { 'nats-subject': subject };
   if (h) for (const k of h.keys()) out[k] = h.get(k);
