@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { Network, connectors, nodes, type Event, type HttpSourceOptions, type ListeningInfo } from 'tributary';
-import { captureLogger } from './helpers';
+import { captureLogger, waitFor } from './helpers';
 
 /** Starts a network: http_source → collecting sink (whose behaviour a test can change). */
 async function startIngest(opts: Partial<HttpSourceOptions> = {}, handle: (p: unknown) => unknown = () => undefined) {
@@ -207,9 +207,9 @@ describe('http_source against real HTTP requests', () => {
   });
 });
 
-async function waitUntil(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500 && !(await check()); i++) await new Promise((r) => setImmediate(r));
-  if (!(await check())) throw new Error('condition not met');
+/** Waits for a condition of the local server or network (bounded). */
+function waitUntil(check: () => boolean | Promise<boolean>): Promise<void> {
+  return waitFor(check, 'the condition', 10_000);
 }
 
 // Event type used only for documentation of what the sink sees.
