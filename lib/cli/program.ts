@@ -32,6 +32,7 @@ function scriptOptions(cmd: Command): Command {
   return cmd
     .option('--require <module>', 'load a host module (JS, or TS via ts-node) exporting setup(host); repeatable', collect, [])
     .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)')
+    .option('--allow-files', 'let sandboxed scripts create nodes that read or write local files (file_source, file_sink)')
     .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s')
     .option('--db <url>', 'window database: sqlite::memory: (default), sqlite:path, mysql://user:pass@host/db');
 }
@@ -72,8 +73,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--drain-timeout <duration>', 'how long the drain may take before the network is cut off (exit 1)', '30s')
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; drainTimeout: string; db?: string; for?: string; stats?: boolean }) =>
-      runCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, drainTimeout: opts.drainTimeout, db: opts.db, for: opts.for, stats: opts.stats }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; drainTimeout: string; db?: string; for?: string; stats?: boolean }) =>
+      runCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, drainTimeout: opts.drainTimeout, db: opts.db, for: opts.for, stats: opts.stats }, io),
     ));
 
   scriptOptions(
@@ -84,8 +85,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
   )
     .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('dot'))
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; db?: string; format: GraphFormat }) =>
-      graphCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, db: opts.db, format: opts.format }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string; format: GraphFormat }) =>
+      graphCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, db: opts.db, format: opts.format }, io),
     ));
 
   scriptOptions(
@@ -95,8 +96,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
   )
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; scriptTimeout: string; db?: string }) =>
-      checkCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, scriptTimeout: opts.scriptTimeout, db: opts.db }, io),
+    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string }) =>
+      checkCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, db: opts.db }, io),
     ));
 
   program

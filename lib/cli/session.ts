@@ -17,6 +17,8 @@ export interface SessionOptions {
   db?: string;
   /** False for `--no-sandbox`. */
   sandbox?: boolean;
+  /** `--allow-files`: sandboxed scripts may create file sources and sinks. */
+  allowFiles?: boolean;
   /** Directory host modules are resolved from; default the working directory. */
   cwd?: string;
   /** Longest a script may run (`--script-timeout`, Go syntax or ms); default 30 s. */
@@ -59,7 +61,7 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e));
   }
-  const runtime = new LuaRuntime(network, { sandbox: options.sandbox !== false, luaPath, scriptTimeout });
+  const runtime = new LuaRuntime(network, { sandbox: options.sandbox !== false, allowFiles: options.allowFiles === true, luaPath, scriptTimeout });
   const host: HostContext = { network, runtime, registry, windows: { entities: [] } };
   const cwd = options.cwd ?? process.cwd();
   try {

@@ -7,7 +7,7 @@ import { LuaRuntime } from '../../lib/lua/index';
 describe('connectors from Lua (create_<kind> generated from the registry)', () => {
   it.each(connectorKinds.filter((k) => k.luaExample).map((k) => [k.name, k.luaExample!]))('%s: the Lua example builds the node', (name, example) => {
     const net = new Network();
-    const runtime = new LuaRuntime(net);
+    const runtime = new LuaRuntime(net, { allowFiles: net.registry.get(name).io === 'files' });
     try {
       runtime.runString(`local tb = require('tributary')\n${example}`);
       const built = net.toJSON().nodes;
@@ -30,12 +30,12 @@ describe('connectors from Lua (create_<kind> generated from the registry)', () =
     }
   });
 
-  it('a Lua-built file pipeline runs: CSV in, NDJSON out', async () => {
+  it('a Lua-built file pipeline runs (files allowed by the host): CSV in, NDJSON out', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-lua-'));
     try {
       fs.writeFileSync(path.join(dir, 'bets.csv'), 'customer,stake\nc1,5\nc2,7\n');
       const net = new Network();
-      const runtime = new LuaRuntime(net);
+      const runtime = new LuaRuntime(net, { allowFiles: true });
       runtime.runString(`
         local tb = require('tributary')
         tb.create_file_source("bets", { path = ${JSON.stringify(path.join(dir, 'bets.csv'))}, cast = true })

@@ -10,7 +10,8 @@ describe("every kind's Lua example (from the registry) runs through create_*", (
 
   it.each(withExample.map((k) => [k.name, k.luaExample!]))('%s: %s', (name, example) => {
     const network = new Network();
-    const runtime = new LuaRuntime(network);
+    // Kinds that touch files need the host's permission in the sandbox (spec/lua/sandbox.spec.ts).
+    const runtime = new LuaRuntime(network, { allowFiles: network.registry.get(name).io === 'files' });
     try {
       // Window examples refer to a `query` defined earlier in their script.
       runtime.runString(`local tb = require('tributary')\nlocal query = "select 1 as one"\n${example}`, `${name}.lua`);

@@ -57,6 +57,7 @@ export interface AmqpSinkResolved {
  */
 export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
   name: 'amqp_sink',
+  io: 'network',
   role: 'sink',
   summary: 'Publishes each event to a RabbitMQ exchange with a routing key; acks after the publisher confirm.',
   options: {

@@ -158,6 +158,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
  */
 export const amqpSource = defineNode<AmqpSourceOptions, AmqpSourceResolved>({
   name: 'amqp_source',
+  io: 'network',
   role: 'source',
   summary: 'Consumes a RabbitMQ queue with prefetch; acks after settlement, nacks with requeue or to a dead-letter exchange.',
   options: {

@@ -49,6 +49,7 @@ export interface FileSinkResolved {
  */
 export const fileSink = defineNode<FileSinkOptions, FileSinkResolved>({
   name: 'file_sink',
+  io: 'files',
   role: 'sink',
   summary: 'Appends each event to a file as NDJSON or CSV; optional rotation by size; acks after the write.',
   options: {

@@ -46,6 +46,7 @@ export interface FileSourceResolved {
  */
 export const fileSource = defineNode<FileSourceOptions, FileSourceResolved>({
   name: 'file_source',
+  io: 'files',
   role: 'source',
   summary: 'Reads an NDJSON or CSV file line by line, one event per record; end of file completes it.',
   options: {

@@ -44,6 +44,7 @@ export function defaultText(payload: unknown): string {
  */
 export const slack = defineNode<SlackOptions, Resolved>({
   name: 'slack',
+  io: 'network',
   role: 'sink',
   summary: 'Posts each event to a Slack incoming webhook as {"text": …}; acks after a 2xx.',
   options: {

@@ -303,6 +303,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
  */
 export const httpSource = defineNode<HttpSourceOptions, Resolved>({
   name: 'http_source',
+  io: 'network',
   role: 'source',
   summary: 'Listens for JSON or NDJSON POSTs (one event per object); 202 when accepted or 200 once acked; 400/401/503 with reasons.',
   options: {

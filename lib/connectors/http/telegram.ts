@@ -46,6 +46,7 @@ export interface Resolved extends HttpSinkCommonResolved {
  */
 export const telegram = defineNode<TelegramOptions, Resolved>({
   name: 'telegram',
+  io: 'network',
   role: 'sink',
   summary: 'Sends each event as a Telegram message (Bot API sendMessage); the token never appears in logs or errors.',
   options: {

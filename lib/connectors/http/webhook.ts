@@ -102,6 +102,7 @@ export function targetTiming(o: HttpSinkCommonResolved): Pick<HttpTarget, 'timeo
  */
 export const webhook = defineNode<WebhookOptions, Resolved>({
   name: 'webhook',
+  io: 'network',
   role: 'sink',
   summary: 'POSTs each event as JSON to a URL; acks after a 2xx, retries with back-off, dead-letters when retries run out.',
   options: {

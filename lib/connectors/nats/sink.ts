@@ -56,6 +56,7 @@ export interface NatsSinkResolved {
  */
 export const natsSink = defineNode<NatsSinkOptions, NatsSinkResolved>({
   name: 'nats_sink',
+  io: 'network',
   role: 'sink',
   summary: 'Publishes each event to NATS: JetStream with publish acks (default), or core NATS; subject fixed or per event.',
   options: {

@@ -179,6 +179,7 @@ async function subscribeCore(ctx: NodeContext, o: NatsSourceResolved, nc: NatsCo
  */
 export const natsSource = defineNode<NatsSourceOptions, NatsSourceResolved>({
   name: 'nats_source',
+  io: 'network',
   role: 'source',
   summary: 'Reads a NATS JetStream durable consumer (ack after settlement, redelivery on nack/timeout) or a core subject.',
   options: {
