@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { createRegistry } from '../lib/nodes/index';
 import { renderCatalogue } from '../lib/nodes/catalogue';
 import { writeLuaDocs } from '../lib/lua/docs';
+import { renderConnectorDocs } from '../lib/connectors/docs';
+import { connectorKinds } from '../lib/connectors/index';
 
 const root = join(__dirname, '..');
 const registry = createRegistry();
@@ -14,3 +16,5 @@ writeFileSync(join(root, 'docs/nodes.md'), renderCatalogue(registry));
 console.log('wrote docs/nodes.md');
 writeLuaDocs(join(root, 'docs/lua.md'), registry);
 console.log('wrote docs/lua.md');
+writeFileSync(join(root, 'docs/connectors.md'), renderConnectorDocs(connectorKinds));
+console.log('wrote docs/connectors.md');
