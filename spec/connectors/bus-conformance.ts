@@ -23,11 +23,16 @@ export interface BusAdapter {
   urlFor(port: number): string;
   /** A sink node publishing to the output; `url` overrides the address. */
   sink(opts?: { url?: string }): NodeSpec;
+  /** A sink node publishing where the broker has nowhere to put the message (no queue / no stream). */
+  unroutableSink(): NodeSpec;
+  /** What the nack reason of such a publish says. */
+  unroutableReason: RegExp;
   /** Every payload the output holds, in order. */
   readOutput(): Promise<unknown[]>;
 }
 
 type Bet = { id: number };
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String((e as { message?: string })?.message ?? e));
 const ids = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i }));
 
 /**
@@ -194,6 +199,21 @@ export function busConformance(name: string, adapter: () => BusAdapter): void {
       expect(report.stats.out.acked).toBe(N);
       expect(settled.acked()).toHaveLength(N);
       expect(await bus.readOutput()).toEqual(ids(N));
+    });
+
+    it('sink: a publish the broker cannot route anywhere is nacked with the reason, never acked', async () => {
+      const settled = settlements();
+      const logger = captureLogger();
+      const net = new Network({ logger });
+      net.add('gen', nodes.from({ items: ids(3), onSettle: settled.onSettle }));
+      net.add('out', bus.unroutableSink());
+      net.link('gen', 'out');
+      await net.start();
+      const report = await net.done();
+      expect(settled.acked()).toEqual([]);
+      expect(settled.nacked().map((n) => n.payload)).toEqual(ids(3));
+      for (const n of settled.nacked()) expect(errorText(n.reason)).toMatch(bus.unroutableReason);
+      expect(report.stats.out.acked).toBe(0);
     });
 
     it('sink: survives a dropped connection, every event acked and published at least once', async () => {

@@ -56,6 +56,9 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       port: Number(new globalThis.URL(URL!).port || 4222),
       urlFor: (port) => `nats://127.0.0.1:${port}`,
       sink: (o) => connectors.natsSink({ url: o?.url ?? URL, subject: s.output }),
+      // No stream captures this subject: JetStream has no responder for it.
+      unroutableSink: () => connectors.natsSink({ url: URL, subject: `nostream.${s.tag}.out`, retries: 0 }),
+      unroutableReason: /JetStream publish to 'nostream\.\w+\.out' at .*(503|no responders)/i,
       readOutput: () => readSubject(s.jsm, s.stream, s.output),
     };
   });

@@ -1,4 +1,5 @@
-import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { messageOf } from '../errors';
 import { Observable, concat, defer, ignoreElements } from 'rxjs';
 import { TributaryError } from '../../errors';
@@ -8,6 +9,9 @@ import { eventOf, sinkStage } from '../../nodes/stage';
 import { CODECS, encodePayload, type Codec } from '../codec';
 import { backoffDelay, sleep } from '../retry';
 import { amqpConnect, defaultAmqpUrl, shownAmqpUrl } from './connection';
+
+/** A publish the broker will never take (unroutable): not retried. */
+class PermanentPublishError extends Error {}
 
 /** Options of {@link amqpSink}. */
 export interface AmqpSinkOptions {
@@ -47,7 +51,9 @@ export interface AmqpSinkResolved {
 /**
  * Sink publishing each event to a RabbitMQ exchange on a confirm channel: the event is acked
  * only once the broker confirmed the publish, retried with back-off over a reconnect, and
- * nacked with the reason (exchange, routing key, address) when retries run out. Event headers
+ * nacked with the reason (exchange, routing key, address) when retries run out. Messages are
+ * published `mandatory`: one no queue is bound for is returned by the broker and its event
+ * nacked at once ("unroutable: exchange X, key Y"), never acked. Event headers
  * become message headers. The connection closes once the sink's work is done.
  *
  * @example
@@ -90,6 +96,9 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
         const controller = new AbortController();
         let conn: ChannelModel | undefined;
         let channel: Promise<ConfirmChannel | undefined> | undefined;
+        // Publishes awaiting their confirm, by message id: a 'return' (unroutable, published
+        // mandatory) arrives before the confirm and marks the publish as failed for good.
+        const returned = new Map<string, string | undefined>();
         const open = async (): Promise<ConfirmChannel | undefined> => {
           conn = await amqpConnect(ctx, url, controller.signal);
           if (!conn) return undefined;
@@ -102,6 +111,10 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
           ch.on('close', () => {
             if (conn === c) channel = undefined;
           });
+          ch.on('return', (m: Message) => {
+            const id = m.properties.messageId as string | undefined;
+            if (id !== undefined && returned.has(id)) returned.set(id, `${(m.fields as { replyCode?: number }).replyCode} ${(m.fields as { replyText?: string }).replyText}`);
+          });
           if (o.exchangeType) await ch.assertExchange(o.exchange, o.exchangeType, { durable: true });
           return ch;
         };
@@ -112,11 +125,25 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
           });
           const ch = await channel;
           if (!ch) throw new Error(`not connected to ${shown}`);
-          await new Promise<void>((resolve, reject) => {
-            ch.publish(o.exchange, key, content, { persistent: o.persistent, contentType: o.codec === 'json' ? 'application/json' : undefined, ...(headers ? { headers } : {}) }, (err) =>
-              err ? reject(err instanceof Error ? err : new Error(String(err ?? 'nack from broker'))) : resolve(),
-            );
-          });
+          const messageId = randomUUID();
+          returned.set(messageId, undefined);
+          try {
+            await new Promise<void>((resolve, reject) => {
+              ch.publish(
+                o.exchange,
+                key,
+                content,
+                { persistent: o.persistent, mandatory: true, messageId, contentType: o.codec === 'json' ? 'application/json' : undefined, ...(headers ? { headers } : {}) },
+                (err) => (err ? reject(err instanceof Error ? err : new Error(String(err ?? 'nack from broker'))) : resolve()),
+              );
+            });
+            const why = returned.get(messageId);
+            if (why !== undefined) {
+              throw new PermanentPublishError(`unroutable: exchange '${o.exchange}', key '${key}' (${why}) at ${shown}`);
+            }
+          } finally {
+            returned.delete(messageId);
+          }
         };
         const publish = async (event: Event) => {
           const key = o.routingKeyFn ? o.routingKeyFn(event.payload, event) : o.routingKey!;
@@ -129,6 +156,7 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
               await publishOnce(key, content, headers && Object.keys(headers).length ? headers : undefined);
               return;
             } catch (err) {
+              if (err instanceof PermanentPublishError) throw err;
               if (attempt >= o.retries || controller.signal.aborted) {
                 throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${messageOf(err)}`);
               }
