@@ -1,4 +1,4 @@
-import { DataSource, type DataSourceOptions, type EntityManager, type EntityMetadata } from 'typeorm';
+import type { DataSource, DataSourceOptions, EntityManager, EntityMetadata } from 'typeorm';
 import { TributaryError, errorMessage } from '../errors';
 import { bindNamed, normalizeRow, type Dialect, type SqlParams } from './sql';
 import { DeclaredTable, EntityTable, type TableDeclaration, type WindowTable } from './tables';
@@ -314,7 +314,10 @@ export async function openWindowStore(options: WindowStoreOptions = {}): Promise
       }
     }
   } else {
-    ds = new DataSource(dataSourceOptionsFromUrl(options.url ?? 'sqlite::memory:', options.entities ?? [], options.synchronize ?? true));
+    // TypeORM loads here, on first use, so importing Tributary stays fast for networks without windows.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DataSource: TypeOrmDataSource } = require('typeorm') as typeof import('typeorm');
+    ds = new TypeOrmDataSource(dataSourceOptionsFromUrl(options.url ?? 'sqlite::memory:', options.entities ?? [], options.synchronize ?? true));
     owned = true;
     try {
       await ds.initialize();
