@@ -1,4 +1,4 @@
-import type { Observer } from 'rxjs';
+import { tap as rxTap, type Observer } from 'rxjs';
 import { TributaryError } from '../errors';
 import type { Event } from '../event';
 import { defineNode } from './registry';
@@ -45,7 +45,16 @@ export const sink = defineNode<SinkOptions, { fn: NodeFn<unknown, unknown> | Par
   luaExample: 'tb.create_sink("collect", function(p) print(p) end)',
   build: ({ fn, concurrency }) => {
     const call = toFn(fn);
-    return { role: 'sink', kind: 'sink', create: (ctx) => sinkStage(ctx, call, concurrency, payloadOf) };
+    const observer = typeof fn === 'function' ? undefined : fn;
+    return {
+      role: 'sink',
+      kind: 'sink',
+      create: (ctx) => {
+        const stage = sinkStage(ctx, call, concurrency, payloadOf);
+        // An Observer also hears that its input ended, once every event was handled.
+        return observer?.complete ? (source) => stage(source).pipe(rxTap({ complete: () => observer.complete!() })) : stage;
+      },
+    };
   },
 });
 

@@ -138,6 +138,13 @@ describe('sink', () => {
     expect(seen).toEqual([1, 2]);
   });
 
+  it("calls an Observer's complete once its input ended and every event was handled", async () => {
+    const seen: string[] = [];
+    const observer = { next: async (n: number) => { await Promise.resolve(); seen.push(`next ${n}`); }, complete: () => seen.push('complete') };
+    await runAll([createEvent(1), createEvent(2)], sinkOf(nodes.sink({ fn: observer }), probeContext('s')));
+    expect(seen).toEqual(['next 1', 'next 2', 'complete']);
+  });
+
   it('rejects an fn that is neither a function nor an Observer with a TributaryError naming kind and option', () => {
     for (const fn of [5, 'print', {}, { next: 1 }]) {
       expect(() => nodes.sink({ fn: fn as never })).toThrow(TributaryError);
