@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { Network, connectors, nodes, errorMessage } from 'tributary';
 import { busConformance } from './bus-conformance';
-import { captureLogger, settlements, waitFor } from './helpers';
+import { captureLogger, settlements, tcpProxy, waitFor } from './helpers';
 
 const URL = process.env.TRIBUTARY_AMQP_URL;
 const suite = URL ? describe : describe.skip;
@@ -122,6 +122,29 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
       expect(settled.nacked().map((n) => [n.payload, errorMessage(n.reason)])).toEqual([[{ c: 'a' }, expect.stringMatching(`^unroutable: exchange '${exchange.replace(/\./g, '\\.')}', key 'liability\\.a'`)]]);
       expect(await drainQueue(ch, q)).toEqual([{ c: 'b' }]);
       await ch.deleteExchange(exchange);
+    });
+
+    it('sink: a channel error (missing exchange) reopens only the channel: one connection, closed when done', async () => {
+      const proxy = await tcpProxy(Number(new globalThis.URL(URL!).port || 5672));
+      const u = new globalThis.URL(URL!);
+      u.hostname = '127.0.0.1';
+      u.port = String(proxy.port);
+      const settled = settlements();
+      const net = new Network({ logger: captureLogger() });
+      net.add('gen', nodes.from({ items: [1, 2, 3], onSettle: settled.onSettle }));
+      // Each publish to a missing exchange closes the channel (404); with retries, six channel errors in all.
+      net.add('out', connectors.amqpSink({ url: u.href, exchange: `tb.missing.${tag}`, routingKey: 'k', retries: 1, concurrency: 1 }));
+      net.link('gen', 'out');
+      try {
+        await net.start();
+        await net.done();
+        expect(settled.nacked().map((n) => n.payload)).toEqual([1, 2, 3]);
+        expect(errorMessage(settled.nacked()[0].reason)).toContain(`tb.missing.${tag}`);
+        expect(proxy.connections).toBe(1);
+        await waitFor(() => proxy.open === 0, 'the sink connection to close', 5000);
+      } finally {
+        await proxy.close();
+      }
     });
 
     it('turns a message that is not JSON into an error event carrying the raw text', async () => {

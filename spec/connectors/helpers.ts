@@ -102,12 +102,14 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
 export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1') {
   const net = require('node:net') as typeof import('node:net');
   const sockets = new Set<import('node:net').Socket>();
+  const clients = new Set<import('node:net').Socket>();
   let connections = 0;
   const server = net.createServer((client) => {
     connections++;
     const upstream = net.connect(targetPort, targetHost);
     sockets.add(client);
     sockets.add(upstream);
+    clients.add(client);
     client.pipe(upstream);
     upstream.pipe(client);
     const end = () => {
@@ -115,6 +117,7 @@ export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1') {
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      clients.delete(client);
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
@@ -126,9 +129,14 @@ export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1') {
     get connections() {
       return connections;
     },
+    /** How many client connections are open right now. */
+    get open() {
+      return clients.size;
+    },
     drop() {
       for (const s of sockets) s.destroy();
       sockets.clear();
+      clients.clear();
     },
     async close() {
       this.drop();

@@ -99,17 +99,30 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
         // Publishes awaiting their confirm, by message id: a 'return' (unroutable, published
         // mandatory) arrives before the confirm and marks the publish as failed for good.
         const returned = new Map<string, string | undefined>();
-        const open = async (): Promise<ConfirmChannel | undefined> => {
+        // The live connection; cleared when it closes. A channel error (say, a missing exchange)
+        // closes only the channel: the next publish opens a new channel on the same connection.
+        let live: ChannelModel | undefined;
+        const connect = async (): Promise<ChannelModel | undefined> => {
+          if (live) return live;
+          if (conn) await conn.close().catch(() => undefined); // closed already, normally: make sure
           conn = await amqpConnect(ctx, url, controller.signal);
           if (!conn) return undefined;
           const c = conn;
+          live = c;
           c.once('close', () => {
+            if (live === c) live = undefined;
             if (conn === c) channel = undefined; // reconnect on the next publish
           });
+          return c;
+        };
+        const open = async (): Promise<ConfirmChannel | undefined> => {
+          const c = await connect();
+          if (!c) return undefined;
           const ch = await c.createConfirmChannel();
+          const mine = channel;
           ch.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${err.message}`));
           ch.on('close', () => {
-            if (conn === c) channel = undefined;
+            if (channel === mine) channel = undefined; // reopened on the next publish
           });
           ch.on('return', (m: Message) => {
             const id = m.properties.messageId as string | undefined;
