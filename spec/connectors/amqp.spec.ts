@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { Network, connectors, nodes, errorMessage } from 'tributary';
 import { busConformance } from './bus-conformance';
-import { captureLogger, settlements, tcpProxy, waitFor } from './helpers';
+import { amqpChannelCloser, captureLogger, settlements, tcpProxy, waitFor } from './helpers';
 
 const URL = process.env.TRIBUTARY_AMQP_URL;
 const suite = URL ? describe : describe.skip;
@@ -144,6 +144,37 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
         await waitFor(() => proxy.open === 0, 'the sink connection to close', 5000);
       } finally {
         await proxy.close();
+      }
+    });
+
+    it('source: when the broker closes only its channel (connection alive), it warns with the address and consumes again', async () => {
+      const queue = `tb.chclose.${tag}`;
+      await ch.assertQueue(queue, { durable: true });
+      const proxy = await amqpChannelCloser(Number(new globalThis.URL(URL!).port || 5672));
+      const u = new globalThis.URL(URL!);
+      u.hostname = '127.0.0.1';
+      u.port = String(proxy.port);
+      const seen: number[] = [];
+      const logger = captureLogger();
+      const net = new Network({ logger });
+      net.add('in', connectors.amqpSource({ url: u.href, queue, closeTimeout: '100ms' }));
+      net.add('out', nodes.sink({ fn: (p: { n: number }) => void seen.push(p.n) }));
+      net.link('in', 'out');
+      nets.push(net);
+      try {
+        await net.start();
+        ch.sendToQueue(queue, Buffer.from(JSON.stringify({ n: 1 })));
+        await waitFor(() => seen.includes(1), 'the first message');
+        proxy.closeChannel(1);
+        await waitFor(() => logger.messages.some((m) => m.includes('closed')), 'a warning about the closed channel', 5000);
+        ch.sendToQueue(queue, Buffer.from(JSON.stringify({ n: 2 })));
+        await waitFor(() => seen.includes(2), 'the message sent after the channel closed', 10_000);
+        expect(logger.messages.join('\n')).toContain(`channel consuming queue '${queue}' at amqp://guest:***@127.0.0.1:${proxy.port}`);
+        expect(proxy.connections).toBe(2);
+        await net.stop({ timeout: 1000 });
+      } finally {
+        await proxy.close();
+        await ch.deleteQueue(queue);
       }
     });
 

@@ -144,3 +144,75 @@ export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1') {
     },
   };
 }
+
+/**
+ * A real TCP proxy to an AMQP 0-9-1 broker that can close a channel on the client side only:
+ * `closeChannel(n)` sends each client a broker's `channel.close` (406) for channel `n` and
+ * swallows the client's `channel.close-ok`, so the broker keeps the connection (and its view
+ * of the channel) while the client sees its channel closed by the broker.
+ */
+export async function amqpChannelCloser(targetPort: number, targetHost = '127.0.0.1') {
+  const net = require('node:net') as typeof import('node:net');
+  const clients = new Set<import('node:net').Socket>();
+  let connections = 0;
+  const server = net.createServer((client) => {
+    connections++;
+    clients.add(client);
+    const upstream = net.connect(targetPort, targetHost);
+    upstream.pipe(client);
+    let pending = Buffer.alloc(0);
+    let headerDone = false;
+    client.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d]);
+      if (!headerDone) {
+        if (pending.length < 8) return;
+        upstream.write(pending.subarray(0, 8));
+        pending = pending.subarray(8);
+        headerDone = true;
+      }
+      while (pending.length >= 7) {
+        const size = pending.readUInt32BE(3);
+        if (pending.length < 7 + size + 1) break;
+        const frame = pending.subarray(0, 8 + size);
+        pending = pending.subarray(8 + size);
+        const closeOk = frame[0] === 1 && size >= 4 && frame.readUInt16BE(7) === 20 && frame.readUInt16BE(9) === 41;
+        if (!closeOk) upstream.write(frame);
+      }
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      clients.delete(client);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get connections() {
+      return connections;
+    },
+    closeChannel(channel: number) {
+      const text = Buffer.from('PRECONDITION_FAILED - closed by the test');
+      const payload = Buffer.alloc(4 + 2 + 1 + text.length + 4);
+      let at = payload.writeUInt16BE(20, 0);
+      at = payload.writeUInt16BE(40, at);
+      at = payload.writeUInt16BE(406, at);
+      at = payload.writeUInt8(text.length, at);
+      at += text.copy(payload, at);
+      at = payload.writeUInt16BE(60, at);
+      payload.writeUInt16BE(80, at);
+      const head = Buffer.alloc(7);
+      head.writeUInt8(1, 0);
+      head.writeUInt16BE(channel, 1);
+      head.writeUInt32BE(payload.length, 3);
+      const frame = Buffer.concat([head, payload, Buffer.from([0xce])]);
+      for (const c of clients) c.write(frame);
+    },
+    async close() {
+      for (const c of clients) c.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -54,6 +54,11 @@ function headersOf(m: ConsumeMessage): Record<string, string> {
   return out;
 }
 
+/** Whether `closed` has resolved already. */
+async function isClosed(closed: Promise<void>): Promise<boolean> {
+  return Promise.race([closed.then(() => true), Promise.resolve().then(() => false)]);
+}
+
 async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO): Promise<void> {
   const url = o.url ?? defaultAmqpUrl();
   const shown = shownAmqpUrl(url);
@@ -68,10 +73,18 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
     }));
     let ch: Channel;
     let consumerTag: string | undefined;
+    let channelError: string | undefined;
+    let channelClosed!: Promise<void>;
     try {
       ch = await conn.createChannel();
-      ch.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${err.message}`));
-      ch.on('close', () => (channelOpen = false));
+      channelClosed = new Promise<void>((resolve) => ch.once('close', () => {
+        channelOpen = false;
+        resolve();
+      }));
+      ch.on('error', (err: Error) => {
+        channelError = err.message;
+        ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${err.message}`);
+      });
       await ch.prefetch(o.prefetch);
       if (o.assertQueue) {
         await ch.assertQueue(o.queue, {
@@ -101,6 +114,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
           void conn.close().catch(() => undefined);
           return;
         }
+        attempt = 0; // messages flow again: the next reconnect starts its back-off afresh
         if (io.signal.aborted) {
           // Arrived while stopping: hand it straight back (a closed channel returns it anyway).
           try {
@@ -121,7 +135,6 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
         void io.emit(payload, init, settle(m));
       }, { noAck: false });
       consumerTag = reply.consumerTag;
-      attempt = 0;
     } catch (err) {
       ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${messageOf(err)}`);
       await conn.close().catch(() => undefined);
@@ -129,7 +142,9 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
       continue;
     }
     const aborted = new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await Promise.race([closed, aborted]);
+    // The connection may close, or only the channel (a channel error, a consumer timeout): either
+    // way the consumer is gone and must be set up again.
+    await Promise.race([closed, channelClosed, aborted]);
     if (io.signal.aborted) {
       if (channelOpen && consumerTag) await ch.cancel(consumerTag).catch(() => undefined);
       // Let in-flight events settle so their acks reach the broker; unacked ones are requeued on close.
@@ -140,7 +155,14 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
       await conn.close().catch(() => undefined);
       return;
     }
-    ctx.logger.warn(`node '${ctx.name}': connection to ${shown} lost; reconnecting`);
+    const wait = backoffDelay(attempt, { initial: 250, max: 10_000 });
+    if (!(await isClosed(closed))) {
+      ctx.logger.warn(`node '${ctx.name}': channel consuming queue '${o.queue}' at ${shown} closed${channelError ? ` (${channelError})` : ''}; reconnecting in ${wait}ms`);
+      await conn.close().catch(() => undefined);
+    } else {
+      ctx.logger.warn(`node '${ctx.name}': connection to ${shown} lost; reconnecting in ${wait}ms`);
+    }
+    await sleep(ctx.scheduler, wait, io.signal);
   }
 }
 
