@@ -53,6 +53,15 @@ describe('webhook sink against a real local HTTP server', () => {
     expect(rx.requests[0].body).toBe('customer=c1 id=true');
   });
 
+  it('a 301 is a permanent failure naming the Location: never followed as a body-less GET and acked', async () => {
+    rx = await startReceiver((_n, req) => (req.url === '/moved' ? { status: 301, headers: { location: '/new-home' } } : { status: 200 }));
+    const { settled, report } = await runThrough(connectors.webhook({ url: `${rx.url}/moved`, retries: 3 }), [{ n: 1 }]);
+    expect(settled.acked()).toEqual([]);
+    expect(errorMessage(settled.nacked()[0].reason)).toContain('HTTP 301 redirect to /new-home');
+    expect(rx.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /moved']);
+    expect(report.stats.out).toMatchObject({ acked: 0, nacked: 1 });
+  });
+
   it('retries 5xx with exponential back-off from the network scheduler, then acks', async () => {
     rx = await startReceiver((n) => (n <= 3 ? { status: n === 2 ? 429 : 503 } : { status: 204 }));
     const scheduler = recordingScheduler();

@@ -50,7 +50,8 @@ const RETRYABLE_4XX = new Set([408, 425, 429]);
 /**
  * Sends one request body with a per-attempt timeout and exponential back-off between
  * attempts (timers from the scheduler). Resolves on a 2xx; retries network errors, timeouts,
- * 408/425/429 and 5xx; gives up at once on other 4xx. Throws {@link HttpDeliveryError}.
+ * 408/425/429 and 5xx; gives up at once on other 4xx and on any 3xx (redirects are not
+ * followed: the message names the Location). Throws {@link HttpDeliveryError}.
  *
  * @example
  * ```ts
@@ -92,10 +93,21 @@ async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: s
     controller.abort();
   }, target.timeout);
   try {
-    const res = await fetch(target.url, { method: target.method, headers: target.headers, body, signal: controller.signal });
+    // Redirects are not followed: fetch would turn a 301/302/303 into a GET without the body,
+    // and its 2xx would ack an event that was never delivered.
+    const res = await fetch(target.url, { method: target.method, headers: target.headers, body, signal: controller.signal, redirect: 'manual' });
     // Read the body so the connection is reused, and keep a snippet for the error message.
     const text = await res.text();
     if (res.status >= 200 && res.status < 300) return { ok: true };
+    if (res.status >= 300 && res.status < 400) {
+      const location = res.headers.get('location');
+      return {
+        ok: false,
+        status: res.status,
+        permanent: true,
+        reason: `HTTP ${res.status} redirect to ${location ?? '(no Location)'}; redirects are not followed (point the sink at the final URL)`,
+      };
+    }
     const snippet = text.length > 200 ? text.slice(0, 200) + '…' : text;
     const permanent = res.status >= 400 && res.status < 500 && !RETRYABLE_4XX.has(res.status);
     const retryAfterHeader = Number(res.headers.get('retry-after'));
