@@ -48,6 +48,8 @@ export function renderCatalogue(registry: Registry): string {
   ];
   for (const k of kinds) {
     lines.push(`## ${k.name}`, '', `*${k.role}* — ${k.summary}`, '', `Lua: \`${luaSignature(k)}\``, '');
+    if (k.io === 'files') lines.push('Reads or writes local files: a sandboxed Lua script needs `allowFiles` (`--allow-files`).', '');
+    if (k.io === 'network') lines.push('Talks to the network.', '');
     const keys = Object.keys(k.options);
     if (keys.length > 0) {
       lines.push('| option | type | default | description |', '|---|---|---|---|');
