@@ -85,6 +85,30 @@ export function recordingScheduler(scale = 0.001): SchedulerLike & { delays: num
   } as SchedulerLike & { delays: number[] };
 }
 
+/**
+ * A scheduler running work after the real delay that keeps every action it scheduled:
+ * `pending()` lists the delays of those neither run nor cancelled (a retry still waiting).
+ */
+export function trackingScheduler(): SchedulerLike & { delays: number[]; pending(): number[] } {
+  const delays: number[] = [];
+  const actions: { delay: number; sub: Subscription; ran: boolean }[] = [];
+  return {
+    delays,
+    pending: () => actions.filter((a) => !a.ran && !a.sub.closed).map((a) => a.delay),
+    now: () => asyncScheduler.now(),
+    schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
+      delays.push(delay);
+      const entry = { delay, ran: false, sub: undefined as unknown as Subscription };
+      entry.sub = asyncScheduler.schedule(function (this: SchedulerAction<T>, s?: T) {
+        entry.ran = true;
+        work.call(this, s);
+      }, delay, state);
+      actions.push(entry);
+      return entry.sub;
+    },
+  } as SchedulerLike & { delays: number[]; pending(): number[] };
+}
+
 /** Polls `check` until it is true or the deadline passes (for external services only). */
 export async function waitFor(check: () => boolean | Promise<boolean>, what: string, deadlineMs = 20_000): Promise<void> {
   const end = Date.now() + deadlineMs;

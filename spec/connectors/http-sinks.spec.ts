@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { Network, connectors, createRegistry, errorMessage, nodes, HttpDeliveryError } from 'tributary';
-import { captureLogger, recordingScheduler, settlements, startReceiver } from './helpers';
+import { captureLogger, recordingScheduler, settlements, startReceiver, trackingScheduler, waitFor } from './helpers';
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
@@ -125,6 +125,40 @@ describe('webhook sink against a real local HTTP server', () => {
     const { settled } = await runThrough(connectors.webhook({ url: rx.url, timeout: '100ms', retries: 1, backoff: 1 }), ['slow']);
     expect(rx.requests).toHaveLength(2);
     expect(errorMessage(settled.nacked()[0].reason)).toContain('no answer within 100ms');
+  });
+
+  it('a cut-off stop ends the retries: no back-off left waiting, no request after the stop', async () => {
+    rx = await startReceiver(() => ({ status: 500 }));
+    const scheduler = trackingScheduler();
+    const settled = settlements();
+    const net = new Network({ logger: captureLogger(), scheduler });
+    net.add('in', nodes.from({ items: ['x'], onSettle: settled.onSettle }));
+    net.add('out', connectors.webhook({ url: rx.url, retries: 4, backoff: '1h', maxBackoff: '1h', timeout: '1h' }));
+    net.link('in', 'out');
+    await net.start();
+    await waitFor(() => scheduler.delays.includes(3_600_000 * 1) && rx.requests.length === 1 && scheduler.pending().length === 1, 'the first retry to wait');
+    const report = await net.stop({ timeout: 50 });
+    expect(report.timedOut).toBe(true);
+    expect(settled.acked()).toEqual([]);
+    expect(settled.nacked().map((n) => n.payload)).toEqual(['x']);
+    await waitFor(() => scheduler.pending().length === 0, 'the back-off wait to be cancelled', 2000);
+    expect(rx.requests).toHaveLength(1);
+  });
+
+  it('a cut-off stop aborts the request in flight (its timeout timer goes too)', async () => {
+    let aborted = false;
+    rx = await startReceiver(() => 'hang');
+    const scheduler = trackingScheduler();
+    const net = new Network({ logger: captureLogger(), scheduler });
+    net.add('in', nodes.from({ items: ['x'] }));
+    net.add('out', connectors.webhook({ url: rx.url, retries: 4, timeout: '1h' }));
+    net.link('in', 'out');
+    await net.start();
+    await waitFor(() => rx.requests.length === 1, 'the request');
+    await net.stop({ timeout: 50 });
+    await waitFor(() => scheduler.pending().length === 0, 'the request timeout timer to go', 2000).then(() => (aborted = true), () => undefined);
+    expect(aborted).toBe(true);
+    expect(rx.requests).toHaveLength(1);
   });
 
   it('names the address when the connection is refused', async () => {

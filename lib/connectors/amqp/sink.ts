@@ -173,7 +173,9 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
               if (attempt >= o.retries || controller.signal.aborted) {
                 throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${messageOf(err)}`);
               }
-              await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }));
+              // Cut off (stop at the drain timeout): no more retries.
+              await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), controller.signal);
+              if (controller.signal.aborted) throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown}: given up, the sink was stopped`);
             }
           }
         };

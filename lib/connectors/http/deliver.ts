@@ -51,7 +51,8 @@ const RETRYABLE_4XX = new Set([408, 425, 429]);
  * Sends one request body with a per-attempt timeout and exponential back-off between
  * attempts (timers from the scheduler). Resolves on a 2xx; retries network errors, timeouts,
  * 408/425/429 and 5xx; gives up at once on other 4xx and on any 3xx (redirects are not
- * followed: the message names the Location). Throws {@link HttpDeliveryError}.
+ * followed: the message names the Location). When `signal` aborts (the sink was cut off),
+ * the request in flight is aborted and no retry follows. Throws {@link HttpDeliveryError}.
  *
  * @example
  * ```ts
@@ -63,11 +64,13 @@ export async function deliverHttp(
   target: HttpTarget,
   body: string,
   onRetry?: (message: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const clean = (s: string) => redact(s, target.secrets);
   for (let attempt = 0; ; attempt++) {
-    const outcome = await attemptOnce(scheduler, target, body);
+    const outcome = await attemptOnce(scheduler, target, body, signal);
     if (outcome.ok) return;
+    if (signal?.aborted) throw new Error(clean(`${target.method} ${target.display}: given up, the sink was stopped`));
     const attempts = attempt + 1;
     const message = clean(`${target.method} ${target.display}: ${outcome.reason}`);
     if (outcome.permanent || attempt >= target.retries) {
@@ -77,7 +80,8 @@ export async function deliverHttp(
     let wait = backoffDelay(attempt, target.backoff);
     if (outcome.retryAfter !== undefined) wait = Math.min(target.backoff.max, Math.max(wait, outcome.retryAfter));
     onRetry?.(`${message}; retry ${attempts}/${target.retries} in ${wait}ms`);
-    await sleep(scheduler, wait);
+    await sleep(scheduler, wait, signal);
+    if (signal?.aborted) throw new Error(clean(`${target.method} ${target.display}: given up, the sink was stopped`));
   }
 }
 
@@ -85,13 +89,16 @@ type Outcome =
   | { ok: true }
   | { ok: false; reason: string; status?: number; permanent: boolean; retryAfter?: number };
 
-async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: string): Promise<Outcome> {
+async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: string, signal?: AbortSignal): Promise<Outcome> {
+  if (signal?.aborted) return { ok: false, permanent: true, reason: 'the sink was stopped' };
   const controller = new AbortController();
   let timedOut = false;
   const timer = scheduler.schedule(() => {
     timedOut = true;
     controller.abort();
   }, target.timeout);
+  const stop = () => controller.abort();
+  signal?.addEventListener('abort', stop, { once: true });
   try {
     // Redirects are not followed: fetch would turn a 301/302/303 into a GET without the body,
     // and its 2xx would ack an event that was never delivered.
@@ -125,6 +132,7 @@ async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: s
     return { ok: false, permanent: false, reason: `request failed: ${detail}` };
   } finally {
     timer.unsubscribe();
+    signal?.removeEventListener('abort', stop);
   }
 }
 
@@ -191,6 +199,7 @@ export function httpSinkWork(
   target: HttpTarget,
   common: HttpSinkCommonResolved,
   render: (event: Event) => string,
+  signal?: AbortSignal,
 ): (event: Event) => Promise<void> {
   return async (event) => {
     let body: string;
@@ -200,7 +209,7 @@ export function httpSinkWork(
       throw new Error(redact(`cannot render the request body: ${messageOf(err)}`, target.secrets));
     }
     try {
-      await deliverHttp(ctx.scheduler, target, body, (m) => ctx.logger.warn(`node '${ctx.name}': ${m}`));
+      await deliverHttp(ctx.scheduler, target, body, (m) => ctx.logger.warn(`node '${ctx.name}': ${m}`), signal);
     } catch (err) {
       if (!(err instanceof HttpDeliveryError) || !common.deadLetter) throw err;
       await common.deadLetter({ event, error: err });

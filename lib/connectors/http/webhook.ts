@@ -1,4 +1,5 @@
 import { TributaryError } from '../../errors';
+import { Observable } from 'rxjs';
 import type { Event } from '../../event';
 import { defineNode } from '../../nodes/registry';
 import { eventOf, sinkStage } from '../../nodes/stage';
@@ -66,7 +67,16 @@ export function httpSinkNode(kind: string, target: HttpTarget, common: HttpSinkC
   return {
     role: 'sink',
     kind,
-    create: (ctx) => sinkStage(ctx, httpSinkWork(ctx, target, common, render), common.concurrency, eventOf),
+    // Unsubscribed (stopped, or cut off at the drain timeout): abort requests and retries in flight.
+    create: (ctx) => (source: Observable<Event>) =>
+      new Observable<never>((subscriber) => {
+        const controller = new AbortController();
+        const sub = sinkStage(ctx, httpSinkWork(ctx, target, common, render, controller.signal), common.concurrency, eventOf)(source).subscribe(subscriber);
+        return () => {
+          controller.abort();
+          sub.unsubscribe();
+        };
+      }),
   };
 }
 

@@ -113,10 +113,12 @@ export const natsSink = defineNode<NatsSinkOptions, NatsSinkResolved>({
               await js.publish(subject, data, { ...(hdrs ? { headers: hdrs } : {}), ...(msgID ? { msgID } : {}) });
               return;
             } catch (err) {
-              if (attempt >= o.retries) {
+              if (attempt >= o.retries || controller.signal.aborted) {
                 throw new Error(`JetStream publish to '${subject}' at ${url} failed after ${attempt + 1} attempt(s): ${messageOf(err)}`);
               }
-              await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }));
+              // Cut off (stop at the drain timeout): no more retries.
+              await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), controller.signal);
+              if (controller.signal.aborted) throw new Error(`JetStream publish to '${subject}' at ${url}: given up, the sink was stopped`);
             }
           }
         };
