@@ -1,4 +1,5 @@
-import { Observable, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
+import { periodic } from '../operators/periodic';
 import type { Duration } from '../duration';
 import { defineNode } from './registry';
 
@@ -34,30 +35,9 @@ export const ticker = defineNode<TickerOptions, { interval: number }>({
     // chained to the previous one, so a long virtual run keeps every past tick alive and its
     // unsubscribe recurses once per tick (stack overflow after a few thousand ticks). A fresh
     // top-level action per period costs nothing under the async scheduler and avoids both.
+    // Not rxjs `interval`: see `periodic` (no chained actions on a virtual clock, no drift,
+    // never an early tick that would make a downstream rate limit see 1999 ms for 2000).
     create: (ctx) =>
-      new Observable((subscriber) => {
-        const scheduler = ctx.scheduler;
-        let pending: Subscription | undefined;
-        // Ticks are due at start + k·interval: a late timer does not push later ticks back, and
-        // ticks missed while the process stalled are skipped, like Go's time.Ticker.
-        let due = scheduler.now() + interval;
-        const tick = () => {
-          // A timer can fire a millisecond before the wall clock reads its due time; a tick
-          // observed early would make a downstream rate limit see 1999 ms instead of 2000.
-          const early = due - scheduler.now();
-          if (early > 0) {
-            pending = scheduler.schedule(tick, early);
-            return;
-          }
-          subscriber.next(ctx.event(scheduler.now()));
-          if (subscriber.closed) return;
-          const now = scheduler.now();
-          due += interval;
-          if (due <= now) due += Math.ceil((now - due + 1) / interval) * interval;
-          pending = scheduler.schedule(tick, due - now);
-        };
-        pending = scheduler.schedule(tick, interval);
-        return () => pending?.unsubscribe();
-      }),
+      new Observable((subscriber) => periodic(ctx.scheduler, interval, () => subscriber.next(ctx.event(ctx.scheduler.now())))),
   }),
 });

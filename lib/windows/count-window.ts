@@ -1,4 +1,5 @@
-import { interval, type Subscription } from 'rxjs';
+import { periodic } from '../operators/periodic';
+import type { Subscription } from 'rxjs';
 import type { Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Event } from '../event';
@@ -99,7 +100,7 @@ export const countWindow = defineNode<CountWindowOptions, ResolvedCountWindowOpt
         const writer = new BatchWriter(store, lane, table, { maxBatch: o.max_batch, afterCommit: o.every ? undefined : run });
         let running = false;
         const timer: Subscription | undefined = o.every
-          ? interval(o.every, ctx.scheduler).subscribe(() => {
+          ? periodic(ctx.scheduler, o.every, () => {
               if (running) return;
               running = true;
               begin();

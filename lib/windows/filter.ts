@@ -1,5 +1,5 @@
+import { periodic } from '../operators/periodic';
 import { createHash } from 'node:crypto';
-import { interval } from 'rxjs';
 import type { Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import { defineNode } from '../nodes/registry';
@@ -83,7 +83,7 @@ export const filter = defineNode<FilterOptions, { duration: number; table: strin
               .catch((err) => ctx.logger.error(`${where}: clean-up failed: ${errorMessage(err)}`))
               .finally(end);
           };
-          const timer = interval(duration, ctx.scheduler).subscribe(clean);
+          const timer = periodic(ctx.scheduler, duration, clean);
           return {
             next(e) {
               if (e.error) return emit(e);

@@ -1,4 +1,5 @@
-import { interval, type Subscription } from 'rxjs';
+import { periodic } from '../operators/periodic';
+import type { Subscription } from 'rxjs';
 import type { Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Event } from '../event';
@@ -115,7 +116,7 @@ export const timeWindow = defineNode<TimeWindowOptions, ResolvedTimeWindowOption
             end();
           });
         };
-        const timer: Subscription = interval(every, ctx.scheduler).subscribe(tick);
+        const timer: Subscription = periodic(ctx.scheduler, every, tick);
         return {
           next(e) {
             if (e.error) return emit(e);
