@@ -137,13 +137,20 @@ describe('http_source against real HTTP requests', () => {
   it('answers 503 with Retry-After past maxInFlight, and accepts again once events settled', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const s = await startIngest({ maxInFlight: 2 }, (p) => (p === 'hold' ? gate : undefined));
+    const s = await startIngest({ maxInFlight: 3 }, (p) => (p === 'hold' ? gate : undefined));
     running = s.network;
     expect((await post(`${s.base}/events`, '["hold","hold"]')).status).toBe(202);
-    const busy = await fetch(`${s.base}/events`, { method: 'POST', body: '"more"' });
+    // One slot is left: a request of two events would pass the cap, so it is refused whole.
+    const busy = await fetch(`${s.base}/events`, { method: 'POST', body: '["more","more"]' });
     expect(busy.status).toBe(503);
     expect(busy.headers.get('retry-after')).toBe('1');
-    expect(((await busy.json()) as { error: string }).error).toBe('busy: 2 events in flight');
+    expect(((await busy.json()) as { error: string }).error).toBe('busy: 2 events in flight, 2 more would pass maxInFlight 3');
+    // More events in one request than the cap could never be taken.
+    expect((await post(`${s.base}/events`, '[1,2,3,4]')).status).toBe(413);
+    expect((await post(`${s.base}/events`, '"hold"')).status).toBe(202);
+    const full = await fetch(`${s.base}/events`, { method: 'POST', body: '"more"' });
+    expect(full.status).toBe(503);
+    expect(((await full.json()) as { error: string }).error).toBe('busy: 3 events in flight');
     release();
     await waitUntil(async () => ((await fetch(`${s.base}/health`).then((r) => r.json())) as { inFlight: number }).inFlight === 0);
     expect((await post(`${s.base}/events`, '"more"')).status).toBe(202);

@@ -120,6 +120,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
     let stopping = false;
     let inFlight = 0;
     let pendingRequests = 0;
+    let reading = 0; // request bodies being read: each holds one maxInFlight slot until parsed
     let server: Server | undefined;
     const address = `http://${o.host}:${o.port}`;
 
@@ -133,7 +134,8 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
         req.resume();
         return send(res, 401, { error: 'missing or wrong bearer token' }, { 'www-authenticate': 'Bearer' });
       }
-      if (o.maxInFlight !== undefined && inFlight >= o.maxInFlight) {
+      // A body being read reserves one slot until it is parsed and its events counted.
+      if (o.maxInFlight !== undefined && inFlight + reading >= o.maxInFlight) {
         req.resume();
         return send(res, 503, { error: `busy: ${inFlight} events in flight` }, { 'retry-after': '1' });
       }
@@ -149,7 +151,14 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
       let size = 0;
       let over = false;
       pendingRequests++;
+      reading++;
+      let read = false;
+      const doneReading = () => {
+        if (!read) reading--;
+        read = true;
+      };
       const finish = () => {
+        doneReading();
         pendingRequests--;
         maybeClose();
       };
@@ -176,6 +185,15 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
           payloads = parseBody(Buffer.concat(chunks).toString('utf8'), format);
         } catch (err) {
           send(res, 400, { error: messageOf(err) });
+          return finish();
+        }
+        doneReading();
+        if (o.maxInFlight !== undefined && payloads.length > o.maxInFlight) {
+          send(res, 413, { error: `${payloads.length} events in one request are over maxInFlight ${o.maxInFlight}; send smaller batches` });
+          return finish();
+        }
+        if (o.maxInFlight !== undefined && inFlight + reading + payloads.length > o.maxInFlight) {
+          send(res, 503, { error: `busy: ${inFlight} events in flight, ${payloads.length} more would pass maxInFlight ${o.maxInFlight}` }, { 'retry-after': '1' });
           return finish();
         }
         emitAll(payloads, res, finish);
