@@ -30,10 +30,12 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
     kinds: ['nats_source', 'nats_sink'],
     intro:
       'With `stream`, `nats_source` is a JetStream durable pull consumer: a message is acked only once its event was settled ' +
-      'downstream, a nack redelivers it (after `nackDelay`), a message not acked within `ackWait` is redelivered, and at most ' +
+      'downstream, a nack redelivers it (after `nackDelay`: 1s by default, doubling per redelivery up to `ackWait`, so a failing ' +
+      'message does not spin), a message not acked within `ackWait` is redelivered, and at most ' +
       '`maxInFlight` events are open. Restarting with the same `durable` resumes after the last ack, so a crash loses nothing ' +
       '(at-least-once: make consumers idempotent, or set `msgId` on the sink for JetStream de-duplication). Without `stream` it ' +
-      'is a core subscription (at most once). `nats_sink` publishes through JetStream and acks after the stream stored the message. ' +
+      'is a core subscription (at most once). A message that cannot be decoded becomes an error event; if that event is nacked, ' +
+      'the message is terminated (`term()`), never redelivered. `nats_sink` publishes through JetStream and acks after the stream stored the message. ' +
       'The first connection is retried with back-off (each failure logged with the address); afterwards the client reconnects on its own. ' +
       'On `stop()` the source stops fetching, waits up to `closeTimeout` for in-flight events, then drains the connection.',
   },
@@ -42,9 +44,13 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
     kinds: ['amqp_source', 'amqp_sink'],
     intro:
       '`amqp_source` consumes a queue with `prefetch` unacked messages at most; a message is acked once its event was settled, ' +
-      'a nack requeues it or, with `requeue: false`, rejects it to the queue\'s dead-letter exchange. A lost connection is ' +
-      're-established with back-off; the broker redelivers what was unacked. `amqp_sink` publishes on a confirm channel and acks an event ' +
-      'once the broker confirmed it. Passwords in URLs are shown as `***`.',
+      'a nack requeues it (at once: RabbitMQ has no redelivery delay, so set `requeue: false` with a dead-letter exchange for ' +
+      'events that fail for good) or, with `requeue: false`, rejects it to the queue\'s dead-letter exchange. A message that ' +
+      'cannot be decoded becomes an error event; if that event is nacked, the message is rejected without requeue (to the ' +
+      'dead-letter exchange, if any). A lost connection or a closed channel is ' +
+      're-established with back-off; the broker redelivers what was unacked. `amqp_sink` publishes `mandatory` on a confirm channel and acks an event ' +
+      'once the broker confirmed it; a message the broker returns as unroutable is nacked ("unroutable: exchange X, key Y"). ' +
+      'Passwords in URLs are shown as `***`.',
   },
   {
     title: 'Files and standard streams',

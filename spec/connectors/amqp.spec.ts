@@ -104,6 +104,38 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
       await ch.deleteExchange(dlx);
     });
 
+    it('a message that cannot be decoded, once its error event is nacked, goes to the dead-letter exchange (not requeued)', async () => {
+      const dlx = `tb.dlx.${tag}`;
+      const dlq = `tb.dlq.${tag}`;
+      const queue = `tb.undecodable.${tag}`;
+      await ch.assertExchange(dlx, 'fanout', { durable: false, autoDelete: false });
+      await ch.assertQueue(dlq, { durable: false });
+      await ch.bindQueue(dlq, dlx, '');
+      await ch.assertQueue(queue, { durable: true, deadLetterExchange: dlx });
+      const logger = captureLogger();
+      const net = new Network({ logger });
+      // requeue stays at its default (true): only the decode failure is rejected for good.
+      net.add('in', connectors.amqpSource({ url: URL, queue, deadLetterExchange: dlx }));
+      net.add('out', nodes.sink({ fn: () => undefined })); // nacks the error event
+      net.link('in', 'out');
+      nets.push(net);
+      await net.start();
+      ch.sendToQueue(queue, Buffer.from('oops'));
+      await (ch as amqp.ConfirmChannel).waitForConfirms();
+      let dead: string | undefined;
+      await waitFor(async () => {
+        const m = await ch.get(dlq, { noAck: true });
+        if (m) dead = m.content.toString('utf8');
+        return dead !== undefined;
+      }, 'the dead letter', 4000);
+      expect(dead).toBe('oops');
+      expect(logger.messages.filter((m) => m.includes('cannot decode'))).toHaveLength(1);
+      await net.stop();
+      await ch.deleteQueue(queue);
+      await ch.deleteQueue(dlq);
+      await ch.deleteExchange(dlx);
+    });
+
     it('publishes to a topic exchange with a routing key per event, declaring the exchange', async () => {
       const exchange = `tb.alerts.${tag}`;
       const settled = settlements();

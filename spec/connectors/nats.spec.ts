@@ -95,6 +95,43 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       expect(JSON.stringify(bad[0])).toContain('cannot decode message 2');
     });
 
+    it('redelivers a nacked message through nak() (ackWait 1h, so only the nak can bring it back)', async () => {
+      const js = nc.jetstream();
+      await js.publish(s.input, enc.encode('{"id":7}'));
+      const attempts: number[] = [];
+      const net = new Network({ logger: captureLogger() });
+      net.add('in', connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, ackWait: '1h', nackDelay: '100ms', closeTimeout: '100ms' }));
+      net.add('out', nodes.sink({ fn: (p: { id: number }) => { attempts.push(p.id); if (attempts.length === 1) throw new Error('first try fails'); } }));
+      net.link('in', 'out');
+      nets.push(net);
+      await net.start();
+      await waitFor(() => attempts.length >= 2, 'the redelivery after the nack', 4000);
+      expect(attempts.slice(0, 2)).toEqual([7, 7]);
+      await waitFor(async () => (await s.jsm.consumers.info(s.stream, 'in')).num_ack_pending === 0, 'the ack of the second delivery');
+    });
+
+    it('terminates a message that cannot be decoded once its error event is nacked: no redelivery loop', async () => {
+      const js = nc.jetstream();
+      await js.publish(s.input, enc.encode('not json'));
+      const logger = captureLogger();
+      const good: unknown[] = [];
+      const net = new Network({ logger });
+      // No error route: the sink nacks the error event. nackDelay 0 would redeliver at once if it were nak'ed.
+      net.add('in', connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, ackWait: '1h', nackDelay: 0, closeTimeout: '100ms' }));
+      net.add('out', nodes.sink({ fn: (p) => void good.push(p) }));
+      net.link('in', 'out');
+      nets.push(net);
+      await net.start();
+      await waitFor(() => logger.messages.some((m) => m.includes('cannot decode')), 'the error event');
+      await js.publish(s.input, enc.encode('{"ok":1}'));
+      await waitFor(() => good.length === 1, 'the good message after it');
+      await waitFor(async () => (await s.jsm.consumers.info(s.stream, 'in')).num_ack_pending === 0, 'nothing pending');
+      const info = await s.jsm.consumers.info(s.stream, 'in');
+      expect(info.num_redelivered).toBe(0);
+      expect(info.delivered.consumer_seq).toBe(2);
+      expect(logger.messages.filter((m) => m.includes('cannot decode'))).toHaveLength(1);
+    });
+
     it('redelivers a message whose ack does not come within ackWait, while the first copy is still in flight', async () => {
       const js = nc.jetstream();
       await js.publish(s.input, enc.encode('{"id":0}'));

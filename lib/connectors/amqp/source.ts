@@ -26,7 +26,10 @@ export interface AmqpSourceOptions {
   bindExchange?: string;
   /** Routing key (pattern) of that binding (default `#`). */
   bindKey?: string;
-  /** Payload decoding: `json` (default), `string` or `bytes`. A message that fails to decode becomes an error event. */
+  /**
+   * Payload decoding: `json` (default), `string` or `bytes`. A message that fails to decode
+   * becomes an error event; if that event is nacked, the message is rejected without requeue.
+   */
   codec?: Codec;
   /** How long `stop()` lets in-flight events settle before closing the connection (default `"30s"`). */
   closeTimeout?: string | number;
@@ -93,7 +96,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
         });
         if (o.bindExchange) await ch.bindQueue(o.queue, o.bindExchange, o.bindKey);
       }
-      const settle = (m: ConsumeMessage) => (s: { acked: boolean }) => {
+      const settle = (m: ConsumeMessage, requeue = o.requeue) => (s: { acked: boolean }) => {
         if (!channelOpen) {
           // The broker already took the message back when the channel closed: it will be redelivered.
           if (!warnedClosed) ctx.logger.warn(`node '${ctx.name}': channel to ${shown} closed before events settled; the broker redelivers them`);
@@ -102,7 +105,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
         }
         try {
           if (s.acked) ch.ack(m);
-          else ch.nack(m, false, o.requeue);
+          else ch.nack(m, false, requeue);
         } catch (err) {
           // The channel closed under us: the broker takes the message back and redelivers it.
           ctx.logger.warn(`node '${ctx.name}': cannot settle a message on ${shown}: ${messageOf(err)}; the broker redelivers it`);
@@ -129,7 +132,9 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
         try {
           payload = decodePayload(m.content, o.codec);
         } catch (err) {
-          void io.emitError(m.content.toString('utf8'), new Error(`cannot decode a message from queue '${o.queue}': ${messageOf(err)}`), init, settle(m));
+          // Redelivering cannot fix it: a nacked decode failure is rejected without requeue
+          // (to the dead-letter exchange, if the queue has one), never requeued in a loop.
+          void io.emitError(m.content.toString('utf8'), new Error(`cannot decode a message from queue '${o.queue}': ${messageOf(err)}`), init, settle(m, false));
           return;
         }
         void io.emit(payload, init, settle(m));

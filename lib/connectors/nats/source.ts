@@ -26,7 +26,10 @@ export interface NatsSourceOptions {
   ackWait?: string | number;
   /** Deliveries before JetStream gives up on a message (new consumers; default unlimited). */
   maxDeliver?: number;
-  /** Delay before a nacked message is redelivered (default 0: at once). */
+  /**
+   * Delay before a nacked message is redelivered (default `"1s"`), doubled on each further
+   * redelivery up to `ackWait`; 0 redelivers at once.
+   */
   nackDelay?: string | number;
   /** Cap on events emitted but not yet settled (default 256). */
   maxInFlight?: number;
@@ -135,14 +138,22 @@ async function consumeJetStream(ctx: NodeContext, o: NatsSourceResolved, nc: Nat
   }
 }
 
+/** The redelivery delay of a nack: `nackDelay` doubled per earlier delivery, capped at `ackWait`. */
+function nackDelay(o: NatsSourceResolved, deliveryCount: number): number | undefined {
+  if (!o.nackDelay) return undefined;
+  return Math.min(Math.max(o.ackWait, o.nackDelay), o.nackDelay * 2 ** Math.max(0, Math.min(20, deliveryCount - 1)));
+}
+
 function emitJs(ctx: NodeContext, o: NatsSourceResolved, io: FlowIO, m: JsMsg): Promise<void> {
   const init = { headers: headersOf(m.subject, m.headers) };
-  const settle = (s: { acked: boolean }) => (s.acked ? m.ack() : m.nak(o.nackDelay || undefined));
+  const settle = (s: { acked: boolean }) => (s.acked ? m.ack() : m.nak(nackDelay(o, m.info.deliveryCount)));
   let payload: unknown;
   try {
     payload = decodePayload(m.data, o.codec);
   } catch (err) {
-    return io.emitError(m.string(), new Error(`cannot decode message ${m.info.streamSequence} on '${m.subject}': ${messageOf(err)}`), init, settle);
+    // Redelivering cannot fix it: a nacked decode failure is terminated (never redelivered).
+    const terminal = (s: { acked: boolean }) => (s.acked ? m.ack() : m.term());
+    return io.emitError(m.string(), new Error(`cannot decode message ${m.info.streamSequence} on '${m.subject}': ${messageOf(err)}`), init, terminal);
   }
   return io.emit(payload, init, settle);
 }
@@ -164,11 +175,13 @@ async function subscribeCore(ctx: NodeContext, o: NatsSourceResolved, nc: NatsCo
 /**
  * Source reading NATS. With `stream`, a JetStream durable pull consumer: each message is
  * acked only once its event was settled downstream (a sink wrote it, a filter dropped it),
- * nacked messages are redelivered (after `nackDelay`), unacked ones after `ackWait`, and at
+ * nacked messages are redelivered (after `nackDelay`, 1s by default and doubling per
+ * redelivery, so a failing message does not spin), unacked ones after `ackWait`, and at
  * most `maxInFlight` events are open at a time. Restarting with the same `durable` resumes
  * where the last run's acks stopped: at least once, nothing lost. Without `stream`, a core
  * subscription (at most once; `queue` for a queue group). Messages that fail to decode become
- * error events carrying the raw text. On `stop()` it stops fetching, waits for in-flight
+ * error events carrying the raw text; if such an event is nacked, the message is terminated
+ * (`term()`, never redelivered) rather than redelivered in a loop. On `stop()` it stops fetching, waits for in-flight
  * events to settle, then drains the connection.
  *
  * @example
@@ -191,7 +204,7 @@ export const natsSource = defineNode<NatsSourceOptions, NatsSourceResolved>({
     deliverPolicy: { type: 'string', enum: ['all', 'new', 'last'], default: 'all', description: 'where a new consumer starts' },
     ackWait: { type: 'duration', min: 1, default: '30s', description: 'redeliver a message not acked within this (new consumers)' },
     maxDeliver: { type: 'integer', min: 1, description: 'deliveries before JetStream gives up on a message (new consumers; default unlimited)' },
-    nackDelay: { type: 'duration', min: 0, default: 0, description: 'delay before a nacked message is redelivered' },
+    nackDelay: { type: 'duration', min: 0, default: '1s', description: 'delay before a nacked message is redelivered, doubled per redelivery up to ackWait (0: at once)' },
     maxInFlight: { type: 'integer', min: 1, default: 256, description: 'cap on emitted but unsettled events' },
     codec: { type: 'string', enum: [...CODECS], default: 'json', description: 'payload decoding: json, string or bytes' },
     closeTimeout: { type: 'duration', min: 0, default: '30s', description: 'on stop, how long in-flight events may take to settle before the connection closes' },
