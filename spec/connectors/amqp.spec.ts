@@ -249,6 +249,20 @@ describe('RabbitMQ connectors without a broker', () => {
     expect((await net.stop()).timedOut).toBe(false);
   });
 
+  it('hides a password holding an unencoded "/" or "@" in every message', async () => {
+    const logger = captureLogger();
+    const net = new Network({ logger });
+    net.add('in', connectors.amqpSource({ url: 'amqp://app:hun/ter@2@127.0.0.1:1/vh', queue: 'q' }));
+    net.add('out', nodes.discarder());
+    net.link('in', 'out');
+    await net.start();
+    await waitFor(() => logger.messages.length >= 2, 'two connection attempts', 10_000);
+    expect(logger.messages[0]).toContain("node 'in': cannot connect to amqp://app:***@127.0.0.1:1/vh");
+    const all = logger.messages.join('\n');
+    for (const part of ['hun/ter', 'ter@2', 'hun%2Fter']) expect(all).not.toContain(part);
+    await net.stop();
+  });
+
   it('a sink that cannot reach the broker keeps its events unacked (never lost), logging the address', async () => {
     const settled = settlements();
     const logger = captureLogger();

@@ -8,7 +8,7 @@ import { defineNode } from '../../nodes/registry';
 import { eventOf, sinkStage } from '../../nodes/stage';
 import { CODECS, encodePayload, type Codec } from '../codec';
 import { backoffDelay, sleep } from '../retry';
-import { amqpConnect, defaultAmqpUrl, shownAmqpUrl } from './connection';
+import { amqpConnect, defaultAmqpUrl, redactAmqp, shownAmqpUrl } from './connection';
 
 /** A publish the broker will never take (unroutable): not retried. */
 class PermanentPublishError extends Error {}
@@ -120,7 +120,7 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
           if (!c) return undefined;
           const ch = await c.createConfirmChannel();
           const mine = channel;
-          ch.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${err.message}`));
+          ch.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactAmqp(url, err.message)}`));
           ch.on('close', () => {
             if (channel === mine) channel = undefined; // reopened on the next publish
           });
@@ -171,7 +171,7 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
             } catch (err) {
               if (err instanceof PermanentPublishError) throw err;
               if (attempt >= o.retries || controller.signal.aborted) {
-                throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${messageOf(err)}`);
+                throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${redactAmqp(url, messageOf(err))}`);
               }
               // Cut off (stop at the drain timeout): no more retries.
               await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), controller.signal);

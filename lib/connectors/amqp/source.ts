@@ -6,7 +6,7 @@ import type { NodeContext } from '../../nodes/types';
 import { CODECS, decodePayload, type Codec } from '../codec';
 import { flowSource, type FlowIO } from '../flow';
 import { backoffDelay, sleep, within } from '../retry';
-import { amqpConnect, defaultAmqpUrl, shownAmqpUrl } from './connection';
+import { amqpConnect, defaultAmqpUrl, redactAmqp, shownAmqpUrl } from './connection';
 
 /** Options of {@link amqpSource}. */
 export interface AmqpSourceOptions {
@@ -85,8 +85,8 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
         resolve();
       }));
       ch.on('error', (err: Error) => {
-        channelError = err.message;
-        ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${err.message}`);
+        channelError = redactAmqp(url, err.message);
+        ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactAmqp(url, err.message)}`);
       });
       await ch.prefetch(o.prefetch);
       if (o.assertQueue) {
@@ -108,7 +108,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
           else ch.nack(m, false, requeue);
         } catch (err) {
           // The channel closed under us: the broker takes the message back and redelivers it.
-          ctx.logger.warn(`node '${ctx.name}': cannot settle a message on ${shown}: ${messageOf(err)}; the broker redelivers it`);
+          ctx.logger.warn(`node '${ctx.name}': cannot settle a message on ${shown}: ${redactAmqp(url, messageOf(err))}; the broker redelivers it`);
         }
       };
       const reply = await ch.consume(o.queue, (m) => {
@@ -141,7 +141,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
       }, { noAck: false });
       consumerTag = reply.consumerTag;
     } catch (err) {
-      ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${messageOf(err)}`);
+      ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${redactAmqp(url, messageOf(err))}`);
       await conn.close().catch(() => undefined);
       await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), io.signal);
       continue;
