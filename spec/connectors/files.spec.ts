@@ -70,6 +70,19 @@ describe('file_source', () => {
     ]);
   });
 
+  it('CSV: a stray quote inside an unquoted field is an ordinary character, not the start of a quoted field', async () => {
+    const file = path.join(dir, 'items.csv');
+    fs.writeFileSync(file, 'id,item,qty\n1,27" monitor,2\n2,desk,1\n3,"a ""b"", c",4\n4,lamp,1\n');
+    const { good, bad } = await collect(connectors.fileSource({ path: file, cast: true }));
+    expect(bad).toEqual([]);
+    expect(good).toEqual([
+      { id: 1, item: '27" monitor', qty: 2 },
+      { id: 2, item: 'desk', qty: 1 },
+      { id: 3, item: 'a "b", c', qty: 4 },
+      { id: 4, item: 'lamp', qty: 1 },
+    ]);
+  });
+
   it('reads CSV without a header as lists, or with given columns; a short row is an error event', async () => {
     const file = path.join(dir, 'rows.tsv');
     fs.writeFileSync(file, 'a\t1\nb\t2\nc\n');

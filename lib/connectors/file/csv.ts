@@ -4,49 +4,65 @@
  */
 
 /**
- * True when `text` ends inside a quoted field, so the record continues on the next line.
- *
- * @example
- * ```ts
- * csvRecordOpen('a,"b'); // true
- * ```
+ * Scans CSV text with the state machine of RFC 4180 as readers apply it: a quote opens a
+ * quoted field only at the start of a field; inside one, `""` is a quote and a lone `"`
+ * closes it; elsewhere a quote is an ordinary character. Returns the fields and whether the
+ * text ends inside a quoted field.
  */
-export function csvRecordOpen(text: string): boolean {
-  let quotes = 0;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 34) quotes++;
-  return quotes % 2 === 1;
-}
-
-/**
- * Splits one CSV record into fields.
- *
- * @example
- * ```ts
- * parseCsvRecord('1,"a, b","say ""hi"""', ','); // ['1', 'a, b', 'say "hi"']
- * ```
- */
-export function parseCsvRecord(record: string, delimiter: string): string[] {
+function scanCsv(text: string, delimiter: string): { fields: string[]; open: boolean } {
   const fields: string[] = [];
   let field = '';
   let quoted = false;
-  for (let i = 0; i < record.length; i++) {
-    const c = record[i];
+  let atStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
     if (quoted) {
       if (c === '"') {
-        if (record[i + 1] === '"') {
+        if (text[i + 1] === '"') {
           field += '"';
           i++;
         } else quoted = false;
       } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (record.startsWith(delimiter, i)) {
+    } else if (text.startsWith(delimiter, i)) {
       fields.push(field);
       field = '';
+      atStart = true;
       i += delimiter.length - 1;
-    } else field += c;
+      continue;
+    } else if (c === '"' && atStart) quoted = true;
+    else field += c;
+    atStart = false;
   }
   fields.push(field);
-  return fields;
+  return { fields, open: quoted };
+}
+
+/**
+ * True when `text` ends inside a quoted field, so the record continues on the next line. A
+ * quote opens a quoted field only at the start of a field: a stray `"` inside an unquoted
+ * field is an ordinary character.
+ *
+ * @example
+ * ```ts
+ * csvRecordOpen('a,"b');      // true
+ * csvRecordOpen('a,5" disk'); // false
+ * ```
+ */
+export function csvRecordOpen(text: string, delimiter = ','): boolean {
+  return scanCsv(text, delimiter).open;
+}
+
+/**
+ * Splits one CSV record into fields (a quote opens a quoted field only at a field's start).
+ *
+ * @example
+ * ```ts
+ * parseCsvRecord('1,"a, b","say ""hi"""', ','); // ['1', 'a, b', 'say "hi"']
+ * parseCsvRecord('2,5" disk', ',');              // ['2', '5" disk']
+ * ```
+ */
+export function parseCsvRecord(record: string, delimiter: string): string[] {
+  return scanCsv(record, delimiter).fields;
 }
 
 /**

@@ -89,7 +89,7 @@ export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, w
       // CSV: a quoted field may span lines.
       if (pending === '') pendingStart = lineNo;
       pending = pending === '' ? line : `${pending}\n${line}`;
-      if (csvRecordOpen(pending)) continue;
+      if (csvRecordOpen(pending, f.delimiter)) continue;
       const record = pending;
       pending = '';
       if (record.trim() === '') continue;
