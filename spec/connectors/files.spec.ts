@@ -83,6 +83,20 @@ describe('file_source', () => {
     ]);
   });
 
+  it('strips a UTF-8 byte order mark from the first line (CSV header, NDJSON, stdin)', async () => {
+    const csv = path.join(dir, 'bom.csv');
+    fs.writeFileSync(csv, '\ufeffid,name\n1,a\n');
+    expect((await collect(connectors.fileSource({ path: csv, cast: true }))).good).toEqual([{ id: 1, name: 'a' }]);
+    const nd = path.join(dir, 'bom.ndjson');
+    fs.writeFileSync(nd, '\ufeff{"n":1}\n{"n":2}\n');
+    const r = await collect(connectors.fileSource({ path: nd }));
+    expect(r.bad).toEqual([]);
+    expect(r.good).toEqual([{ n: 1 }, { n: 2 }]);
+    const input = new PassThrough();
+    input.end(Buffer.from('\ufeff{"n":3}\n', 'utf8'));
+    expect((await collect(connectors.stdinSource({ input }))).good).toEqual([{ n: 3 }]);
+  });
+
   it('reads CSV without a header as lists, or with given columns; a short row is an error event', async () => {
     const file = path.join(dir, 'rows.tsv');
     fs.writeFileSync(file, 'a\t1\nb\t2\nc\n');

@@ -71,8 +71,10 @@ export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, w
   const failure = new Promise<never>((_, reject) => input.once('error', (err) => reject(new Error(`${where}: ${messageOf(err)}`))));
   failure.catch(() => undefined);
   const read = (async () => {
-    for await (const line of rl) {
+    for await (const raw of rl) {
       lineNo++;
+      // A UTF-8 byte order mark (from Windows editors, Excel) is not part of the first line.
+      const line = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
       if (io.signal.aborted) break;
       if (f.format === 'ndjson') {
         if (line.trim() === '') continue;
