@@ -185,6 +185,32 @@ describe('http_source against real HTTP requests', () => {
     expect(s.seen).toEqual(['slow']);
   });
 
+  it('during the drain, a connection opened after stop() gets 503 with Connection: close (also on the health path)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const s = await startIngest({ respond: 'acked' }, (p) => (p === 'slow' ? gate : undefined));
+    running = s.network;
+    const slow = post(`${s.base}/events`, '"slow"');
+    await waitUntil(() => s.seen.includes('slow'));
+    const stopping = running.stop();
+    const late = rawConnection(s.info.port);
+    await late.connected;
+    late.write('POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n"new"');
+    const r = await late.response();
+    expect(r.status).toBe(503);
+    expect(r.text.toLowerCase()).toContain('connection: close');
+    expect(r.text).toContain('the network is stopping');
+    late.close();
+    const health = await fetch(`${s.base}/health`);
+    expect(health.status).toBe(503);
+    expect(health.headers.get('connection')).toBe('close');
+    release();
+    expect(await slow).toEqual({ status: 200, body: { accepted: 1, acked: 1 } });
+    await stopping;
+    await expect(fetch(`${s.base}/health`)).rejects.toThrow();
+    expect(s.seen).toEqual(['slow']);
+  });
+
   it('closes the server on stop with nothing in flight', async () => {
     const s = await startIngest();
     await s.network.stop();

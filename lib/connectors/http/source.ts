@@ -124,8 +124,18 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
     let server: Server | undefined;
     const address = `http://${o.host}:${o.port}`;
 
+    // While the network drains, the server keeps listening and answers 503 (Connection: close)
+    // to every new request; it closes once no request is pending and every event it emitted
+    // was settled.
+    let closed = false;
     const maybeClose = () => {
-      if (stopping && pendingRequests === 0 && server) server.closeIdleConnections();
+      if (!stopping || !server || closed) return;
+      if (pendingRequests === 0) server.closeIdleConnections();
+      if (pendingRequests === 0 && inFlight === 0) {
+        closed = true;
+        server.close();
+        server.closeIdleConnections();
+      }
     };
 
     const ingest = (req: IncomingMessage, res: ServerResponse) => {
@@ -216,6 +226,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
       };
       const onSettle = (event: Event, s: Settlement) => {
         inFlight--;
+        if (inFlight === 0) queueMicrotask(maybeClose);
         if (!s.acked) {
           if (failure === undefined) failure = s.reason ?? 'nacked';
           if (!waitAcks) ctx.logger.warn(`node '${ctx.name}': event ${event.meta.id} was nacked after its request was answered 202: ${messageOf(s.reason)}`);
@@ -246,7 +257,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
     const handle = (req: IncomingMessage, res: ServerResponse) => {
       const url = (req.url ?? '/').split('?')[0];
       if (url === o.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
-        return stopping ? send(res, 503, { status: 'stopping' }) : send(res, 200, { status: 'ok', inFlight });
+        return stopping ? send(res, 503, { status: 'stopping', inFlight }, { connection: 'close' }) : send(res, 200, { status: 'ok', inFlight });
       }
       if (stopping) {
         req.resume();
@@ -297,10 +308,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
       // Stop taking requests; answer the ones still waiting for acks as they settle, then close.
       stopping = true;
       controller.abort();
-      if (server) {
-        server.close();
-        maybeClose();
-      }
+      maybeClose();
     };
   });
 }
@@ -310,7 +318,8 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
  * NDJSON (one event per line) to `path`. Answers 202 once the events are in the network, or
  * with `respond: 'acked'` only after every event was acked (200) or one was nacked (500).
  * Malformed bodies and bodies over `maxBodySize` get 400 with the reason, a missing or wrong
- * bearer token 401, and every request once the network is stopping 503. `healthPath` answers
+ * bearer token 401, and every request once the network is stopping 503 (the server keeps
+ * listening, answering 503 with Connection: close, until its events settled). `healthPath` answers
  * 200 while running. The server closes when the network stops.
  *
  * @example
