@@ -161,6 +161,19 @@ describe('webhook sink against a real local HTTP server', () => {
     expect(rx.requests).toHaveLength(1);
   });
 
+  it('sends user:password from the URL as an Authorization: Basic header and never shows the password', async () => {
+    rx = await startReceiver((n) => (n === 1 ? { status: 200 } : { status: 500, body: 'nope' }));
+    const url = `http://alerts:s3%40cret@127.0.0.1:${rx.port}/hook`;
+    const { settled, logger } = await runThrough(connectors.webhook({ url, retries: 0 }), [{ n: 1 }, { n: 2 }]);
+    const basic = Buffer.from('alerts:s3@cret').toString('base64');
+    expect(rx.requests.map((r) => r.headers.authorization)).toEqual([`Basic ${basic}`, `Basic ${basic}`]);
+    expect(settled.acked()).toEqual([{ n: 1 }]);
+    const shown = [errorMessage(settled.nacked()[0].reason), ...logger.messages].join('\n');
+    expect(shown).toContain(`POST http://127.0.0.1:${rx.port}/hook: HTTP 500`);
+    for (const secret of ['s3@cret', 's3%40cret', basic]) expect(shown).not.toContain(secret);
+    expect(() => connectors.webhook({ url, headers: { Authorization: 'Bearer x' } })).toThrow("option 'url' holds credentials");
+  });
+
   it('names the address when the connection is refused', async () => {
     rx = await startReceiver();
     const url = `${rx.url}/gone`;

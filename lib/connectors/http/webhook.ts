@@ -98,7 +98,8 @@ export function targetTiming(o: HttpSinkCommonResolved): Pick<HttpTarget, 'timeo
  * back-off (timers from the network's scheduler); when retries run out, or on another 4xx,
  * the event goes to `deadLetter` if given, otherwise it is nacked with the reason (route it
  * with the source's dead-lettering, e.g. a NATS `maxDeliver` or an AMQP dead-letter exchange).
- * Error messages show the URL without its query string.
+ * Error messages show the URL without its query string. Credentials in the URL
+ * (`https://user:pass@host/hook`) are sent as an `Authorization: Basic` header and never shown.
  *
  * @example
  * ```ts
@@ -135,6 +136,19 @@ export const webhook = defineNode<WebhookOptions, Resolved>({
       headers[k.toLowerCase()] = v;
     }
     const secrets = [url.search, url.password].filter((s) => s.length > 1);
+    if (url.username || url.password) {
+      // fetch refuses URLs with credentials: send them as an Authorization: Basic header instead.
+      if (headers.authorization !== undefined) {
+        throw new TributaryError('BAD_OPTION', "node kind 'webhook': option 'url' holds credentials and option 'headers' an authorization header; give one of them");
+      }
+      const user = decodeURIComponent(url.username);
+      const password = decodeURIComponent(url.password);
+      const basic = Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
+      headers.authorization = `Basic ${basic}`;
+      secrets.push(...[password, basic].filter((s) => s.length > 0));
+      url.username = '';
+      url.password = '';
+    }
     const target: HttpTarget = {
       url: url.href,
       method: o.method,
