@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { Network, connectors, nodes, type NodeSpec } from 'tributary';
-import { captureLogger, settlements } from './helpers';
+import { captureLogger, settlements, waitFor } from './helpers';
 
 let dir: string;
 beforeEach(() => {
@@ -233,6 +233,33 @@ describe('stdin_source and stdout_sink', () => {
     const report = await net.done();
     expect(text).toBe('{"n":2}\n{"n":4}\n{"n":6}\n');
     expect(report.stats.out.acked).toBe(3);
+  });
+
+  it('stdout sink cut off mid-write: writes nothing more, nacks the queued events with CUT_OFF', async () => {
+    let text = '';
+    let held: (() => void) | undefined;
+    const output = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        text += chunk.toString('utf8');
+        held = () => cb(); // the first write hangs until released
+      },
+    });
+    const settled = settlements();
+    const net = new Network({ logger: captureLogger() });
+    net.add('in', nodes.from({ items: [1, 2, 3, 4], onSettle: settled.onSettle }));
+    net.add('out', connectors.stdoutSink({ output }));
+    net.link('in', 'out');
+    await net.start();
+    await waitFor(() => held !== undefined, 'the first write');
+    const report = await net.stop({ timeout: 20 });
+    expect(report.timedOut).toBe(true);
+    held!();
+    await waitFor(() => settled.list.length === 4, 'every event settled', 2000);
+    expect(text).toBe('1\n');
+    expect(settled.acked()).toEqual([1]);
+    expect(settled.nacked().map((n) => [n.payload, (n.reason as Error).message])).toEqual(
+      [2, 3, 4].map((p) => [p, 'the network was cut off before this event was processed']),
+    );
   });
 
   it('reads CSV from the input when asked', async () => {

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import { messageOf } from '../errors';
 import type { Event } from '../../event';
-import { rejectErrorEvent } from '../../nodes/stage';
+import { CUT_OFF, rejectErrorEvent } from '../../nodes/stage';
 import type { NodeContext } from '../../nodes/types';
 
 /** Where a batching writer puts its text: resolves once the text is written. */
@@ -15,8 +15,10 @@ export interface LineTarget {
 /**
  * A sink operator that formats each event into a line and writes whatever accumulated while
  * the previous write was running in one go, acking those events once their write succeeded
- * (nacking them if it failed). A payload that cannot be formatted is nacked on its own.
- * Completes after the last write and `target.close()`.
+ * (nacking them if it failed, and closing the target so the next write reopens it). A
+ * payload that cannot be formatted is nacked on its own. Completes after the last write and
+ * `target.close()`. Unsubscribed early (the network cut off), it writes nothing more: events
+ * still queued are nacked with `CUT_OFF` and the target is closed after the write in progress.
  *
  * @example
  * ```ts
@@ -34,7 +36,11 @@ export function batchedLineSink(
       let writing = false;
       let inputDone = false;
       let closed = false;
+      let cutOff = false;
       let target: Promise<LineTarget> | undefined;
+      const closeTarget = (t: Promise<LineTarget> | undefined) => {
+        void t?.then((x) => x.close()).catch(() => undefined);
+      };
       const finish = async () => {
         if (closed) return;
         closed = true;
@@ -48,7 +54,7 @@ export function batchedLineSink(
       const pump = async () => {
         if (writing) return;
         writing = true;
-        while (queue.length > 0) {
+        while (queue.length > 0 && !cutOff) {
           const batch = queue;
           queue = [];
           try {
@@ -56,6 +62,8 @@ export function batchedLineSink(
             await (await target).write(batch.map((b) => b.line));
             for (const b of batch) ctx.ack(b.event);
           } catch (err) {
+            // Close the handle of the failed write; the next batch opens a fresh one.
+            closeTarget(target);
             target = undefined;
             ctx.stats.errors += batch.length;
             ctx.logger.error(`node '${ctx.name}': ${messageOf(err)} (${batch.length} events nacked)`);
@@ -63,6 +71,11 @@ export function batchedLineSink(
           }
         }
         writing = false;
+        if (cutOff) {
+          closeTarget(target);
+          target = undefined;
+          return;
+        }
         if (inputDone) await finish();
       };
       const sub = source.subscribe({
@@ -86,7 +99,19 @@ export function batchedLineSink(
           if (!writing) void finish();
         },
       });
-      return () => sub.unsubscribe();
+      return () => {
+        sub.unsubscribe();
+        if (closed) return;
+        // Cut off (or stopped) before the input completed: write nothing more, nack what is
+        // still queued, and close the handle once the write in progress (if any) is over.
+        cutOff = true;
+        for (const b of queue) ctx.nack(b.event, CUT_OFF);
+        queue = [];
+        if (!writing) {
+          closeTarget(target);
+          target = undefined;
+        }
+      };
     });
 }
 
