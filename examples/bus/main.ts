@@ -47,6 +47,8 @@ async function until(check: () => Promise<boolean>, what: string, ms = 30_000): 
 export async function runBusExample(options: BusExampleOptions = {}): Promise<{
   published: Bet[];
   alerts: { subject: string; alert: LiabilityAlert }[];
+  /** Every liability the window produced (over the threshold or not): bets and liability summed. */
+  totals: { bets: number; liability: number };
   report: NetworkReport;
 }> {
   const { url = process.env.TRIBUTARY_NATS_URL ?? 'nats://127.0.0.1:4222', tag = 'example', bets = 300, threshold = 130, batch = 20, logger, cleanup = true } = options;
@@ -66,7 +68,17 @@ export async function runBusExample(options: BusExampleOptions = {}): Promise<{
     const net = new Network(logger ? { logger } : {});
     net.add('bets', connectors.natsSource({ url, stream, subject: `bus.${tag}.bets.>`, durable: 'liability', maxInFlight: 200 }));
     net.add('window', nodes.buffer({ size: batch, interval: '1s' }));
-    net.add('liability', nodes.flatmap({ fn: (b: Bet[]) => liabilities(b) }));
+    const totals = { bets: 0, liability: 0 };
+    net.add('liability', nodes.flatmap({
+      fn: (b: Bet[]) => {
+        const out = liabilities(b);
+        for (const a of out) {
+          totals.bets += a.bets;
+          totals.liability += a.liability;
+        }
+        return out;
+      },
+    }));
     net.add('over_limit', nodes.where({ fn: (a: LiabilityAlert) => a.liability > threshold }));
     net.add('alerts', connectors.natsSink({ url, subjectFn: (a: LiabilityAlert) => `bus.${tag}.alerts.${a.customer}` }));
     net.link('bets', 'window').link('window', 'liability').link('liability', 'over_limit').link('over_limit', 'alerts');
@@ -86,7 +98,7 @@ export async function runBusExample(options: BusExampleOptions = {}): Promise<{
       if (m.subject.startsWith(`bus.${tag}.alerts.`)) alerts.push({ subject: m.subject, alert: m.json<LiabilityAlert>() });
     }
     if (cleanup) await jsm.streams.delete(stream);
-    return { published, alerts, report };
+    return { published, alerts, totals, report };
   } finally {
     await nc.close();
   }
