@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { Network, connectors, nodes, errorMessage } from 'tributary';
 import { busConformance } from './bus-conformance';
-import { amqpChannelCloser, captureLogger, settlements, tcpProxy, waitFor } from './helpers';
+import { amqpChannelCloser, captureLogger, settlements, tcpProxy, trackingScheduler, waitFor } from './helpers';
 
 const URL = process.env.TRIBUTARY_AMQP_URL;
 const suite = URL ? describe : describe.skip;
@@ -208,6 +208,23 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
         await proxy.close();
         await ch.deleteQueue(queue);
       }
+    });
+
+    it('sink: a cut-off stop ends the publish retries (no back-off left waiting)', async () => {
+      const scheduler = trackingScheduler();
+      const settled = settlements();
+      const net = new Network({ logger: captureLogger(), scheduler });
+      net.add('gen', nodes.from({ items: [1], onSettle: settled.onSettle }));
+      // A missing exchange fails each publish: the sink waits 250ms, 500ms, ... between retries.
+      net.add('out', connectors.amqpSink({ url: URL, exchange: `tb.missing.${tag}`, routingKey: 'k', retries: 8 }));
+      net.link('gen', 'out');
+      await net.start();
+      // Back-off 250, 500, 1000, then 2000ms: stop while that one waits, which would outlast the check below.
+      await waitFor(() => scheduler.pending().some((d) => d >= 2000), 'a 2s retry wait', 4000);
+      await net.stop({ timeout: 20 });
+      await waitFor(() => scheduler.pending().length === 0, 'the retry wait to be cancelled', 1000);
+      expect(settled.acked()).toEqual([]);
+      expect(settled.nacked().map((n) => n.payload)).toEqual([1]);
     });
 
     it('turns a message that is not JSON into an error event carrying the raw text', async () => {

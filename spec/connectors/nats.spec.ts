@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection, type JetStreamManager } from 'nats';
 import { Network, connectors, nodes, errorMessage } from 'tributary';
 import { busConformance } from './bus-conformance';
-import { captureLogger, settlements, waitFor } from './helpers';
+import { captureLogger, settlements, trackingScheduler, waitFor } from './helpers';
 
 const URL = process.env.TRIBUTARY_NATS_URL;
 const suite = URL ? describe : describe.skip;
@@ -203,6 +203,22 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       await net.done();
       const msg = errorMessage(settled.nacked()[0].reason);
       expect(msg).toContain(`JetStream publish to 'nostream.${s.tag}' at ${URL}`);
+    });
+
+    it('sink: a cut-off stop ends the JetStream publish retries (no back-off left waiting)', async () => {
+      const scheduler = trackingScheduler();
+      const settled = settlements();
+      const net = new Network({ logger: captureLogger(), scheduler });
+      net.add('gen', nodes.from({ items: [1], onSettle: settled.onSettle }));
+      net.add('out', connectors.natsSink({ url: URL, subject: `nostream.${s.tag}`, retries: 8 }));
+      net.link('gen', 'out');
+      await net.start();
+      // Back-off 250, 500, 1000, then 2000ms: stop while that one waits, which would outlast the check below.
+      await waitFor(() => scheduler.pending().some((d) => d >= 2000), 'a 2s retry wait', 4000);
+      await net.stop({ timeout: 20 });
+      await waitFor(() => scheduler.pending().length === 0, 'the retry wait to be cancelled', 1000);
+      expect(settled.acked()).toEqual([]);
+      expect(settled.nacked().map((n) => n.payload)).toEqual([1]);
     });
 
     it('names the stream and address when the stream does not exist', async () => {
