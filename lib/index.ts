@@ -29,6 +29,8 @@ export type { TextOutput } from './nodes/tester';
 export { formatPayload } from './nodes/tester';
 export type { InjectorIO, FlowOptions } from './nodes/injector';
 export { workerPool, type PoolWork } from './operators/pool';
+export { periodic } from './operators/periodic';
+export { CUT_OFF } from './nodes/stage';
 export { connectors, connectorKinds } from './connectors/index';
 export { HttpDeliveryError, type HttpDeadLetter } from './connectors/http/deliver';
 export type { WebhookOptions } from './connectors/http/webhook';

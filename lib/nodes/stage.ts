@@ -69,6 +69,8 @@ export function sinkStage<A>(
   arg: (event: Event) => A,
 ): OperatorFunction<Event, never> {
   const failed = (event: Event, err: unknown) => {
+    // Already given back (the network was cut off while this call ran): nothing more to report.
+    if (event.delivery?.settled) return;
     ctx.stats.errors++;
     ctx.nack(event, err);
     ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (event ${event.meta.id})`);
