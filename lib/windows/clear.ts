@@ -19,6 +19,12 @@ export interface ClearOptions {
   clear_sql?: string;
 }
 
+/** The clear-after-ack options' schema, shared by the sliding windows. */
+export const clearOptions = {
+  clear_columns: { type: 'array', description: 'on ack of an output event, delete window rows with these column values' },
+  clear_sql: { type: 'string', description: 'on ack of an output event, run this DELETE (row fields as :params)' },
+} as const;
+
 /** Checks clear options against the table once, when the node is built. */
 export function checkClear(opts: ClearOptions, table: WindowTable, where: string): void {
   if (opts.clear_columns && opts.clear_sql) {

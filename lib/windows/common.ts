@@ -2,6 +2,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Event } from '../event';
 import type { NodeContext } from '../nodes/types';
 import type { WindowStore } from './store';
+import type { BatchWriter } from './writer';
 
 /** The key under which a network provides the window store to nodes (`net.provide`). */
 export const WINDOW_SERVICE = 'tributary.windows';
@@ -66,4 +67,31 @@ export function windowOperator(
         body.teardown?.();
       };
     });
+}
+
+/** Options every inserting window shares: batching and extra query parameters. */
+export const batchingOptions = {
+  max_batch: { type: 'integer', min: 1, default: 1000, description: 'most events committed in one transaction' },
+  params: { type: 'object', description: 'more named parameters for the query' },
+} as const;
+
+/**
+ * The input side of the sliding windows: error events pass on; every other event is written
+ * in the current batch and acked once its row is committed (a bad row becomes an error event
+ * naming the node). Work is counted so the window completes only after the last commit.
+ */
+export function insertAndAck(
+  ctx: NodeContext,
+  writer: BatchWriter,
+  out: { emit: (e: Event) => void; begin: () => void; end: () => void },
+): (e: Event) => void {
+  return (e) => {
+    if (e.error) return out.emit(e);
+    out.begin();
+    writer.write(e, (event, err) => {
+      if (err === undefined) ctx.ack(event);
+      else out.emit(ctx.fail(event, err));
+      out.end();
+    });
+  };
 }

@@ -5,8 +5,8 @@ import { TributaryError, errorMessage } from '../errors';
 import type { Event } from '../event';
 import { defineNode } from '../nodes/registry';
 import type { NodeContext } from '../nodes/types';
-import { checkClear, clearDelivery, type ClearOptions } from './clear';
-import { storeOf, windowOperator } from './common';
+import { checkClear, clearDelivery, clearOptions, type ClearOptions } from './clear';
+import { batchingOptions, insertAndAck, storeOf, windowOperator } from './common';
 import { quoteIdent, toUnit } from './sql';
 import type { Lane, WindowStore } from './store';
 import type { WindowTable } from './tables';
@@ -67,10 +67,8 @@ export const countWindow = defineNode<CountWindowOptions, ResolvedCountWindowOpt
     count: { type: 'integer', required: true, min: 1, description: 'how many rows the window keeps' },
     order_column: { type: 'string', description: "column giving row order; default the table's generated or primary column" },
     every: { type: 'duration', min: 1, description: 'run on this timer instead of after every committed batch' },
-    max_batch: { type: 'integer', min: 1, default: 1000, description: 'most events committed in one transaction' },
-    params: { type: 'object', description: 'more named parameters for the query' },
-    clear_columns: { type: 'array', description: 'on ack of an output event, delete window rows with these column values' },
-    clear_sql: { type: 'string', description: 'on ack of an output event, run this DELETE (row fields as :params)' },
+    ...batchingOptions,
+    ...clearOptions,
   },
   positional: ['sql', 'table', 'count', 'order_column'],
   example: "net.add('last_100', windows.countWindow({ sql, table: 'example_bets', count: 100 }));",
@@ -111,15 +109,7 @@ export const countWindow = defineNode<CountWindowOptions, ResolvedCountWindowOpt
             })
           : undefined;
         return {
-          next(e) {
-            if (e.error) return emit(e);
-            begin();
-            writer.write(e, (event, err) => {
-              if (err === undefined) ctx.ack(event);
-              else emit(ctx.fail(event, err));
-              end();
-            });
-          },
+          next: insertAndAck(ctx, writer, { emit, begin, end }),
           complete: () => timer?.unsubscribe(),
           teardown: () => timer?.unsubscribe(),
         };

@@ -5,8 +5,8 @@ import { TributaryError, errorMessage } from '../errors';
 import type { Event } from '../event';
 import { defineNode } from '../nodes/registry';
 import type { NodeContext } from '../nodes/types';
-import { checkClear, clearDelivery, type ClearOptions } from './clear';
-import { storeOf, windowOperator } from './common';
+import { checkClear, clearDelivery, clearOptions, type ClearOptions } from './clear';
+import { batchingOptions, insertAndAck, storeOf, windowOperator } from './common';
 import { bindNamed, toUnit, type TimeUnit } from './sql';
 import type { Lane, WindowStore } from './store';
 import type { WindowTable } from './tables';
@@ -76,10 +76,8 @@ export const timeWindow = defineNode<TimeWindowOptions, ResolvedTimeWindowOption
     time_column: { type: 'string', required: true, description: "column holding each row's time" },
     every: { type: 'duration', min: 1, description: 'how often the query runs; default duration' },
     time_unit: { type: 'string', enum: ['s', 'ms'], default: 's', description: 'unit of time_column: Unix seconds or milliseconds' },
-    max_batch: { type: 'integer', min: 1, default: 1000, description: 'most events committed in one transaction' },
-    params: { type: 'object', description: 'more named parameters for the query' },
-    clear_columns: { type: 'array', description: 'on ack of an output event, delete window rows with these column values' },
-    clear_sql: { type: 'string', description: 'on ack of an output event, run this DELETE (row fields as :params)' },
+    ...batchingOptions,
+    ...clearOptions,
   },
   positional: ['sql', 'table', 'duration', 'time_column'],
   example:
@@ -118,15 +116,7 @@ export const timeWindow = defineNode<TimeWindowOptions, ResolvedTimeWindowOption
         };
         const timer: Subscription = periodic(ctx.scheduler, every, tick);
         return {
-          next(e) {
-            if (e.error) return emit(e);
-            begin();
-            writer.write(e, (event, err) => {
-              if (err === undefined) ctx.ack(event);
-              else emit(ctx.fail(event, err));
-              end();
-            });
-          },
+          next: insertAndAck(ctx, writer, { emit, begin, end }),
           complete: () => timer.unsubscribe(),
           teardown: () => timer.unsubscribe(),
         };
