@@ -568,8 +568,7 @@ export class Network {
         for (let p = prev.get(n); p !== undefined; p = prev.get(p)) path.unshift(p);
         return path;
       }
-      const next = [...(this.out.get(n) ?? []), ...(this.errorRoutes.has(n) ? [this.errorRoutes.get(n)!] : [])];
-      for (const m of next) {
+      for (const m of this.successors(n)) {
         if (!seen.has(m)) {
           seen.add(m);
           prev.set(m, n);
@@ -578,6 +577,13 @@ export class Network {
       }
     }
     return undefined;
+  }
+
+  /** Where a node's events go: its edges, then its error route. */
+  private successors(n: string): string[] {
+    const route = this.errorRoutes.get(n);
+    const out = this.out.get(n) ?? [];
+    return route === undefined ? out : [...out, route];
   }
 
   /** Nodes in topological order (every producer before its consumers). */
@@ -589,8 +595,7 @@ export class Network {
     while (ready.length) {
       const n = ready.shift()!;
       order.push(n);
-      const next = [...this.out.get(n)!, ...(this.errorRoutes.has(n) ? [this.errorRoutes.get(n)!] : [])];
-      for (const m of next) {
+      for (const m of this.successors(n)) {
         indegree.set(m, indegree.get(m)! - 1);
         if (indegree.get(m) === 0) ready.push(m);
       }

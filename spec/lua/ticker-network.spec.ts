@@ -1,4 +1,4 @@
-import { Network, nodes } from 'tributary';
+import { buildTickerNetwork } from '../../examples/quickstart/ticker';
 import { VirtualTime, luaScenario, textRecorder } from 'tributary/testing';
 
 const SCRIPT = 'examples/scripted/network.lua';
@@ -7,15 +7,7 @@ const SCRIPT = 'examples/scripted/network.lua';
 function codeBuiltFrames(): number[] {
   const t = new VirtualTime();
   const out = textRecorder(t.scheduler);
-  const net = new Network({ scheduler: t.scheduler });
-  net.add('ticker_500ms', nodes.ticker({ interval: '500ms' }));
-  net.add('filter_2s', nodes.ratelimit({ interval: '2s' }));
-  net.add('forwarder1', nodes.forwarder());
-  net.add('forwarder2', nodes.forwarder());
-  net.add('tick_printer', nodes.tester({ indicator: '.', output: out }));
-  net.link('ticker_500ms', 'forwarder1');
-  net.fanout('forwarder1', 'filter_2s', 'forwarder2');
-  net.fanin('tick_printer', 'filter_2s', 'forwarder2');
+  const net = buildTickerNetwork({ scheduler: t.scheduler, output: out });
   t.run(net, '10s');
   return out.writes.map((w) => w.frame);
 }

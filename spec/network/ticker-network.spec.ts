@@ -1,18 +1,10 @@
-import { Network, nodes } from 'tributary';
+import type { Network } from 'tributary';
+import { buildTickerNetwork } from '../../examples/quickstart/ticker';
 import { VirtualTime, textRecorder } from 'tributary/testing';
 
-/** The original README's network, built in TypeScript. */
+/** The original README's network, built in TypeScript (the README's quickstart example). */
 function buildReadmeNetwork(t: VirtualTime, out: { write(s: string): void }): Network {
-  const net = new Network({ scheduler: t.scheduler });
-  net.add('ticker_500ms', nodes.ticker({ interval: '500ms' }));
-  net.add('filter_2s', nodes.ratelimit({ interval: '2s' }));
-  net.add('forwarder1', nodes.forwarder());
-  net.add('forwarder2', nodes.forwarder());
-  net.add('tick_printer', nodes.tester({ indicator: '.', output: out }));
-  net.link('ticker_500ms', 'forwarder1');
-  net.fanout('forwarder1', 'filter_2s', 'forwarder2');
-  net.fanin('tick_printer', 'filter_2s', 'forwarder2');
-  return net;
+  return buildTickerNetwork({ scheduler: t.scheduler, output: out });
 }
 
 describe('the README ticker network under virtual time', () => {

@@ -60,18 +60,7 @@ const sqliteFile: Driver = {
     const dir = mkdtempSync(join(tmpdir(), 'tb-windows-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const url = `sqlite:${join(dir, 'tb.db')}`;
-    const store = await openWindowStore({ ...options, url });
-    stores.push(store);
-    return {
-      store,
-      url,
-      reopen: async (o = options) => {
-        const s = await openWindowStore({ ...o, url });
-        stores.push(s);
-        return s;
-      },
-      dispose: () => store.close(),
-    };
+    return openHandle(url, options);
   },
 };
 
@@ -88,20 +77,20 @@ function mysqlDriver(base: string): Driver {
         await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
         await admin.destroy();
       });
-      const store = await openWindowStore({ ...options, url });
-      stores.push(store);
-      return {
-        store,
-        url,
-        reopen: async (o = options) => {
-          const s = await openWindowStore({ ...o, url });
-          stores.push(s);
-          return s;
-        },
-        dispose: () => store.close(),
-      };
+      return openHandle(url, options);
     },
   };
+}
+
+/** Opens a store on a file or MySQL URL, with a way to open it again (a simulated restart). */
+async function openHandle(url: string, options: WindowStoreOptions) {
+  const open = async (o: WindowStoreOptions) => {
+    const s = await openWindowStore({ ...o, url });
+    stores.push(s);
+    return s;
+  };
+  const store = await open(options);
+  return { store, url, reopen: (o = options) => open(o), dispose: () => store.close() };
 }
 
 /** The drivers this run covers: SQLite always, MySQL/MariaDB when TRIBUTARY_MYSQL_URL is set. */
