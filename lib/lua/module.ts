@@ -10,11 +10,45 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
+const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * The option a Lua key names: options are camelCase, and Lua's own style (`max_batch`) is
+ * accepted for them, so scripts written for either spelling keep working.
+ *
+ * @example
+ * ```ts
+ * luaOptionKey(registry.get('window'), 'max_batch'); // 'maxBatch'
+ * ```
+ */
+export function luaOptionKey(kind: NodeKind<any>, key: string): string {
+  if (has(kind.options, key) || !key.includes('_')) return key;
+  const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  return has(kind.options, camel) ? camel : key;
+}
+
+/** A Lua options table with its keys as option names. */
+function optionsTable(kind: NodeKind<any>, v: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, value] of Object.entries(v)) {
+    const key = luaOptionKey(kind, k);
+    if (has(out, key)) throw new TributaryError('BAD_OPTION', `${luaSignature(kind)}: option '${key}' given twice (as '${k}' too)`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** True when positional argument `i` may itself be a table (an object, list or any value). */
+function takesTable(kind: NodeKind<any>, i: number): boolean {
+  const p = kind.positional[i];
+  return p !== undefined && ['object', 'array', 'any'].includes(kind.options[p].type);
+}
+
 /** True for a converted Lua table that is an options table of `kind`: every key one of its options. */
 function isOptionsTable(kind: NodeKind<any>, v: unknown): v is Record<string, unknown> {
   if (!isPlainObject(v)) return false;
   const keys = Object.keys(v);
-  return keys.length > 0 && keys.every((k) => Object.prototype.hasOwnProperty.call(kind.options, k));
+  return keys.length > 0 && keys.every((k) => has(kind.options, luaOptionKey(kind, k)));
 }
 
 /**
@@ -33,7 +67,11 @@ export function luaArgsToOptions(kind: NodeKind<any>, rawArgs: readonly unknown[
   const args = [...rawArgs];
   while (args.length > 0 && args[args.length - 1] === undefined) args.pop();
   const positional = kind.positional;
-  if (args.length === 1 && isOptionsTable(kind, args[0])) return { ...args[0] };
+  // A table where the first argument cannot be one is an options table, misspelt keys and all
+  // (so resolving it names the unknown option and suggests the right one).
+  if (args.length === 1 && isPlainObject(args[0]) && (isOptionsTable(kind, args[0]) || !takesTable(kind, 0))) {
+    return optionsTable(kind, args[0]);
+  }
   if (args.length === 1 && Array.isArray(args[0]) && args[0].length === 0) {
     // `{}` converts to [] — an empty options table unless the first positional takes a list.
     const first = positional.length > 0 ? kind.options[positional[0]].type : undefined;
@@ -42,8 +80,8 @@ export function luaArgsToOptions(kind: NodeKind<any>, rawArgs: readonly unknown[
   let extra: Record<string, unknown> = {};
   if (args.length > positional.length) {
     const last = args[args.length - 1];
-    if (args.length === positional.length + 1 && isOptionsTable(kind, last)) {
-      extra = { ...last };
+    if (args.length === positional.length + 1 && isPlainObject(last) && Object.keys(last).length > 0) {
+      extra = optionsTable(kind, last);
       args.pop();
     } else {
       throw new TributaryError(

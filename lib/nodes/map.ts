@@ -1,14 +1,7 @@
 import { withPayload } from '../event';
+import { opt } from './options';
 import { defineNode } from './registry';
 import { concurrencyOption, functionStage, payloadOf, type NodeFn } from './stage';
-
-/** Options of {@link map}. */
-export interface MapOptions {
-  /** Payload in, payload out; may return a promise. */
-  fn: NodeFn<any, unknown>;
-  /** Events worked on at once (default 1, which keeps order). */
-  concurrency?: number;
-}
 
 /**
  * Pipeline replacing each payload by `fn(payload)`. The event keeps its metadata and ack
@@ -20,12 +13,12 @@ export interface MapOptions {
  * net.add('enrich', nodes.map({ fn: async (bet) => ({ ...bet, customer: await lookup(bet) }), concurrency: 8 }));
  * ```
  */
-export const map = defineNode<MapOptions, { fn: NodeFn<unknown, unknown>; concurrency: number }>({
+export const map = defineNode({
   name: 'map',
   role: 'pipeline',
   summary: 'Replaces each payload by fn(payload) (sync or async).',
   options: {
-    fn: { type: 'function', required: true, description: 'payload => new payload (may return a promise)' },
+    fn: opt.fn<NodeFn<any, unknown>>('payload => new payload (may return a promise)').require(),
     concurrency: concurrencyOption,
   },
   positional: ['fn'],

@@ -1,3 +1,4 @@
+import { opt } from './options';
 import type { OperatorFunction } from 'rxjs';
 import { errorMessage } from '../errors';
 import type { Event } from '../event';
@@ -109,12 +110,7 @@ export function rejectErrorEvent(ctx: NodeContext, event: Event): void {
 }
 
 /** Common option: how many events a function node works on at once. */
-export const concurrencyOption = {
-  type: 'integer',
-  min: 1,
-  default: 1,
-  description: 'how many events the node works on at once (1 keeps order)',
-} as const;
+export const concurrencyOption = opt.integer('how many events the node works on at once (1 keeps order)', { min: 1 }).withDefault(1);
 
 /** The payload of an event, the argument most function nodes pass to user code. */
 export const payloadOf = (e: Event): unknown => e.payload;

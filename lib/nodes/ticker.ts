@@ -1,13 +1,7 @@
 import { Observable } from 'rxjs';
 import { periodic } from '../operators/periodic';
-import type { Duration } from '../duration';
+import { opt } from './options';
 import { defineNode } from './registry';
-
-/** Options of {@link ticker}. */
-export interface TickerOptions {
-  /** Period between ticks: Go syntax (`"500ms"`) or ms. */
-  interval: Duration;
-}
 
 /**
  * Source emitting one event per period, starting when the network starts (not at creation).
@@ -18,12 +12,12 @@ export interface TickerOptions {
  * net.add('ticker_500ms', nodes.ticker({ interval: '500ms' }));
  * ```
  */
-export const ticker = defineNode<TickerOptions, { interval: number }>({
+export const ticker = defineNode({
   name: 'ticker',
   role: 'source',
   summary: 'Emits an event every period; the payload is the tick time in ms.',
   options: {
-    interval: { type: 'duration', required: true, min: 1, description: 'period between ticks, e.g. "500ms"' },
+    interval: opt.duration('period between ticks, e.g. "500ms"', { min: 1 }).require(),
   },
   positional: ['interval'],
   example: "net.add('ticker_500ms', nodes.ticker({ interval: '500ms' }));",

@@ -58,6 +58,8 @@ export interface SourceNode {
   /** The registry kind, or a descriptive word for ad-hoc nodes. */
   readonly kind: string;
   readonly create: (ctx: NodeContext) => Observable<Event>;
+  /** Services (`ctx.service(key)`) the node needs; the network opens providers for them at start. */
+  readonly services?: readonly string[];
 }
 
 /** A pipeline: an operator from events to events. */
@@ -65,6 +67,7 @@ export interface PipelineNode {
   readonly role: 'pipeline';
   readonly kind: string;
   readonly create: (ctx: NodeContext) => OperatorFunction<Event, Event>;
+  readonly services?: readonly string[];
 }
 
 /**
@@ -75,6 +78,7 @@ export interface SinkNode {
   readonly role: 'sink';
   readonly kind: string;
   readonly create: (ctx: NodeContext) => OperatorFunction<Event, unknown>;
+  readonly services?: readonly string[];
 }
 
 /** Any node a network can hold. */

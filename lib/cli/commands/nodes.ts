@@ -1,4 +1,5 @@
 import { luaSignature } from '../../lua/module';
+import { kindJsonSchema, type JsonSchema } from '../../nodes/json-schema';
 import type { OptionSpec } from '../../nodes/options';
 import type { NodeKind, Registry } from '../../nodes/registry';
 import { EXIT, type CliIO } from '../exit';
@@ -11,7 +12,10 @@ export interface NodeListing {
   summary: string;
   lua: string;
   positional: string[];
-  options: Record<string, { type: string; description: string; required?: boolean; default?: unknown; enum?: readonly string[]; min?: number }>;
+  options: Record<string, { type: string; description: string; required?: boolean; default?: unknown; enum?: readonly string[]; min?: number; max?: number }>;
+  /** JSON Schema of the options object. */
+  schema: JsonSchema;
+  io?: 'files' | 'network';
   example: string;
   luaExample?: string;
 }
@@ -41,9 +45,12 @@ export function nodeListing(registry: Registry): NodeListing[] {
           ...(o.default !== undefined ? { default: o.default } : {}),
           ...(o.enum ? { enum: o.enum } : {}),
           ...(o.min !== undefined ? { min: o.min } : {}),
+          ...(o.max !== undefined ? { max: o.max } : {}),
         },
       ]),
     ),
+    schema: kindJsonSchema(k),
+    ...(k.io ? { io: k.io } : {}),
     example: k.example,
     ...(k.luaExample ? { luaExample: k.luaExample } : {}),
   }));
