@@ -34,17 +34,22 @@ export type TributaryErrorCode =
   | 'NODE_FAILED';
 
 /**
- * Turns anything thrown into a readable one-line message.
+ * Turns anything thrown into a readable one-line message, also for errors from another
+ * realm (a VM context, a test sandbox) that fail `instanceof Error` but carry a `message`.
  *
  * @example
  * ```ts
- * errorMessage(new Error('boom')); // 'boom'
- * errorMessage('plain');           // 'plain'
+ * errorMessage(new Error('boom'));                  // 'boom'
+ * errorMessage('plain');                            // 'plain'
+ * errorMessage({ message: 'ENOENT: no such file' }); // 'ENOENT: no such file'
  * ```
  */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (typeof err === 'string') return err;
+  if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
+    return (err as { message: string }).message;
+  }
   try {
     return JSON.stringify(err) ?? String(err);
   } catch {

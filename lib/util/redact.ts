@@ -1,0 +1,90 @@
+/**
+ * Secrets never reach a log line or an error message: one place that knows how to hide
+ * them, for every connector and the window store.
+ */
+
+/** The parts of `scheme://user:password@rest`, or undefined when the URL carries no user info. */
+interface UserInfo {
+  scheme: string;
+  user: string;
+  password?: string;
+  rest: string;
+}
+
+function userInfo(url: string): UserInfo | undefined {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(url);
+  if (!m) return undefined;
+  // The last '@': a password may hold an unencoded '/' or '@', and all of it must go.
+  const at = m[2].lastIndexOf('@');
+  if (at < 0) return undefined;
+  const info = m[2].slice(0, at);
+  const colon = info.indexOf(':');
+  return {
+    scheme: m[1],
+    user: colon < 0 ? info : info.slice(0, colon),
+    ...(colon < 0 ? {} : { password: info.slice(colon + 1) }),
+    rest: m[2].slice(at + 1),
+  };
+}
+
+/**
+ * A URL fit for messages: everything between the user name and the last '@' (the password,
+ * even one holding an unencoded '/' or '@') replaced by `***`.
+ *
+ * @example
+ * ```ts
+ * shownUrl('amqp://app:s3cret@mq:5672/prod'); // 'amqp://app:***@mq:5672/prod'
+ * shownUrl('mysql://root@127.0.0.1/test');    // unchanged: no password
+ * ```
+ */
+export function shownUrl(url: string): string {
+  const u = userInfo(url);
+  if (!u || u.password === undefined) return url;
+  return `${u.scheme}${u.user}:***@${u.rest}`;
+}
+
+/**
+ * Replaces every occurrence of each secret in `text` with `<redacted>`; empty secrets are ignored.
+ *
+ * @example
+ * ```ts
+ * redact('GET /bot123:abc/sendMessage failed', ['123:abc']); // 'GET /bot<redacted>/sendMessage failed'
+ * ```
+ */
+export function redact(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join('<redacted>');
+  return out;
+}
+
+/**
+ * The password of `url`, raw, URL-decoded and URL-encoded: every form a library may echo.
+ *
+ * @example
+ * ```ts
+ * urlSecrets('amqp://app:p%40ss@mq'); // ['p%40ss', 'p@ss']
+ * ```
+ */
+export function urlSecrets(url: string): string[] {
+  const password = userInfo(url)?.password;
+  if (!password) return [];
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    /* not encoded */
+  }
+  return [...new Set([password, decoded, encodeURIComponent(decoded)])].filter((s) => s.length > 0);
+}
+
+/**
+ * A message (from a client library, say) with the password of `url` removed in any form.
+ *
+ * @example
+ * ```ts
+ * redactUrlSecrets('amqp://app:pa/ss@mq', 'bad URL amqp://app:pa/ss@mq'); // 'bad URL amqp://app:<redacted>@mq'
+ * ```
+ */
+export function redactUrlSecrets(url: string, text: string): string {
+  return redact(text, urlSecrets(url));
+}
