@@ -44,7 +44,7 @@ describe('operate / handle', () => {
 
   it('lets complete handlers emit before completing', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const count = operate<number, number>((out, source) => {
+      const count = operate<string, number>((out, source) => {
         let n = 0;
         return source.subscribe(
           handle(out, {
