@@ -31,10 +31,10 @@ export function encodePayload(payload: unknown, codec: Codec): Uint8Array {
  *
  * @example
  * ```ts
- * decodePayload(new TextEncoder().encode('{"a":1}'), 'json'); // { a: 1 }
+ * decodeMessage(new TextEncoder().encode('{"a":1}'), 'json'); // { a: 1 }
  * ```
  */
-export function decodePayload(data: Uint8Array, codec: Codec): unknown {
+export function decodeMessage(data: Uint8Array, codec: Codec): unknown {
   if (codec === 'bytes') return data;
   const text = decoder.decode(data);
   if (codec === 'string') return text;

@@ -1,5 +1,5 @@
+import { errorMessage } from '../errors';
 import { Observable } from 'rxjs';
-import { messageOf } from './errors';
 import { createDelivery, type Settlement } from '../delivery';
 import type { Event, EventInit } from '../event';
 import type { NodeContext } from '../nodes/types';
@@ -50,7 +50,7 @@ export function flowSource(ctx: NodeContext, maxInFlight: number, loop: (io: Flo
         try {
           onSettle(s);
         } catch (err) {
-          ctx.logger.error(`node '${ctx.name}': settling a message failed: ${messageOf(err)}`);
+          ctx.logger.error(`node '${ctx.name}': settling a message failed: ${errorMessage(err)}`);
         }
         if (inFlight < maxInFlight && waiting.length) {
           const w = waiting;
@@ -80,7 +80,7 @@ export function flowSource(ctx: NodeContext, maxInFlight: number, loop: (io: Flo
       () => subscriber.complete(),
       (err: unknown) => {
         ctx.stats.errors++;
-        ctx.logger.error(`node '${ctx.name}': ${messageOf(err)}`);
+        ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)}`);
         subscriber.complete();
       },
     );

@@ -1,5 +1,5 @@
+import { errorMessage } from '../errors';
 import type { SchedulerLike } from 'rxjs';
-import { messageOf } from './errors';
 import type { Logger } from '../nodes/types';
 
 /** Exponential back-off settings: the first delay, the cap, and the growth factor. */
@@ -82,25 +82,11 @@ export async function connectWithRetry<T>(connect: () => Promise<T>, o: ConnectR
     } catch (err) {
       if (o.signal.aborted) return undefined;
       const wait = backoffDelay(attempt, o.backoff);
-      o.logger.warn(`${o.who}: cannot connect to ${o.address}: ${messageOf(err)}; retrying in ${wait}ms`);
+      o.logger.warn(`${o.who}: cannot connect to ${o.address}: ${errorMessage(err)}; retrying in ${wait}ms`);
       await sleep(o.scheduler, wait, o.signal);
     }
   }
   return undefined;
-}
-
-/**
- * Replaces every occurrence of each secret in `text` with `<redacted>`; empty secrets are ignored.
- *
- * @example
- * ```ts
- * redact('GET /bot123:abc/sendMessage failed', ['123:abc']); // 'GET /bot<redacted>/sendMessage failed'
- * ```
- */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('<redacted>');
-  return out;
 }
 
 /**

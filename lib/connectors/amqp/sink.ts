@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
-import { messageOf } from '../errors';
 import { Observable, concat, defer, ignoreElements } from 'rxjs';
-import { TributaryError } from '../../errors';
+import { errorMessage, TributaryError } from '../../errors';
 import type { Event } from '../../event';
 import { defineNode } from '../../nodes/registry';
 import { eventOf, sinkStage } from '../../nodes/stage';
 import { CODECS, encodePayload, type Codec } from '../codec';
 import { backoffDelay, sleep } from '../retry';
-import { amqpConnect, defaultAmqpUrl, redactAmqp, shownAmqpUrl } from './connection';
+import { amqpConnect, defaultAmqpUrl } from './connection';
+import { redactUrlSecrets, shownUrl } from '../../util/redact';
 
 /** A publish the broker will never take (unroutable): not retried. */
 class PermanentPublishError extends Error {}
@@ -92,7 +92,7 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
       kind: 'amqp_sink',
       create: (ctx) => (source: Observable<Event>) => {
         const url = o.url ?? defaultAmqpUrl();
-        const shown = shownAmqpUrl(url);
+        const shown = shownUrl(url);
         const controller = new AbortController();
         let conn: ChannelModel | undefined;
         let channel: Promise<ConfirmChannel | undefined> | undefined;
@@ -120,7 +120,7 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
           if (!c) return undefined;
           const ch = await c.createConfirmChannel();
           const mine = channel;
-          ch.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactAmqp(url, err.message)}`));
+          ch.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactUrlSecrets(url, err.message)}`));
           ch.on('close', () => {
             if (channel === mine) channel = undefined; // reopened on the next publish
           });
@@ -171,7 +171,7 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
             } catch (err) {
               if (err instanceof PermanentPublishError) throw err;
               if (attempt >= o.retries || controller.signal.aborted) {
-                throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${redactAmqp(url, messageOf(err))}`);
+                throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${redactUrlSecrets(url, errorMessage(err))}`);
               }
               // Cut off (stop at the drain timeout): no more retries.
               await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), controller.signal);

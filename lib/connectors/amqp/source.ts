@@ -1,12 +1,12 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { messageOf } from '../errors';
-import { TributaryError } from '../../errors';
+import { errorMessage, TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
-import { CODECS, decodePayload, type Codec } from '../codec';
+import { CODECS, decodeMessage, type Codec } from '../codec';
 import { flowSource, type FlowIO } from '../flow';
 import { backoffDelay, sleep, within } from '../retry';
-import { amqpConnect, defaultAmqpUrl, redactAmqp, shownAmqpUrl } from './connection';
+import { amqpConnect, defaultAmqpUrl } from './connection';
+import { redactUrlSecrets, shownUrl } from '../../util/redact';
 
 /** Options of {@link amqpSource}. */
 export interface AmqpSourceOptions {
@@ -64,7 +64,7 @@ async function isClosed(closed: Promise<void>): Promise<boolean> {
 
 async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO): Promise<void> {
   const url = o.url ?? defaultAmqpUrl();
-  const shown = shownAmqpUrl(url);
+  const shown = shownUrl(url);
   for (let attempt = 0; !io.signal.aborted; attempt++) {
     const conn = await amqpConnect(ctx, url, io.signal);
     if (!conn) return;
@@ -85,8 +85,8 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
         resolve();
       }));
       ch.on('error', (err: Error) => {
-        channelError = redactAmqp(url, err.message);
-        ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactAmqp(url, err.message)}`);
+        channelError = redactUrlSecrets(url, err.message);
+        ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactUrlSecrets(url, err.message)}`);
       });
       await ch.prefetch(o.prefetch);
       if (o.assertQueue) {
@@ -108,7 +108,7 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
           else ch.nack(m, false, requeue);
         } catch (err) {
           // The channel closed under us: the broker takes the message back and redelivers it.
-          ctx.logger.warn(`node '${ctx.name}': cannot settle a message on ${shown}: ${redactAmqp(url, messageOf(err))}; the broker redelivers it`);
+          ctx.logger.warn(`node '${ctx.name}': cannot settle a message on ${shown}: ${redactUrlSecrets(url, errorMessage(err))}; the broker redelivers it`);
         }
       };
       const reply = await ch.consume(o.queue, (m) => {
@@ -130,18 +130,18 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
         const init = { headers: headersOf(m) };
         let payload: unknown;
         try {
-          payload = decodePayload(m.content, o.codec);
+          payload = decodeMessage(m.content, o.codec);
         } catch (err) {
           // Redelivering cannot fix it: a nacked decode failure is rejected without requeue
           // (to the dead-letter exchange, if the queue has one), never requeued in a loop.
-          void io.emitError(m.content.toString('utf8'), new Error(`cannot decode a message from queue '${o.queue}': ${messageOf(err)}`), init, settle(m, false));
+          void io.emitError(m.content.toString('utf8'), new Error(`cannot decode a message from queue '${o.queue}': ${errorMessage(err)}`), init, settle(m, false));
           return;
         }
         void io.emit(payload, init, settle(m));
       }, { noAck: false });
       consumerTag = reply.consumerTag;
     } catch (err) {
-      ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${redactAmqp(url, messageOf(err))}`);
+      ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${redactUrlSecrets(url, errorMessage(err))}`);
       await conn.close().catch(() => undefined);
       await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), io.signal);
       continue;

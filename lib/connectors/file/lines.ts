@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
-import { messageOf } from '../errors';
-import { TributaryError } from '../../errors';
+import { errorMessage, TributaryError } from '../../errors';
 import type { NodeContext } from '../../nodes/types';
 import type { FlowIO } from '../flow';
 import { castField, csvRecordOpen, parseCsvRecord } from './csv';
@@ -68,7 +67,7 @@ export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, w
   let columns = f.columns;
   let pending = '';
   let pendingStart = 0;
-  const failure = new Promise<never>((_, reject) => input.once('error', (err) => reject(new Error(`${where}: ${messageOf(err)}`))));
+  const failure = new Promise<never>((_, reject) => input.once('error', (err) => reject(new Error(`${where}: ${errorMessage(err)}`))));
   failure.catch(() => undefined);
   const read = (async () => {
     for await (const raw of rl) {
@@ -82,7 +81,7 @@ export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, w
         try {
           payload = JSON.parse(line);
         } catch (err) {
-          await io.emitError(line, new Error(`${where} line ${lineNo}: malformed JSON: ${messageOf(err)}`), {}, noop);
+          await io.emitError(line, new Error(`${where} line ${lineNo}: malformed JSON: ${errorMessage(err)}`), {}, noop);
           continue;
         }
         await io.emit(payload, {}, noop);

@@ -1,5 +1,5 @@
+import { errorMessage } from '../../errors';
 import { Observable } from 'rxjs';
-import { messageOf } from '../errors';
 import type { Event } from '../../event';
 import { CUT_OFF, rejectErrorEvent } from '../../nodes/stage';
 import type { NodeContext } from '../../nodes/types';
@@ -47,7 +47,7 @@ export function batchedLineSink(
         try {
           if (target) await (await target).close();
         } catch (err) {
-          ctx.logger.error(`node '${ctx.name}': closing: ${messageOf(err)}`);
+          ctx.logger.error(`node '${ctx.name}': closing: ${errorMessage(err)}`);
         }
         subscriber.complete();
       };
@@ -66,7 +66,7 @@ export function batchedLineSink(
             closeTarget(target);
             target = undefined;
             ctx.stats.errors += batch.length;
-            ctx.logger.error(`node '${ctx.name}': ${messageOf(err)} (${batch.length} events nacked)`);
+            ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (${batch.length} events nacked)`);
             for (const b of batch) ctx.nack(b.event, err);
           }
         }
@@ -87,7 +87,7 @@ export function batchedLineSink(
           } catch (err) {
             ctx.stats.errors++;
             ctx.nack(event, err);
-            ctx.logger.error(`node '${ctx.name}': cannot write event ${event.meta.id}: ${messageOf(err)}`);
+            ctx.logger.error(`node '${ctx.name}': cannot write event ${event.meta.id}: ${errorMessage(err)}`);
             return;
           }
           queue.push({ event, line: line + '\n' });

@@ -1,8 +1,9 @@
+import { errorMessage } from '../../errors';
 import type { SchedulerLike } from 'rxjs';
-import { messageOf } from '../errors';
 import type { Event } from '../../event';
 import type { NodeContext } from '../../nodes/types';
-import { backoffDelay, redact, sleep, type Backoff } from '../retry';
+import { redact } from '../../util/redact';
+import { backoffDelay, sleep, type Backoff } from '../retry';
 
 /** Where and how an HTTP sink sends: the shared core of `webhook`, `slack` and `telegram`. */
 export interface HttpTarget {
@@ -128,7 +129,7 @@ async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: s
   } catch (err) {
     if (timedOut) return { ok: false, permanent: false, reason: `no answer within ${target.timeout}ms` };
     const cause = (err as { cause?: unknown }).cause;
-    const detail = cause ? messageOf(cause) : messageOf(err);
+    const detail = cause ? errorMessage(cause) : errorMessage(err);
     return { ok: false, permanent: false, reason: `request failed: ${detail}` };
   } finally {
     timer.unsubscribe();
@@ -206,7 +207,7 @@ export function httpSinkWork(
     try {
       body = render(event);
     } catch (err) {
-      throw new Error(redact(`cannot render the request body: ${messageOf(err)}`, target.secrets));
+      throw new Error(redact(`cannot render the request body: ${errorMessage(err)}`, target.secrets));
     }
     try {
       await deliverHttp(ctx.scheduler, target, body, (m) => ctx.logger.warn(`node '${ctx.name}': ${m}`), signal);

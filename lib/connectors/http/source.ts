@@ -1,9 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { messageOf } from '../errors';
 import { timingSafeEqual } from 'node:crypto';
 import { Observable } from 'rxjs';
 import { createDelivery, type Settlement } from '../../delivery';
-import { TributaryError } from '../../errors';
+import { errorMessage, TributaryError } from '../../errors';
 import type { Event } from '../../event';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
@@ -79,7 +78,7 @@ export function parseBody(text: string, format: 'json' | 'ndjson'): unknown[] {
     try {
       value = JSON.parse(text);
     } catch (err) {
-      throw new BadRequest(`malformed JSON: ${messageOf(err)}`);
+      throw new BadRequest(`malformed JSON: ${errorMessage(err)}`);
     }
     return Array.isArray(value) ? value : [value];
   }
@@ -91,7 +90,7 @@ export function parseBody(text: string, format: 'json' | 'ndjson'): unknown[] {
     try {
       out.push(JSON.parse(line));
     } catch (err) {
-      throw new BadRequest(`malformed NDJSON at line ${i + 1}: ${messageOf(err)}`);
+      throw new BadRequest(`malformed NDJSON at line ${i + 1}: ${errorMessage(err)}`);
     }
   }
   if (out.length === 0) throw new BadRequest('empty body: expected NDJSON lines');
@@ -194,7 +193,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
         try {
           payloads = parseBody(Buffer.concat(chunks).toString('utf8'), format);
         } catch (err) {
-          send(res, 400, { error: messageOf(err) });
+          send(res, 400, { error: errorMessage(err) });
           return finish();
         }
         doneReading();
@@ -220,7 +219,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
         if (answered) return;
         answered = true;
         timer?.unsubscribe();
-        if (failure !== undefined) send(res, 500, { error: `an event was not processed: ${messageOf(failure)}`, accepted: payloads.length });
+        if (failure !== undefined) send(res, 500, { error: `an event was not processed: ${errorMessage(failure)}`, accepted: payloads.length });
         else send(res, 200, { accepted: payloads.length, acked: payloads.length });
         finish();
       };
@@ -229,7 +228,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
         if (inFlight === 0) queueMicrotask(maybeClose);
         if (!s.acked) {
           if (failure === undefined) failure = s.reason ?? 'nacked';
-          if (!waitAcks) ctx.logger.warn(`node '${ctx.name}': event ${event.meta.id} was nacked after its request was answered 202: ${messageOf(s.reason)}`);
+          if (!waitAcks) ctx.logger.warn(`node '${ctx.name}': event ${event.meta.id} was nacked after its request was answered 202: ${errorMessage(s.reason)}`);
         }
         if (--open === 0 && waitAcks) answer();
       };
@@ -291,7 +290,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
     ).then((s) => {
       if (!s) return;
       server = s;
-      s.on('error', (err) => ctx.logger.error(`node '${ctx.name}': server at ${address}: ${messageOf(err)}`));
+      s.on('error', (err) => ctx.logger.error(`node '${ctx.name}': server at ${address}: ${errorMessage(err)}`));
       if (controller.signal.aborted) {
         s.close();
         return;
@@ -300,7 +299,7 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
       try {
         o.onListening?.({ host: o.host, port, url: `http://${o.host}:${port}${o.path}` });
       } catch (err) {
-        ctx.logger.error(`node '${ctx.name}': onListening failed: ${messageOf(err)}`);
+        ctx.logger.error(`node '${ctx.name}': onListening failed: ${errorMessage(err)}`);
       }
     });
 

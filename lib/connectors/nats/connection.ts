@@ -1,5 +1,5 @@
+import { errorMessage } from '../../errors';
 import type { NatsConnection } from 'nats';
-import { messageOf } from '../errors';
 import type { NodeContext } from '../../nodes/types';
 import { connectWithRetry, within } from '../retry';
 
@@ -48,7 +48,7 @@ export async function natsConnect(ctx: NodeContext, url: string, signal: AbortSi
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') ctx.logger.warn(`node '${ctx.name}': disconnected from NATS at ${s.data}; reconnecting`);
       else if (s.type === 'reconnect') ctx.logger.warn(`node '${ctx.name}': reconnected to NATS at ${s.data}`);
-      else if (s.type === 'error') ctx.logger.error(`node '${ctx.name}': NATS at ${url}: ${messageOf(s.data)}`);
+      else if (s.type === 'error') ctx.logger.error(`node '${ctx.name}': NATS at ${url}: ${errorMessage(s.data)}`);
     }
   })().catch(() => undefined);
   return nc;

@@ -1,7 +1,6 @@
 import type { JetStreamClient, NatsConnection } from 'nats';
-import { messageOf } from '../errors';
 import { Observable, concat, defer, ignoreElements } from 'rxjs';
-import { TributaryError } from '../../errors';
+import { errorMessage, TributaryError } from '../../errors';
 import type { Event } from '../../event';
 import { defineNode } from '../../nodes/registry';
 import { eventOf, sinkStage } from '../../nodes/stage';
@@ -114,7 +113,7 @@ export const natsSink = defineNode<NatsSinkOptions, NatsSinkResolved>({
               return;
             } catch (err) {
               if (attempt >= o.retries || controller.signal.aborted) {
-                throw new Error(`JetStream publish to '${subject}' at ${url} failed after ${attempt + 1} attempt(s): ${messageOf(err)}`);
+                throw new Error(`JetStream publish to '${subject}' at ${url} failed after ${attempt + 1} attempt(s): ${errorMessage(err)}`);
               }
               // Cut off (stop at the drain timeout): no more retries.
               await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), controller.signal);

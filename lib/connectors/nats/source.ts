@@ -1,9 +1,8 @@
 import type { ConsumerMessages, JsMsg, Msg, MsgHdrs, NatsConnection } from 'nats';
-import { messageOf } from '../errors';
-import { TributaryError } from '../../errors';
+import { errorMessage, TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
-import { CODECS, decodePayload, type Codec } from '../codec';
+import { CODECS, decodeMessage, type Codec } from '../codec';
 import { flowSource, type FlowIO } from '../flow';
 import { sleep, within } from '../retry';
 import { closeNats, defaultNatsUrl, natsConnect, natsModule } from './connection';
@@ -80,7 +79,7 @@ async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: NatsSourc
   try {
     await jsm.streams.info(o.stream!);
   } catch (err) {
-    throw new Error(`JetStream stream '${o.stream}' at ${url}: ${messageOf(err)}`);
+    throw new Error(`JetStream stream '${o.stream}' at ${url}: ${errorMessage(err)}`);
   }
   try {
     const info = await jsm.consumers.info(o.stream!, durable);
@@ -95,7 +94,7 @@ async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: NatsSourc
     }
     return;
   } catch (err) {
-    if (!/not found/i.test(messageOf(err))) throw new Error(`consumer '${durable}' on stream '${o.stream}' at ${url}: ${messageOf(err)}`);
+    if (!/not found/i.test(errorMessage(err))) throw new Error(`consumer '${durable}' on stream '${o.stream}' at ${url}: ${errorMessage(err)}`);
   }
   const deliver = { all: DeliverPolicy.All, new: DeliverPolicy.New, last: DeliverPolicy.Last }[o.deliverPolicy];
   await jsm.consumers.add(o.stream!, {
@@ -132,7 +131,7 @@ async function consumeJetStream(ctx: NodeContext, o: NatsSourceResolved, nc: Nat
       if (io.signal.aborted) return;
     } catch (err) {
       if (io.signal.aborted) return;
-      ctx.logger.error(`node '${ctx.name}': ${messageOf(err)} (NATS ${url}); retrying`);
+      ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (NATS ${url}); retrying`);
     }
     await sleep(ctx.scheduler, Math.min(10_000, 250 * 2 ** attempt), io.signal);
   }
@@ -149,11 +148,11 @@ function emitJs(ctx: NodeContext, o: NatsSourceResolved, io: FlowIO, m: JsMsg): 
   const settle = (s: { acked: boolean }) => (s.acked ? m.ack() : m.nak(nackDelay(o, m.info.deliveryCount)));
   let payload: unknown;
   try {
-    payload = decodePayload(m.data, o.codec);
+    payload = decodeMessage(m.data, o.codec);
   } catch (err) {
     // Redelivering cannot fix it: a nacked decode failure is terminated (never redelivered).
     const terminal = (s: { acked: boolean }) => (s.acked ? m.ack() : m.term());
-    return io.emitError(m.string(), new Error(`cannot decode message ${m.info.streamSequence} on '${m.subject}': ${messageOf(err)}`), init, terminal);
+    return io.emitError(m.string(), new Error(`cannot decode message ${m.info.streamSequence} on '${m.subject}': ${errorMessage(err)}`), init, terminal);
   }
   return io.emit(payload, init, settle);
 }
@@ -165,9 +164,9 @@ async function subscribeCore(ctx: NodeContext, o: NatsSourceResolved, nc: NatsCo
   for await (const m of sub as AsyncIterable<Msg>) {
     const init = { headers: headersOf(m.subject, m.headers) };
     try {
-      await io.emit(decodePayload(m.data, o.codec), init, noop);
+      await io.emit(decodeMessage(m.data, o.codec), init, noop);
     } catch (err) {
-      await io.emitError(m.string(), new Error(`cannot decode message on '${m.subject}': ${messageOf(err)}`), init, noop);
+      await io.emitError(m.string(), new Error(`cannot decode message on '${m.subject}': ${errorMessage(err)}`), init, noop);
     }
   }
 }

@@ -1,0 +1,72 @@
+import { TributaryError } from '../errors';
+import { opt } from '../nodes/options';
+import { CODECS } from './codec';
+
+/**
+ * Option fields several connectors share, declared once and spread (or picked) into each
+ * kind's schema. A kind that means something narrower says so with `.describe(…)`, and sets
+ * its own default with `.withDefault(…)` or makes a field required with `.require()`.
+ */
+
+/**
+ * Where a connector connects and the credentials it uses. Every URL may hold credentials
+ * (`amqp://user:password@host`, a Slack webhook's path), so it is marked secret; none of
+ * these values is echoed in an error message.
+ *
+ * @example
+ * ```ts
+ * const options = { url: connectionFields.url.describe('NATS URL (default TRIBUTARY_NATS_URL)'), token: connectionFields.token };
+ * ```
+ */
+export const connectionFields = {
+  url: opt.string('URL to connect to (credentials in it are never shown)', { secret: true }),
+  token: opt.string('credential sent with each request; never logged', { secret: true }),
+  tokenEnv: opt.string('environment variable holding the token'),
+};
+
+/**
+ * How a connector delivers: the cap on events in flight, timeouts, the wire encoding and
+ * retries. Defaults differ per kind, so each kind sets its own.
+ *
+ * @example
+ * ```ts
+ * const options = { maxInFlight: deliveryFields.maxInFlight.withDefault(256), codec: deliveryFields.codec };
+ * ```
+ */
+export const deliveryFields = {
+  maxInFlight: opt.integer('cap on emitted but unsettled events', { min: 1 }),
+  ackTimeout: opt.duration('how long to wait for the acks of an event before giving up on it', { min: 1 }),
+  closeTimeout: opt.duration('on stop, how long in-flight events may take to settle before the connection closes', { min: 0 }).withDefault('30s'),
+  codec: opt.enum(CODECS, 'payload encoding on the wire: json, string or bytes').withDefault('json'),
+  concurrency: opt.integer('publishes awaiting their acknowledgement at once', { min: 1 }).withDefault(64),
+  retries: opt.integer('retries of a failed publish, with back-off from 250ms', { min: 0 }).withDefault(3),
+};
+
+/**
+ * An option's value, else the environment variable that `envName` names; `undefined` when
+ * neither is set.
+ *
+ * @example
+ * ```ts
+ * optionOrEnv(o.token, o.tokenEnv); // o.token, else process.env.TRIBUTARY_HTTP_TOKEN
+ * ```
+ */
+export function optionOrEnv<T>(value: T | undefined, envName: string): T | string | undefined {
+  return value ?? process.env[envName];
+}
+
+/**
+ * Like {@link optionOrEnv} for a string that must not be empty: neither being set (or an
+ * empty one) is an error naming the kind, the option and the variable.
+ *
+ * @example
+ * ```ts
+ * requiredOptionOrEnv('slack', 'url', o.url, o.urlEnv);
+ * // throws "node kind 'slack': give option 'url' or set the environment variable SLACK_WEBHOOK_URL"
+ * ```
+ */
+export function requiredOptionOrEnv(kind: string, option: string, value: string | undefined, envName: string): string {
+  const v = optionOrEnv(value, envName);
+  if (!v) throw new TributaryError('BAD_OPTION', `node kind '${kind}': give option '${option}' or set the environment variable ${envName}`);
+  return v;
+}
