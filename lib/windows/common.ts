@@ -1,13 +1,25 @@
-import { Observable, type Subscriber } from 'rxjs';
+import type { Observable, Subscriber } from 'rxjs';
 import type { Event } from '../event';
 import type { NodeContext } from '../nodes/types';
+import { handle, operate } from '../operators/operate';
 import type { WindowStore } from './store';
 import type { BatchWriter } from './writer';
 
 /** The key under which a network provides the window store to nodes (`net.provide`). */
 export const WINDOW_SERVICE = 'tributary.windows';
 
-/** The window store a node's network provides; a missing one is an error naming the node. */
+/**
+ * The window store a node's network provides; a missing one is an error naming the node.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => {
+ *   const store = storeOf(ctx);
+ *   const table = store.table('example_bets', `node '${ctx.name}'`);
+ *   // …
+ * }
+ * ```
+ */
 export function storeOf(ctx: NodeContext): WindowStore {
   return ctx.service<WindowStore>(WINDOW_SERVICE);
 }
@@ -20,53 +32,72 @@ export interface WindowBody {
   teardown?(): void;
 }
 
+/** What {@link windowOperator} gives the body it makes. */
+export interface WindowOutput {
+  /** Emits an event, unless the output has closed. */
+  emit: (e: Event) => void;
+  /** Counts one more piece of work running. */
+  begin: () => void;
+  /** Counts one piece of work done; the output may complete. */
+  end: () => void;
+  subscriber: Subscriber<Event>;
+}
+
 /**
  * The shell of every window node: input events go to `body.next`; work the body starts is
  * counted with `begin()`/`end()`; the output completes once the input has completed and
  * nothing is pending, which is how `stop()` waits for pending inserts to commit.
+ *
+ * @example
+ * ```ts
+ * return windowOperator(({ emit, begin, end }) => ({
+ *   next(e) {
+ *     begin();
+ *     lane.run(() => store.query('select 1')).then(() => emit(e)).finally(end);
+ *   },
+ * }));
+ * ```
  */
-export function windowOperator(
-  make: (out: { emit: (e: Event) => void; begin: () => void; end: () => void; subscriber: Subscriber<Event> }) => WindowBody,
-): (source: Observable<Event>) => Observable<Event> {
-  return (source) =>
-    new Observable<Event>((subscriber) => {
-      let pending = 0;
-      let inputDone = false;
-      let closed = false;
-      const maybeComplete = () => {
-        if (!closed && inputDone && pending === 0) {
-          closed = true;
-          subscriber.complete();
-        }
-      };
-      const body = make({
-        subscriber,
-        emit: (e) => {
-          if (!closed) subscriber.next(e);
-        },
-        begin: () => {
-          pending++;
-        },
-        end: () => {
-          pending--;
-          maybeComplete();
-        },
-      });
-      const sub = source.subscribe({
+export function windowOperator(make: (out: WindowOutput) => WindowBody): (source: Observable<Event>) => Observable<Event> {
+  return operate<Event, Event>((subscriber, source) => {
+    let pending = 0;
+    let inputDone = false;
+    let closed = false;
+    const maybeComplete = () => {
+      if (!closed && inputDone && pending === 0) {
+        closed = true;
+        subscriber.complete();
+      }
+    };
+    const body = make({
+      subscriber,
+      emit: (e) => {
+        if (!closed) subscriber.next(e);
+      },
+      begin: () => {
+        pending++;
+      },
+      end: () => {
+        pending--;
+        maybeComplete();
+      },
+    });
+    source.subscribe(
+      handle(subscriber, {
         next: (e) => body.next(e),
-        error: (err) => subscriber.error(err),
+        // Not `finalize`: the input completing must not stop work still pending.
         complete: () => {
           inputDone = true;
           body.complete?.();
           maybeComplete();
         },
-      });
-      return () => {
-        closed = true;
-        sub.unsubscribe();
-        body.teardown?.();
-      };
-    });
+      }),
+    );
+    return () => {
+      closed = true;
+      body.teardown?.();
+    };
+  });
 }
 
 /** Options every inserting window shares: batching and extra query parameters. */
@@ -79,12 +110,15 @@ export const batchingOptions = {
  * The input side of the sliding windows: error events pass on; every other event is written
  * in the current batch and acked once its row is committed (a bad row becomes an error event
  * naming the node). Work is counted so the window completes only after the last commit.
+ *
+ * @example
+ * ```ts
+ * return windowOperator(({ emit, begin, end }) => ({
+ *   next: insertAndAck(ctx, new BatchWriter(store, lane, table, { maxBatch: 1000 }), { emit, begin, end }),
+ * }));
+ * ```
  */
-export function insertAndAck(
-  ctx: NodeContext,
-  writer: BatchWriter,
-  out: { emit: (e: Event) => void; begin: () => void; end: () => void },
-): (e: Event) => void {
+export function insertAndAck(ctx: NodeContext, writer: BatchWriter, out: Omit<WindowOutput, 'subscriber'>): (e: Event) => void {
   return (e) => {
     if (e.error) return out.emit(e);
     out.begin();
