@@ -2,7 +2,9 @@ import { errorMessage } from '../../errors';
 import type { SchedulerLike } from 'rxjs';
 import type { Event } from '../../event';
 import type { NodeContext } from '../../nodes/types';
+import { opt, type OutputOf } from '../../nodes/options';
 import { redact } from '../../util/redact';
+import { deliveryFields } from '../fields';
 import { backoffDelay, sleep, type Backoff } from '../retry';
 
 /** Where and how an HTTP sink sends: the shared core of `webhook`, `slack` and `telegram`. */
@@ -144,47 +146,28 @@ export interface HttpDeadLetter {
   error: HttpDeliveryError;
 }
 
-/** Options every HTTP sink shares, with their schema entries. */
-export interface HttpSinkCommon {
-  /** Per-attempt timeout (default `"10s"`). */
-  timeout?: string | number;
-  /** Retries after the first attempt (default 3). */
-  retries?: number;
-  /** First back-off delay (default `"500ms"`); doubles per retry. */
-  backoff?: string | number;
-  /** Largest back-off delay (default `"30s"`). */
-  maxBackoff?: string | number;
-  /** Requests in flight at once (default 1, which keeps order). */
-  concurrency?: number;
-  /**
-   * Called when an event fails for good (retries exhausted or a 4xx). When it resolves the
-   * event counts as handled (acked); without it the event is nacked with the error.
-   */
-  deadLetter?: (letter: HttpDeadLetter) => unknown;
-}
-
-/** The schema entries for {@link HttpSinkCommon}. */
+/**
+ * The options every HTTP sink shares (timing, retries, dead-lettering), spread into the
+ * schemas of `webhook`, `slack` and `telegram`.
+ *
+ * @example
+ * ```ts
+ * const options = { url: opt.string('where to send').require(), ...httpSinkCommonOptions };
+ * ```
+ */
 export const httpSinkCommonOptions = {
-  timeout: { type: 'duration', min: 1, default: '10s', description: 'per-attempt timeout' },
-  retries: { type: 'integer', min: 0, default: 3, description: 'retries after the first attempt (network errors, timeouts, 408/425/429, 5xx)' },
-  backoff: { type: 'duration', min: 0, default: '500ms', description: 'first back-off delay; doubles per retry' },
-  maxBackoff: { type: 'duration', min: 0, default: '30s', description: 'largest back-off delay (also caps Retry-After)' },
-  concurrency: { type: 'integer', min: 1, default: 1, description: 'requests in flight at once (1 keeps order)' },
-  deadLetter: {
-    type: 'function',
-    description: '({ event, error }) => unknown, called when an event fails for good; the event is acked once it resolves. Without it the event is nacked with the error',
-  },
-} as const;
+  timeout: opt.duration('per-attempt timeout', { min: 1 }).withDefault('10s'),
+  retries: deliveryFields.retries.describe('retries after the first attempt (network errors, timeouts, 408/425/429, 5xx)'),
+  backoff: opt.duration('first back-off delay; doubles per retry', { min: 0 }).withDefault('500ms'),
+  maxBackoff: opt.duration('largest back-off delay (also caps Retry-After)', { min: 0 }).withDefault('30s'),
+  concurrency: deliveryFields.concurrency.describe('requests in flight at once (1 keeps order)').withDefault(1),
+  deadLetter: opt.fn<(letter: HttpDeadLetter) => unknown>(
+    '({ event, error }) => unknown, called when an event fails for good; the event is acked once it resolves. Without it the event is nacked with the error',
+  ),
+};
 
-/** The resolved form of {@link HttpSinkCommon}. */
-export interface HttpSinkCommonResolved {
-  timeout: number;
-  retries: number;
-  backoff: number;
-  maxBackoff: number;
-  concurrency: number;
-  deadLetter?: (letter: HttpDeadLetter) => unknown;
-}
+/** The resolved form of {@link httpSinkCommonOptions}: durations in ms, defaults filled. */
+export type HttpSinkCommonResolved = OutputOf<typeof httpSinkCommonOptions>;
 
 /**
  * The per-event work of an HTTP sink: deliver, and on final failure hand the event to the

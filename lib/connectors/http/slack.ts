@@ -1,24 +1,25 @@
-import { TributaryError } from '../../errors';
 import type { Event } from '../../event';
+import { opt, type InputOf } from '../../nodes/options';
 import { defineNode } from '../../nodes/registry';
-import { httpSinkCommonOptions, type HttpSinkCommon, type HttpSinkCommonResolved } from './deliver';
-import { httpSinkNode, parseHttpUrl, targetTiming } from './webhook';
+import { connectionFields, requiredOptionOrEnv } from '../fields';
+import { httpSinkCommonOptions } from './deliver';
+import { httpSinkNode, parseHttpUrl } from './webhook';
+
+/** The message text of an alert sink (`slack`, `telegram`) from the payload. */
+export const messageTextField = opt.fn<(payload: any, event: Event) => string>(
+  '(payload, event) => message text (default: strings as is, anything else as JSON)',
+);
+
+/** The options of {@link slack}, declared once: types, validation, defaults and docs come from here. */
+export const slackOptions = {
+  url: connectionFields.url.describe('incoming-webhook URL, a secret (default: the variable named by urlEnv)'),
+  urlEnv: opt.string('environment variable holding the URL').withDefault('SLACK_WEBHOOK_URL'),
+  text: messageTextField,
+  ...httpSinkCommonOptions,
+};
 
 /** Options of {@link slack}. */
-export interface SlackOptions extends HttpSinkCommon {
-  /** The incoming-webhook URL; default the environment variable named by `urlEnv`. */
-  url?: string;
-  /** Environment variable holding the URL (default `SLACK_WEBHOOK_URL`). */
-  urlEnv?: string;
-  /** The message text from the payload; default: a string payload as is, anything else as JSON. */
-  text?: (payload: any, event: Event) => string;
-}
-
-export interface Resolved extends HttpSinkCommonResolved {
-  url?: string;
-  urlEnv: string;
-  text?: (payload: unknown, event: Event) => string;
-}
+export type SlackOptions = InputOf<typeof slackOptions>;
 
 /**
  * Default message text: strings as they are, anything else as compact JSON.
@@ -42,38 +43,23 @@ export function defaultText(payload: unknown): string {
  * net.add('to_slack', connectors.slack({ text: (a) => `:rotating_light: ${a.customer} liability ${a.liability}` }));
  * ```
  */
-export const slack = defineNode<SlackOptions, Resolved>({
+export const slack = defineNode({
   name: 'slack',
   io: 'network',
   role: 'sink',
   summary: 'Posts each event to a Slack incoming webhook as {"text": …}; acks after a 2xx.',
-  options: {
-    url: { type: 'string', description: 'incoming-webhook URL (default: the variable named by urlEnv)' },
-    urlEnv: { type: 'string', default: 'SLACK_WEBHOOK_URL', description: 'environment variable holding the URL' },
-    text: { type: 'function', description: '(payload, event) => message text (default: strings as is, anything else as JSON)' },
-    ...httpSinkCommonOptions,
-  },
+  options: slackOptions,
   positional: ['url'],
   example: "net.add('to_slack', connectors.slack({ text: (a: any) => `liability ${a.liability} for ${a.customer}` }));",
   luaExample: 'tb.create_slack("to_slack", "https://hooks.slack.com/services/T000/B000/XXXX")',
   build: (o) => {
-    const raw = o.url ?? process.env[o.urlEnv];
-    if (!raw) {
-      throw new TributaryError('BAD_OPTION', `node kind 'slack': give option 'url' or set the environment variable ${o.urlEnv}`);
-    }
+    const raw = requiredOptionOrEnv('slack', 'url', o.url, o.urlEnv);
     const url = parseHttpUrl('slack', 'url', raw, '<hidden>');
     const make = o.text ?? defaultText;
     return httpSinkNode(
       'slack',
-      {
-        url: url.href,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        ...targetTiming(o),
-        secrets: [url.pathname, url.search].filter((s) => s.length > 1),
-        display: `${url.protocol}//${url.host}/<webhook path hidden>`,
-      },
       o,
+      { url: url.href, secrets: [url.pathname, url.search].filter((s) => s.length > 1), display: `${url.protocol}//${url.host}/<webhook path hidden>` },
       (e) => JSON.stringify({ text: make(e.payload, e) }),
     );
   },

@@ -4,7 +4,9 @@ import { Observable } from 'rxjs';
 import { createDelivery, type Settlement } from '../../delivery';
 import { errorMessage, TributaryError } from '../../errors';
 import type { Event } from '../../event';
+import { opt, type InputOf, type OutputOf } from '../../nodes/options';
 import { defineNode } from '../../nodes/registry';
+import { connectionFields, deliveryFields, optionOrEnv } from '../fields';
 import type { NodeContext } from '../../nodes/types';
 import { connectWithRetry } from '../retry';
 
@@ -16,48 +18,24 @@ export interface ListeningInfo {
   url: string;
 }
 
-/** Options of {@link httpSource}. */
-export interface HttpSourceOptions {
-  /** Port to listen on; 0 picks a free one (see `onListening`). Default 8080. */
-  port?: number;
-  /** Interface to bind (default `127.0.0.1`; `0.0.0.0` for all). */
-  host?: string;
-  /** Ingest path (default `/events`); POST only. */
-  path?: string;
-  /** Health path (default `/health`): 200 while running, 503 while stopping. */
-  healthPath?: string;
-  /** Body format: `auto` (by content type: `application/x-ndjson` is NDJSON), `json` or `ndjson`. */
-  format?: 'auto' | 'json' | 'ndjson';
-  /** Largest accepted body in bytes (default 1 MiB). */
-  maxBodySize?: number;
-  /** Bearer token clients must send; default the variable named by `tokenEnv`, if set. */
-  token?: string;
-  /** Environment variable holding the bearer token (default `TRIBUTARY_HTTP_TOKEN`). */
-  tokenEnv?: string;
-  /** `accepted` (default): 202 once the events are in the network; `acked`: answer only once all were acked (200) or one was nacked (500). */
-  respond?: 'accepted' | 'acked';
-  /** In `acked` mode, how long to wait for the acks before answering 504 (default `"30s"`). */
-  ackTimeout?: string | number;
-  /** Cap on events emitted but not settled; past it requests get 503 with Retry-After. */
-  maxInFlight?: number;
-  /** Called once the server listens, with the actual port. */
-  onListening?: (info: ListeningInfo) => void;
-}
+/** The options of {@link httpSource}, declared once: types, validation, defaults and docs come from here. */
+export const httpSourceOptions = {
+  port: opt.integer('port to listen on; 0 picks a free one (see onListening)', { min: 0 }).withDefault(8080),
+  host: opt.string('interface to bind ("0.0.0.0" for all)').withDefault('127.0.0.1'),
+  path: opt.string('ingest path (POST)').withDefault('/events'),
+  healthPath: opt.string('health path: 200 while running, 503 while stopping').withDefault('/health'),
+  format: opt.enum(['auto', 'json', 'ndjson'] as const, 'body format; auto picks NDJSON for application/x-ndjson').withDefault('auto'),
+  maxBodySize: opt.integer('largest accepted body in bytes (400 past it)', { min: 1 }).withDefault(1_048_576),
+  token: connectionFields.token.describe('bearer token clients must send (default: the variable named by tokenEnv, if set)'),
+  tokenEnv: connectionFields.tokenEnv.describe('environment variable holding the bearer token').withDefault('TRIBUTARY_HTTP_TOKEN'),
+  respond: opt.enum(['accepted', 'acked'] as const, '"accepted": 202 at once; "acked": 200 after every event was acked, 500 if one was nacked').withDefault('accepted'),
+  ackTimeout: deliveryFields.ackTimeout.describe('in acked mode, how long to wait for acks before answering 504').withDefault('30s'),
+  maxInFlight: deliveryFields.maxInFlight.describe('cap on unsettled events; past it requests get 503 with Retry-After'),
+  onListening: opt.fn<(info: ListeningInfo) => void>('({ host, port, url }) => void once the server listens'),
+};
 
-export interface Resolved {
-  port: number;
-  host: string;
-  path: string;
-  healthPath: string;
-  format: 'auto' | 'json' | 'ndjson';
-  maxBodySize: number;
-  token?: string;
-  tokenEnv: string;
-  respond: 'accepted' | 'acked';
-  ackTimeout: number;
-  maxInFlight?: number;
-  onListening?: (info: ListeningInfo) => void;
-}
+/** Options of {@link httpSource}. */
+export type HttpSourceOptions = InputOf<typeof httpSourceOptions>;
 
 class BadRequest extends Error {}
 
@@ -111,8 +89,8 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> {
-  const token = o.token ?? process.env[o.tokenEnv] ?? undefined;
+function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOptions>): Observable<Event> {
+  const token = optionOrEnv(o.token, o.tokenEnv);
   return new Observable<Event>((subscriber) => {
     const http = require('node:http') as typeof import('node:http');
     const controller = new AbortController();
@@ -327,25 +305,12 @@ function httpSourceObservable(ctx: NodeContext, o: Resolved): Observable<Event> 
  * // curl -H 'authorization: Bearer …' -H 'content-type: application/x-ndjson' --data-binary @bets.ndjson localhost:8080/bets
  * ```
  */
-export const httpSource = defineNode<HttpSourceOptions, Resolved>({
+export const httpSource = defineNode({
   name: 'http_source',
   io: 'network',
   role: 'source',
   summary: 'Listens for JSON or NDJSON POSTs (one event per object); 202 when accepted or 200 once acked; 400/401/503 with reasons.',
-  options: {
-    port: { type: 'integer', min: 0, default: 8080, description: 'port to listen on; 0 picks a free one (see onListening)' },
-    host: { type: 'string', default: '127.0.0.1', description: 'interface to bind ("0.0.0.0" for all)' },
-    path: { type: 'string', default: '/events', description: 'ingest path (POST)' },
-    healthPath: { type: 'string', default: '/health', description: 'health path: 200 while running, 503 while stopping' },
-    format: { type: 'string', enum: ['auto', 'json', 'ndjson'], default: 'auto', description: 'body format; auto picks NDJSON for application/x-ndjson' },
-    maxBodySize: { type: 'integer', min: 1, default: 1_048_576, description: 'largest accepted body in bytes (400 past it)' },
-    token: { type: 'string', description: 'bearer token clients must send (default: the variable named by tokenEnv, if set)' },
-    tokenEnv: { type: 'string', default: 'TRIBUTARY_HTTP_TOKEN', description: 'environment variable holding the bearer token' },
-    respond: { type: 'string', enum: ['accepted', 'acked'], default: 'accepted', description: '"accepted": 202 at once; "acked": 200 after every event was acked, 500 if one was nacked' },
-    ackTimeout: { type: 'duration', min: 1, default: '30s', description: 'in acked mode, how long to wait for acks before answering 504' },
-    maxInFlight: { type: 'integer', min: 1, description: 'cap on unsettled events; past it requests get 503 with Retry-After' },
-    onListening: { type: 'function', description: '({ host, port, url }) => void once the server listens' },
-  },
+  options: httpSourceOptions,
   positional: ['port'],
   example: "net.add('ingest', connectors.httpSource({ port: 8080, path: '/bets' }));",
   luaExample: 'tb.create_http_source("ingest", 8080)',

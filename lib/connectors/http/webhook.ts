@@ -4,34 +4,21 @@ import type { Event } from '../../event';
 import { defineNode } from '../../nodes/registry';
 import { eventOf, sinkStage } from '../../nodes/stage';
 import type { SinkNode } from '../../nodes/types';
-import {
-  bodyText,
-  jsonBody,
-  httpSinkCommonOptions,
-  httpSinkWork,
-  type HttpSinkCommon,
-  type HttpSinkCommonResolved,
-  type HttpTarget,
-} from './deliver';
+import { opt, type InputOf } from '../../nodes/options';
+import { connectionFields } from '../fields';
+import { bodyText, jsonBody, httpSinkCommonOptions, httpSinkWork, type HttpSinkCommonResolved, type HttpTarget } from './deliver';
+
+/** The options of {@link webhook}, declared once: types, validation, defaults and docs come from here. */
+export const webhookOptions = {
+  url: connectionFields.url.describe('http(s) URL to send to (credentials in it go into an Authorization header, never shown)').require(),
+  method: opt.enum(['POST', 'PUT', 'PATCH'] as const, 'HTTP method').withDefault('POST'),
+  headers: opt.object<Record<string, string>>('extra request headers (content-type defaults to application/json)'),
+  body: opt.fn<(payload: any, event: Event) => unknown>('(payload, event) => body; a string is sent as is, anything else as JSON (default: the payload)'),
+  ...httpSinkCommonOptions,
+};
 
 /** Options of {@link webhook}. */
-export interface WebhookOptions extends HttpSinkCommon {
-  /** Where to send, `http://` or `https://`. */
-  url: string;
-  /** `POST` (default), `PUT` or `PATCH`. */
-  method?: 'POST' | 'PUT' | 'PATCH';
-  /** Extra request headers; `content-type` defaults to `application/json`. */
-  headers?: Record<string, string>;
-  /** Builds the body from the payload: a string is sent as is, anything else as JSON. Default: the payload as JSON. */
-  body?: (payload: any, event: Event) => unknown;
-}
-
-export interface Resolved extends HttpSinkCommonResolved {
-  url: string;
-  method: string;
-  headers?: Record<string, string>;
-  body?: (payload: unknown, event: Event) => unknown;
-}
+export type WebhookOptions = InputOf<typeof webhookOptions>;
 
 /**
  * Checks a URL option and returns it parsed; a bad one is an error naming the node kind and
@@ -55,19 +42,31 @@ export function parseHttpUrl(kind: string, option: string, value: string, shown 
   return url;
 }
 
+/** Where an HTTP sink sends; the method defaults to POST, the content type to JSON. */
+export type HttpSinkTarget = Pick<HttpTarget, 'url' | 'secrets' | 'display'> & Partial<Pick<HttpTarget, 'method' | 'headers'>>;
+
 /**
- * Builds an HTTP sink node from a target and a body renderer (shared by the presets).
+ * Builds an HTTP sink node (shared by `webhook`, `slack` and `telegram`): the target gets its
+ * timing and retries from the common options, and each event's body comes from `render`.
+ * Unsubscribed (stopped, or cut off at the drain timeout), it aborts requests and retries in flight.
  *
  * @example
  * ```ts
- * httpSinkNode('webhook', target, options, (e) => JSON.stringify(e.payload));
+ * httpSinkNode('slack', options, { url: href, secrets: [path], display: host }, (e) => JSON.stringify({ text: String(e.payload) }));
  * ```
  */
-export function httpSinkNode(kind: string, target: HttpTarget, common: HttpSinkCommonResolved, render: (e: Event) => string): SinkNode {
+export function httpSinkNode(kind: string, common: HttpSinkCommonResolved, to: HttpSinkTarget, render: (e: Event) => string): SinkNode {
+  const target: HttpTarget = {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...to,
+    timeout: common.timeout,
+    retries: common.retries,
+    backoff: { initial: common.backoff, max: Math.max(common.backoff, common.maxBackoff) },
+  };
   return {
     role: 'sink',
     kind,
-    // Unsubscribed (stopped, or cut off at the drain timeout): abort requests and retries in flight.
     create: (ctx) => (source: Observable<Event>) =>
       new Observable<never>((subscriber) => {
         const controller = new AbortController();
@@ -78,18 +77,6 @@ export function httpSinkNode(kind: string, target: HttpTarget, common: HttpSinkC
         };
       }),
   };
-}
-
-/**
- * The parts of the resolved common options a target needs.
- *
- * @example
- * ```ts
- * targetTiming({ timeout: 10000, retries: 3, backoff: 500, maxBackoff: 30000, concurrency: 1 }).backoff; // { initial: 500, max: 30000 }
- * ```
- */
-export function targetTiming(o: HttpSinkCommonResolved): Pick<HttpTarget, 'timeout' | 'retries' | 'backoff'> {
-  return { timeout: o.timeout, retries: o.retries, backoff: { initial: o.backoff, max: Math.max(o.backoff, o.maxBackoff) } };
 }
 
 /**
@@ -111,18 +98,12 @@ export function targetTiming(o: HttpSinkCommonResolved): Pick<HttpTarget, 'timeo
  * }));
  * ```
  */
-export const webhook = defineNode<WebhookOptions, Resolved>({
+export const webhook = defineNode({
   name: 'webhook',
   io: 'network',
   role: 'sink',
   summary: 'POSTs each event as JSON to a URL; acks after a 2xx, retries with back-off, dead-letters when retries run out.',
-  options: {
-    url: { type: 'string', required: true, description: 'http(s) URL to send to' },
-    method: { type: 'string', enum: ['POST', 'PUT', 'PATCH'], default: 'POST', description: 'HTTP method' },
-    headers: { type: 'object', description: 'extra request headers (content-type defaults to application/json)' },
-    body: { type: 'function', description: '(payload, event) => body; a string is sent as is, anything else as JSON (default: the payload)' },
-    ...httpSinkCommonOptions,
-  },
+  options: webhookOptions,
   positional: ['url'],
   example: "net.add('alerts_out', connectors.webhook({ url: 'http://127.0.0.1:8080/alerts', retries: 5, timeout: '5s' }));",
   luaExample: 'tb.create_webhook("alerts_out", "http://127.0.0.1:8080/alerts")',
@@ -149,15 +130,8 @@ export const webhook = defineNode<WebhookOptions, Resolved>({
       url.username = '';
       url.password = '';
     }
-    const target: HttpTarget = {
-      url: url.href,
-      method: o.method,
-      headers,
-      ...targetTiming(o),
-      secrets,
-      display: `${url.protocol}//${url.host}${url.pathname}`,
-    };
+    const target = { url: url.href, method: o.method, headers, secrets, display: `${url.protocol}//${url.host}${url.pathname}` };
     const make = o.body;
-    return httpSinkNode('webhook', target, o, (e) => (make ? bodyText(make(e.payload, e)) : jsonBody(e.payload)));
+    return httpSinkNode('webhook', o, target, (e) => (make ? bodyText(make(e.payload, e)) : jsonBody(e.payload)));
   },
 });
