@@ -1,12 +1,6 @@
 import { delay as rxDelay } from 'rxjs';
-import type { Duration } from '../duration';
+import { opt } from './options';
 import { defineNode } from './registry';
-
-/** Options of {@link delay}. */
-export interface DelayOptions {
-  /** How long each event is held. */
-  duration: Duration;
-}
 
 /**
  * Pipeline holding each event for `duration` (on the network's scheduler) before passing it
@@ -17,12 +11,12 @@ export interface DelayOptions {
  * net.add('later', nodes.delay({ duration: '1s' }));
  * ```
  */
-export const delay = defineNode<DelayOptions, { duration: number }>({
+export const delay = defineNode({
   name: 'delay',
   role: 'pipeline',
   summary: 'Holds each event for a duration before passing it on.',
   options: {
-    duration: { type: 'duration', required: true, description: 'how long each event is held' },
+    duration: opt.duration('how long each event is held').require(),
   },
   positional: ['duration'],
   example: "net.add('later', nodes.delay({ duration: '1s' }));",

@@ -1,14 +1,8 @@
 import { forkDelivery } from '../delivery';
 import { createEvent } from '../event';
+import { opt } from './options';
 import { defineNode } from './registry';
 import { concurrencyOption, functionStage, payloadOf, type NodeFn } from './stage';
-
-/** Options of {@link flatmap}. */
-export interface FlatmapOptions {
-  /** Payload in, a list (any iterable) of payloads out; may return a promise. */
-  fn: NodeFn<any, Iterable<unknown>>;
-  concurrency?: number;
-}
 
 /**
  * Pipeline turning each payload into zero or more payloads. The input's ack handle is split:
@@ -19,12 +13,12 @@ export interface FlatmapOptions {
  * net.add('selections', nodes.flatmap({ fn: (bet) => bet.selections }));
  * ```
  */
-export const flatmap = defineNode<FlatmapOptions, { fn: NodeFn<unknown, Iterable<unknown>>; concurrency: number }>({
+export const flatmap = defineNode({
   name: 'flatmap',
   role: 'pipeline',
   summary: 'Turns each payload into a list of payloads (1 to N), one event each.',
   options: {
-    fn: { type: 'function', required: true, description: 'payload => list of payloads (may return a promise)' },
+    fn: opt.fn<NodeFn<any, Iterable<unknown>>>('payload => list of payloads (may return a promise)').require(),
     concurrency: concurrencyOption,
   },
   positional: ['fn'],

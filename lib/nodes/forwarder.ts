@@ -8,7 +8,7 @@ import { defineNode } from './registry';
  * net.add('forwarder1', nodes.forwarder());
  * ```
  */
-export const forwarder = defineNode<{}, {}>({
+export const forwarder = defineNode({
   name: 'forwarder',
   role: 'pipeline',
   summary: 'Passes every event through unchanged.',

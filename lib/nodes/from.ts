@@ -1,14 +1,9 @@
 import { Observable, isObservable, map as rxMap } from 'rxjs';
 import { TributaryError } from '../errors';
 import { eventAt, isEvent, type Event } from '../event';
+import { flowOptions, injectorSource } from './injector';
+import { opt } from './options';
 import { defineNode } from './registry';
-import { injectorSource, type FlowOptions } from './injector';
-
-/** Options of {@link from}. */
-export interface FromOptions extends FlowOptions {
-  /** An Observable, an array or other iterable, or an async iterable of payloads (or events). */
-  items: Observable<unknown> | Iterable<unknown> | AsyncIterable<unknown>;
-}
 
 /**
  * Source emitting the given items as events, then completing. Iterables are pulled, so
@@ -21,14 +16,16 @@ export interface FromOptions extends FlowOptions {
  * net.add('clicks', nodes.from({ items: fromEvent(button, 'click') }));
  * ```
  */
-export const from = defineNode<FromOptions, FromOptions>({
+export const from = defineNode({
   name: 'from',
   role: 'source',
   summary: 'Emits the items of a list, iterable, async iterable or Observable, then completes.',
   options: {
-    items: { type: 'any', required: true, description: 'Observable, list or (async) iterable of payloads' },
-    maxInFlight: { type: 'integer', min: 1, description: 'cap on emitted but unsettled events (iterables only)' },
-    onSettle: { type: 'function', description: '(event, settlement) => void, once per event' },
+    items: opt
+      .any<Observable<unknown> | Iterable<unknown> | AsyncIterable<unknown>>('Observable, list or (async) iterable of payloads')
+      .require(),
+    maxInFlight: flowOptions.maxInFlight.describe('cap on emitted but unsettled events (iterables only)'),
+    onSettle: flowOptions.onSettle,
   },
   positional: ['items'],
   example: "net.add('numbers', nodes.from({ items: [1, 2, 3] }));",

@@ -2,6 +2,8 @@ import { Observable, type SchedulerLike } from 'rxjs';
 import { createDelivery, type Settlement } from '../delivery';
 import { errorMessage } from '../errors';
 import type { Event, EventInit } from '../event';
+import { isThenable } from '../util/values';
+import { opt, type InputOf } from './options';
 import { defineNode } from './registry';
 import type { NodeContext } from './types';
 
@@ -17,27 +19,36 @@ export interface InjectorIO {
   readonly scheduler: SchedulerLike;
 }
 
-/** Flow control shared by the sources that pull: the cap on unsettled events and a hook for settlements. */
-export interface FlowOptions {
-  /** Cap on events emitted but not yet acked or nacked downstream; `emit` waits past it. */
-  maxInFlight?: number;
-  /** Called once per event when it is acked or nacked downstream. */
-  onSettle?: (event: Event, settlement: Settlement) => void;
-}
+/**
+ * Flow-control options shared by the sources that pull: the cap on unsettled events
+ * (`emit` waits past it) and a hook called once per event when it is acked or nacked.
+ *
+ * @example
+ * ```ts
+ * options: { ...flowOptions, fn: opt.fn<InjectorFn>('the producer').require() },
+ * ```
+ */
+export const flowOptions = {
+  maxInFlight: opt.integer('cap on emitted but unsettled events (backpressure)', { min: 1 }),
+  onSettle: opt.fn<(event: Event, settlement: Settlement) => void>('(event, settlement) => void, once per event'),
+};
+
+/** What {@link flowOptions} take: `{ maxInFlight?, onSettle? }`. */
+export type FlowOptions = InputOf<typeof flowOptions>;
 
 /** The function an injector runs: a promise that resolves ends the source; a returned function is its clean-up. */
 export type InjectorFn = (io: InjectorIO) => void | (() => void) | PromiseLike<unknown>;
-
-/** Options of {@link injector}. */
-export interface InjectorOptions extends FlowOptions {
-  fn: InjectorFn;
-}
 
 const READY: Promise<void> = Promise.resolve();
 
 /**
  * Builds the observable behind an injector: runs `fn` when subscribed, tracks deliveries
  * when flow control is asked for, and aborts `fn`'s signal on unsubscribe.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => injectorSource(ctx, async ({ emit }) => { for (const line of lines) await emit(line); }, { maxInFlight: 100 }),
+ * ```
  */
 export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptions): Observable<Event> {
   const tracked = flow.maxInFlight !== undefined || flow.onSettle !== undefined;
@@ -79,8 +90,8 @@ export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptio
     try {
       const result = fn({ emit, signal: controller.signal, scheduler: ctx.scheduler });
       if (typeof result === 'function') cleanup = result;
-      else if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-        (result as PromiseLike<unknown>).then(
+      else if (isThenable(result)) {
+        result.then(
           () => subscriber.complete(),
           (err: unknown) => {
             ctx.logger.error(`source '${ctx.name}' failed: ${errorMessage(err)}`);
@@ -117,14 +128,13 @@ export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptio
  * }));
  * ```
  */
-export const injector = defineNode<InjectorOptions, InjectorOptions>({
+export const injector = defineNode({
   name: 'injector',
   role: 'source',
   summary: 'A source driven by your function, with an optional cap on unsettled events.',
   options: {
-    fn: { type: 'function', required: true, description: '({ emit, signal, scheduler }) => promise | clean-up' },
-    maxInFlight: { type: 'integer', min: 1, description: 'cap on emitted but unsettled events (backpressure)' },
-    onSettle: { type: 'function', description: '(event, settlement) => void, once per event' },
+    fn: opt.fn<InjectorFn>('({ emit, signal, scheduler }) => promise | clean-up').require(),
+    ...flowOptions,
   },
   positional: ['fn'],
   example: "net.add('numbers', nodes.injector({ fn: async ({ emit }) => { for (let i = 0; i < 3; i++) await emit(i); } }));",

@@ -1,33 +1,25 @@
 import { isEvent, withDelivery, withPayload, type Event } from '../event';
+import { opt } from './options';
 import { defineNode } from './registry';
 import { concurrencyOption, eventOf, functionStage, type NodeFn } from './stage';
 
-/** Options of {@link interceptor}. */
-export interface InterceptorOptions {
-  /**
-   * Event in; returns an event (derive it with `withPayload`, `withError` …), a bare payload
-   * (wrapped keeping the input's metadata), or `undefined` to drop. May return a promise.
-   */
-  fn: NodeFn<Event, unknown>;
-  concurrency?: number;
-}
-
 /**
  * The original's interceptor: a pipeline function over whole events, for logic that needs
- * metadata (key, time, headers). Returning `undefined` drops (and acks) the event; a returned
- * event without an ack handle takes the input's.
+ * metadata (key, time, headers). `fn` returns an event (derive it with `withPayload`,
+ * `withError` …), a bare payload (wrapped keeping the input's metadata), or `undefined` to
+ * drop (and ack) the event; a returned event without an ack handle takes the input's.
  *
  * @example
  * ```ts
  * net.add('keyed', nodes.interceptor({ fn: (e) => withPayload(e, { key: e.meta.key, ...e.payload }) }));
  * ```
  */
-export const interceptor = defineNode<InterceptorOptions, { fn: NodeFn<Event, unknown>; concurrency: number }>({
+export const interceptor = defineNode({
   name: 'interceptor',
   role: 'pipeline',
   summary: 'Calls fn(event) per event; returns an event, a payload, or undefined to drop.',
   options: {
-    fn: { type: 'function', required: true, description: 'event => event | payload | undefined (may return a promise)' },
+    fn: opt.fn<NodeFn<Event, unknown>>('event => event | payload | undefined (may return a promise)').require(),
     concurrency: concurrencyOption,
   },
   positional: ['fn'],

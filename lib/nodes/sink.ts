@@ -1,15 +1,9 @@
 import { tap as rxTap, type Observer } from 'rxjs';
 import { TributaryError } from '../errors';
 import type { Event } from '../event';
+import { opt } from './options';
 import { defineNode } from './registry';
 import { concurrencyOption, eventOf, payloadOf, sinkStage, type NodeFn } from './stage';
-
-/** Options of {@link sink}. */
-export interface SinkOptions {
-  /** Called per payload (may return a promise), or an RxJS Observer whose `next` gets payloads. */
-  fn: NodeFn<any, unknown> | Partial<Observer<any>>;
-  concurrency?: number;
-}
 
 function toFn(fn: NodeFn<unknown, unknown> | Partial<Observer<unknown>>): NodeFn<unknown, unknown> {
   if (typeof fn === 'function') return fn;
@@ -32,12 +26,12 @@ function toFn(fn: NodeFn<unknown, unknown> | Partial<Observer<unknown>>): NodeFn
  * net.add('save', nodes.sink({ fn: async (bet) => db.insert(bet), concurrency: 4 }));
  * ```
  */
-export const sink = defineNode<SinkOptions, { fn: NodeFn<unknown, unknown> | Partial<Observer<unknown>>; concurrency: number }>({
+export const sink = defineNode({
   name: 'sink',
   role: 'sink',
   summary: 'Calls fn(payload) per event (or an Observer); acks after it succeeded.',
   options: {
-    fn: { type: 'any', required: true, description: 'payload => anything (may return a promise), or an Observer' },
+    fn: opt.any<NodeFn<any, unknown> | Partial<Observer<any>>>('payload => anything (may return a promise), or an Observer').require(),
     concurrency: concurrencyOption,
   },
   positional: ['fn'],
@@ -58,13 +52,6 @@ export const sink = defineNode<SinkOptions, { fn: NodeFn<unknown, unknown> | Par
   },
 });
 
-/** Options of {@link handler}. */
-export interface HandlerOptions {
-  /** Called per event (may return a promise). */
-  fn: NodeFn<Event, unknown>;
-  concurrency?: number;
-}
-
 /**
  * The original's handler: a sink function over whole events (metadata included). Acked after
  * it succeeded, nacked if it failed.
@@ -74,12 +61,12 @@ export interface HandlerOptions {
  * net.add('printer', nodes.handler({ fn: (e) => console.log(e.meta.id, e.payload) }));
  * ```
  */
-export const handler = defineNode<HandlerOptions, { fn: NodeFn<Event, unknown>; concurrency: number }>({
+export const handler = defineNode({
   name: 'handler',
   role: 'sink',
   summary: 'Calls fn(event) per event; acks after it succeeded.',
   options: {
-    fn: { type: 'function', required: true, description: 'event => anything (may return a promise)' },
+    fn: opt.fn<NodeFn<Event, unknown>>('event => anything (may return a promise)').require(),
     concurrency: concurrencyOption,
   },
   positional: ['fn'],

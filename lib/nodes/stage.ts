@@ -1,21 +1,23 @@
-import { opt } from './options';
 import type { OperatorFunction } from 'rxjs';
 import { errorMessage } from '../errors';
 import type { Event } from '../event';
 import { workerPool } from '../operators/pool';
+import { isThenable } from '../util/values';
+import { opt } from './options';
 import type { NodeContext } from './types';
 
 /** A user function a node calls per event: sync or returning a promise. */
 export type NodeFn<A, R> = (arg: A, event: Event) => R | PromiseLike<R>;
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
-}
-
 /**
  * The shared body of every function node: calls `fn` for each non-error event (error events
  * pass through untouched) on a worker pool of `concurrency`; a throw or rejection becomes an
  * error event naming the node; `onResult` turns a result into output events.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => functionStage(ctx, fn, concurrency, payloadOf, (e, r, emit) => emit(withPayload(e, r))),
+ * ```
  */
 export function functionStage<A, R>(
   ctx: NodeContext,
@@ -62,6 +64,11 @@ export function functionStage<A, R>(
  * The shared body of every sink: runs `fn` per event on a worker pool, acks after it
  * succeeded, nacks (and counts and logs) when it failed. Error events arriving at a sink are
  * nacked and logged: they are never dropped silently.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => sinkStage(ctx, (bet) => db.insert(bet), 4, payloadOf),
+ * ```
  */
 export function sinkStage<A>(
   ctx: NodeContext,
@@ -98,10 +105,24 @@ export function sinkStage<A>(
   }, undefined, (event) => ctx.nack(event, CUT_OFF));
 }
 
-/** Why an event still queued when a network is cut off is nacked. */
+/**
+ * Why an event still queued when a network is cut off is nacked.
+ *
+ * @example
+ * ```ts
+ * finalize: () => { for (const e of held.splice(0)) ctx.nack(e, CUT_OFF); },
+ * ```
+ */
 export const CUT_OFF = new Error('the network was cut off before this event was processed');
 
-/** What a sink does with an error event nobody routed elsewhere: nack it and say so. */
+/**
+ * What a sink does with an error event nobody routed elsewhere: nack it and say so.
+ *
+ * @example
+ * ```ts
+ * if (event.error) return rejectErrorEvent(ctx, event);
+ * ```
+ */
 export function rejectErrorEvent(ctx: NodeContext, event: Event): void {
   ctx.nack(event, event.error?.cause ?? event.error?.message);
   ctx.logger.warn(
@@ -109,10 +130,31 @@ export function rejectErrorEvent(ctx: NodeContext, event: Event): void {
   );
 }
 
-/** Common option: how many events a function node works on at once. */
+/**
+ * Common option: how many events a function node works on at once.
+ *
+ * @example
+ * ```ts
+ * options: { fn: opt.fn<NodeFn<any, unknown>>('payload => anything').require(), concurrency: concurrencyOption },
+ * ```
+ */
 export const concurrencyOption = opt.integer('how many events the node works on at once (1 keeps order)', { min: 1 }).withDefault(1);
 
-/** The payload of an event, the argument most function nodes pass to user code. */
+/**
+ * The payload of an event, the argument most function nodes pass to user code.
+ *
+ * @example
+ * ```ts
+ * functionStage(ctx, fn, concurrency, payloadOf, (e, keep, emit) => (keep ? emit(e) : ctx.drop(e)));
+ * ```
+ */
 export const payloadOf = (e: Event): unknown => e.payload;
-/** The whole event, for the event-level (Go-style) function nodes. */
+/**
+ * The whole event, for the event-level (Go-style) function nodes.
+ *
+ * @example
+ * ```ts
+ * sinkStage(ctx, (e: Event) => console.log(e.meta.id), 1, eventOf);
+ * ```
+ */
 export const eventOf = (e: Event): Event => e;

@@ -1,28 +1,23 @@
+import { opt } from './options';
 import { defineNode } from './registry';
 import { concurrencyOption, functionStage, payloadOf, type NodeFn } from './stage';
 
-/** Options of {@link tap}. */
-export interface TapOptions {
-  /** Side effect per payload; may return a promise (the event waits for it). */
-  fn: NodeFn<any, unknown>;
-  concurrency?: number;
-}
-
 /**
  * Pipeline running a side effect per payload and passing the event on unchanged; a failing
- * side effect turns the event into an error event.
+ * side effect turns the event into an error event. A returned promise holds the event until
+ * it settles.
  *
  * @example
  * ```ts
  * net.add('audit', nodes.tap({ fn: (bet) => audit.push(bet) }));
  * ```
  */
-export const tap = defineNode<TapOptions, { fn: NodeFn<unknown, unknown>; concurrency: number }>({
+export const tap = defineNode({
   name: 'tap',
   role: 'pipeline',
   summary: 'Runs a side effect per payload and passes the event on unchanged.',
   options: {
-    fn: { type: 'function', required: true, description: 'payload => anything (may return a promise)' },
+    fn: opt.fn<NodeFn<any, unknown>>('payload => anything (may return a promise)').require(),
     concurrency: concurrencyOption,
   },
   positional: ['fn'],

@@ -1,17 +1,27 @@
+import { opt } from './options';
 import { defineNode } from './registry';
-import { sinkStage } from './stage';
+import { payloadOf, sinkStage } from './stage';
+import type { SinkNode } from './types';
 
 /** Somewhere text can be written: `process.stdout`, a file stream, or a test's collector. */
 export interface TextOutput {
   write(text: string): unknown;
 }
 
-/** Options of {@link tester}. */
-export interface TesterOptions {
-  /** Printed per event without a newline; `""` prints each payload on its own line. */
-  indicator?: string;
-  /** Where to write; default `process.stdout`. */
-  output?: TextOutput;
+/** Where a printing sink writes: anything with `write(text)`; default `process.stdout`. */
+const outputOption = opt.object<TextOutput>('where to write (anything with write(text)); default stdout');
+
+/** The node behind both printing kinds: the indicator per event, or the payload per line when it is "". */
+function printingSink(kind: string, indicator: string, output: TextOutput | undefined): SinkNode {
+  return {
+    role: 'sink',
+    kind,
+    create: (ctx) => {
+      const out = output ?? process.stdout;
+      const write = indicator === '' ? (p: unknown) => out.write(formatPayload(p) + '\n') : () => out.write(indicator);
+      return sinkStage(ctx, write, 1, payloadOf);
+    },
+  };
 }
 
 /**
@@ -39,32 +49,19 @@ export function formatPayload(payload: unknown): string {
  * net.add('tick_printer', nodes.tester({ indicator: '.' }));
  * ```
  */
-export const tester = defineNode<TesterOptions, { indicator: string; output?: TextOutput }>({
+export const tester = defineNode({
   name: 'tester',
   role: 'sink',
   summary: 'Prints the indicator per event, or each payload on its own line when the indicator is "".',
   options: {
-    indicator: { type: 'string', default: '', description: 'text printed per event; "" prints the payload' },
-    output: { type: 'object', description: 'where to write (anything with write(text)); default stdout' },
+    indicator: opt.string('text printed per event; "" prints the payload').withDefault(''),
+    output: outputOption,
   },
   positional: ['indicator'],
   example: "net.add('tick_printer', nodes.tester({ indicator: '.' }));",
   luaExample: 'tb.create_tester("tick_printer", ".")',
-  build: ({ indicator, output }) => ({
-    role: 'sink',
-    kind: 'tester',
-    create: (ctx) => {
-      const out = output ?? process.stdout;
-      const write = indicator === '' ? (p: unknown) => out.write(formatPayload(p) + '\n') : () => out.write(indicator);
-      return sinkStage(ctx, write, 1, (e) => e.payload);
-    },
-  }),
+  build: ({ indicator, output }) => printingSink('tester', indicator, output),
 });
-
-/** Options of {@link printer}. */
-export interface PrinterOptions {
-  output?: TextOutput;
-}
 
 /**
  * Sink printing each payload on its own line (JSON for objects): `tester` with an empty
@@ -75,15 +72,15 @@ export interface PrinterOptions {
  * net.add('liability_printer', nodes.printer());
  * ```
  */
-export const printer = defineNode<PrinterOptions, { output?: TextOutput }>({
+export const printer = defineNode({
   name: 'printer',
   role: 'sink',
   summary: 'Prints each payload on its own line (JSON for objects).',
   options: {
-    output: tester.kind.options.output,
+    output: outputOption,
   },
   positional: [],
   example: "net.add('liability_printer', nodes.printer());",
   luaExample: 'tb.create_printer("liability_printer")',
-  build: ({ output }) => ({ ...tester.kind.build({ indicator: '', output }), kind: 'printer' }),
+  build: ({ output }) => printingSink('printer', '', output),
 });

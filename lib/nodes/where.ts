@@ -1,12 +1,6 @@
+import { opt } from './options';
 import { defineNode } from './registry';
 import { concurrencyOption, functionStage, payloadOf, type NodeFn } from './stage';
-
-/** Options of {@link where}. */
-export interface WhereOptions {
-  /** Keep the event when this returns truthy; may return a promise. */
-  fn: NodeFn<any, unknown>;
-  concurrency?: number;
-}
 
 /**
  * Pipeline keeping the events whose payload satisfies the predicate; the others are dropped
@@ -17,12 +11,12 @@ export interface WhereOptions {
  * net.add('big_stakes', nodes.where({ fn: (bet) => bet.stake >= 100 }));
  * ```
  */
-export const where = defineNode<WhereOptions, { fn: NodeFn<unknown, unknown>; concurrency: number }>({
+export const where = defineNode({
   name: 'where',
   role: 'pipeline',
   summary: 'Keeps events whose payload satisfies the predicate; drops (and acks) the rest.',
   options: {
-    fn: { type: 'function', required: true, description: 'payload => boolean (may return a promise)' },
+    fn: opt.fn<NodeFn<any, unknown>>('payload => boolean (may return a promise)').require(),
     concurrency: concurrencyOption,
   },
   positional: ['fn'],
