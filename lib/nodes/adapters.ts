@@ -1,7 +1,8 @@
-import { Observable, Subject, type OperatorFunction } from 'rxjs';
+import { Subject, type Observable, type OperatorFunction } from 'rxjs';
 import { isEvent, type Event } from '../event';
-import type { PipelineNode, SourceNode } from './types';
+import { handle, operate } from '../operators/operate';
 import { from } from './from';
+import type { PipelineNode, SourceNode } from './types';
 
 /**
  * Wraps any RxJS operator over payloads as a pipeline node. Error events bypass the operator;
@@ -17,27 +18,22 @@ export function operator<I = any, O = unknown>(op: OperatorFunction<I, O>): Pipe
   return {
     role: 'pipeline',
     kind: 'operator',
-    create: (ctx) => (source) =>
-      new Observable<Event>((subscriber) => {
+    create: (ctx) =>
+      operate<Event, Event>((out, source) => {
         const payloads = new Subject<I>();
-        const out = payloads.pipe(op).subscribe({
-          next: (v) => subscriber.next(isEvent(v) ? v : ctx.event(v)),
-          error: (err) => subscriber.error(err),
-          complete: () => subscriber.complete(),
-        });
-        const input = source.subscribe({
-          next(e) {
-            if (e.error) return subscriber.next(e);
-            ctx.ack(e);
-            payloads.next(e.payload as I);
-          },
-          error: (err) => payloads.error(err),
-          complete: () => payloads.complete(),
-        });
-        return () => {
-          input.unsubscribe();
-          out.unsubscribe();
-        };
+        // The operator's output ends the node's output (error or completion passes on).
+        payloads.pipe(op).subscribe(handle(out, { next: (v) => out.next(isEvent(v) ? v : ctx.event(v)) }));
+        source.subscribe(
+          handle(out, {
+            next(e) {
+              if (e.error) return out.next(e);
+              ctx.ack(e);
+              payloads.next(e.payload as I);
+            },
+            error: (err) => payloads.error(err),
+            complete: () => payloads.complete(),
+          }),
+        );
       }),
   };
 }

@@ -1,18 +1,11 @@
-import { Observable, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { joinDeliveries, type Delivery } from '../delivery';
-import type { Duration } from '../duration';
 import { TributaryError } from '../errors';
 import type { Event } from '../event';
+import { handle, operate } from '../operators/operate';
+import { opt } from './options';
 import { defineNode } from './registry';
 import { CUT_OFF } from './stage';
-
-/** Options of {@link buffer}. */
-export interface BufferOptions {
-  /** Emit when this many payloads are collected. */
-  size?: number;
-  /** Emit what was collected at least this often (only when something was). */
-  interval?: Duration;
-}
 
 /**
  * Pipeline collecting payloads into lists, emitted every `size` events and/or every
@@ -24,13 +17,13 @@ export interface BufferOptions {
  * net.add('batches', nodes.buffer({ size: 100, interval: '1s' }));
  * ```
  */
-export const buffer = defineNode<BufferOptions, { size?: number; interval?: number }>({
+export const buffer = defineNode({
   name: 'buffer',
   role: 'pipeline',
   summary: 'Collects payloads into lists by count and/or time.',
   options: {
-    size: { type: 'integer', min: 1, description: 'emit when this many payloads are collected' },
-    interval: { type: 'duration', min: 1, description: 'emit what was collected at least this often' },
+    size: opt.integer('emit when this many payloads are collected', { min: 1 }),
+    interval: opt.duration('emit what was collected at least this often', { min: 1 }),
   },
   positional: ['size'],
   example: "net.add('batches', nodes.buffer({ size: 100, interval: '1s' }));",
@@ -42,8 +35,8 @@ export const buffer = defineNode<BufferOptions, { size?: number; interval?: numb
     return {
       role: 'pipeline',
       kind: 'buffer',
-      create: (ctx) => (source) =>
-        new Observable<Event>((subscriber) => {
+      create: (ctx) =>
+        operate<Event, Event>((out, source) => {
           let items: Event[] = [];
           let timer: Subscription | undefined;
           const flush = () => {
@@ -54,32 +47,32 @@ export const buffer = defineNode<BufferOptions, { size?: number; interval?: numb
             items = [];
             const deliveries = batch.map((e) => e.delivery).filter((d): d is Delivery => d !== undefined);
             const first = batch[0];
-            subscriber.next(
+            out.next(
               ctx.event(
                 batch.map((e) => e.payload),
                 { time: first.meta.time, key: first.meta.key, delivery: joinDeliveries(deliveries) },
               ),
             );
           };
-          const sub = source.subscribe({
-            next(e) {
-              if (e.error) return subscriber.next(e);
-              items.push(e);
-              if (size !== undefined && items.length >= size) flush();
-              else if (interval !== undefined && !timer) timer = ctx.scheduler.schedule(flush, interval);
-            },
-            error: (err) => subscriber.error(err),
-            complete() {
-              flush();
-              subscriber.complete();
-            },
-          });
-          return () => {
-            timer?.unsubscribe();
-            sub.unsubscribe();
-            // Cut off before a flush: give the collected events back rather than lose them.
-            for (const e of items.splice(0)) ctx.nack(e, CUT_OFF);
-          };
+          source.subscribe(
+            handle(out, {
+              next(e) {
+                if (e.error) return out.next(e);
+                items.push(e);
+                if (size !== undefined && items.length >= size) flush();
+                else if (interval !== undefined && !timer) timer = ctx.scheduler.schedule(flush, interval);
+              },
+              complete() {
+                flush();
+                out.complete();
+              },
+              finalize() {
+                timer?.unsubscribe();
+                // Cut off before a flush: give the collected events back rather than lose them.
+                for (const e of items.splice(0)) ctx.nack(e, CUT_OFF);
+              },
+            }),
+          );
         }),
     };
   },

@@ -1,5 +1,6 @@
-import { Observable } from 'rxjs';
-import type { Duration } from '../duration';
+import type { Event } from '../event';
+import { handle, operate } from '../operators/operate';
+import { opt } from './options';
 import { defineNode } from './registry';
 
 /**
@@ -14,14 +15,6 @@ function payloadIdentity(payload: unknown): string {
   return `j${JSON.stringify(payload)}`;
 }
 
-/** Options of {@link dedupe}. */
-export interface DedupeOptions {
-  /** How long a payload is remembered. */
-  duration: Duration;
-  /** What makes two payloads the same; default their JSON text. */
-  key?: (payload: any) => string;
-}
-
 /**
  * Pipeline dropping (and acking) a payload equal to one first seen less than `duration` ago,
  * in memory. For suppression that survives a restart use the SQL-backed `filter`.
@@ -32,13 +25,13 @@ export interface DedupeOptions {
  * net.add('once_per_customer', nodes.dedupe({ duration: '1m', key: (a) => a.customer_uuid }));
  * ```
  */
-export const dedupe = defineNode<DedupeOptions, { duration: number; key?: (payload: unknown) => string }>({
+export const dedupe = defineNode({
   name: 'dedupe',
   role: 'pipeline',
   summary: 'Drops a payload equal to one first seen within the duration (in memory).',
   options: {
-    duration: { type: 'duration', required: true, description: 'how long a payload is remembered' },
-    key: { type: 'function', description: 'payload => identity string; default the JSON text' },
+    duration: opt.duration('how long a payload is remembered').require(),
+    key: opt.fn<(payload: any) => string>('payload => identity string; default the JSON text'),
   },
   positional: ['duration'],
   example: "net.add('once_per_10s', nodes.dedupe({ duration: '10s' }));",
@@ -48,31 +41,31 @@ export const dedupe = defineNode<DedupeOptions, { duration: number; key?: (paylo
     return {
       role: 'pipeline',
       kind: 'dedupe',
-      create: (ctx) => (source) =>
-        new Observable((subscriber) => {
+      create: (ctx) =>
+        operate<Event, Event>((out, source) => {
           // Insertion order is time order, so expired entries are always at the front.
           const seen = new Map<string, number>();
-          return source.subscribe({
-            next(e) {
-              if (e.error) return subscriber.next(e);
-              const now = ctx.scheduler.now();
-              for (const [k, t] of seen) {
-                if (now - t < duration) break;
-                seen.delete(k);
-              }
-              let id: string;
-              try {
-                id = identity(e.payload);
-              } catch (err) {
-                return subscriber.next(ctx.fail(e, err));
-              }
-              if (seen.has(id)) return ctx.drop(e);
-              seen.set(id, now);
-              subscriber.next(e);
-            },
-            error: (err) => subscriber.error(err),
-            complete: () => subscriber.complete(),
-          });
+          source.subscribe(
+            handle(out, {
+              next(e) {
+                if (e.error) return out.next(e);
+                const now = ctx.scheduler.now();
+                for (const [k, t] of seen) {
+                  if (now - t < duration) break;
+                  seen.delete(k);
+                }
+                let id: string;
+                try {
+                  id = identity(e.payload);
+                } catch (err) {
+                  return out.next(ctx.fail(e, err));
+                }
+                if (seen.has(id)) return ctx.drop(e);
+                seen.set(id, now);
+                out.next(e);
+              },
+            }),
+          );
         }),
     };
   },

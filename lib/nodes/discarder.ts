@@ -1,4 +1,5 @@
-import { ignoreElements, tap } from 'rxjs';
+import type { Event } from '../event';
+import { handle, operate } from '../operators/operate';
 import { defineNode } from './registry';
 
 /**
@@ -10,7 +11,7 @@ import { defineNode } from './registry';
  * net.add('void', nodes.discarder());
  * ```
  */
-export const discarder = defineNode<{}, {}>({
+export const discarder = defineNode({
   name: 'discarder',
   role: 'sink',
   summary: 'Drops every event (error events too) and acks it.',
@@ -21,6 +22,7 @@ export const discarder = defineNode<{}, {}>({
   build: () => ({
     role: 'sink',
     kind: 'discarder',
-    create: (ctx) => (source) => source.pipe(tap((e) => ctx.drop(e)), ignoreElements()),
+    // One subscriber per subscription instead of tap + ignoreElements.
+    create: (ctx) => operate<Event, never>((out, source) => source.subscribe(handle(out, { next: (e) => ctx.drop(e) }))),
   }),
 });

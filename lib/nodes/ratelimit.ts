@@ -1,12 +1,7 @@
-import { Observable } from 'rxjs';
-import type { Duration } from '../duration';
+import type { Event } from '../event';
+import { handle, operate } from '../operators/operate';
+import { opt } from './options';
 import { defineNode } from './registry';
-
-/** Options of {@link ratelimit}. */
-export interface RatelimitOptions {
-  /** Minimum time between two events let through. */
-  interval: Duration;
-}
 
 /**
  * Pipeline letting an event through only if the last one it let through was at least
@@ -18,12 +13,12 @@ export interface RatelimitOptions {
  * net.add('filter_2s', nodes.ratelimit({ interval: '2s' }));
  * ```
  */
-export const ratelimit = defineNode<RatelimitOptions, { interval: number }>({
+export const ratelimit = defineNode({
   name: 'ratelimit',
   role: 'pipeline',
   summary: 'Lets an event through only if the last one let through was at least `interval` ago.',
   options: {
-    interval: { type: 'duration', required: true, description: 'minimum time between two events let through' },
+    interval: opt.duration('minimum time between two events let through').require(),
   },
   positional: ['interval'],
   example: "net.add('filter_2s', nodes.ratelimit({ interval: '2s' }));",
@@ -31,23 +26,23 @@ export const ratelimit = defineNode<RatelimitOptions, { interval: number }>({
   build: ({ interval }) => ({
     role: 'pipeline',
     kind: 'ratelimit',
-    create: (ctx) => (source) =>
-      new Observable((subscriber) => {
+    create: (ctx) =>
+      operate<Event, Event>((out, source) => {
         let last = -Infinity;
-        return source.subscribe({
-          next(e) {
-            if (e.error) return subscriber.next(e);
-            const now = ctx.scheduler.now();
-            if (now - last >= interval) {
-              last = now;
-              subscriber.next(e);
-            } else {
-              ctx.drop(e);
-            }
-          },
-          error: (err) => subscriber.error(err),
-          complete: () => subscriber.complete(),
-        });
+        source.subscribe(
+          handle(out, {
+            next(e) {
+              if (e.error) return out.next(e);
+              const now = ctx.scheduler.now();
+              if (now - last >= interval) {
+                last = now;
+                out.next(e);
+              } else {
+                ctx.drop(e);
+              }
+            },
+          }),
+        );
       }),
   }),
 });
