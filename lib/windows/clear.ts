@@ -1,36 +1,37 @@
 import { createDelivery, type Delivery } from '../delivery';
 import { TributaryError, errorMessage } from '../errors';
+import { opt, type InputOf } from '../nodes/options';
 import type { NodeContext } from '../nodes/types';
 import { quoteIdent, type SqlParams } from './sql';
 import type { Lane, WindowStore } from './store';
 import type { WindowTable } from './tables';
 
-/** Clear-after-ack options shared by the sliding windows. */
-export interface ClearOptions {
-  /**
-   * When an output event is acked downstream (the alert was sent), delete the window rows
-   * whose values in these columns equal the output row's (only rows up to the query's time).
-   */
-  clear_columns?: string[];
-  /**
-   * Instead of `clear_columns`: a DELETE statement run when an output event is acked, with the
-   * output row's fields, `:now` and `:window_start` as named parameters (for joins).
-   */
-  clear_sql?: string;
-}
-
-/** The clear-after-ack options' schema, shared by the sliding windows. */
+/** The clear-after-ack options, shared by the sliding windows. */
 export const clearOptions = {
-  clear_columns: { type: 'array', description: 'on ack of an output event, delete window rows with these column values' },
-  clear_sql: { type: 'string', description: 'on ack of an output event, run this DELETE (row fields as :params)' },
-} as const;
+  clearColumns: opt.array<string>('on ack of an output event, delete window rows with these column values'),
+  clearSql: opt.string('on ack of an output event, run this DELETE (row fields as :params); instead of clearColumns'),
+};
 
-/** Checks clear options against the table once, when the node is built. */
+/**
+ * Clear-after-ack options of the sliding windows: when an output event is acked downstream
+ * (the alert was sent), delete the rows that produced it — by `clearColumns`, or with your
+ * own DELETE in `clearSql` (for joins).
+ */
+export type ClearOptions = InputOf<typeof clearOptions>;
+
+/**
+ * Checks clear options against the table once, when the node is built.
+ *
+ * @example
+ * ```ts
+ * checkClear({ clearColumns: ['customer_uuid'] }, store.table('example_bets'), "node 'w'");
+ * ```
+ */
 export function checkClear(opts: ClearOptions, table: WindowTable, where: string): void {
-  if (opts.clear_columns && opts.clear_sql) {
-    throw new TributaryError('BAD_OPTION', `${where}: give clear_columns or clear_sql, not both`);
+  if (opts.clearColumns && opts.clearSql) {
+    throw new TributaryError('BAD_OPTION', `${where}: give clearColumns or clearSql, not both`);
   }
-  for (const c of opts.clear_columns ?? []) {
+  for (const c of opts.clearColumns ?? []) {
     if (!table.columns.includes(c)) {
       throw new TributaryError('BAD_OPTION', `${where}: clear column '${c}' is not a column of table '${table.name}' (columns: ${table.columns.join(', ')})`);
     }
@@ -41,6 +42,12 @@ export function checkClear(opts: ClearOptions, table: WindowTable, where: string
  * The ack handle of a window's output event when clear-after-ack is on: acking it deletes the
  * rows that produced the output, so the condition has to build up again before it fires
  * again. A nack deletes nothing.
+ *
+ * @example
+ * ```ts
+ * const delivery = clearDelivery(ctx, store, lane, table, o, row, params, { column: 'create_time', value: params.now });
+ * emit(ctx.event(row, delivery ? { delivery } : undefined));
+ * ```
  */
 export function clearDelivery(
   ctx: NodeContext,
@@ -52,17 +59,17 @@ export function clearDelivery(
   params: SqlParams,
   upTo?: { column: string; value: number },
 ): Delivery | undefined {
-  if (!opts.clear_columns && !opts.clear_sql) return undefined;
+  if (!opts.clearColumns && !opts.clearSql) return undefined;
   const where = `node '${ctx.name}'`;
   return createDelivery((s) => {
     if (!s.acked) return;
     void lane
       .run(async () => {
-        if (opts.clear_sql) {
-          await store.query(opts.clear_sql, { ...params, ...row }, `${where} clear_sql`);
+        if (opts.clearSql) {
+          await store.query(opts.clearSql, { ...params, ...row }, `${where} clearSql`);
           return;
         }
-        const cols = opts.clear_columns!;
+        const cols = opts.clearColumns!;
         const missing = cols.filter((c) => !(c in row));
         if (missing.length) throw new Error(`output row has no '${missing.join("', '")}' to clear by (select the clear columns in the query)`);
         const conds = cols.map((c) => `${quoteIdent(store.dialect, c)} = ?`);

@@ -1,7 +1,9 @@
 import type { Observable, Subscriber } from 'rxjs';
 import type { Event } from '../event';
+import { opt } from '../nodes/options';
 import type { NodeContext } from '../nodes/types';
 import { handle, operate } from '../operators/operate';
+import type { TimeUnit } from './sql';
 import type { WindowStore } from './store';
 import type { BatchWriter } from './writer';
 
@@ -100,11 +102,14 @@ export function windowOperator(make: (out: WindowOutput) => WindowBody): (source
   });
 }
 
+/** The `timeUnit` option: Unix seconds or milliseconds (describe it per kind). */
+export const timeUnitOption = opt.enum<TimeUnit>(['s', 'ms'], 'unit of timeColumn: Unix seconds or milliseconds').withDefault('s');
+
 /** Options every inserting window shares: batching and extra query parameters. */
 export const batchingOptions = {
-  max_batch: { type: 'integer', min: 1, default: 1000, description: 'most events committed in one transaction' },
-  params: { type: 'object', description: 'more named parameters for the query' },
-} as const;
+  maxBatch: opt.integer('most events committed in one transaction', { min: 1 }).withDefault(1000),
+  params: opt.object('more named parameters for the query'),
+};
 
 /**
  * The input side of the sliding windows: error events pass on; every other event is written

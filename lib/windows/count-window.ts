@@ -1,51 +1,42 @@
 import { periodic } from '../operators/periodic';
 import type { Subscription } from 'rxjs';
-import type { Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Event } from '../event';
+import { opt, type InputOf, type OutputOf } from '../nodes/options';
 import { defineNode } from '../nodes/registry';
 import type { NodeContext } from '../nodes/types';
 import { checkClear, clearDelivery, clearOptions, type ClearOptions } from './clear';
-import { batchingOptions, insertAndAck, storeOf, windowOperator } from './common';
+import { batchingOptions, insertAndAck, storeOf, WINDOW_SERVICE, windowOperator } from './common';
 import { quoteIdent, toUnit } from './sql';
 import type { Lane, WindowStore } from './store';
 import type { WindowTable } from './tables';
 import { checkSql } from './time-window';
 import { BatchWriter } from './writer';
 
-/** Options of {@link countWindow}. */
-export interface CountWindowOptions extends ClearOptions {
-  /** The query run over the window; `:count` and `:now` (Unix seconds) are bound. */
-  sql: string;
-  /** The table events are inserted into and trimmed. */
-  table: string;
-  /** How many rows the window keeps (the newest by `order_column`). */
-  count: number;
-  /** The column giving row order; default the table's generated or primary column. */
-  order_column?: string;
-  /** Run the query on this timer instead of after every committed batch. */
-  every?: Duration;
-  /** Most events committed in one transaction. Default 1000. */
-  max_batch?: number;
-  /** More named parameters for the query. */
-  params?: Record<string, unknown>;
-}
+const countWindowOptions = {
+  sql: opt.string('query over the window (:count and :now bound)').require(),
+  table: opt.string('table events are inserted into and trimmed').require(),
+  count: opt.integer('how many rows the window keeps', { min: 1 }).require(),
+  orderColumn: opt.string("column giving row order; default the table's generated or primary column"),
+  every: opt.duration('run on this timer instead of after every committed batch', { min: 1 }),
+  ...batchingOptions,
+  ...clearOptions,
+};
 
-export interface ResolvedCountWindowOptions extends ClearOptions {
-  sql: string;
-  table: string;
-  count: number;
-  order_column?: string;
-  every?: number;
-  max_batch: number;
-  params?: Record<string, unknown>;
-}
+/**
+ * Options of {@link countWindow}: `sql`, `table`, `count`, `orderColumn`, `every`,
+ * `maxBatch`, `params` and the {@link ClearOptions}.
+ */
+export type CountWindowOptions = InputOf<typeof countWindowOptions>;
+
+/** What a count window's `build` receives: durations in ms, defaults filled. */
+type CountWindowSettings = OutputOf<typeof countWindowOptions>;
 
 /**
  * Pipeline keeping a window over the last `count` rows (the original's "limit based" window):
  * incoming events are inserted into `table` (batched, acked after commit); after each
  * committed batch — or every `every`, when given — the table is trimmed to its newest `count`
- * rows by `order_column`, the query runs and each result row becomes an output event.
+ * rows by `orderColumn`, the query runs and each result row becomes an output event.
  *
  * After-batch runs follow the batching: a burst committed in one transaction triggers one
  * run. Use `every` when outputs must not depend on arrival timing.
@@ -53,24 +44,17 @@ export interface ResolvedCountWindowOptions extends ClearOptions {
  * @example
  * ```ts
  * net.add('last_100', windows.countWindow({
- *   sql: 'select avg(stake) as avg_stake from example_bets', table: 'example_bets', count: 100, order_column: 'create_time',
+ *   sql: 'select avg(stake) as avg_stake from example_bets', table: 'example_bets', count: 100, orderColumn: 'create_time',
  * }));
  * ```
  */
-export const countWindow = defineNode<CountWindowOptions, ResolvedCountWindowOptions>({
+export const countWindow = defineNode({
   name: 'count_window',
   role: 'pipeline',
   summary: 'Window over the last N rows: inserts events, trims the table, runs SQL after each batch or on a timer.',
-  options: {
-    sql: { type: 'string', required: true, description: 'query over the window (:count and :now bound)' },
-    table: { type: 'string', required: true, description: 'table events are inserted into and trimmed' },
-    count: { type: 'integer', required: true, min: 1, description: 'how many rows the window keeps' },
-    order_column: { type: 'string', description: "column giving row order; default the table's generated or primary column" },
-    every: { type: 'duration', min: 1, description: 'run on this timer instead of after every committed batch' },
-    ...batchingOptions,
-    ...clearOptions,
-  },
-  positional: ['sql', 'table', 'count', 'order_column'],
+  options: countWindowOptions,
+  services: [WINDOW_SERVICE],
+  positional: ['sql', 'table', 'count', 'orderColumn'],
   example: "net.add('last_100', windows.countWindow({ sql, table: 'example_bets', count: 100 }));",
   luaExample: 'tb.sliding_window_count("last_100", "last_100_out", query, "example_bets", 100, "create_time")',
   build: (o) => ({
@@ -80,11 +64,11 @@ export const countWindow = defineNode<CountWindowOptions, ResolvedCountWindowOpt
       const store = storeOf(ctx);
       const where = `node '${ctx.name}'`;
       const table = store.table(o.table, where);
-      const order = o.order_column ?? table.orderColumn;
+      const order = o.orderColumn ?? table.orderColumn;
       if (!order || !table.columns.includes(order)) {
         throw new TributaryError(
           'BAD_OPTION',
-          `${where}: ${order ? `table '${table.name}' has no column '${order}'` : `table '${table.name}' has no generated column; name order_column`} (columns: ${table.columns.join(', ')})`,
+          `${where}: ${order ? `table '${table.name}' has no column '${order}'` : `table '${table.name}' has no generated column; name orderColumn`} (columns: ${table.columns.join(', ')})`,
         );
       }
       checkClear(o, table, where);
@@ -95,7 +79,7 @@ export const countWindow = defineNode<CountWindowOptions, ResolvedCountWindowOpt
           begin();
           runCount(ctx, store, lane, table, o, order, emit).finally(end);
         };
-        const writer = new BatchWriter(store, lane, table, { maxBatch: o.max_batch, afterCommit: o.every ? undefined : run });
+        const writer = new BatchWriter(store, lane, table, { maxBatch: o.maxBatch, afterCommit: o.every ? undefined : run });
         let running = false;
         const timer: Subscription | undefined = o.every
           ? periodic(ctx.scheduler, o.every, () => {
@@ -123,7 +107,7 @@ async function runCount(
   store: WindowStore,
   lane: Lane,
   table: WindowTable,
-  o: ResolvedCountWindowOptions,
+  o: CountWindowSettings,
   order: string,
   emit: (e: Event) => void,
 ): Promise<void> {

@@ -1,20 +1,20 @@
 import { periodic } from '../operators/periodic';
 import { createHash } from 'node:crypto';
-import type { Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
+import { opt, type InputOf } from '../nodes/options';
 import { defineNode } from '../nodes/registry';
 import { formatPayload } from '../nodes/tester';
-import { storeOf, windowOperator } from './common';
+import { storeOf, WINDOW_SERVICE, windowOperator } from './common';
 import { quoteIdent } from './sql';
 import type { WindowStore } from './store';
 
-/** Options of {@link filter}. */
-export interface FilterOptions {
-  /** How long a payload suppresses identical ones. */
-  duration: Duration;
-  /** The table keeping the hashes (shared by all filters, keyed by node name). Default `tributary_filter`. */
-  table?: string;
-}
+const filterOptions = {
+  duration: opt.duration('how long a payload suppresses identical ones', { min: 1 }).require(),
+  table: opt.string('table keeping the hashes (keyed by node name)').withDefault('tributary_filter'),
+};
+
+/** Options of {@link filter}: `duration`, `table` (default `tributary_filter`, shared by all filters, keyed by node name). */
+export type FilterOptions = InputOf<typeof filterOptions>;
 
 const created = new WeakMap<WindowStore, Map<string, Promise<void>>>();
 
@@ -49,14 +49,12 @@ function ensureTable(store: WindowStore, table: string): Promise<void> {
  * net.add('dedupe_liability', windows.filter({ duration: '10s' }));
  * ```
  */
-export const filter = defineNode<FilterOptions, { duration: number; table: string }>({
+export const filter = defineNode({
   name: 'filter',
   role: 'pipeline',
   summary: 'SQL-backed dedupe: drops a payload identical to one let through within the duration, across restarts.',
-  options: {
-    duration: { type: 'duration', required: true, min: 1, description: 'how long a payload suppresses identical ones' },
-    table: { type: 'string', default: 'tributary_filter', description: 'table keeping the hashes (keyed by node name)' },
-  },
+  options: filterOptions,
+  services: [WINDOW_SERVICE],
   positional: ['duration'],
   example: "net.add('dedupe_liability', windows.filter({ duration: '10s' }));",
   luaExample: 'tb.create_filter("dedupe_liability", "10s")',

@@ -1,47 +1,37 @@
 import { periodic } from '../operators/periodic';
 import type { Subscription } from 'rxjs';
-import type { Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Event } from '../event';
+import { opt, type InputOf, type OutputOf } from '../nodes/options';
 import { defineNode } from '../nodes/registry';
 import type { NodeContext } from '../nodes/types';
 import { checkClear, clearDelivery, clearOptions, type ClearOptions } from './clear';
-import { batchingOptions, insertAndAck, storeOf, windowOperator } from './common';
-import { bindNamed, toUnit, type TimeUnit } from './sql';
+import { batchingOptions, insertAndAck, storeOf, timeUnitOption, WINDOW_SERVICE, windowOperator } from './common';
+import { bindNamed, toUnit } from './sql';
 import type { Lane, WindowStore } from './store';
 import type { WindowTable } from './tables';
 import { BatchWriter } from './writer';
 
-/** Options of {@link timeWindow}. */
-export interface TimeWindowOptions extends ClearOptions {
-  /** The query run over the window; `:now`, `:window_start` and `:duration` are bound at each run. */
-  sql: string;
-  /** The table events are inserted into and old rows deleted from. */
-  table: string;
-  /** How far back the window reaches. */
-  duration: Duration;
-  /** The column holding each row's time (Unix seconds by default, see `time_unit`). */
-  time_column: string;
-  /** How often the query runs; default `duration`. */
-  every?: Duration;
-  /** Unit of `time_column` and of the bound parameters: `"s"` (default) or `"ms"`. */
-  time_unit?: TimeUnit;
-  /** Most events committed in one transaction. Default 1000. */
-  max_batch?: number;
-  /** More named parameters for the query. */
-  params?: Record<string, unknown>;
-}
+const timeWindowOptions = {
+  sql: opt.string('query over the window (:now, :window_start, :duration bound per run)').require(),
+  table: opt.string('table events are inserted into and expired rows deleted from').require(),
+  duration: opt.duration('how far back the window reaches', { min: 1 }).require(),
+  timeColumn: opt.string("column holding each row's time").require(),
+  every: opt.duration('how often the query runs; default duration', { min: 1 }),
+  timeUnit: timeUnitOption,
+  ...batchingOptions,
+  ...clearOptions,
+};
 
-export interface ResolvedTimeWindowOptions extends ClearOptions {
-  sql: string;
-  table: string;
-  duration: number;
-  time_column: string;
-  every?: number;
-  time_unit: TimeUnit;
-  max_batch: number;
-  params?: Record<string, unknown>;
-}
+/**
+ * Options of {@link timeWindow}: `sql`, `table`, `duration`, `timeColumn` (Unix seconds, or
+ * ms with `timeUnit: 'ms'`), `every` (default `duration`), `maxBatch`, `params` and the
+ * {@link ClearOptions}.
+ */
+export type TimeWindowOptions = InputOf<typeof timeWindowOptions>;
+
+/** What a time window's `build` receives: durations in ms, defaults filled. */
+type TimeWindowSettings = OutputOf<typeof timeWindowOptions>;
 
 /**
  * Pipeline keeping a sliding window over the last `duration` (the original's
@@ -61,27 +51,19 @@ export interface ResolvedTimeWindowOptions extends ClearOptions {
  * ```ts
  * net.add('customer_liability', windows.timeWindow({
  *   sql: 'select customer_uuid, sum(stake) as total from example_bets where create_time >= :window_start group by customer_uuid',
- *   table: 'example_bets', duration: '10s', time_column: 'create_time',
+ *   table: 'example_bets', duration: '10s', timeColumn: 'create_time',
  * }));
  * ```
  */
-export const timeWindow = defineNode<TimeWindowOptions, ResolvedTimeWindowOptions>({
+export const timeWindow = defineNode({
   name: 'time_window',
   role: 'pipeline',
   summary: 'Sliding window over the last duration: inserts events, runs SQL on a timer, emits one event per row, deletes expired rows.',
-  options: {
-    sql: { type: 'string', required: true, description: 'query over the window (:now, :window_start, :duration bound per run)' },
-    table: { type: 'string', required: true, description: 'table events are inserted into and expired rows deleted from' },
-    duration: { type: 'duration', required: true, min: 1, description: 'how far back the window reaches' },
-    time_column: { type: 'string', required: true, description: "column holding each row's time" },
-    every: { type: 'duration', min: 1, description: 'how often the query runs; default duration' },
-    time_unit: { type: 'string', enum: ['s', 'ms'], default: 's', description: 'unit of time_column: Unix seconds or milliseconds' },
-    ...batchingOptions,
-    ...clearOptions,
-  },
-  positional: ['sql', 'table', 'duration', 'time_column'],
+  options: timeWindowOptions,
+  services: [WINDOW_SERVICE],
+  positional: ['sql', 'table', 'duration', 'timeColumn'],
   example:
-    "net.add('customer_liability', windows.timeWindow({ sql, table: 'example_bets', duration: '10s', time_column: 'create_time' }));",
+    "net.add('customer_liability', windows.timeWindow({ sql, table: 'example_bets', duration: '10s', timeColumn: 'create_time' }));",
   luaExample: 'tb.sliding_window_time("customer_liability", "window_out", query, "example_bets", "10s", "create_time")',
   build: (o) => ({
     role: 'pipeline',
@@ -90,8 +72,8 @@ export const timeWindow = defineNode<TimeWindowOptions, ResolvedTimeWindowOption
       const store = storeOf(ctx);
       const where = `node '${ctx.name}'`;
       const table = store.table(o.table, where);
-      if (!table.columns.includes(o.time_column)) {
-        throw new TributaryError('BAD_OPTION', `${where}: table '${table.name}' has no time column '${o.time_column}' (columns: ${table.columns.join(', ')})`);
+      if (!table.columns.includes(o.timeColumn)) {
+        throw new TributaryError('BAD_OPTION', `${where}: table '${table.name}' has no time column '${o.timeColumn}' (columns: ${table.columns.join(', ')})`);
       }
       checkClear(o, table, where);
       checkSql(o.sql, { ...o.params, now: 0, window_start: 0, duration: 0 }, where);
@@ -99,8 +81,8 @@ export const timeWindow = defineNode<TimeWindowOptions, ResolvedTimeWindowOption
       const every = o.every ?? o.duration;
       return windowOperator(({ emit, begin, end }) => {
         const writer = new BatchWriter(store, lane, table, {
-          maxBatch: o.max_batch,
-          time: { column: o.time_column, unit: o.time_unit },
+          maxBatch: o.maxBatch,
+          time: { column: o.timeColumn, unit: o.timeUnit },
         });
         let running = false;
         const tick = () => {
@@ -125,7 +107,15 @@ export const timeWindow = defineNode<TimeWindowOptions, ResolvedTimeWindowOption
   }),
 });
 
-/** Checks the SQL's named parameters can all be bound, so a typo fails at start, not at the first tick. */
+/**
+ * Checks the SQL's named parameters can all be bound, so a typo fails at start, not at the first tick.
+ *
+ * @example
+ * ```ts
+ * checkSql('select * from bets where create_time >= :since', { now: 0 }, "node 'w'");
+ * // throws "node 'w': SQL parameter ':since' has no value (bound here: :now)"
+ * ```
+ */
 export function checkSql(sql: string, params: Record<string, unknown>, where: string): void {
   bindNamed(sql, params, where);
 }
@@ -136,21 +126,21 @@ async function runWindow(
   store: WindowStore,
   lane: Lane,
   table: WindowTable,
-  o: ResolvedTimeWindowOptions,
+  o: TimeWindowSettings,
   now: number,
   emit: (e: Event) => void,
 ): Promise<void> {
   const where = `node '${ctx.name}'`;
   // Computed from this run's clock every time: the fix for the original's ever-growing table.
-  const cutoff = toUnit(now - o.duration, o.time_unit);
-  const params = { ...o.params, now: toUnit(now, o.time_unit), window_start: cutoff, duration: toUnit(o.duration, o.time_unit) };
+  const cutoff = toUnit(now - o.duration, o.timeUnit);
+  const params = { ...o.params, now: toUnit(now, o.timeUnit), window_start: cutoff, duration: toUnit(o.duration, o.timeUnit) };
   try {
     await lane.run(async () => {
       let failed: { err: unknown } | undefined;
       try {
         const rows = await store.query(o.sql, params, where);
         for (const row of rows) {
-          const delivery = clearDelivery(ctx, store, lane, table, o, row, params, { column: o.time_column, value: params.now });
+          const delivery = clearDelivery(ctx, store, lane, table, o, row, params, { column: o.timeColumn, value: params.now });
           emit(ctx.event(row, delivery ? { delivery } : undefined));
         }
       } catch (err) {
@@ -158,7 +148,7 @@ async function runWindow(
       }
       // Expired rows go whether or not the query worked: a failing query must not make the
       // table grow forever (the original's bug, by another road).
-      const statements = table.deleteBefore(o.time_column, cutoff);
+      const statements = table.deleteBefore(o.timeColumn, cutoff);
       await store.transaction(async (m) => {
         for (const s of statements) await m.query(s.sql, s.values);
       });

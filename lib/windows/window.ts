@@ -1,19 +1,17 @@
+import { opt, type InputOf } from '../nodes/options';
 import { defineNode } from '../nodes/registry';
-import { storeOf, windowOperator } from './common';
-import type { TimeUnit } from './sql';
+import { batchingOptions, storeOf, timeUnitOption, WINDOW_SERVICE, windowOperator } from './common';
 import { BatchWriter } from './writer';
 
-/** Options of {@link window}. */
-export interface WindowOptions {
-  /** Table (or entity name) to insert into; default the store's default table. */
-  table?: string;
-  /** Most events committed in one transaction. Default 1000. */
-  max_batch?: number;
-  /** A time column filled from the event time when the payload leaves it out. */
-  time_column?: string;
-  /** Unit of `time_column`: Unix seconds (`"s"`, default) or milliseconds (`"ms"`). */
-  time_unit?: TimeUnit;
-}
+const windowOptions = {
+  table: opt.string("table or entity to insert into; default the store's default table"),
+  maxBatch: batchingOptions.maxBatch,
+  timeColumn: opt.string('time column filled from the event time when the payload leaves it out'),
+  timeUnit: timeUnitOption,
+};
+
+/** Options of {@link window}: `table`, `maxBatch`, `timeColumn`, `timeUnit`. */
+export type WindowOptions = InputOf<typeof windowOptions>;
 
 /**
  * Pipeline inserting each payload as a row of a window table (the original's
@@ -31,16 +29,12 @@ export interface WindowOptions {
  * net.link('streaming_ingest', 'bets_window');
  * ```
  */
-export const window = defineNode<WindowOptions, { table?: string; max_batch: number; time_column?: string; time_unit: TimeUnit }>({
+export const window = defineNode({
   name: 'window',
   role: 'pipeline',
   summary: 'Inserts each payload as a row of a window table (batched), then passes the event on.',
-  options: {
-    table: { type: 'string', description: "table or entity to insert into; default the store's default table" },
-    max_batch: { type: 'integer', min: 1, default: 1000, description: 'most events committed in one transaction' },
-    time_column: { type: 'string', description: 'time column filled from the event time when the payload leaves it out' },
-    time_unit: { type: 'string', enum: ['s', 'ms'], default: 's', description: 'unit of time_column: Unix seconds or milliseconds' },
-  },
+  options: windowOptions,
+  services: [WINDOW_SERVICE],
   positional: ['table'],
   example: "net.add('bets_window', windows.window({ table: 'example_bets' }));",
   luaExample: 'tb.create_window("bets_window")',
@@ -51,13 +45,13 @@ export const window = defineNode<WindowOptions, { table?: string; max_batch: num
       const store = storeOf(ctx);
       const where = `node '${ctx.name}'`;
       const table = store.table(o.table, where);
-      if (o.time_column && !table.columns.includes(o.time_column)) {
-        throw new Error(`${where}: table '${table.name}' has no time column '${o.time_column}' (columns: ${table.columns.join(', ')})`);
+      if (o.timeColumn && !table.columns.includes(o.timeColumn)) {
+        throw new Error(`${where}: table '${table.name}' has no time column '${o.timeColumn}' (columns: ${table.columns.join(', ')})`);
       }
       return windowOperator(({ emit, begin, end }) => {
         const writer = new BatchWriter(store, store.lane(), table, {
-          maxBatch: o.max_batch,
-          time: o.time_column ? { column: o.time_column, unit: o.time_unit } : undefined,
+          maxBatch: o.maxBatch,
+          time: o.timeColumn ? { column: o.timeColumn, unit: o.timeUnit } : undefined,
         });
         return {
           next(e) {

@@ -1,5 +1,6 @@
 import { entities } from '../../examples/advanced/entities';
-import { nodes, windows } from 'tributary';
+import { nodes } from 'tributary';
+import { windows } from 'tributary/windows';
 import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers';
 
 describe.each(drivers)('count_window (last N rows) on $name', (driver) => {
@@ -29,7 +30,7 @@ describe.each(drivers)('count_window (last N rows) on $name', (driver) => {
     const out = t.sink();
     const burst = Array.from({ length: 10 }, (_, i) => ({ at: 100, payload: bet(`b${i}`, { time: i }) }));
     net.add('in', scheduledSource(burst));
-    net.add('last4', windows.countWindow({ sql: 'select count(*) as n, min(create_time) as oldest from example_bets', table: 'example_bets', count: 4, order_column: 'create_time', every: '250ms' }));
+    net.add('last4', windows.countWindow({ sql: 'select count(*) as n, min(create_time) as oldest from example_bets', table: 'example_bets', count: 4, orderColumn: 'create_time', every: '250ms' }));
     net.add('out', out.node);
     net.link('in', 'last4');
     net.link('last4', 'out');
@@ -48,7 +49,7 @@ describe.each(drivers)('count_window (last N rows) on $name', (driver) => {
     // ten bets in the same second: create_time ties everywhere
     const burst = Array.from({ length: 10 }, (_, i) => ({ at: 100 + i, payload: bet(`b${i}`, { time: 7 }) }));
     net.add('in', scheduledSource(burst));
-    net.add('last5', windows.countWindow({ sql: 'select count(*) as n from example_bets', table: 'example_bets', count: 5, order_column: 'create_time', every: '1s' }));
+    net.add('last5', windows.countWindow({ sql: 'select count(*) as n from example_bets', table: 'example_bets', count: 5, orderColumn: 'create_time', every: '1s' }));
     net.add('out', out.node);
     net.link('in', 'last5');
     net.link('last5', 'out');
@@ -61,7 +62,7 @@ describe.each(drivers)('count_window (last N rows) on $name', (driver) => {
     const { store } = await driver.open({ tables: [{ name: 'keyed', columns: { k: { type: 'string', primary: true }, v: 'number' } }] });
     const { t, net } = virtualNetwork(store);
     net.add('in', t.source('-|'));
-    net.add('w', windows.countWindow({ sql: 'select 1', table: 'keyed', count: 2, order_column: 'nope' }));
+    net.add('w', windows.countWindow({ sql: 'select 1', table: 'keyed', count: 2, orderColumn: 'nope' }));
     net.add('end', nodes.discarder());
     net.link('in', 'w');
     net.link('w', 'end');

@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs';
 import { VirtualClock } from 'tributary/testing';
-import { createEvent, createNodeContext, WINDOW_SERVICE, windows, withError, type Event, type NodeSpec, type PipelineNode, type WindowStore } from 'tributary';
+import { createEvent, createNodeContext, withError, type Event, type NodeSpec, type PipelineNode } from 'tributary';
+import { WINDOW_SERVICE, windows, type WindowStore } from 'tributary/windows';
 import { VirtualTime } from 'tributary/testing';
 import { entities } from '../../examples/advanced/entities';
 import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers';
@@ -19,8 +20,8 @@ function standalone(node: NodeSpec, store: WindowStore) {
 const kinds = (sql: string) => ({
   window: windows.window(),
   query_window: windows.queryWindow({ sql }),
-  time_window: windows.timeWindow({ sql, table: 'example_bets', duration: '1s', time_column: 'create_time' }),
-  count_window: windows.countWindow({ sql, table: 'example_bets', count: 5, order_column: 'create_time' }),
+  time_window: windows.timeWindow({ sql, table: 'example_bets', duration: '1s', timeColumn: 'create_time' }),
+  count_window: windows.countWindow({ sql, table: 'example_bets', count: 5, orderColumn: 'create_time' }),
   filter: windows.filter({ duration: '1s' }),
 });
 
@@ -41,7 +42,7 @@ describe.each(drivers)('window kinds on $name: error events, completion and earl
   it.each(['time_window', 'count_window', 'filter'])('%s stops its timer on early unsubscribe', async (kind) => {
     const { store } = await driver.open({ entities });
     const node = kind === 'count_window'
-      ? windows.countWindow({ sql: 'select count(*) as n from example_bets', table: 'example_bets', count: 5, order_column: 'create_time', every: '1s' })
+      ? windows.countWindow({ sql: 'select count(*) as n from example_bets', table: 'example_bets', count: 5, orderColumn: 'create_time', every: '1s' })
       : kinds('select count(*) as n from example_bets')[kind as 'time_window'];
     const s = standalone(node, store);
     s.input.next(createEvent(bet('b1', { time: 0 }), { time: 0 }));
@@ -54,7 +55,7 @@ describe.each(drivers)('window kinds on $name: error events, completion and earl
   });
 });
 
-describe.each(drivers)('clear after ack with clear_sql on $name', (driver) => {
+describe.each(drivers)('clear after ack with clearSql on $name', (driver) => {
   it('deletes the joined rows named by the output row once the alert is acked', async () => {
     const { store } = await driver.open({ entities });
     const { t, net, clock } = virtualNetwork(store);
@@ -73,7 +74,7 @@ describe.each(drivers)('clear after ack with clear_sql on $name', (driver) => {
       ...[150, 250].map((at, i) => ({ at, payload: bet(`b${i}`, { customer: 'c1', game: 654321, time: 0 }) })),
     ];
     net.add('in', scheduledSource(bets));
-    net.add('w', windows.timeWindow({ sql: liability, table: 'example_bets', duration: '10s', every: '1s', time_column: 'create_time', clear_sql: clearSql }));
+    net.add('w', windows.timeWindow({ sql: liability, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time', clearSql: clearSql }));
     net.add('alerts', out.node);
     net.link('in', 'w');
     net.link('w', 'alerts');
@@ -84,11 +85,11 @@ describe.each(drivers)('clear after ack with clear_sql on $name', (driver) => {
     expect(await count(store, 'example_bets')).toBe(5);
   });
 
-  it('rejects clear_columns that are not columns of the table, naming the node', async () => {
+  it('rejects clearColumns that are not columns of the table, naming the node', async () => {
     const { store } = await driver.open({ entities });
     const { t, net } = virtualNetwork(store);
     net.add('in', t.source('-|'));
-    net.add('w', windows.timeWindow({ sql: 'select 1', table: 'example_bets', duration: '1s', time_column: 'create_time', clear_columns: ['game_id'] }));
+    net.add('w', windows.timeWindow({ sql: 'select 1', table: 'example_bets', duration: '1s', timeColumn: 'create_time', clearColumns: ['game_id'] }));
     net.add('out', t.sink().node);
     net.link('in', 'w');
     net.link('w', 'out');

@@ -6,7 +6,7 @@ describe('TypeORM loads lazily', () => {
     const root = path.join(__dirname, '..', '..');
     const script = `
       const { windows, openWindowStore } = require('./lib/index');
-      windows.timeWindow({ sql: 'select 1', table: 't', duration: '10s', time_column: 'at' });
+      windows.timeWindow({ sql: 'select 1', table: 't', duration: '10s', timeColumn: 'at' });
       const before = Object.keys(require.cache).some((f) => f.includes('/node_modules/typeorm/'));
       openWindowStore({ url: 'sqlite::memory:' }).then(async (store) => {
         const after = Object.keys(require.cache).some((f) => f.includes('/node_modules/typeorm/'));

@@ -1,5 +1,6 @@
 import { entities } from '../../examples/advanced/entities';
-import { nodes, windows } from 'tributary';
+import { nodes } from 'tributary';
+import { windows } from 'tributary/windows';
 import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers';
 
 const PER_CUSTOMER = `
@@ -21,7 +22,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     ]);
     const out = t.sink();
     net.add('in', src);
-    net.add('liability', windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', every: '5s', time_column: 'create_time' }));
+    net.add('liability', windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', every: '5s', timeColumn: 'create_time' }));
     net.add('window_out', nodes.forwarder());
     net.add('printer', out.node);
     net.link('in', 'liability');
@@ -48,7 +49,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { net, clock } = virtualNetwork(store);
     // one bet per second for a minute
     net.add('in', scheduledSource(Array.from({ length: 60 }, (_, i) => ({ at: i * 1000 + 500, payload: bet(`b${i}`) }))));
-    net.add('w', windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', time_column: 'create_time' }));
+    net.add('w', windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', timeColumn: 'create_time' }));
     net.add('end', nodes.discarder());
     net.link('in', 'w');
     net.link('w', 'end');
@@ -69,7 +70,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { t, net, clock } = virtualNetwork(store);
     const out = t.sink();
     net.add('in', scheduledSource(Array.from({ length: 30 }, (_, i) => ({ at: i * 1000 + 500, payload: bet(`b${i}`) }))));
-    net.add('w', windows.timeWindow({ sql: 'select nope from example_bets', table: 'example_bets', duration: '10s', time_column: 'create_time' }));
+    net.add('w', windows.timeWindow({ sql: 'select nope from example_bets', table: 'example_bets', duration: '10s', timeColumn: 'create_time' }));
     net.add('out', out.node);
     net.link('in', 'w');
     net.link('w', 'out');
@@ -94,7 +95,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     net.add('in', scheduledSource([100, 250, 900, 1300].map((at) => ({ at, payload: { user_id: 'u1' } }))));
     net.add('w', windows.timeWindow({
       sql: 'select user_id, count(*) as clicks, min(at_ms) as first_ms from clicks where at_ms >= :window_start group by user_id',
-      table: 'clicks', duration: '1s', every: '500ms', time_column: 'at_ms', time_unit: 'ms',
+      table: 'clicks', duration: '1s', every: '500ms', timeColumn: 'at_ms', timeUnit: 'ms',
     }));
     net.add('out', out.node);
     net.link('in', 'w');
@@ -116,7 +117,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
       select customer_uuid, count(*) as n from example_bets
       where create_time >= :window_start group by customer_uuid having count(*) >= 3`;
     net.add('in', scheduledSource([500, 1500, 2500, 3500, 4500, 5500].map((at, i) => ({ at, payload: bet(`b${i}`, { customer: 'c1', time: Math.floor(at / 1000) }) }))));
-    net.add('w', windows.timeWindow({ sql: alert, table: 'example_bets', duration: '10s', every: '1s', time_column: 'create_time', clear_columns: ['customer_uuid'] }));
+    net.add('w', windows.timeWindow({ sql: alert, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time', clearColumns: ['customer_uuid'] }));
     net.add('alerts', out.node);
     net.link('in', 'w');
     net.link('w', 'alerts');
@@ -135,7 +136,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { net, clock } = virtualNetwork(store);
     const seen: number[] = [];
     net.add('in', scheduledSource([500, 1500].map((at, i) => ({ at, payload: bet(`b${i}`) }))));
-    net.add('w', windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', every: '1s', time_column: 'create_time', clear_columns: ['customer_uuid'] }));
+    net.add('w', windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time', clearColumns: ['customer_uuid'] }));
     net.add('failing_alert', nodes.sink({ fn: () => { seen.push(1); throw new Error('slack is down'); } }));
     net.link('in', 'w');
     net.link('w', 'failing_alert');
@@ -149,7 +150,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { t, net, clock } = virtualNetwork(store);
     const out = t.sink();
     net.add('in', t.source('|'));
-    net.add('w', windows.timeWindow({ sql: 'select no_such_column from example_bets', table: 'example_bets', duration: '1s', time_column: 'create_time' }));
+    net.add('w', windows.timeWindow({ sql: 'select no_such_column from example_bets', table: 'example_bets', duration: '1s', timeColumn: 'create_time' }));
     net.add('out', out.node);
     net.link('in', 'w');
     net.link('w', 'out');
@@ -161,7 +162,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const second = virtualNetwork(store);
     const out2 = second.t.sink();
     second.net.add('in', second.t.source('5s |'));
-    second.net.add('w', windows.timeWindow({ sql: 'select no_such_column from example_bets', table: 'example_bets', duration: '1s', time_column: 'create_time' }));
+    second.net.add('w', windows.timeWindow({ sql: 'select no_such_column from example_bets', table: 'example_bets', duration: '1s', timeColumn: 'create_time' }));
     second.net.add('out', out2.node);
     second.net.link('in', 'w');
     second.net.link('w', 'out');
@@ -175,7 +176,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { store } = await driver.open({ entities });
     const { t, net } = virtualNetwork(store);
     net.add('in', t.source('-|'));
-    net.add('w', windows.timeWindow({ sql: 'select * from example_bets where create_time >= :since', table: 'example_bets', duration: '1s', time_column: 'create_time' }));
+    net.add('w', windows.timeWindow({ sql: 'select * from example_bets where create_time >= :since', table: 'example_bets', duration: '1s', timeColumn: 'create_time' }));
     net.add('out', t.sink().node);
     net.link('in', 'w');
     net.link('w', 'out');
@@ -186,7 +187,7 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { store } = await driver.open({ entities });
     const { t, net } = virtualNetwork(store);
     net.add('in', t.source('-|'));
-    net.add('w', windows.timeWindow({ sql: 'select 1', table: 'example_bets', duration: '1s', time_column: 'created' }));
+    net.add('w', windows.timeWindow({ sql: 'select 1', table: 'example_bets', duration: '1s', timeColumn: 'created' }));
     net.add('out', t.sink().node);
     net.link('in', 'w');
     net.link('w', 'out');
@@ -210,7 +211,7 @@ const mysql = drivers.find((d) => d.name === 'mysql');
       group by customer_uuid, game_id
       having liability > 130`;
     net.add('in', scheduledSource(Array.from({ length: 6 }, (_, i) => ({ at: t.scheduler.frame + 100 + i, payload: bet(`b${i}`) }))));
-    net.add('customer_liability', windows.timeWindow({ sql: original, table: 'example_bets', duration: '10s', every: '1s', time_column: 'create_time' }));
+    net.add('customer_liability', windows.timeWindow({ sql: original, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time' }));
     net.add('out', out.node);
     net.link('in', 'customer_liability');
     net.link('customer_liability', 'out');
