@@ -1,4 +1,5 @@
 import { Subscriber, type Observable, type OperatorFunction } from 'rxjs';
+import { isThenable } from '../util/values';
 import { RingQueue } from './queue';
 import { markCountsOutput, viaSubscriber } from './subscriber';
 
@@ -122,16 +123,16 @@ class PoolSubscriber<T, R> extends Subscriber<T> {
       this.fail(err);
       return;
     }
-    if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+    if (isThenable(result)) {
       this.active++;
       if (this.discard) {
         this.running.add(value);
-        (result as PromiseLike<unknown>).then(() => {
+        result.then(() => {
           this.running.delete(value);
           this.settled();
         }, this.fail);
       } else {
-        (result as PromiseLike<unknown>).then(this.settled, this.fail);
+        result.then(this.settled, this.fail);
       }
     }
   }

@@ -17,7 +17,14 @@ export function viaSubscriber<T, R>(source: Observable<T>, make: (destination: S
   return new Observable<R>((destination) => source.subscribe(make(destination)));
 }
 
-/** Counts values into `counters.out` and passes them on. */
+/**
+ * Counts values into `counters.out` and passes them on.
+ *
+ * @example
+ * ```ts
+ * const counted = viaSubscriber(source, (d) => new OutCounter<Event>(d, ctx.stats));
+ * ```
+ */
 export class OutCounter<T> extends Subscriber<T> {
   constructor(
     destination: Subscriber<T>,
@@ -47,7 +54,14 @@ export function markCountsOutput<F extends (...args: any[]) => unknown>(op: F): 
   return op;
 }
 
-/** True for an operator marked with {@link markCountsOutput}. */
+/**
+ * True for an operator marked with {@link markCountsOutput}.
+ *
+ * @example
+ * ```ts
+ * if (!countsOutput(op)) source = viaSubscriber(source, (d) => new OutCounter(d, stats));
+ * ```
+ */
 export function countsOutput(op: unknown): boolean {
   return typeof op === 'function' && (op as unknown as Record<symbol, boolean>)[COUNTS_OUTPUT] === true;
 }
@@ -57,6 +71,11 @@ export function countsOutput(op: unknown): boolean {
  * unsubscribes the source) when the network stops — one layer instead of `takeUntil` plus a
  * counter — and turns a source's RxJS error into a reported failure and a completion, so one
  * failing source does not tear the network down.
+ *
+ * @example
+ * ```ts
+ * const gated = viaSubscriber(source, (d) => new SourceGate<Event>(d, ctx.stats, (err) => report(err)));
+ * ```
  */
 export class SourceGate<T> extends Subscriber<T> {
   constructor(

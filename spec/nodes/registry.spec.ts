@@ -1,24 +1,13 @@
 import * as ts from 'typescript';
-import {
-  builtinKinds,
-  createEvent,
-  createRegistry,
-  defineNode,
-  Network,
-  nodes,
-  Registry,
-  TributaryError,
-  withError,
-  withPayload,
-  type NodeKind,
-} from 'tributary';
+import { builtinKinds, createEvent, createRegistry, defineNode, Network, nodes, Registry, TributaryError, withError, withPayload, type NodeKind } from 'tributary';
 import { VirtualTime } from 'tributary/testing';
+import { opt } from '../../lib/nodes/options';
 
-const shout = defineNode<{ suffix?: string }, { suffix: string }>({
+const shout = defineNode({
   name: 'shout',
   role: 'pipeline',
   summary: 'Upper-cases string payloads.',
-  options: { suffix: { type: 'string', default: '!', description: 'appended' } },
+  options: { suffix: opt.string('appended').withDefault('!') },
   positional: ['suffix'],
   example: "net.add('loud', shout());",
   build: ({ suffix }) => nodes.map({ fn: (s: string) => s.toUpperCase() + suffix }),
@@ -92,7 +81,7 @@ describe('Registry', () => {
   });
 
   it('a kind that builds a node of another role than it declares is an error', () => {
-    const liar = defineNode<{}, {}>({ ...shout.kind, options: {}, positional: [], name: 'liar', role: 'sink' } as NodeKind<{}>);
+    const liar = defineNode({ ...shout.kind, options: {}, positional: [], name: 'liar', role: 'sink' } as NodeKind<{}, {}>);
     expect(() => liar()).toThrow(/declared a sink but built a pipeline/);
   });
 
