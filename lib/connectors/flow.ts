@@ -1,8 +1,10 @@
-import { errorMessage } from '../errors';
-import { Observable } from 'rxjs';
+import { Observable, concat, defer, ignoreElements } from 'rxjs';
 import { createDelivery, type Settlement } from '../delivery';
+import { errorMessage } from '../errors';
 import type { Event, EventInit } from '../event';
+import { eventOf, sinkStage } from '../nodes/stage';
 import type { NodeContext } from '../nodes/types';
+import { decodeMessage, type Codec } from './codec';
 
 /** What a bus source's loop gets: emit with flow control, and the stop signal. */
 export interface FlowIO {
@@ -91,4 +93,70 @@ export function flowSource(ctx: NodeContext, maxInFlight: number, loop: (io: Flo
       wake(w);
     };
   });
+}
+
+/** Options of {@link publishingSink}. */
+export interface PublishingSinkOptions {
+  /** Publishes one event; resolves once the broker took it (the event is acked then). */
+  publish: (event: Event) => Promise<void>;
+  /** Publishes in flight at once; order on the wire is kept. */
+  concurrency: number;
+  /** After the last event was settled: flush and close the connection. */
+  close: () => Promise<void>;
+  /** Aborted when the sink is unsubscribed (stopped, or cut off at the drain timeout). */
+  controller: AbortController;
+  /** Once unsubscribed: make sure the connection does not outlive the sink. */
+  cutOff: () => void;
+}
+
+/**
+ * The skeleton of every bus sink (`nats_sink`, `amqp_sink`): publishes each event through
+ * the sink stage (acked once `publish` resolved, nacked with its error), then closes the
+ * connection and completes. Unsubscribed before that, it aborts the controller (ending
+ * retries), then calls `cutOff`.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => (source) => publishingSink(ctx, source, { publish, concurrency: 64, close, controller, cutOff: () => void conn?.close() })
+ * ```
+ */
+export function publishingSink(ctx: NodeContext, source: Observable<Event>, o: PublishingSinkOptions): Observable<never> {
+  const stage = sinkStage(ctx, (e: Event) => o.publish(e), o.concurrency, eventOf)(source);
+  const close = defer(o.close).pipe(ignoreElements());
+  return new Observable<never>((subscriber) => {
+    const sub = concat(stage, close).subscribe(subscriber);
+    return () => {
+      o.controller.abort();
+      sub.unsubscribe();
+      o.cutOff();
+    };
+  });
+}
+
+/**
+ * Decodes a bus message and emits its event; a message that cannot be decoded becomes an
+ * error event carrying its text, settled by `onBadSettle` (a broker should not redeliver
+ * what redelivery cannot fix).
+ *
+ * @example
+ * ```ts
+ * await emitMessage(io, m.data, 'json', `message on '${m.subject}'`, init, settle, (s) => (s.acked ? m.ack() : m.term()));
+ * ```
+ */
+export function emitMessage(
+  io: FlowIO,
+  data: Uint8Array,
+  codec: Codec,
+  what: string,
+  init: Omit<EventInit, 'delivery'>,
+  onSettle: (s: Settlement) => void,
+  onBadSettle: (s: Settlement) => void = onSettle,
+): Promise<void> {
+  let payload: unknown;
+  try {
+    payload = decodeMessage(data, codec);
+  } catch (err) {
+    return io.emitError(new TextDecoder().decode(data), new Error(`cannot decode ${what}: ${errorMessage(err)}`), init, onBadSettle);
+  }
+  return io.emit(payload, init, onSettle);
 }

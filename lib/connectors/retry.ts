@@ -109,3 +109,48 @@ export async function within(scheduler: SchedulerLike, promise: Promise<unknown>
     timer?.unsubscribe();
   }
 }
+
+/** Options of {@link publishWithRetry}. */
+export interface PublishRetryOptions {
+  scheduler: SchedulerLike;
+  /** Retries after the first attempt. */
+  retries: number;
+  /** Aborted when the sink is cut off: no more retries then. */
+  signal: AbortSignal;
+  /** What is published where, for messages: `JetStream publish to 'alerts' at nats://…`. */
+  what: string;
+  /** Removes secrets from a client library's message. */
+  clean?: (text: string) => string;
+  /** A failure retrying cannot fix: thrown as it is, at once. */
+  permanent?: (err: unknown) => boolean;
+}
+
+/**
+ * Runs one publish, retrying failures with exponential back-off from 250ms (capped at 10s,
+ * timers from the scheduler) until `retries` run out or the sink is cut off; then throws an
+ * error naming `what`, the attempts and the last reason.
+ *
+ * @example
+ * ```ts
+ * await publishWithRetry(() => js.publish(subject, data), {
+ *   scheduler: ctx.scheduler, retries: 3, signal, what: `JetStream publish to '${subject}' at ${url}`,
+ * });
+ * ```
+ */
+export async function publishWithRetry(publish: () => Promise<unknown>, o: PublishRetryOptions): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await publish();
+      return;
+    } catch (err) {
+      if (o.permanent?.(err)) throw err;
+      if (attempt >= o.retries || o.signal.aborted) {
+        const reason = errorMessage(err);
+        throw new Error(`${o.what} failed after ${attempt + 1} attempt(s): ${o.clean ? o.clean(reason) : reason}`);
+      }
+      await sleep(o.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), o.signal);
+      // Cut off (stop at the drain timeout) while waiting: no more retries.
+      if (o.signal.aborted) throw new Error(`${o.what}: given up, the sink was stopped`);
+    }
+  }
+}

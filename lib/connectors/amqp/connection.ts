@@ -2,6 +2,7 @@ import { errorMessage } from '../../errors';
 import type { ChannelModel } from 'amqplib';
 import type { NodeContext } from '../../nodes/types';
 import { shownUrl, redactUrlSecrets } from '../../util/redact';
+import { connectionFields } from '../fields';
 import { connectWithRetry } from '../retry';
 
 /**
@@ -15,6 +16,9 @@ import { connectWithRetry } from '../retry';
 export function defaultAmqpUrl(): string {
   return process.env.TRIBUTARY_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 }
+
+/** The `url` option of the AMQP connectors. */
+export const amqpUrlField = connectionFields.url.describe('broker URL (default TRIBUTARY_AMQP_URL or amqp://guest:guest@127.0.0.1:5672)');
 
 /**
  * Connects to an AMQP broker for a node (amqplib loaded here, lazily), retrying with

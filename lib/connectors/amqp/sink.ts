@@ -1,52 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
-import { Observable, concat, defer, ignoreElements } from 'rxjs';
-import { errorMessage, TributaryError } from '../../errors';
+import type { Observable } from 'rxjs';
+import { TributaryError } from '../../errors';
 import type { Event } from '../../event';
+import { opt, type InputOf } from '../../nodes/options';
 import { defineNode } from '../../nodes/registry';
-import { eventOf, sinkStage } from '../../nodes/stage';
-import { CODECS, encodePayload, type Codec } from '../codec';
-import { backoffDelay, sleep } from '../retry';
-import { amqpConnect, defaultAmqpUrl } from './connection';
 import { redactUrlSecrets, shownUrl } from '../../util/redact';
+import { encodePayload } from '../codec';
+import { deliveryFields } from '../fields';
+import { publishingSink } from '../flow';
+import { publishWithRetry } from '../retry';
+import { amqpConnect, amqpUrlField, defaultAmqpUrl } from './connection';
 
 /** A publish the broker will never take (unroutable): not retried. */
 class PermanentPublishError extends Error {}
 
-/** Options of {@link amqpSink}. */
-export interface AmqpSinkOptions {
-  /** Exchange to publish to; `""` (default) is the default exchange, which routes by queue name. */
-  exchange?: string;
-  /** Declare the exchange with this type if missing (`direct`, `topic`, `fanout`, `headers`); default: do not declare. */
-  exchangeType?: 'direct' | 'topic' | 'fanout' | 'headers';
-  /** Fixed routing key. */
-  routingKey?: string;
-  /** Routing key per event; wins over `routingKey`. */
-  routingKeyFn?: (payload: any, event: Event) => string;
-  /** Broker URL (default `TRIBUTARY_AMQP_URL`, else `amqp://guest:guest@127.0.0.1:5672`). */
-  url?: string;
-  /** Persistent messages (default true). */
-  persistent?: boolean;
-  /** Payload encoding: `json` (default), `string` or `bytes`. */
-  codec?: Codec;
-  /** Publishes awaiting their confirm at once (default 64); order on the wire is kept. */
-  concurrency?: number;
-  /** Retries of a publish that was not confirmed (a lost connection), with back-off from 250ms (default 3). */
-  retries?: number;
-}
+/** The options of {@link amqpSink}, declared once: types, validation, defaults and docs come from here. */
+export const amqpSinkOptions = {
+  exchange: opt.string('exchange to publish to ("" = default exchange, routes by queue name)').withDefault(''),
+  exchangeType: opt.enum(['direct', 'topic', 'fanout', 'headers'] as const, 'declare the (durable) exchange with this type if missing'),
+  routingKey: opt.string('fixed routing key'),
+  routingKeyFn: opt.fn<(payload: any, event: Event) => string>('(payload, event) => routing key; wins over routingKey'),
+  url: amqpUrlField,
+  persistent: opt.boolean('persistent messages').withDefault(true),
+  codec: deliveryFields.codec,
+  concurrency: deliveryFields.concurrency.describe('publishes awaiting their confirm at once'),
+  retries: deliveryFields.retries.describe('retries of an unconfirmed publish, with back-off from 250ms'),
+};
 
-/** Resolved options of {@link amqpSink}. */
-export interface AmqpSinkResolved {
-  exchange: string;
-  exchangeType?: 'direct' | 'topic' | 'fanout' | 'headers';
-  routingKey?: string;
-  routingKeyFn?: (payload: unknown, event: Event) => string;
-  url?: string;
-  persistent: boolean;
-  codec: Codec;
-  concurrency: number;
-  retries: number;
-}
+/** Options of {@link amqpSink}. */
+export type AmqpSinkOptions = InputOf<typeof amqpSinkOptions>;
 
 /**
  * Sink publishing each event to a RabbitMQ exchange on a confirm channel: the event is acked
@@ -61,22 +44,12 @@ export interface AmqpSinkResolved {
  * net.add('alerts_out', connectors.amqpSink({ exchange: 'alerts', exchangeType: 'topic', routingKeyFn: (a) => `liability.${a.customer}` }));
  * ```
  */
-export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
+export const amqpSink = defineNode({
   name: 'amqp_sink',
   io: 'network',
   role: 'sink',
   summary: 'Publishes each event to a RabbitMQ exchange with a routing key; acks after the publisher confirm.',
-  options: {
-    exchange: { type: 'string', default: '', description: 'exchange to publish to ("" = default exchange, routes by queue name)' },
-    exchangeType: { type: 'string', enum: ['direct', 'topic', 'fanout', 'headers'], description: 'declare the (durable) exchange with this type if missing' },
-    routingKey: { type: 'string', description: 'fixed routing key' },
-    routingKeyFn: { type: 'function', description: '(payload, event) => routing key; wins over routingKey' },
-    url: { type: 'string', description: 'broker URL (default TRIBUTARY_AMQP_URL or amqp://guest:guest@127.0.0.1:5672)' },
-    persistent: { type: 'boolean', default: true, description: 'persistent messages' },
-    codec: { type: 'string', enum: [...CODECS], default: 'json', description: 'payload encoding: json, string or bytes' },
-    concurrency: { type: 'integer', min: 1, default: 64, description: 'publishes awaiting their confirm at once' },
-    retries: { type: 'integer', min: 0, default: 3, description: 'retries of an unconfirmed publish, with back-off from 250ms' },
-  },
+  options: amqpSinkOptions,
   positional: ['exchange', 'routingKey'],
   example: "net.add('alerts_out', connectors.amqpSink({ exchange: 'alerts', exchangeType: 'topic', routingKey: 'liability' }));",
   luaExample: 'tb.create_amqp_sink("alerts_out", "alerts", "liability")',
@@ -164,35 +137,23 @@ export const amqpSink = defineNode<AmqpSinkOptions, AmqpSinkResolved>({
           const content = Buffer.from(encodePayload(event.payload, o.codec));
           const h = event.meta.headers;
           const headers = h ? Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('amqp-') && k !== 'nats-subject')) : undefined;
-          for (let attempt = 0; ; attempt++) {
-            try {
-              await publishOnce(key, content, headers && Object.keys(headers).length ? headers : undefined);
-              return;
-            } catch (err) {
-              if (err instanceof PermanentPublishError) throw err;
-              if (attempt >= o.retries || controller.signal.aborted) {
-                throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown} failed after ${attempt + 1} attempt(s): ${redactUrlSecrets(url, errorMessage(err))}`);
-              }
-              // Cut off (stop at the drain timeout): no more retries.
-              await sleep(ctx.scheduler, backoffDelay(attempt, { initial: 250, max: 10_000 }), controller.signal);
-              if (controller.signal.aborted) throw new Error(`publish to exchange '${o.exchange}' with routing key '${key}' at ${shown}: given up, the sink was stopped`);
-            }
-          }
+          const hs = headers && Object.keys(headers).length ? headers : undefined;
+          await publishWithRetry(() => publishOnce(key, content, hs), {
+            scheduler: ctx.scheduler,
+            retries: o.retries,
+            signal: controller.signal,
+            what: `publish to exchange '${o.exchange}' with routing key '${key}' at ${shown}`,
+            clean: (text) => redactUrlSecrets(url, text),
+            permanent: (err) => err instanceof PermanentPublishError,
+          });
         };
-        const close = defer(async () => {
+        const close = async () => {
           const ch = await channel?.catch(() => undefined);
           if (ch) await ch.waitForConfirms().catch(() => undefined);
           await conn?.close().catch(() => undefined);
-        }).pipe(ignoreElements());
-        const stage = sinkStage(ctx, (e: Event) => publish(e), o.concurrency, eventOf)(source);
-        return new Observable<never>((subscriber) => {
-          const sub = concat(stage, close).subscribe(subscriber);
-          return () => {
-            controller.abort();
-            sub.unsubscribe();
-            void conn?.close().catch(() => undefined);
-          };
-        });
+        };
+        const cutOff = () => void conn?.close().catch(() => undefined);
+        return publishingSink(ctx, source, { publish, concurrency: o.concurrency, close, controller, cutOff });
       },
     };
   },

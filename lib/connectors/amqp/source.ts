@@ -2,52 +2,30 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { errorMessage, TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
-import { CODECS, decodeMessage, type Codec } from '../codec';
-import { flowSource, type FlowIO } from '../flow';
+import { opt, type InputOf, type OutputOf } from '../../nodes/options';
+import { deliveryFields } from '../fields';
+import { emitMessage, flowSource, type FlowIO } from '../flow';
 import { backoffDelay, sleep, within } from '../retry';
-import { amqpConnect, defaultAmqpUrl } from './connection';
+import { amqpConnect, amqpUrlField, defaultAmqpUrl } from './connection';
 import { redactUrlSecrets, shownUrl } from '../../util/redact';
 
-/** Options of {@link amqpSource}. */
-export interface AmqpSourceOptions {
-  /** Queue to consume. */
-  queue: string;
-  /** Broker URL (default `TRIBUTARY_AMQP_URL`, else `amqp://guest:guest@127.0.0.1:5672`). */
-  url?: string;
-  /** Unacked messages the broker hands over at once (default 100): the cap on events in flight. */
-  prefetch?: number;
-  /** Declare the queue if missing (default true), durable. */
-  assertQueue?: boolean;
-  /** Dead-letter exchange set on the queue when it is declared; nacked messages go there when `requeue` is false. */
-  deadLetterExchange?: string;
-  /** On nack: requeue the message for redelivery (default true), or reject it (to the dead-letter exchange, if any). */
-  requeue?: boolean;
-  /** Bind the queue to this exchange when declaring it. */
-  bindExchange?: string;
-  /** Routing key (pattern) of that binding (default `#`). */
-  bindKey?: string;
-  /**
-   * Payload decoding: `json` (default), `string` or `bytes`. A message that fails to decode
-   * becomes an error event; if that event is nacked, the message is rejected without requeue.
-   */
-  codec?: Codec;
-  /** How long `stop()` lets in-flight events settle before closing the connection (default `"30s"`). */
-  closeTimeout?: string | number;
-}
+/** The options of {@link amqpSource}, declared once: types, validation, defaults and docs come from here. */
+export const amqpSourceOptions = {
+  queue: opt.string('queue to consume').require(),
+  url: amqpUrlField,
+  prefetch: deliveryFields.maxInFlight.describe('unacked messages at once: the cap on events in flight').withDefault(100),
+  assertQueue: opt.boolean('declare the (durable) queue if missing').withDefault(true),
+  deadLetterExchange: opt.string('dead-letter exchange set when the queue is declared'),
+  requeue: opt.boolean('on nack, requeue (true) or reject to the dead-letter exchange (false)').withDefault(true),
+  bindExchange: opt.string('bind the queue to this exchange when declaring it'),
+  bindKey: opt.string('routing key (pattern) of that binding').withDefault('#'),
+  codec: deliveryFields.codec.describe('payload decoding: json, string or bytes (a message that fails to decode becomes an error event; nacked, it is rejected without requeue)'),
+  closeTimeout: deliveryFields.closeTimeout,
+};
 
-/** Resolved options of {@link amqpSource}. */
-export interface AmqpSourceResolved {
-  queue: string;
-  url?: string;
-  prefetch: number;
-  assertQueue: boolean;
-  deadLetterExchange?: string;
-  requeue: boolean;
-  bindExchange?: string;
-  bindKey: string;
-  codec: Codec;
-  closeTimeout: number;
-}
+/** Options of {@link amqpSource}. */
+export type AmqpSourceOptions = InputOf<typeof amqpSourceOptions>;
+type Resolved = OutputOf<typeof amqpSourceOptions>;
 
 function headersOf(m: ConsumeMessage): Record<string, string> {
   const out: Record<string, string> = { 'amqp-routing-key': m.fields.routingKey, 'amqp-exchange': m.fields.exchange };
@@ -62,7 +40,7 @@ async function isClosed(closed: Promise<void>): Promise<boolean> {
   return Promise.race([closed.then(() => true), Promise.resolve().then(() => false)]);
 }
 
-async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO): Promise<void> {
+async function consumeLoop(ctx: NodeContext, o: Resolved, io: FlowIO): Promise<void> {
   const url = o.url ?? defaultAmqpUrl();
   const shown = shownUrl(url);
   for (let attempt = 0; !io.signal.aborted; attempt++) {
@@ -127,17 +105,9 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
           }
           return;
         }
-        const init = { headers: headersOf(m) };
-        let payload: unknown;
-        try {
-          payload = decodeMessage(m.content, o.codec);
-        } catch (err) {
-          // Redelivering cannot fix it: a nacked decode failure is rejected without requeue
-          // (to the dead-letter exchange, if the queue has one), never requeued in a loop.
-          void io.emitError(m.content.toString('utf8'), new Error(`cannot decode a message from queue '${o.queue}': ${errorMessage(err)}`), init, settle(m, false));
-          return;
-        }
-        void io.emit(payload, init, settle(m));
+        // Redelivering cannot fix a decode failure: if its error event is nacked, the message is
+        // rejected without requeue (to the dead-letter exchange, if the queue has one).
+        void emitMessage(io, m.content, o.codec, `a message from queue '${o.queue}'`, { headers: headersOf(m) }, settle(m), settle(m, false));
       }, { noAck: false });
       consumerTag = reply.consumerTag;
     } catch (err) {
@@ -183,23 +153,12 @@ async function consumeLoop(ctx: NodeContext, o: AmqpSourceResolved, io: FlowIO):
  * net.add('bets', connectors.amqpSource({ queue: 'bets', prefetch: 200, deadLetterExchange: 'bets.dlx', requeue: false }));
  * ```
  */
-export const amqpSource = defineNode<AmqpSourceOptions, AmqpSourceResolved>({
+export const amqpSource = defineNode({
   name: 'amqp_source',
   io: 'network',
   role: 'source',
   summary: 'Consumes a RabbitMQ queue with prefetch; acks after settlement, nacks with requeue or to a dead-letter exchange.',
-  options: {
-    queue: { type: 'string', required: true, description: 'queue to consume' },
-    url: { type: 'string', description: 'broker URL (default TRIBUTARY_AMQP_URL or amqp://guest:guest@127.0.0.1:5672)' },
-    prefetch: { type: 'integer', min: 1, default: 100, description: 'unacked messages at once: the cap on events in flight' },
-    assertQueue: { type: 'boolean', default: true, description: 'declare the (durable) queue if missing' },
-    deadLetterExchange: { type: 'string', description: 'dead-letter exchange set when the queue is declared' },
-    requeue: { type: 'boolean', default: true, description: 'on nack, requeue (true) or reject to the dead-letter exchange (false)' },
-    bindExchange: { type: 'string', description: 'bind the queue to this exchange when declaring it' },
-    bindKey: { type: 'string', default: '#', description: 'routing key (pattern) of that binding' },
-    codec: { type: 'string', enum: [...CODECS], default: 'json', description: 'payload decoding: json, string or bytes' },
-    closeTimeout: { type: 'duration', min: 0, default: '30s', description: 'on stop, how long in-flight events may take to settle before closing' },
-  },
+  options: amqpSourceOptions,
   positional: ['queue'],
   example: "net.add('bets', connectors.amqpSource({ queue: 'bets', prefetch: 200 }));",
   luaExample: 'tb.create_amqp_source("bets", { queue = "bets", prefetch = 200 })',

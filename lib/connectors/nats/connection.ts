@@ -1,6 +1,7 @@
 import { errorMessage } from '../../errors';
 import type { NatsConnection } from 'nats';
 import type { NodeContext } from '../../nodes/types';
+import { connectionFields } from '../fields';
 import { connectWithRetry, within } from '../retry';
 
 /**
@@ -14,6 +15,9 @@ import { connectWithRetry, within } from '../retry';
 export function defaultNatsUrl(): string {
   return process.env.TRIBUTARY_NATS_URL ?? 'nats://127.0.0.1:4222';
 }
+
+/** The `url` option of the NATS connectors. */
+export const natsUrlField = connectionFields.url.describe('NATS URL (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)');
 
 /**
  * The nats client module, loaded on first use so importing Tributary does not load it.

@@ -2,57 +2,31 @@ import type { ConsumerMessages, JsMsg, Msg, MsgHdrs, NatsConnection } from 'nats
 import { errorMessage, TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
-import { CODECS, decodeMessage, type Codec } from '../codec';
-import { flowSource, type FlowIO } from '../flow';
+import { opt, type InputOf, type OutputOf } from '../../nodes/options';
+import { deliveryFields } from '../fields';
+import { emitMessage, flowSource, type FlowIO } from '../flow';
 import { sleep, within } from '../retry';
-import { closeNats, defaultNatsUrl, natsConnect, natsModule } from './connection';
+import { closeNats, defaultNatsUrl, natsConnect, natsModule, natsUrlField } from './connection';
+
+/** The options of {@link natsSource}, declared once: types, validation, defaults and docs come from here. */
+export const natsSourceOptions = {
+  subject: opt.string('subject to read, wildcards allowed (the consumer filter with stream)').require(),
+  stream: opt.string('JetStream stream; without it, a core subscription (at most once)'),
+  durable: opt.string('durable consumer name (default: the node name)'),
+  url: natsUrlField,
+  queue: opt.string('queue group of a core subscription'),
+  deliverPolicy: opt.enum(['all', 'new', 'last'] as const, 'where a new consumer starts').withDefault('all'),
+  ackWait: opt.duration('redeliver a message not acked within this (new consumers)', { min: 1 }).withDefault('30s'),
+  maxDeliver: opt.integer('deliveries before JetStream gives up on a message (new consumers; default unlimited)', { min: 1 }),
+  nackDelay: opt.duration('delay before a nacked message is redelivered, doubled per redelivery up to ackWait (0: at once)', { min: 0 }).withDefault('1s'),
+  maxInFlight: deliveryFields.maxInFlight.withDefault(256),
+  codec: deliveryFields.codec.describe('payload decoding: json, string or bytes (a message that fails to decode becomes an error event)'),
+  closeTimeout: deliveryFields.closeTimeout,
+};
 
 /** Options of {@link natsSource}. */
-export interface NatsSourceOptions {
-  /** Subject to read (wildcards allowed): the consumer's filter with `stream`, the subscription without. */
-  subject: string;
-  /** JetStream stream to consume; without it the source is a core-NATS subscription (at most once). */
-  stream?: string;
-  /** Durable consumer name (JetStream); default the node name. Restarting with the same name resumes. */
-  durable?: string;
-  /** NATS URL (default `TRIBUTARY_NATS_URL`, else `nats://127.0.0.1:4222`). */
-  url?: string;
-  /** Queue group for a core subscription (load-balances between processes). */
-  queue?: string;
-  /** Where a new durable consumer starts: `all` (default), `new` or `last`. */
-  deliverPolicy?: 'all' | 'new' | 'last';
-  /** How long JetStream waits for an ack before redelivering (new consumers; default `"30s"`). */
-  ackWait?: string | number;
-  /** Deliveries before JetStream gives up on a message (new consumers; default unlimited). */
-  maxDeliver?: number;
-  /**
-   * Delay before a nacked message is redelivered (default `"1s"`), doubled on each further
-   * redelivery up to `ackWait`; 0 redelivers at once.
-   */
-  nackDelay?: string | number;
-  /** Cap on events emitted but not yet settled (default 256). */
-  maxInFlight?: number;
-  /** Payload decoding: `json` (default), `string` or `bytes`. A message that fails to decode becomes an error event. */
-  codec?: Codec;
-  /** How long `stop()` lets in-flight events settle before closing the connection (default `"30s"`). */
-  closeTimeout?: string | number;
-}
-
-/** Resolved options of {@link natsSource}. */
-export interface NatsSourceResolved {
-  subject: string;
-  stream?: string;
-  durable?: string;
-  url?: string;
-  queue?: string;
-  deliverPolicy: 'all' | 'new' | 'last';
-  ackWait: number;
-  maxDeliver?: number;
-  nackDelay: number;
-  maxInFlight: number;
-  codec: Codec;
-  closeTimeout: number;
-}
+export type NatsSourceOptions = InputOf<typeof natsSourceOptions>;
+type Resolved = OutputOf<typeof natsSourceOptions>;
 
 /**
  * NATS headers as a plain record (first value of each), plus the subject under `nats-subject`.
@@ -73,7 +47,7 @@ function durableName(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
-async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: NatsSourceResolved, durable: string, url: string): Promise<void> {
+async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: Resolved, durable: string, url: string): Promise<void> {
   const { AckPolicy, DeliverPolicy, nanos } = natsModule();
   const jsm = await nc.jetstreamManager();
   try {
@@ -108,7 +82,7 @@ async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: NatsSourc
   });
 }
 
-async function consumeJetStream(ctx: NodeContext, o: NatsSourceResolved, nc: NatsConnection, io: FlowIO, url: string): Promise<void> {
+async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnection, io: FlowIO, url: string): Promise<void> {
   const durable = o.durable ?? durableName(ctx.name);
   for (let attempt = 0; !io.signal.aborted; attempt++) {
     let messages: ConsumerMessages | undefined;
@@ -125,7 +99,7 @@ async function consumeJetStream(ctx: NodeContext, o: NatsSourceResolved, nc: Nat
           m.nak();
           continue;
         }
-        await emitJs(ctx, o, io, m);
+        await emitJs(o, io, m);
       }
       io.signal.removeEventListener('abort', stop);
       if (io.signal.aborted) return;
@@ -138,36 +112,25 @@ async function consumeJetStream(ctx: NodeContext, o: NatsSourceResolved, nc: Nat
 }
 
 /** The redelivery delay of a nack: `nackDelay` doubled per earlier delivery, capped at `ackWait`. */
-function nackDelay(o: NatsSourceResolved, deliveryCount: number): number | undefined {
+function nackDelay(o: Resolved, deliveryCount: number): number | undefined {
   if (!o.nackDelay) return undefined;
   return Math.min(Math.max(o.ackWait, o.nackDelay), o.nackDelay * 2 ** Math.max(0, Math.min(20, deliveryCount - 1)));
 }
 
-function emitJs(ctx: NodeContext, o: NatsSourceResolved, io: FlowIO, m: JsMsg): Promise<void> {
+function emitJs(o: Resolved, io: FlowIO, m: JsMsg): Promise<void> {
   const init = { headers: headersOf(m.subject, m.headers) };
   const settle = (s: { acked: boolean }) => (s.acked ? m.ack() : m.nak(nackDelay(o, m.info.deliveryCount)));
-  let payload: unknown;
-  try {
-    payload = decodeMessage(m.data, o.codec);
-  } catch (err) {
-    // Redelivering cannot fix it: a nacked decode failure is terminated (never redelivered).
-    const terminal = (s: { acked: boolean }) => (s.acked ? m.ack() : m.term());
-    return io.emitError(m.string(), new Error(`cannot decode message ${m.info.streamSequence} on '${m.subject}': ${errorMessage(err)}`), init, terminal);
-  }
-  return io.emit(payload, init, settle);
+  // Redelivering cannot fix a decode failure: if its error event is nacked, the message is terminated.
+  const terminal = (s: { acked: boolean }) => (s.acked ? m.ack() : m.term());
+  return emitMessage(io, m.data, o.codec, `message ${m.info.streamSequence} on '${m.subject}'`, init, settle, terminal);
 }
 
-async function subscribeCore(ctx: NodeContext, o: NatsSourceResolved, nc: NatsConnection, io: FlowIO): Promise<void> {
+async function subscribeCore(ctx: NodeContext, o: Resolved, nc: NatsConnection, io: FlowIO): Promise<void> {
   const sub = nc.subscribe(o.subject, o.queue ? { queue: o.queue } : {});
   io.signal.addEventListener('abort', () => sub.unsubscribe(), { once: true });
   const noop = () => undefined;
   for await (const m of sub as AsyncIterable<Msg>) {
-    const init = { headers: headersOf(m.subject, m.headers) };
-    try {
-      await io.emit(decodeMessage(m.data, o.codec), init, noop);
-    } catch (err) {
-      await io.emitError(m.string(), new Error(`cannot decode message on '${m.subject}': ${errorMessage(err)}`), init, noop);
-    }
+    await emitMessage(io, m.data, o.codec, `message on '${m.subject}'`, { headers: headersOf(m.subject, m.headers) }, noop);
   }
 }
 
@@ -189,25 +152,12 @@ async function subscribeCore(ctx: NodeContext, o: NatsSourceResolved, nc: NatsCo
  * net.add('ticks', connectors.natsSource({ subject: 'ticks', queue: 'workers' })); // core NATS
  * ```
  */
-export const natsSource = defineNode<NatsSourceOptions, NatsSourceResolved>({
+export const natsSource = defineNode({
   name: 'nats_source',
   io: 'network',
   role: 'source',
   summary: 'Reads a NATS JetStream durable consumer (ack after settlement, redelivery on nack/timeout) or a core subject.',
-  options: {
-    subject: { type: 'string', required: true, description: 'subject to read, wildcards allowed (the consumer filter with stream)' },
-    stream: { type: 'string', description: 'JetStream stream; without it, a core subscription (at most once)' },
-    durable: { type: 'string', description: 'durable consumer name (default: the node name)' },
-    url: { type: 'string', description: 'NATS URL (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)' },
-    queue: { type: 'string', description: 'queue group of a core subscription' },
-    deliverPolicy: { type: 'string', enum: ['all', 'new', 'last'], default: 'all', description: 'where a new consumer starts' },
-    ackWait: { type: 'duration', min: 1, default: '30s', description: 'redeliver a message not acked within this (new consumers)' },
-    maxDeliver: { type: 'integer', min: 1, description: 'deliveries before JetStream gives up on a message (new consumers; default unlimited)' },
-    nackDelay: { type: 'duration', min: 0, default: '1s', description: 'delay before a nacked message is redelivered, doubled per redelivery up to ackWait (0: at once)' },
-    maxInFlight: { type: 'integer', min: 1, default: 256, description: 'cap on emitted but unsettled events' },
-    codec: { type: 'string', enum: [...CODECS], default: 'json', description: 'payload decoding: json, string or bytes' },
-    closeTimeout: { type: 'duration', min: 0, default: '30s', description: 'on stop, how long in-flight events may take to settle before the connection closes' },
-  },
+  options: natsSourceOptions,
   positional: ['subject'],
   example: "net.add('bets', connectors.natsSource({ subject: 'bets.>', stream: 'BETS', durable: 'tb' }));",
   luaExample: 'tb.create_nats_source("in", { subject = "bets.>", stream = "BETS", durable = "tb" })',
