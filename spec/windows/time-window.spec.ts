@@ -1,6 +1,5 @@
 import { entities } from '../../examples/advanced/entities';
-import { nodes } from 'tributary';
-import { windows } from 'tributary/windows';
+import { nodes, windows } from 'tributary';
 import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers';
 
 const PER_CUSTOMER = `
