@@ -3,7 +3,7 @@ import { TributaryError, errorMessage } from '../errors';
 import { opt, type InputOf } from '../nodes/options';
 import type { NodeContext } from '../nodes/types';
 import { quoteIdent, type SqlParams } from './sql';
-import type { Lane, WindowStore } from './store';
+import type { SerialQueue, WindowStore } from './store';
 import type { WindowTable } from './tables';
 
 /** The clear-after-ack options, shared by the sliding windows. */
@@ -45,14 +45,14 @@ export function checkClear(opts: ClearOptions, table: WindowTable, where: string
  *
  * @example
  * ```ts
- * const delivery = clearDelivery(ctx, store, lane, table, o, row, params, { column: 'create_time', value: params.now });
+ * const delivery = clearDelivery(ctx, store, serial, table, o, row, params, { column: 'create_time', value: params.now });
  * emit(ctx.event(row, delivery ? { delivery } : undefined));
  * ```
  */
 export function clearDelivery(
   ctx: NodeContext,
   store: WindowStore,
-  lane: Lane,
+  serial: SerialQueue,
   table: WindowTable,
   opts: ClearOptions,
   row: Record<string, unknown>,
@@ -63,7 +63,7 @@ export function clearDelivery(
   const where = `node '${ctx.name}'`;
   return createDelivery((s) => {
     if (!s.acked) return;
-    void lane
+    void serial
       .run(async () => {
         if (opts.clearSql) {
           await store.query(opts.clearSql, { ...params, ...row }, `${where} clearSql`);

@@ -55,7 +55,7 @@ export interface WindowOutput {
  * return windowOperator(({ emit, begin, end }) => ({
  *   next(e) {
  *     begin();
- *     lane.run(() => store.query('select 1')).then(() => emit(e)).finally(end);
+ *     serial.run(() => store.query('select 1')).then(() => emit(e)).finally(end);
  *   },
  * }));
  * ```
@@ -119,7 +119,7 @@ export const batchingOptions = {
  * @example
  * ```ts
  * return windowOperator(({ emit, begin, end }) => ({
- *   next: insertAndAck(ctx, new BatchWriter(store, lane, table, { maxBatch: 1000 }), { emit, begin, end }),
+ *   next: insertAndAck(ctx, new BatchWriter(store, serial, table, { maxBatch: 1000 }), { emit, begin, end }),
  * }));
  * ```
  */

@@ -8,7 +8,7 @@ import type { NodeContext } from '../nodes/types';
 import { checkClear, clearDelivery, clearOptions, type ClearOptions } from './clear';
 import { batchingOptions, insertAndAck, storeOf, WINDOW_SERVICE, windowOperator } from './common';
 import { quoteIdent, toUnit } from './sql';
-import type { Lane, WindowStore } from './store';
+import type { SerialQueue, WindowStore } from './store';
 import type { WindowTable } from './tables';
 import { checkSql } from './time-window';
 import { BatchWriter } from './writer';
@@ -73,20 +73,20 @@ export const countWindow = defineNode({
       }
       checkClear(o, table, where);
       checkSql(o.sql, { ...o.params, count: 0, now: 0 }, where);
-      const lane = store.lane();
+      const serial = store.serialQueue();
       return windowOperator(({ emit, begin, end }) => {
         const run = () => {
           begin();
-          runCount(ctx, store, lane, table, o, order, emit).finally(end);
+          runCount(ctx, store, serial, table, o, order, emit).finally(end);
         };
-        const writer = new BatchWriter(store, lane, table, { maxBatch: o.maxBatch, afterCommit: o.every ? undefined : run });
+        const writer = new BatchWriter(store, serial, table, { maxBatch: o.maxBatch, afterCommit: o.every ? undefined : run });
         let running = false;
         const timer: Subscription | undefined = o.every
           ? periodic(ctx.scheduler, o.every, () => {
               if (running) return;
               running = true;
               begin();
-              runCount(ctx, store, lane, table, o, order, emit).finally(() => {
+              runCount(ctx, store, serial, table, o, order, emit).finally(() => {
                 running = false;
                 end();
               });
@@ -105,7 +105,7 @@ export const countWindow = defineNode({
 async function runCount(
   ctx: NodeContext,
   store: WindowStore,
-  lane: Lane,
+  serial: SerialQueue,
   table: WindowTable,
   o: CountWindowSettings,
   order: string,
@@ -114,7 +114,7 @@ async function runCount(
   const where = `node '${ctx.name}'`;
   const params = { ...o.params, count: o.count, now: toUnit(ctx.scheduler.now(), 's') };
   try {
-    await lane.run(async () => {
+    await serial.run(async () => {
       const q = (s: string) => quoteIdent(store.dialect, s);
       // The newest row that falls out of the window; everything at or before it goes. Ties in
       // the order column (a create_time in seconds) are broken by the table's own key, so rows
@@ -135,7 +135,7 @@ async function runCount(
       }
       const rows = await store.query(o.sql, params, where);
       for (const row of rows) {
-        const delivery = clearDelivery(ctx, store, lane, table, o, row, params);
+        const delivery = clearDelivery(ctx, store, serial, table, o, row, params);
         emit(ctx.event(row, delivery ? { delivery } : undefined));
       }
     });

@@ -65,7 +65,7 @@ export const filter = defineNode({
       kind: 'filter',
       create: (ctx) => {
         const store = storeOf(ctx);
-        const lane = store.lane();
+        const serial = store.serialQueue();
         const q = (s: string) => quoteIdent(store.dialect, s);
         const t = q(table);
         const where = `node '${ctx.name}'`;
@@ -73,7 +73,7 @@ export const filter = defineNode({
           const clean = () => {
             const cutoff = ctx.scheduler.now() - duration;
             begin();
-            lane
+            serial
               .run(async () => {
                 await ensureTable(store, table);
                 await store.dataSource.query(`DELETE FROM ${t} WHERE filter_name = ? AND created_at < ?`, [ctx.name, cutoff]);
@@ -93,7 +93,7 @@ export const filter = defineNode({
               }
               const now = ctx.scheduler.now();
               begin();
-              lane
+              serial
                 .run(async () => {
                   await ensureTable(store, table);
                   const seen = (await store.dataSource.query(`SELECT created_at FROM ${t} WHERE filter_name = ? AND hash = ?`, [

@@ -47,7 +47,7 @@ export const queryWindow = defineNode({
     create: (ctx) => {
       const store = storeOf(ctx);
       const where = `node '${ctx.name}'`;
-      const lane = store.lane();
+      const serial = store.serialQueue();
       return workerPool(1, (e, emit) => {
         if (e.error) return emit(e);
         let payload: unknown;
@@ -59,7 +59,7 @@ export const queryWindow = defineNode({
         const fields = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
         const params = { ...fields, ...o.params, now: toUnit(ctx.scheduler.now(), o.timeUnit) };
         let rows: Record<string, unknown>[];
-        return lane
+        return serial
           .run(() => {
             checkSql(o.sql, params, where);
             return store.query(o.sql, params, where);

@@ -1,5 +1,6 @@
 import type { DataSource, DataSourceOptions, EntityManager, EntityMetadata } from 'typeorm';
 import { TributaryError, errorMessage } from '../errors';
+import { shownUrl } from '../util/redact';
 import { bindNamed, normalizeRow, type Dialect, type SqlParams } from './sql';
 import { DeclaredTable, EntityTable, type TableDeclaration, type WindowTable } from './tables';
 
@@ -25,13 +26,27 @@ export interface WindowStoreOptions {
 /**
  * A serial queue of database work: a window's inserts, queries and clean-ups run in arrival
  * order, so a query always sees every row that arrived before it. On SQLite (one connection)
- * the whole store shares one lane.
+ * the whole store shares one queue. Get one with {@link WindowStore.serialQueue}.
+ *
+ * @example
+ * ```ts
+ * const serial = store.serialQueue();
+ * void serial.run(() => store.query('delete from example_bets'));
+ * const rows = await serial.run(() => store.query('select count(*) as n from example_bets')); // after the delete
+ * ```
  */
-export class Lane {
+export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
   constructor(private readonly store: WindowStore) {}
 
-  /** Runs `fn` after everything queued before it; the result is tracked by the store. */
+  /**
+   * Runs `fn` after everything queued before it; the result is tracked by the store.
+   *
+   * @example
+   * ```ts
+   * await serial.run(() => store.query('select 1'));
+   * ```
+   */
   run<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.tail.then(fn);
     this.tail = result.catch(() => undefined);
@@ -57,7 +72,7 @@ export class WindowStore {
   readonly dialect: Dialect;
   private readonly tableMap = new Map<string, WindowTable>();
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly global: Lane;
+  private readonly global: SerialQueue;
   private defaultName?: string;
   private closed = false;
 
@@ -71,7 +86,7 @@ export class WindowStore {
     if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') this.dialect = 'mysql';
     else if (type === 'sqlite' || type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor' || type === 'expo') this.dialect = 'sqlite';
     else throw new TributaryError('BAD_OPTION', `window store: database type '${type}' is not supported (SQLite or MySQL/MariaDB)`);
-    this.global = new Lane(this);
+    this.global = new SerialQueue(this);
     this.defaultName = defaultTable;
     for (const m of dataSource.entityMetadatas) this.entityTable(m);
   }
@@ -91,16 +106,16 @@ export class WindowStore {
   }
 
   /**
-   * A new serial lane for one node's work (on SQLite, the store's single lane).
+   * A new serial queue for one node's work (on SQLite, the store's single queue).
    *
    * @example
    * ```ts
-   * const lane = store.lane();
-   * await lane.run(() => store.query('select 1'));
+   * const serial = store.serialQueue();
+   * await serial.run(() => store.query('select 1'));
    * ```
    */
-  lane(): Lane {
-    return this.dialect === 'sqlite' ? this.global : new Lane(this);
+  serialQueue(): SerialQueue {
+    return this.dialect === 'sqlite' ? this.global : new SerialQueue(this);
   }
 
   /**
@@ -214,7 +229,7 @@ export class WindowStore {
   /**
    * Runs SQL with named parameters (`:name`, see {@link bindNamed}) and returns the rows as
    * plain JSON-friendly objects (no rows: an empty list). Not serialized; call it inside a
-   * lane or {@link exclusive} when order matters.
+   * serial queue or {@link exclusive} when order matters.
    *
    * @example
    * ```ts
@@ -322,7 +337,7 @@ export async function openWindowStore(options: WindowStoreOptions = {}): Promise
     try {
       await ds.initialize();
     } catch (e) {
-      throw new TributaryError('BAD_OPTION', `window store: cannot open '${redact(options.url ?? 'sqlite::memory:')}': ${errorMessage(e)}`, { cause: e });
+      throw new TributaryError('BAD_OPTION', `window store: cannot open '${shownUrl(options.url ?? 'sqlite::memory:')}': ${errorMessage(e)}`, { cause: e });
     }
   }
   let defaultTable = options.defaultTable;
@@ -364,6 +379,15 @@ function describeEntity(e: unknown): string {
   return name ? `'${name}'` : String(e);
 }
 
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
+/**
+ * Old name of {@link SerialQueue} (it clashed with the network's broadcast `Lane`).
+ *
+ * @deprecated Use {@link SerialQueue}; kept until lib/windows/index.ts re-exports the new name.
+ * @example
+ * ```ts
+ * const serial: SerialQueue = store.serialQueue();
+ * ```
+ */
+export const Lane = SerialQueue;
+/** @deprecated Use {@link SerialQueue}. */
+export type Lane = SerialQueue;

@@ -8,7 +8,7 @@ import type { NodeContext } from '../nodes/types';
 import { checkClear, clearDelivery, clearOptions, type ClearOptions } from './clear';
 import { batchingOptions, insertAndAck, storeOf, timeUnitOption, WINDOW_SERVICE, windowOperator } from './common';
 import { bindNamed, toUnit } from './sql';
-import type { Lane, WindowStore } from './store';
+import type { SerialQueue, WindowStore } from './store';
 import type { WindowTable } from './tables';
 import { BatchWriter } from './writer';
 
@@ -77,10 +77,10 @@ export const timeWindow = defineNode({
       }
       checkClear(o, table, where);
       checkSql(o.sql, { ...o.params, now: 0, window_start: 0, duration: 0 }, where);
-      const lane = store.lane();
+      const serial = store.serialQueue();
       const every = o.every ?? o.duration;
       return windowOperator(({ emit, begin, end }) => {
-        const writer = new BatchWriter(store, lane, table, {
+        const writer = new BatchWriter(store, serial, table, {
           maxBatch: o.maxBatch,
           time: { column: o.timeColumn, unit: o.timeUnit },
         });
@@ -91,7 +91,7 @@ export const timeWindow = defineNode({
           running = true;
           begin();
           const now = ctx.scheduler.now();
-          runWindow(ctx, store, lane, table, o, now, emit).finally(() => {
+          runWindow(ctx, store, serial, table, o, now, emit).finally(() => {
             running = false;
             end();
           });
@@ -124,7 +124,7 @@ export function checkSql(sql: string, params: Record<string, unknown>, where: st
 async function runWindow(
   ctx: NodeContext,
   store: WindowStore,
-  lane: Lane,
+  serial: SerialQueue,
   table: WindowTable,
   o: TimeWindowSettings,
   now: number,
@@ -135,12 +135,12 @@ async function runWindow(
   const cutoff = toUnit(now - o.duration, o.timeUnit);
   const params = { ...o.params, now: toUnit(now, o.timeUnit), window_start: cutoff, duration: toUnit(o.duration, o.timeUnit) };
   try {
-    await lane.run(async () => {
+    await serial.run(async () => {
       let failed: { err: unknown } | undefined;
       try {
         const rows = await store.query(o.sql, params, where);
         for (const row of rows) {
-          const delivery = clearDelivery(ctx, store, lane, table, o, row, params, { column: o.timeColumn, value: params.now });
+          const delivery = clearDelivery(ctx, store, serial, table, o, row, params, { column: o.timeColumn, value: params.now });
           emit(ctx.event(row, delivery ? { delivery } : undefined));
         }
       } catch (err) {

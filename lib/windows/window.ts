@@ -49,7 +49,7 @@ export const window = defineNode({
         throw new Error(`${where}: table '${table.name}' has no time column '${o.timeColumn}' (columns: ${table.columns.join(', ')})`);
       }
       return windowOperator(({ emit, begin, end }) => {
-        const writer = new BatchWriter(store, store.lane(), table, {
+        const writer = new BatchWriter(store, store.serialQueue(), table, {
           maxBatch: o.maxBatch,
           time: o.timeColumn ? { column: o.timeColumn, unit: o.timeUnit } : undefined,
         });

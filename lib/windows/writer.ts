@@ -1,7 +1,7 @@
 import type { Event } from '../event';
 import { RingQueue } from '../operators/queue';
 import { toUnit, type TimeUnit } from './sql';
-import type { Lane, WindowStore } from './store';
+import type { SerialQueue, WindowStore } from './store';
 import type { PreparedRow, WindowTable } from './tables';
 
 /** Called once per written event: no error when its row is committed. */
@@ -18,13 +18,19 @@ export interface BatchWriterOptions {
 }
 
 /**
- * Group commit for a window: the first event starts a transaction on the window's lane, and
- * events arriving while it runs wait for the next one, so under load many events share one
- * transaction and a multi-row INSERT, while a lone event is written at once. Nothing waits on
- * a timer, so batching needs no clock and behaves the same under virtual time.
+ * Group commit for a window: the first event starts a transaction on the window's serial
+ * queue, and events arriving while it runs wait for the next one, so under load many events
+ * share one transaction and a multi-row INSERT, while a lone event is written at once.
+ * Nothing waits on a timer, so batching needs no clock and behaves the same under virtual time.
  *
  * A payload the table rejects fails alone. If the database rejects the batch, its rows are
  * retried one transaction each, so the good ones still commit and only the bad ones fail.
+ *
+ * @example
+ * ```ts
+ * const writer = new BatchWriter(store, store.serialQueue(), store.table('example_bets'), { maxBatch: 1000 });
+ * writer.write(event, (e, err) => (err === undefined ? ctx.ack(e) : emit(ctx.fail(e, err))));
+ * ```
  */
 export class BatchWriter {
   private readonly queue = new RingQueue<{ event: Event; done: WriteDone }>();
@@ -32,12 +38,19 @@ export class BatchWriter {
 
   constructor(
     private readonly store: WindowStore,
-    private readonly lane: Lane,
+    private readonly serial: SerialQueue,
     private readonly table: WindowTable,
     private readonly options: BatchWriterOptions,
   ) {}
 
-  /** Queues an event's payload for insertion; `done` is called after commit (or failure). */
+  /**
+   * Queues an event's payload for insertion; `done` is called after commit (or failure).
+   *
+   * @example
+   * ```ts
+   * writer.write(event, (e, err) => emit(err === undefined ? e : ctx.fail(e, err)));
+   * ```
+   */
   write(event: Event, done: WriteDone): void {
     this.queue.push({ event, done });
     this.schedule();
@@ -46,7 +59,7 @@ export class BatchWriter {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    void this.lane.run(() => this.flush());
+    void this.serial.run(() => this.flush());
   }
 
   private async flush(): Promise<void> {
