@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import { errorMessage, TributaryError } from '../../errors';
 import type { NodeContext } from '../../nodes/types';
+import { opt } from '../../nodes/options';
+import { deliveryFields } from '../fields';
 import type { FlowIO } from '../flow';
 import { castField, csvRecordOpen, parseCsvRecord } from './csv';
 
@@ -16,14 +18,60 @@ export interface LineFormat {
   cast: boolean;
 }
 
-/** Schema entries shared by the line-reading sources. */
+/**
+ * The CSV options of the file connectors, declared once (`delimiter` has no default: a
+ * `.tsv` file defaults to a tab, see {@link fileFormat}).
+ *
+ * @example
+ * ```ts
+ * const options = { path: opt.string('file to read').require(), ...csvOptions };
+ * ```
+ */
+export const csvOptions = {
+  header: opt.boolean('CSV: the first record names the columns').withDefault(true),
+  columns: opt.array<string>('CSV: column names when there is no header row (default: lists of fields)'),
+  delimiter: opt.string('CSV field delimiter (default ",", or a tab for .tsv)'),
+};
+
+/**
+ * The options shared by the line-reading sources (`file_source`, `stdin_source`).
+ *
+ * @example
+ * ```ts
+ * const options = { path: opt.string('file to read').require(), ...lineFormatOptions };
+ * ```
+ */
 export const lineFormatOptions = {
-  header: { type: 'boolean', default: true, description: 'CSV: the first record names the columns' },
-  columns: { type: 'array', description: 'CSV: column names when there is no header row (default: lists of fields)' },
-  delimiter: { type: 'string', default: ',', description: 'CSV field delimiter' },
-  cast: { type: 'boolean', default: false, description: 'CSV: numeric fields become numbers' },
-  maxInFlight: { type: 'integer', min: 1, default: 1000, description: 'cap on emitted but unsettled events (reading pauses past it)' },
-} as const;
+  ...csvOptions,
+  cast: opt.boolean('CSV: numeric fields become numbers').withDefault(false),
+  maxInFlight: deliveryFields.maxInFlight.describe('cap on emitted but unsettled events (reading pauses past it)').withDefault(1000),
+};
+
+/** The `format` option of the file connectors. */
+export const fileFormatField = opt.enum(['auto', 'ndjson', 'csv'] as const, 'auto: .csv/.tsv files are CSV, others NDJSON').withDefault('auto');
+
+/**
+ * The format and delimiter of a file connector: `auto` picks CSV for `.csv`/`.tsv` files and
+ * NDJSON otherwise; the delimiter defaults to a tab for `.tsv`, else a comma. An empty path
+ * or a bad delimiter or column list is an error naming the kind and option.
+ *
+ * @example
+ * ```ts
+ * fileFormat('file_source', 'data/bets.tsv', 'auto', undefined); // { format: 'csv', delimiter: '\t' }
+ * ```
+ */
+export function fileFormat(
+  kind: string,
+  path: string,
+  format: 'auto' | 'ndjson' | 'csv',
+  delimiter: string | undefined,
+  columns?: unknown[],
+): { format: 'ndjson' | 'csv'; delimiter: string } {
+  if (path === '') throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'path' must not be empty`);
+  const f = { format: format !== 'auto' ? format : /\.(csv|tsv)$/i.test(path) ? 'csv' : 'ndjson', delimiter: delimiter ?? (/\.tsv$/i.test(path) ? '\t' : ',') } as const;
+  checkLineFormat(kind, { delimiter: f.delimiter, columns: columns as string[] | undefined });
+  return f;
+}
 
 /**
  * Checks the CSV options of a line-reading source; a bad one is an error naming the kind and option.
@@ -35,7 +83,7 @@ export const lineFormatOptions = {
  * ```
  */
 export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
-  if (f.delimiter === '' || f.delimiter === '"' || /[\r\n]/.test(f.delimiter ?? ',')) {
+  if (f.delimiter === '' || f.delimiter?.includes('"') || /[\r\n]/.test(f.delimiter ?? ',')) {
     throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'delimiter' must be a non-empty string without quotes or line breaks`);
   }
   if (f.columns && !f.columns.every((c) => typeof c === 'string')) {

@@ -1,39 +1,23 @@
-import { TributaryError } from '../../errors';
+import { opt, type InputOf } from '../../nodes/options';
 import { defineNode } from '../../nodes/registry';
+import { csvOptions, fileFormat, fileFormatField } from './lines';
 import { formatCsvRecord } from './csv';
 import { batchedLineSink, ndjsonLine, type LineTarget } from './writer';
 
-/** Options of {@link fileSink}. */
-export interface FileSinkOptions {
-  /** File to append to (created with its directory if missing). */
-  path: string;
-  /** `ndjson`, `csv`, or `auto` (default: `.csv`/`.tsv` files are CSV, anything else NDJSON). */
-  format?: 'auto' | 'ndjson' | 'csv';
-  /** CSV: the columns, in order (default: the keys of the first object written). */
-  columns?: string[];
-  /** CSV: write a header row when the file is new or empty (default true). */
-  header?: boolean;
-  /** CSV field delimiter (default `,`; a `.tsv` file defaults to a tab). */
-  delimiter?: string;
-  /** Rotate when the file would grow past this many bytes: `path` → `path.1` → `path.2` … */
-  rotateBytes?: number;
-  /** Rotated files to keep (default 5). */
-  keep?: number;
-  /** fsync after each write before acking (default false). */
-  fsync?: boolean;
-}
+/** The options of {@link fileSink}, declared once: types, validation, defaults and docs come from here. */
+export const fileSinkOptions = {
+  path: opt.string('file to append to (created with its directory)').require(),
+  format: fileFormatField,
+  ...csvOptions,
+  columns: csvOptions.columns.describe('CSV columns in order (default: keys of the first object)'),
+  header: csvOptions.header.describe('CSV: write a header row into a new or empty file'),
+  rotateBytes: opt.integer('rotate when the file would grow past this many bytes', { min: 1 }),
+  keep: opt.integer('rotated files to keep (path.1 … path.<keep>)', { min: 1 }).withDefault(5),
+  fsync: opt.boolean('fsync after each write, before acking').withDefault(false),
+};
 
-/** Resolved options of {@link fileSink}. */
-export interface FileSinkResolved {
-  path: string;
-  format: 'auto' | 'ndjson' | 'csv';
-  columns?: string[];
-  header: boolean;
-  delimiter?: string;
-  rotateBytes?: number;
-  keep: number;
-  fsync: boolean;
-}
+/** Options of {@link fileSink}. */
+export type FileSinkOptions = InputOf<typeof fileSinkOptions>;
 
 /**
  * Sink appending each event to a file as an NDJSON line or a CSV record, acking events once
@@ -47,34 +31,17 @@ export interface FileSinkResolved {
  * net.add('archive', connectors.fileSink({ path: 'out/alerts.ndjson', rotateBytes: 10_000_000, keep: 3 }));
  * ```
  */
-export const fileSink = defineNode<FileSinkOptions, FileSinkResolved>({
+export const fileSink = defineNode({
   name: 'file_sink',
   io: 'files',
   role: 'sink',
   summary: 'Appends each event to a file as NDJSON or CSV; optional rotation by size; acks after the write.',
-  options: {
-    path: { type: 'string', required: true, description: 'file to append to (created with its directory)' },
-    format: { type: 'string', enum: ['auto', 'ndjson', 'csv'], default: 'auto', description: 'auto: .csv/.tsv files are CSV, others NDJSON' },
-    columns: { type: 'array', description: 'CSV columns in order (default: keys of the first object)' },
-    header: { type: 'boolean', default: true, description: 'CSV: write a header row into a new or empty file' },
-    delimiter: { type: 'string', description: 'CSV field delimiter (default ",", or a tab for .tsv)' },
-    rotateBytes: { type: 'integer', min: 1, description: 'rotate when the file would grow past this many bytes' },
-    keep: { type: 'integer', min: 1, default: 5, description: 'rotated files to keep (path.1 … path.<keep>)' },
-    fsync: { type: 'boolean', default: false, description: 'fsync after each write, before acking' },
-  },
+  options: fileSinkOptions,
   positional: ['path'],
   example: "net.add('archive', connectors.fileSink({ path: 'out/alerts.ndjson', rotateBytes: 10_000_000 }));",
   luaExample: 'tb.create_file_sink("archive", "out/alerts.ndjson")',
   build: (o) => {
-    if (o.path === '') throw new TributaryError('BAD_OPTION', "node kind 'file_sink': option 'path' must not be empty");
-    const format = o.format !== 'auto' ? o.format : /\.(csv|tsv)$/i.test(o.path) ? 'csv' : 'ndjson';
-    const delimiter = o.delimiter ?? (/\.tsv$/i.test(o.path) ? '\t' : ',');
-    if (delimiter === '' || delimiter.includes('"') || /[\r\n]/.test(delimiter)) {
-      throw new TributaryError('BAD_OPTION', "node kind 'file_sink': option 'delimiter' must be a non-empty string without quotes or line breaks");
-    }
-    if (o.columns && !o.columns.every((c) => typeof c === 'string')) {
-      throw new TributaryError('BAD_OPTION', "node kind 'file_sink': option 'columns' must be a list of strings");
-    }
+    const { format, delimiter } = fileFormat('file_sink', o.path, o.format, o.delimiter, o.columns);
     return {
       role: 'sink',
       kind: 'file_sink',

@@ -1,36 +1,17 @@
-import { TributaryError } from '../../errors';
+import { opt, type InputOf } from '../../nodes/options';
 import { defineNode } from '../../nodes/registry';
 import { flowSource } from '../flow';
-import { checkLineFormat, lineFormatOptions, readLines } from './lines';
+import { fileFormat, fileFormatField, lineFormatOptions, readLines } from './lines';
+
+/** The options of {@link fileSource}, declared once: types, validation, defaults and docs come from here. */
+export const fileSourceOptions = {
+  path: opt.string('file to read').require(),
+  format: fileFormatField,
+  ...lineFormatOptions,
+};
 
 /** Options of {@link fileSource}. */
-export interface FileSourceOptions {
-  /** File to read. */
-  path: string;
-  /** `ndjson`, `csv`, or `auto` (default: `.csv`/`.tsv` files are CSV, anything else NDJSON). */
-  format?: 'auto' | 'ndjson' | 'csv';
-  /** CSV: the first record names the columns (default true); each row becomes an object. */
-  header?: boolean;
-  /** CSV: column names when there is no header row (without either, rows are lists). */
-  columns?: string[];
-  /** CSV field delimiter (default `,`; a `.tsv` file defaults to a tab). */
-  delimiter?: string;
-  /** CSV: numeric fields become numbers (default false). */
-  cast?: boolean;
-  /** Cap on emitted but unsettled events; reading pauses past it (default 1000). */
-  maxInFlight?: number;
-}
-
-/** Resolved options of {@link fileSource}. */
-export interface FileSourceResolved {
-  path: string;
-  format: 'auto' | 'ndjson' | 'csv';
-  header: boolean;
-  columns?: string[];
-  delimiter?: string;
-  cast: boolean;
-  maxInFlight: number;
-}
+export type FileSourceOptions = InputOf<typeof fileSourceOptions>;
 
 /**
  * Source reading a file line by line: NDJSON (one event per line) or CSV (one event per
@@ -44,26 +25,17 @@ export interface FileSourceResolved {
  * net.add('bets', connectors.fileSource({ path: 'data/bets.csv', cast: true }));
  * ```
  */
-export const fileSource = defineNode<FileSourceOptions, FileSourceResolved>({
+export const fileSource = defineNode({
   name: 'file_source',
   io: 'files',
   role: 'source',
   summary: 'Reads an NDJSON or CSV file line by line, one event per record; end of file completes it.',
-  options: {
-    path: { type: 'string', required: true, description: 'file to read' },
-    format: { type: 'string', enum: ['auto', 'ndjson', 'csv'], default: 'auto', description: 'auto: .csv/.tsv files are CSV, others NDJSON' },
-    ...lineFormatOptions,
-    delimiter: { type: 'string', description: 'CSV field delimiter (default ",", or a tab for .tsv)' },
-  },
+  options: fileSourceOptions,
   positional: ['path'],
   example: "net.add('bets', connectors.fileSource({ path: 'data/bets.csv', cast: true }));",
   luaExample: 'tb.create_file_source("bets", "data/bets.ndjson")',
   build: (o) => {
-    if (o.path === '') throw new TributaryError('BAD_OPTION', "node kind 'file_source': option 'path' must not be empty");
-    const tsv = /\.tsv$/i.test(o.path);
-    const format = o.format !== 'auto' ? o.format : /\.(csv|tsv)$/i.test(o.path) ? 'csv' : 'ndjson';
-    const delimiter = o.delimiter ?? (tsv ? '\t' : ',');
-    checkLineFormat('file_source', { delimiter, columns: o.columns });
+    const { format, delimiter } = fileFormat('file_source', o.path, o.format, o.delimiter, o.columns);
     return {
       role: 'source',
       kind: 'file_source',

@@ -1,33 +1,21 @@
 import type { Readable, Writable } from 'node:stream';
 import { TributaryError } from '../../errors';
+import { opt, type InputOf } from '../../nodes/options';
 import { defineNode } from '../../nodes/registry';
 import { flowSource } from '../flow';
 import { checkLineFormat, lineFormatOptions, readLines } from './lines';
 import { batchedLineSink, ndjsonLine } from './writer';
 
-/** Options of {@link stdinSource}. */
-export interface StdinSourceOptions {
-  /** `ndjson` (default) or `csv`. */
-  format?: 'ndjson' | 'csv';
-  header?: boolean;
-  columns?: string[];
-  delimiter?: string;
-  cast?: boolean;
-  maxInFlight?: number;
-  /** The stream to read (default `process.stdin`; tests pass their own). */
-  input?: Readable;
-}
+/** The options of {@link stdinSource}, declared once: types, validation, defaults and docs come from here. */
+export const stdinSourceOptions = {
+  format: opt.enum(['ndjson', 'csv'] as const, 'record format').withDefault('ndjson'),
+  ...lineFormatOptions,
+  delimiter: lineFormatOptions.delimiter.describe('CSV field delimiter').withDefault(','),
+  input: opt.any<Readable>('stream to read instead of process.stdin'),
+};
 
-/** Resolved options of {@link stdinSource}. */
-export interface StdinSourceResolved {
-  format: 'ndjson' | 'csv';
-  header: boolean;
-  columns?: string[];
-  delimiter: string;
-  cast: boolean;
-  maxInFlight: number;
-  input?: Readable;
-}
+/** Options of {@link stdinSource}. */
+export type StdinSourceOptions = InputOf<typeof stdinSourceOptions>;
 
 /**
  * Source reading NDJSON (or CSV) records from standard input, one event per line; end of
@@ -38,15 +26,11 @@ export interface StdinSourceResolved {
  * net.add('in', connectors.stdinSource());
  * ```
  */
-export const stdinSource = defineNode<StdinSourceOptions, StdinSourceResolved>({
+export const stdinSource = defineNode({
   name: 'stdin_source',
   role: 'source',
   summary: 'Reads NDJSON (or CSV) from standard input, one event per line; end of input completes it.',
-  options: {
-    format: { type: 'string', enum: ['ndjson', 'csv'], default: 'ndjson', description: 'record format' },
-    ...lineFormatOptions,
-    input: { type: 'any', description: 'stream to read instead of process.stdin' },
-  },
+  options: stdinSourceOptions,
   positional: ['format'],
   example: "net.add('in', connectors.stdinSource());",
   luaExample: 'tb.create_stdin_source("in")',
@@ -63,11 +47,13 @@ export const stdinSource = defineNode<StdinSourceOptions, StdinSourceResolved>({
   },
 });
 
+/** The options of {@link stdoutSink}, declared once: types, validation, defaults and docs come from here. */
+export const stdoutSinkOptions = {
+  output: opt.any<Writable>('stream to write instead of process.stdout'),
+};
+
 /** Options of {@link stdoutSink}. */
-export interface StdoutSinkOptions {
-  /** The stream to write (default `process.stdout`; tests pass their own). */
-  output?: Writable;
-}
+export type StdoutSinkOptions = InputOf<typeof stdoutSinkOptions>;
 
 /**
  * Sink writing each event's payload to standard output as one NDJSON line, acking events
@@ -78,13 +64,11 @@ export interface StdoutSinkOptions {
  * net.add('out', connectors.stdoutSink());
  * ```
  */
-export const stdoutSink = defineNode<StdoutSinkOptions, { output?: Writable }>({
+export const stdoutSink = defineNode({
   name: 'stdout_sink',
   role: 'sink',
   summary: 'Writes each payload to standard output as an NDJSON line; acks once written.',
-  options: {
-    output: { type: 'any', description: 'stream to write instead of process.stdout' },
-  },
+  options: stdoutSinkOptions,
   positional: [],
   example: "net.add('out', connectors.stdoutSink());",
   luaExample: 'tb.create_stdout_sink("out")',
