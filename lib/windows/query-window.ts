@@ -3,9 +3,10 @@ import { withDelivery, withPayload } from '../event';
 import { opt, type InputOf } from '../nodes/options';
 import { defineNode } from '../nodes/registry';
 import { workerPool } from '../operators/pool';
+import { isPlainObject } from '../util/values';
 import { storeOf, timeUnitOption, WINDOW_SERVICE } from './common';
 import { toUnit } from './sql';
-import { decodePayload } from './tables';
+import { parsedPayload } from './tables';
 import { checkSql } from './time-window';
 
 const queryWindowOptions = {
@@ -52,11 +53,11 @@ export const queryWindow = defineNode({
         if (e.error) return emit(e);
         let payload: unknown;
         try {
-          payload = decodePayload(e.payload);
+          payload = parsedPayload(e.payload);
         } catch {
           payload = undefined; // not JSON: no fields to bind
         }
-        const fields = payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {};
+        const fields = isPlainObject(payload) ? payload : {};
         const params = { ...fields, ...o.params, now: toUnit(ctx.scheduler.now(), o.timeUnit) };
         let rows: Record<string, unknown>[];
         return serial

@@ -2,7 +2,9 @@ import type { DataSource, DataSourceOptions, EntityManager, EntityMetadata } fro
 import { TributaryError, errorMessage } from '../errors';
 import { shownUrl } from '../util/redact';
 import { bindNamed, normalizeRow, type Dialect, type SqlParams } from './sql';
-import { DeclaredTable, EntityTable, type TableDeclaration, type WindowTable } from './tables';
+import { DeclaredTable } from './declared-table';
+import { EntityTable } from './entity-table';
+import type { TableDeclaration, WindowTable } from './tables';
 
 /** How to open a {@link WindowStore}. */
 export interface WindowStoreOptions {
