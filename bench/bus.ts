@@ -10,7 +10,8 @@
  * one run; they are not absolute claims.
  */
 import { connect, AckPolicy, type NatsConnection, type JsMsg } from 'nats';
-import { Network, connectors } from 'tributary';
+import { Network } from 'tributary';
+import { connectors } from 'tributary/connectors';
 import { rate } from './harness';
 
 const URL = process.env.TRIBUTARY_NATS_URL;

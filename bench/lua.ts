@@ -9,7 +9,8 @@
  * Run: `npx ts-node --transpile-only bench/lua.ts` (BENCH_N sets the event count).
  */
 import 'reflect-metadata';
-import { LuaRuntime, Network } from '../lib/index';
+import { Network } from '../lib/index';
+import { LuaRuntime } from '../lib/lua/index';
 import { compare, rate } from './harness';
 
 const N = Number(process.env.BENCH_N ?? 200_000);

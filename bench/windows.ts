@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { range, map } from 'rxjs';
 import { DataSource } from 'typeorm';
-import { Network, WINDOW_SERVICE, createEvent, nodes, openWindowStore, windows, type SourceNode, type WindowStore } from '../lib/index';
+import { Network, createEvent, nodes, type SourceNode } from '../lib/index';
+import { WINDOW_SERVICE, openWindowStore, windows, type WindowStore } from '../lib/windows/index';
 import { entities } from '../examples/advanced/entities';
 import { rate } from './harness';
 
@@ -58,7 +59,7 @@ async function ingest(store: WindowStore, kind: 'table' | 'bet', n: number, maxB
   const net = new Network({ logger: quiet });
   net.provide(WINDOW_SERVICE, store);
   net.add('in', payloads(kind, n, (seq += n)));
-  net.add('w', windows.window({ table: kind === 'table' ? TABLE.name : 'example_bets', max_batch: maxBatch }));
+  net.add('w', windows.window({ table: kind === 'table' ? TABLE.name : 'example_bets', maxBatch: maxBatch }));
   net.add('end', nodes.discarder());
   net.link('in', 'w');
   net.link('w', 'end');

@@ -1,5 +1,7 @@
-import 'reflect-metadata';
-
+// The core's public API ('tributary'): events, delivery, the network, the core node kinds,
+// the option schema and the plugin machinery. Families are plugins on their own subpaths:
+// 'tributary/lua', 'tributary/windows', 'tributary/connectors', 'tributary/plugins' (all
+// built-in plugins), 'tributary/testing'. Importing this module loads none of them.
 export { TributaryError, errorMessage, type TributaryErrorCode } from './errors';
 export { parseDuration, formatDuration, type Duration } from './duration';
 export {
@@ -22,56 +24,41 @@ export { Network, type DeadLetter, type NetworkOptions, type NetworkReport, type
 export { createNodeContext, emptyStats } from './network/context';
 export { toOperator, toPayloadOperator, type StandaloneOptions } from './network/operator';
 export { nodes, createRegistry, builtinKinds } from './nodes/index';
-export { Registry, defineNode, type NodeKind, type NodeFactory } from './nodes/registry';
-export { resolveOptions, type OptionSpec, type OptionsSchema, type OptionType } from './nodes/options';
+export { Registry, defineNode, buildKind, type NodeKind, type NodeFactory } from './nodes/registry';
+export {
+  opt,
+  resolveOptions,
+  Field,
+  type FieldExtras,
+  type InputOf,
+  type OutputOf,
+  type Presence,
+  type OptionSpec,
+  type OptionsSchema,
+  type OptionType,
+} from './nodes/options';
+export { optionJsonSchema, optionsJsonSchema, kindJsonSchema, type JsonSchema } from './nodes/json-schema';
+export {
+  definePlugin,
+  lazyPlugin,
+  isLazyPlugin,
+  type Plugin,
+  type LazyPlugin,
+  type LuaExport,
+  type ServiceProvider,
+  type CliOption,
+  type KindLike,
+} from './nodes/plugin';
+export { luaSignature, renderCatalogue } from './nodes/catalogue';
+export type { LuaHost } from './lua/host';
 export type { NodeSpec, SourceNode, PipelineNode, SinkNode, NodeContext, NodeStats, Role, Logger } from './nodes/types';
 export type { TextOutput } from './nodes/tester';
 export { formatPayload } from './nodes/tester';
 export type { InjectorIO, FlowOptions } from './nodes/injector';
 export { workerPool, type PoolWork } from './operators/pool';
 export { periodic } from './operators/periodic';
+export { operate, handle, type OperatorHandlers } from './operators/operate';
 export { CUT_OFF } from './nodes/stage';
-export { connectors, connectorKinds } from './connectors/index';
-export { HttpDeliveryError, type HttpDeadLetter } from './connectors/http/deliver';
-export type { WebhookOptions } from './connectors/http/webhook';
-export type { SlackOptions } from './connectors/http/slack';
-export type { TelegramOptions } from './connectors/http/telegram';
-export type { HttpSourceOptions, ListeningInfo } from './connectors/http/source';
-export { LuaRuntime, type LuaRuntimeOptions, type ScriptNode, type LuaHost, LuaError, luaSignature, renderLuaReference } from './lua/index';
-// SQL windows (issue 4)
-export {
-  windows,
-  windowKinds,
-  WINDOW_SERVICE,
-  openWindowStore,
-  dataSourceOptionsFromUrl,
-  WindowStore,
-  Lane,
-  bindNamed,
-  normalizeRow,
-  toUnit,
-  type WindowStoreOptions,
-  type TableDeclaration,
-  type ColumnDeclaration,
-  type ColumnType,
-  type WindowTable,
-  type TimeUnit,
-  type Dialect,
-  type SqlParams,
-  type WindowOptions,
-  type QueryWindowOptions,
-  type TimeWindowOptions,
-  type CountWindowOptions,
-  type FilterOptions,
-  type ClearOptions,
-} from './windows/index';
-export { installWindowExports } from './windows/lua';
-export type { HostContext, HostModule, WindowConfig } from './cli/hosts';
-export type { NatsSourceOptions } from './connectors/nats/source';
-export type { NatsSinkOptions } from './connectors/nats/sink';
-export type { AmqpSourceOptions } from './connectors/amqp/source';
-export type { AmqpSinkOptions } from './connectors/amqp/sink';
-export { renderConnectorDocs } from './connectors/docs';
-export type { FileSourceOptions } from './connectors/file/source';
-export type { FileSinkOptions } from './connectors/file/sink';
-export type { StdinSourceOptions, StdoutSinkOptions } from './connectors/file/stdio';
+export { suggest } from './util/suggest';
+export { isPlainObject, isThenable } from './util/values';
+export { redact, shownUrl, redactUrlSecrets } from './util/redact';

@@ -9,9 +9,10 @@ import { renderCatalogue } from '../lib/nodes/catalogue';
 import { writeLuaDocs } from '../lib/lua/docs';
 import { renderConnectorDocs } from '../lib/connectors/docs';
 import { connectorKinds } from '../lib/connectors/index';
+import { builtinPlugins } from '../lib/plugins';
 
 const root = join(__dirname, '..');
-const registry = createRegistry();
+const registry = createRegistry({ plugins: builtinPlugins() });
 writeFileSync(join(root, 'docs/nodes.md'), renderCatalogue(registry));
 console.log('wrote docs/nodes.md');
 writeLuaDocs(join(root, 'docs/lua.md'), registry);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Network, connectors, nodes, type Logger, type NetworkReport } from 'tributary';
+import { Network, nodes, type Logger, type NetworkReport } from 'tributary';
+import { connectors } from 'tributary/connectors';
 
 /** A bet as the generator makes it. */
 export interface Bet {

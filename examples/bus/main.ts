@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from 'nats';
-import { Network, connectors, nodes, type Logger, type NetworkReport } from 'tributary';
+import { Network, nodes, type Logger, type NetworkReport } from 'tributary';
+import { connectors } from 'tributary/connectors';
 import { generateBets, liabilities, type Bet, type LiabilityAlert } from '../alerting/main';
 
 /** Options of {@link runBusExample}. */

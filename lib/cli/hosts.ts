@@ -3,11 +3,14 @@ import { pathToFileURL } from 'node:url';
 import { errorMessage } from '../errors';
 import type { LuaRuntime } from '../lua/runtime';
 import type { Network } from '../network/network';
+import type { LazyPlugin, Plugin } from '../nodes/plugin';
 import type { Registry } from '../nodes/registry';
 import { CliError, EXIT } from './exit';
 
-/** What the CLI hands the window store: entities (and other store options) hosts add. */
+/** What the CLI hands the window store: the URL from --db, entities (and other store options) hosts add. */
 export interface WindowConfig {
+  /** Window database URL (`--db`); default `sqlite::memory:`. */
+  url?: string;
   /** TypeORM entities (decorated classes or `EntitySchema`) the window database must have. */
   entities: unknown[];
   [option: string]: unknown;
@@ -48,13 +51,52 @@ function registerTsNode(file: string): void {
   tsNodeRegistered = true;
 }
 
-function resolveModule(spec: string, cwd: string): string {
+function resolveModule(spec: string, cwd: string, what: string): string {
   const looksLikePath = spec.startsWith('.') || path.isAbsolute(spec) || /\.[cm]?[jt]s$/.test(spec);
   try {
     return looksLikePath ? require.resolve(path.resolve(cwd, spec)) : require.resolve(spec, { paths: [cwd] });
   } catch {
-    throw new CliError(EXIT.USAGE, `cannot find the host module '${spec}' (from ${cwd})`);
+    throw new CliError(EXIT.USAGE, `cannot find the ${what} '${spec}' (from ${cwd})`);
   }
+}
+
+/** Loads a module by path or package name: JavaScript, ESM (`.mjs`) or TypeScript through ts-node. */
+async function loadModule(spec: string, cwd: string, what: string): Promise<Record<string, any>> {
+  const file = resolveModule(spec, cwd, what);
+  if (TS_EXTENSIONS.has(path.extname(file))) registerTsNode(file);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return file.endsWith('.mjs') ? await import(pathToFileURL(file).href) : require(file);
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, `${what} ${spec} failed to load: ${errorMessage(e)}`);
+  }
+}
+
+function isPluginLike(v: unknown): v is Plugin | LazyPlugin {
+  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && ('kinds' in v || 'luaExports' in v || 'services' in v);
+}
+
+/**
+ * Loads a `--plugin` module (a path or an npm package name; JS, ESM or TS) and returns the
+ * plugins it exports: its default export, or an export named `plugin` or `plugins`, each a
+ * plugin made by `definePlugin` or a list of them.
+ *
+ * @example
+ * ```ts
+ * for (const p of await loadPluginModule('./examples/plugin/index.ts', process.cwd())) registry.use(p);
+ * ```
+ */
+export async function loadPluginModule(spec: string, cwd: string): Promise<(Plugin | LazyPlugin)[]> {
+  const mod = await loadModule(spec, cwd, 'plugin');
+  const candidates = [mod.default, mod.plugin, mod.plugins, mod.default?.default, mod];
+  for (const c of candidates) {
+    if (isPluginLike(c)) return [c];
+    if (Array.isArray(c) && c.length > 0 && c.every(isPluginLike)) return c;
+  }
+  throw new CliError(
+    EXIT.USAGE,
+    `plugin ${spec} exports no plugin (export default definePlugin({ name, kinds, … }), or an export named 'plugin' or 'plugins')`,
+  );
 }
 
 /**
@@ -68,15 +110,7 @@ function resolveModule(spec: string, cwd: string): string {
  * ```
  */
 export async function loadHostModule(spec: string, cwd: string): Promise<HostModule['setup']> {
-  const file = resolveModule(spec, cwd);
-  if (TS_EXTENSIONS.has(path.extname(file))) registerTsNode(file);
-  let mod: Record<string, any>;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = file.endsWith('.mjs') ? await import(pathToFileURL(file).href) : require(file);
-  } catch (e) {
-    throw new CliError(EXIT.USAGE, `host module ${spec} failed to load: ${errorMessage(e)}`);
-  }
+  const mod = await loadModule(spec, cwd, 'host module');
   const setup = typeof mod.setup === 'function' ? mod.setup : mod.default?.setup;
   if (typeof setup !== 'function') {
     throw new CliError(EXIT.USAGE, `host module ${spec} exports no setup(host) function`);

@@ -31,6 +31,7 @@ function collect(value: string, previous: string[]): string[] {
 function scriptOptions(cmd: Command): Command {
   return cmd
     .option('--require <module>', 'load a host module (JS, or TS via ts-node) exporting setup(host); repeatable', collect, [])
+    .option('--plugin <module>', 'load a plugin (a path or an npm package exporting definePlugin(…)); repeatable', collect, [])
     .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)')
     .option('--allow-files', 'let sandboxed scripts create nodes that read or write local files (file_source, file_sink)')
     .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s')
@@ -73,8 +74,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--drain-timeout <duration>', 'how long the drain may take before the network is cut off (exit 1)', '30s')
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; drainTimeout: string; db?: string; for?: string; stats?: boolean }) =>
-      runCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, drainTimeout: opts.drainTimeout, db: opts.db, for: opts.for, stats: opts.stats }, io),
+    .action(act((scripts: string[], opts: { require: string[]; plugin: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; drainTimeout: string; db?: string; for?: string; stats?: boolean }) =>
+      runCommand(scripts, { requires: opts.require, plugins: opts.plugin, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, drainTimeout: opts.drainTimeout, db: opts.db, for: opts.for, stats: opts.stats }, io),
     ));
 
   scriptOptions(
@@ -85,8 +86,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
   )
     .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('dot'))
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string; format: GraphFormat }) =>
-      graphCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, db: opts.db, format: opts.format }, io),
+    .action(act((scripts: string[], opts: { require: string[]; plugin: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string; format: GraphFormat }) =>
+      graphCommand(scripts, { requires: opts.require, plugins: opts.plugin, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, db: opts.db, format: opts.format }, io),
     ));
 
   scriptOptions(
@@ -96,8 +97,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
   )
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string }) =>
-      checkCommand(scripts, { requires: opts.require, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, db: opts.db }, io),
+    .action(act((scripts: string[], opts: { require: string[]; plugin: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string }) =>
+      checkCommand(scripts, { requires: opts.require, plugins: opts.plugin, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, db: opts.db }, io),
     ));
 
   program
@@ -105,8 +106,9 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .description('list the node catalogue: kinds, options and Lua signatures')
     .option('--json', 'print JSON instead of text')
     .option('--require <module>', 'load a host module first, to list its kinds too; repeatable', collect, [])
+    .option('--plugin <module>', 'load a plugin first, to list its kinds too; repeatable', collect, [])
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((opts: { json?: boolean; require: string[] }) => nodesCommand({ json: opts.json, requires: opts.require }, io)));
+    .action(act((opts: { json?: boolean; require: string[]; plugin: string[] }) => nodesCommand({ json: opts.json, requires: opts.require, plugins: opts.plugin }, io)));
 
   return { program, result };
 }

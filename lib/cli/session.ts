@@ -5,14 +5,16 @@ import { LuaRuntime } from '../lua/runtime';
 import { Network } from '../network/network';
 import { createRegistry } from '../nodes/index';
 import type { Registry } from '../nodes/registry';
+import { builtinPlugins } from '../plugins';
 import { CliError, EXIT } from './exit';
-import { loadHostModule, type HostContext } from './hosts';
-import { provideWindowStore, type ClosableStore } from './windows';
+import { loadHostModule, loadPluginModule, type HostContext, type WindowConfig } from './hosts';
 
 /** What every command that reads scripts accepts. */
 export interface SessionOptions {
   /** Host modules (`--require`), loaded in order before the scripts. */
   requires?: string[];
+  /** Plugin modules or packages (`--plugin`), added to the registry before the host modules run. */
+  plugins?: string[];
   /** Window database URL (`--db`). */
   db?: string;
   /** False for `--no-sandbox`. */
@@ -32,7 +34,7 @@ export interface Session {
   readonly network: Network;
   readonly runtime: LuaRuntime;
   readonly registry: Registry;
-  /** Frees the Lua VM and closes the window store. */
+  /** Frees the Lua VM (services the network opened close when it stops). */
   close(): Promise<void>;
 }
 
@@ -46,7 +48,20 @@ export interface Session {
  * ```
  */
 export async function loadHosts(options: SessionOptions, scripts: string[] = []): Promise<HostContext> {
-  const registry = createRegistry();
+  const cwd = options.cwd ?? process.cwd();
+  // The window store opens when a network with a window node starts, from this config: the
+  // URL from --db, entities and tables that host modules and scripts add until then.
+  const windows: WindowConfig = { entities: [], ...(options.db !== undefined ? { url: options.db } : {}) };
+  const registry = createRegistry({ plugins: builtinPlugins({ windows }) });
+  for (const spec of options.plugins ?? []) {
+    for (const plugin of await loadPluginModule(spec, cwd)) {
+      try {
+        registry.use(plugin);
+      } catch (e) {
+        throw new CliError(EXIT.USAGE, `--plugin ${spec}: ${errorMessage(e)}`);
+      }
+    }
+  }
   let network: Network;
   try {
     network = new Network({ registry, ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}) });
@@ -62,8 +77,7 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
     throw new CliError(EXIT.USAGE, errorMessage(e));
   }
   const runtime = new LuaRuntime(network, { sandbox: options.sandbox !== false, allowFiles: options.allowFiles === true, luaPath, scriptTimeout });
-  const host: HostContext = { network, runtime, registry, windows: { entities: [] } };
-  const cwd = options.cwd ?? process.cwd();
+  const host: HostContext = { network, runtime, registry, windows };
   try {
     for (const spec of options.requires ?? []) {
       const setup = await loadHostModule(spec, cwd);
@@ -81,8 +95,9 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
 }
 
 /**
- * Builds a network the way `tributary run` does, without starting it: host modules, the
- * window store, then every script in order on one VM. A failing script is a `CliError`
+ * Builds a network the way `tributary run` does, without starting it: plugins, host
+ * modules, then every script in order on one VM (the window store opens at start, and only
+ * when the network has a window node). A failing script is a `CliError`
  * (exit 2) whose message starts `file:line:`; everything opened so far is closed.
  *
  * @example
@@ -95,13 +110,12 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
 export async function buildSession(scripts: string[], options: SessionOptions): Promise<Session> {
   const host = await loadHosts(options, scripts);
   const { network, runtime, registry } = host;
-  let store: ClosableStore | undefined;
   const close = async () => {
     runtime.close();
-    await store?.close();
+    // A network never started opened nothing; a started one closes its services on stop.
+    if (network.state === 'building') await network.stop();
   };
   try {
-    store = await provideWindowStore(network, host.windows, options.db);
     for (const script of scripts) {
       try {
         runtime.runFile(script);

@@ -1,4 +1,9 @@
+import type { Plugin } from '../nodes/plugin';
 import type { NodeKind } from '../nodes/registry';
+import { amqpPlugin } from './amqp/plugin';
+import { filePlugin } from './file/plugin';
+import { httpPlugin } from './http/plugin';
+import { natsPlugin } from './nats/plugin';
 import { webhook } from './http/webhook';
 import { slack } from './http/slack';
 import { telegram } from './http/telegram';
@@ -36,8 +41,36 @@ export const connectors = {
   stdoutSink,
 };
 
-/**
- * Node kinds of the connectors (HTTP, NATS, AMQP, files, stdio), registered in every
- * registry `createRegistry()` makes. Client libraries load lazily when a node is built.
- */
+/** Node kinds of the connectors (HTTP, NATS, AMQP, files, stdio): the kinds of {@link connectorPlugins}. */
 export const connectorKinds: NodeKind<any>[] = Object.values(connectors).map((f) => f.kind);
+
+export { httpPlugin } from './http/plugin';
+export { natsPlugin } from './nats/plugin';
+export { amqpPlugin } from './amqp/plugin';
+export { filePlugin } from './file/plugin';
+
+/**
+ * Every connector family as plugins: `new Network({ plugins: connectorPlugins() })`.
+ *
+ * @example
+ * ```ts
+ * const registry = createRegistry({ plugins: connectorPlugins() });
+ * ```
+ */
+export function connectorPlugins(): Plugin[] {
+  return [httpPlugin, natsPlugin, amqpPlugin, filePlugin];
+}
+
+export { HttpDeliveryError, type HttpDeadLetter } from './http/deliver';
+export type { WebhookOptions } from './http/webhook';
+export type { SlackOptions } from './http/slack';
+export type { TelegramOptions } from './http/telegram';
+export type { HttpSourceOptions, ListeningInfo } from './http/source';
+export type { NatsSourceOptions } from './nats/source';
+export type { NatsSinkOptions } from './nats/sink';
+export type { AmqpSourceOptions } from './amqp/source';
+export type { AmqpSinkOptions } from './amqp/sink';
+export type { FileSourceOptions } from './file/source';
+export type { FileSinkOptions } from './file/sink';
+export type { StdinSourceOptions, StdoutSinkOptions } from './file/stdio';
+export { renderConnectorDocs } from './docs';

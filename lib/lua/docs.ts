@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRegistry } from '../nodes/index';
 import type { NodeKind, Registry } from '../nodes/registry';
 import type { OptionSpec } from '../nodes/options';
 import { luaSignature } from './module';
@@ -91,16 +90,16 @@ export function replaceGeneratedSection(document: string, generated: string): st
 }
 
 /**
- * Rewrites the generated section of docs/lua.md from a registry (default the built-in
- * kinds). Returns true when the file changed.
+ * Rewrites the generated section of docs/lua.md from a registry (the CLI's: core kinds and
+ * every built-in plugin). Returns true when the file changed.
  *
  * @example
  * ```ts
  * // npx ts-node --transpile-only -e "require('./lib/lua/docs').writeLuaDocs()"
- * writeLuaDocs('docs/lua.md');
+ * writeLuaDocs('docs/lua.md', createRegistry({ plugins: builtinPlugins() }));
  * ```
  */
-export function writeLuaDocs(file = 'docs/lua.md', registry: Registry = createRegistry()): boolean {
+export function writeLuaDocs(file: string, registry: Registry): boolean {
   const before = readFileSync(file, 'utf8');
   const after = replaceGeneratedSection(before, renderLuaReference(registry));
   if (after !== before) writeFileSync(file, after);

@@ -4,7 +4,6 @@ import type { Network } from '../network/network';
 import type { NodeFactory, NodeKind } from '../nodes/registry';
 import type { TextOutput } from '../nodes/tester';
 import type { NodeSpec } from '../nodes/types';
-import { installWindowExports } from '../windows/lua';
 import { LuaBridge, luaText } from './convert';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import type { LuaHost } from './host';
@@ -12,6 +11,7 @@ import { coreExports, createName, luaArgsToOptions } from './module';
 import { displayPath } from './require';
 import { installRequire } from './require';
 import { checkSandboxedSql, openLibraries } from './sandbox';
+import { suggest } from '../util/suggest';
 
 /** A node a script is about to create, as {@link LuaRuntimeOptions.onCreate} sees it. */
 export interface ScriptNode {
@@ -108,7 +108,6 @@ export class LuaRuntime implements LuaHost {
     });
     lua.lua_pushcfunction(L, this.printFn());
     lua.lua_setglobal(L, to_luastring('print'));
-    installWindowExports(this);
   }
 
   /** True once {@link close} was called. */
@@ -298,15 +297,30 @@ export class LuaRuntime implements LuaHost {
     this.network.add(name, onCreate({ name, kind, options, spec }) ?? spec);
   }
 
-  private createFn(kind: NodeKind<any>): LuaCFunction {
+  /** `create_<kind>`: the kind is looked up per call, so a lazy plugin loads only when a script uses it. */
+  private createFn(kindName: string): LuaCFunction {
     return this.bridge.jsFunction(
       (name: unknown, ...rest: unknown[]) => {
+        const kind = this.network.registry.get(kindName);
         this.createNode(kind, createName(kind, name), luaArgsToOptions(kind, rest));
         return true;
       },
-      `create_${kind.name}`,
+      `create_${kindName}`,
       'node',
     );
+  }
+
+  /** A plugin's Lua function, made from the plugin (loading it) on first call. */
+  private pluginFn(name: string): LuaCFunction {
+    let fn: ((...args: any[]) => unknown) | undefined;
+    return this.bridge.jsFunction((...args: unknown[]) => {
+      if (!fn) {
+        const make = this.network.registry.luaExport(name);
+        if (!make) throw new TributaryError('STATE', `${name}: no plugin offers this function any more`);
+        fn = make(this);
+      }
+      return fn(...args);
+    }, name);
   }
 
   /** Creates the module table on first use, then adds whatever kinds and exports it lacks. */
@@ -329,13 +343,25 @@ export class LuaRuntime implements LuaHost {
 
   private syncModule(L: LuaState): void {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.moduleRef!);
-    for (const kind of this.network.registry.list()) {
-      const key = to_luastring(CREATE + kind.name);
+    // Every kind and plugin function, loaded or not (`pairs(tb)` lists them all); a lazy
+    // plugin loads when a script first calls one of its functions.
+    const registry = this.network.registry;
+    const missing = (key: Uint8Array) => {
       lua.lua_pushstring(L, key);
       const present = lua.lua_rawget(L, -2) !== lua.LUA_TNIL;
       lua.lua_pop(L, 1);
-      if (present) continue;
-      lua.lua_pushcfunction(L, this.createFn(kind));
+      return !present;
+    };
+    for (const kindName of registry.names()) {
+      const key = to_luastring(CREATE + kindName);
+      if (!missing(key)) continue;
+      lua.lua_pushcfunction(L, this.createFn(kindName));
+      lua.lua_setfield(L, -2, key);
+    }
+    for (const name of registry.luaExportNames()) {
+      const key = to_luastring(name);
+      if (this.exports.has(name) || !missing(key)) continue;
+      lua.lua_pushcfunction(L, this.pluginFn(name));
       lua.lua_setfield(L, -2, key);
     }
     for (const [name, fn] of this.exports) {
@@ -347,22 +373,35 @@ export class LuaRuntime implements LuaHost {
     lua.lua_pop(L, 1);
   }
 
-  /** `tb.create_<kind>` for a kind registered after `require`, or a clear error for an unknown kind. */
+  /**
+   * Resolves a name the module table lacks: `create_<kind>` for a kind registered after
+   * `require` (or in a plugin not loaded yet), a plugin's Lua function (loading its plugin),
+   * or a function raising a clear error for an unknown kind. Found functions are stored in
+   * the table, so the look-up runs once per name.
+   */
   private indexFn(): LuaCFunction {
     return (L) => {
       if (lua.lua_type(L, 2) !== lua.LUA_TSTRING) return 0;
       const key = luaText(lua.lua_tolstring(L, 2));
-      if (!key.startsWith(CREATE)) return 0;
-      const kindName = key.slice(CREATE.length);
       const registry = this.network.registry;
-      if (registry.has(kindName)) {
-        lua.lua_pushcfunction(L, this.createFn(registry.get(kindName)));
+      if (!key.startsWith(CREATE)) {
+        if (!registry.luaExportNames().includes(key)) return 0;
+        lua.lua_pushcfunction(L, this.pluginFn(key));
         lua.lua_pushvalue(L, -1);
         lua.lua_setfield(L, 1, to_luastring(key));
         return 1;
       }
-      const known = registry.list().map((k) => k.name).join(', ');
-      lua.lua_pushcfunction(L, (S) => this.bridge.raise(S, `${key}: unknown node kind '${kindName}' (known: ${known})`));
+      const kindName = key.slice(CREATE.length);
+      if (registry.has(kindName)) {
+        lua.lua_pushcfunction(L, this.createFn(kindName));
+        lua.lua_pushvalue(L, -1);
+        lua.lua_setfield(L, 1, to_luastring(key));
+        return 1;
+      }
+      const known = registry.names();
+      const hint = suggest(kindName, known);
+      const message = `${key}: unknown node kind '${kindName}' (known: ${known.join(', ')})${hint ? ` — did you mean 'create_${hint}'?` : ''}`;
+      lua.lua_pushcfunction(L, (S) => this.bridge.raise(S, message));
       return 1;
     };
   }

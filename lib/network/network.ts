@@ -13,6 +13,7 @@ import { TributaryError, errorMessage } from '../errors';
 import { withPayload, withoutError, type Event } from '../event';
 import { observable as observableNode } from '../nodes/adapters';
 import { createRegistry } from '../nodes/index';
+import type { LazyPlugin, Plugin, ServiceProvider } from '../nodes/plugin';
 import type { Registry } from '../nodes/registry';
 import type { Logger, NodeContext, NodeSpec, NodeStats, Role } from '../nodes/types';
 import { Broadcast, type Lane } from './broadcast';
@@ -24,8 +25,13 @@ import { toDot, toTree, type GraphView } from './render';
 export interface NetworkOptions {
   /** Where all time comes from; a `TestScheduler` makes the whole network virtual-time. Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
-  /** Node kinds `create()` can build; default the built-in ones. */
+  /** Node kinds `create()` can build; default the core kinds (`createRegistry()`). */
   registry?: Registry;
+  /**
+   * Plugins to add (their kinds, Lua functions and services), on a copy of `registry` when
+   * one is given: `new Network({ plugins: [windowsPlugin({ url: 'sqlite:./tb.db' })] })`.
+   */
+  plugins?: readonly (Plugin | LazyPlugin)[];
   /** Where problems are reported; default stderr. */
   logger?: Logger;
   /** How long `stop()` waits for the drain before cutting everything off. Default `"30s"`. */
@@ -82,6 +88,10 @@ export class Network {
   private readonly errorRoutes = new Map<string, string>();
   private readonly contexts = new Map<string, NodeContext>();
   private readonly services = new Map<string, unknown>();
+  /** Services this network opened from a plugin's provider at start, closed after the drain. */
+  private readonly opened: { key: string; provider: ServiceProvider; service: unknown }[] = [];
+  private closing?: Promise<void>;
+  private starting = false;
   private readonly inCounts = new Map<string, (() => number)[]>();
   private readonly subscriptions: Subscription[] = [];
   private readonly stop$ = new Subject<void>();
@@ -95,7 +105,9 @@ export class Network {
 
   constructor(options: NetworkOptions = {}) {
     this.scheduler = options.scheduler ?? asyncScheduler;
-    this.registry = options.registry ?? createRegistry();
+    const plugins = options.plugins ?? [];
+    this.registry = options.registry ? (plugins.length ? options.registry.clone() : options.registry) : createRegistry();
+    for (const p of plugins) this.registry.use(p);
     this.logger = options.logger ?? stderrLogger;
     this.drainTimeout = parseDuration(options.drainTimeout ?? '30s', 'drainTimeout');
     for (const [k, v] of Object.entries(options.services ?? {})) this.services.set(k, v);
@@ -350,7 +362,61 @@ export class Network {
    * ```
    */
   async start(): Promise<void> {
-    this.startSync();
+    this.assertBuilding('start');
+    const providers = this.pendingServices();
+    // Nothing to open: compile within this call, as callers on a virtual clock expect.
+    if (providers.length === 0) return this.startSync();
+    this.validate();
+    this.starting = true;
+    try {
+      await this.openServices(providers);
+      this.starting = false;
+      this.startSync();
+    } catch (e) {
+      this.starting = false;
+      await this.closeServices();
+      throw e;
+    }
+  }
+
+  /** Services nodes need that nobody provided but a plugin can open, with their providers. */
+  private pendingServices(): { key: string; provider: ServiceProvider }[] {
+    const needed = new Set<string>();
+    for (const spec of this.nodes.values()) for (const key of spec.services ?? []) if (!this.services.has(key)) needed.add(key);
+    const out: { key: string; provider: ServiceProvider }[] = [];
+    // A key without a provider is left to the node's own lookup, which names the node and the key.
+    for (const key of needed) {
+      const provider = this.registry.serviceProvider(key);
+      if (provider) out.push({ key, provider });
+    }
+    return out;
+  }
+
+  private async openServices(providers: { key: string; provider: ServiceProvider }[]): Promise<void> {
+    for (const { key, provider } of providers) {
+      let service: unknown;
+      try {
+        service = await provider.open();
+      } catch (e) {
+        throw new TributaryError('STATE', `cannot open service '${key}': ${errorMessage(e)}`, { cause: e });
+      }
+      this.opened.push({ key, provider, service });
+      this.services.set(key, service);
+    }
+  }
+
+  /** Closes what {@link openServices} opened, once, in reverse order; failures are logged. */
+  private closeServices(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const { key, provider, service } of this.opened.splice(0).reverse()) {
+        try {
+          await provider.close?.(service);
+        } catch (e) {
+          this.logger.error(`closing service '${key}' failed: ${errorMessage(e)}`);
+        }
+      }
+    })();
+    return this.closing;
   }
 
   /**
@@ -390,7 +456,7 @@ export class Network {
     if (this._state === 'building' || this._state === 'stopped') {
       this._state = 'stopped';
       this.finished();
-      return (this.stopping = Promise.resolve(this.report()));
+      return (this.stopping = this.closeServices().then(() => this.report()));
     }
     this._state = 'stopping';
     const timeout = parseDuration(options.timeout ?? this.drainTimeout, 'timeout');
@@ -405,7 +471,7 @@ export class Network {
       // Synchronously on finish, so a virtual clock never runs the timeout after a clean drain.
       this.onFinish(() => {
         timer.unsubscribe();
-        resolve(this.report());
+        void this.closeServices().then(() => resolve(this.report()));
       });
       this.stop$.next();
       this.stop$.complete();
@@ -423,7 +489,7 @@ export class Network {
    * ```
    */
   done(): Promise<NetworkReport> {
-    return this.finishedPromise.then(() => this.report());
+    return this.finishedPromise.then(() => this.closeServices()).then(() => this.report());
   }
 
   /**
@@ -536,6 +602,7 @@ export class Network {
     if (this._state !== 'building') {
       throw new TributaryError('STATE', `cannot ${what}: the network is ${this._state} (wiring is fixed once started)`);
     }
+    if (this.starting) throw new TributaryError('STATE', `cannot ${what}: the network is starting (opening its services)`);
   }
 
   private checkEdge(from: string, to: string, dryRun = false): void {

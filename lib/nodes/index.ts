@@ -16,8 +16,7 @@ import { injector } from './injector';
 import { sink, handler } from './sink';
 import { from } from './from';
 import { operator, eventOperator, observable } from './adapters';
-import { connectorKinds } from '../connectors/index';
-import { windowKinds } from '../windows/index';
+import type { LazyPlugin, Plugin } from './plugin';
 
 /**
  * The built-in node factories: `nodes.ticker({ interval: '500ms' })`, `nodes.map({ fn })` …
@@ -59,14 +58,17 @@ export const builtinKinds = [
 ].map((f) => f.kind);
 
 /**
- * A new registry holding the built-in kinds (core nodes, windows, connectors); yours to extend.
+ * A new registry holding the core kinds, plus the plugins given; yours to extend. The
+ * families (windows, connectors, …) are plugins: `tributary/plugins` has them all.
  *
  * @example
  * ```ts
- * const registry = createRegistry().register(myKind);
+ * const registry = createRegistry({ plugins: [windowsPlugin()] }).register(myKind);
  * const net = new Network({ registry });
  * ```
  */
-export function createRegistry(): Registry {
-  return new Registry([...builtinKinds, ...windowKinds, ...connectorKinds]);
+export function createRegistry(options: { plugins?: readonly (Plugin | LazyPlugin)[] } = {}): Registry {
+  const registry = new Registry(builtinKinds);
+  for (const p of options.plugins ?? []) registry.use(p);
+  return registry;
 }

@@ -357,6 +357,15 @@ export class Registry {
     } catch (e) {
       throw new TributaryError('STATE', `plugin '${lazy.name}' failed to load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
+    const offered = (p: { kinds?: readonly unknown[]; luaExports?: unknown; services?: unknown }, names: (x: unknown) => string[]) =>
+      [...names(p.kinds), ...names(p.luaExports), ...names(p.services)].sort().join(', ');
+    const declared = offered(lazy, (x) => (Array.isArray(x) ? x.map(String) : []));
+    const actual = offered(plugin, (x) =>
+      Array.isArray(x) ? x.map((k: KindLike) => (typeof k === 'function' ? k.kind.name : k.name)) : Object.keys((x as object) ?? {}),
+    );
+    if (declared !== actual) {
+      throw new TributaryError('STATE', `plugin '${lazy.name}' offers [${actual}] but was declared lazily with [${declared}]`);
+    }
     this.install(plugin);
     return true;
   }

@@ -30,5 +30,8 @@ export type { ClearOptions } from './clear';
  */
 export const windows = { window, queryWindow, timeWindow, countWindow, filter };
 
-/** Node kinds of the SQL windows, registered in every registry `createRegistry()` makes. */
+/** Node kinds of the SQL windows (the kinds of {@link windowsPlugin}). */
 export const windowKinds: NodeKind<any>[] = [window, queryWindow, timeWindow, countWindow, filter].map((f) => f.kind);
+
+export { windowsPlugin, type WindowsPluginOptions } from './plugin';
+export { windowLuaExports, type WindowLuaConfig } from './lua';

@@ -164,12 +164,33 @@ describe('tributary run', () => {
     expect(r2.stderr).toContain("cannot find the host module './does-not-exist.js'");
   });
 
-  it('--db opens the window database (a SQLite file here)', async () => {
+  it('--db opens the window database (a SQLite file here) when the network has a window', async () => {
     const db = path.join(dir, 'windows.db');
-    const r = await tributary(['run', NETWORK, '--for', '100ms', '--db', `sqlite:${db}`]);
+    const windowed = script(
+      'windowed.lua',
+      [
+        'local tb = require("tributary")',
+        'tb.declare_table("ticks")',
+        'tb.create_ticker("t", "20ms")',
+        'tb.create_window("w", "ticks")',
+        'tb.create_discarder("d")',
+        'tb.link("t", "w")',
+        'tb.link("w", "d")',
+        '',
+      ].join('\n'),
+    );
+    const r = await tributary(['run', windowed, '--for', '100ms', '--db', `sqlite:${db}`]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(existsSync(db)).toBe(true);
+  });
+
+  it('--db opens nothing for a network without windows (the store is opened only when used)', async () => {
+    const db = path.join(dir, 'unused.db');
+    const r = await tributary(['run', NETWORK, '--for', '100ms', '--db', `sqlite:${db}`]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(existsSync(db)).toBe(false);
   });
 
   it('an endless script is stopped after --script-timeout and exits 2 naming the line', async () => {

@@ -1,4 +1,5 @@
-import { LuaRuntime, Network } from 'tributary';
+import { Network } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
 
 /** Sends a value into Lua through an export and back out, optionally transformed by Lua code. */
 function roundTrip(value: unknown, lua = 'return v'): unknown {

@@ -1,13 +1,14 @@
+import { builtinPlugins } from '../../lib/plugins';
 import { readFileSync } from 'node:fs';
 import { createRegistry, defineNode, nodes } from 'tributary';
 import { LUA_REFERENCE_BEGIN, LUA_REFERENCE_END, renderLuaReference, replaceGeneratedSection } from '../../lib/lua/docs';
 
-const REGENERATE = `npx ts-node --transpile-only -e "require('./lib/lua/docs').writeLuaDocs()"`;
+const REGENERATE = '`npm run docs`';
 
 describe('docs/lua.md', () => {
   it(`has the create_* reference generated from the registry (run ${REGENERATE} when this fails)`, () => {
     const page = readFileSync('docs/lua.md', 'utf8');
-    expect(page).toBe(replaceGeneratedSection(page, renderLuaReference(createRegistry())));
+    expect(page).toBe(replaceGeneratedSection(page, renderLuaReference(createRegistry({ plugins: builtinPlugins() }))));
   });
 
   it('documents every exported function of the module table', () => {
@@ -18,8 +19,8 @@ describe('docs/lua.md', () => {
 
 describe('renderLuaReference', () => {
   it('lists every kind with its Lua signature, role, options and Lua example', () => {
-    const md = renderLuaReference(createRegistry());
-    for (const kind of createRegistry().list()) expect(md).toContain(`### \`create_${kind.name}(`);
+    const md = renderLuaReference(createRegistry({ plugins: builtinPlugins() }));
+    for (const kind of createRegistry({ plugins: builtinPlugins() }).list()) expect(md).toContain(`### \`create_${kind.name}(`);
     expect(md).toContain('### `create_ticker(name, interval)`');
     expect(md).toContain('*source* — Emits an event every period');
     expect(md).toContain('| `interval` (argument 2) | duration | required | period between ticks, e.g. "500ms" |');
@@ -36,8 +37,8 @@ describe('renderLuaReference', () => {
       example: '',
       build: () => nodes.forwarder(),
     });
-    expect(renderLuaReference(createRegistry())).not.toContain('create_host_only');
-    expect(renderLuaReference(createRegistry().register(kind))).toContain('### `create_host_only(name)`\n\n*pipeline* — A host-defined kind.');
+    expect(renderLuaReference(createRegistry({ plugins: builtinPlugins() }))).not.toContain('create_host_only');
+    expect(renderLuaReference(createRegistry({ plugins: builtinPlugins() }).register(kind))).toContain('### `create_host_only(name)`\n\n*pipeline* — A host-defined kind.');
   });
 
   it('replaceGeneratedSection keeps the markers and what is around them, and needs both markers', () => {

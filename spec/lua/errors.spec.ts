@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LuaRuntime, Network, TributaryError } from 'tributary';
+import { Network, TributaryError } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
 
 function fail(source: string, name = 'net.lua'): TributaryError {
   const network = new Network();

@@ -1,9 +1,11 @@
+import { builtinPlugins } from '../../lib/plugins';
 import { readFileSync } from 'node:fs';
-import { LuaRuntime, Network, createRegistry, luaSignature } from 'tributary';
+import { Network, createRegistry, luaSignature } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
 import { VirtualTime, textRecorder } from 'tributary/testing';
 
 function setup(opts: { scheduler?: VirtualTime['scheduler'] } = {}) {
-  const network = new Network({ scheduler: opts.scheduler });
+  const network = new Network({ scheduler: opts.scheduler, plugins: builtinPlugins() });
   const out = textRecorder();
   const runtime = new LuaRuntime(network, { stdout: out });
   return { network, runtime, out };
@@ -18,7 +20,7 @@ describe("the 'tributary' Lua module", () => {
     const printed = out.text.split('\n').filter(Boolean);
     expect(printed[0]).toBe('functions:');
     const names = new Set(printed.slice(1));
-    for (const kind of createRegistry().list()) expect(names).toContain(`create_${kind.name}`);
+    for (const kind of createRegistry({ plugins: builtinPlugins() }).list()) expect(names).toContain(`create_${kind.name}`);
     for (const fn of ['link', 'fanout', 'fanin', 'node_exists', 'route_errors']) expect(names).toContain(fn);
     // The original's table (DESIGN §6) — minus the window functions, which come with the windows.
     for (const fn of ['create_ticker', 'create_forwarder', 'create_ratelimit', 'create_discarder', 'create_tester']) expect(names).toContain(fn);
@@ -123,7 +125,7 @@ describe("the 'tributary' Lua module", () => {
   });
 
   it('luaSignature lists the positional arguments', () => {
-    const r = createRegistry();
+    const r = createRegistry({ plugins: builtinPlugins() });
     expect(luaSignature(r.get('ticker'))).toBe('create_ticker(name, interval)');
     expect(luaSignature(r.get('tester'))).toBe('create_tester(name, indicator)');
     expect(luaSignature(r.get('forwarder'))).toBe('create_forwarder(name)');

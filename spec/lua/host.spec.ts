@@ -1,5 +1,6 @@
 import { map } from 'rxjs';
-import { LuaRuntime, Network, createRegistry, defineNode, nodes } from 'tributary';
+import { Network, createRegistry, defineNode, nodes } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
 import { VirtualTime, textRecorder } from 'tributary/testing';
 
 const TB = "local tb = require('tributary')\n";

@@ -1,6 +1,8 @@
-import { LuaRuntime, Network, createRegistry } from 'tributary';
+import { builtinPlugins } from '../../lib/plugins';
+import { Network, createRegistry } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
 
-const kinds = createRegistry().list();
+const kinds = createRegistry({ plugins: builtinPlugins() }).list();
 const withExample = kinds.filter((k) => k.luaExample);
 
 describe("every kind's Lua example (from the registry) runs through create_*", () => {
@@ -9,7 +11,7 @@ describe("every kind's Lua example (from the registry) runs through create_*", (
   });
 
   it.each(withExample.map((k) => [k.name, k.luaExample!]))('%s: %s', (name, example) => {
-    const network = new Network();
+    const network = new Network({ plugins: builtinPlugins() });
     // Kinds that touch files need the host's permission in the sandbox (spec/lua/sandbox.spec.ts).
     const runtime = new LuaRuntime(network, { allowFiles: network.registry.get(name).io === 'files' });
     try {

@@ -1,10 +1,12 @@
+import { builtinPlugins } from '../../lib/plugins';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LuaRuntime, Network, defineNode } from 'tributary';
+import { Network, defineNode } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
 
 function run(source: string, options: ConstructorParameters<typeof LuaRuntime>[1] = {}): unknown {
-  const runtime = new LuaRuntime(new Network(), options);
+  const runtime = new LuaRuntime(new Network({ plugins: builtinPlugins() }), options);
   try {
     return runtime.runString(source, 'sandbox.lua');
   } finally {
@@ -75,7 +77,7 @@ describe('the sandbox and node kinds that reach outside the process', () => {
   });
 
   function runWith(source: string, options: ConstructorParameters<typeof LuaRuntime>[1] = {}): Network {
-    const net = new Network();
+    const net = new Network({ plugins: builtinPlugins() });
     net.registry.register(fileKind);
     const runtime = new LuaRuntime(net, options);
     try {
