@@ -101,16 +101,20 @@ compile() {
     echo ok
   else
     cat "$work/tsc-$module.txt"
-    fail "declarations do not compile with module=$module moduleResolution=$resolution ($(grep -c 'error TS' "$work/tsc-$module.txt") errors in: $(grep -o '^[^(]*' "$work/tsc-$module.txt" | sort -u | tr '\n' ' '))"
+    fail "declarations do not compile with module=$module moduleResolution=$resolution ($(grep -c 'error TS' "$work/tsc-$module.txt") errors in: $(grep -oE '^[^ (]+\([0-9]+,[0-9]+\): error' "$work/tsc-$module.txt" | sed 's/(.*//' | sort -u | tr '\n' ' '))"
     return 1
   fi
 }
 run_cjs() {
+  # tsc emits despite type errors, so the run is checked either way.
   step "run the $1 output"
+  [ -f "$2/main.js" ] || { fail "tsc emitted no $2/main.js"; return; }
   node "$2/main.js" || fail "the compiled $1 consumer failed"
 }
-compile commonjs node out-commonjs && run_cjs commonjs out-commonjs
-compile node16 node16 out-node16 && run_cjs node16 out-node16
+compile commonjs node out-commonjs || true
+run_cjs commonjs out-commonjs
+compile node16 node16 out-node16 || true
+run_cjs node16 out-node16
 compile esnext bundler out-bundler || true
 
 step "ES module consumer"
