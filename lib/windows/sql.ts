@@ -90,7 +90,16 @@ function skipQuoted(sql: string, start: number, quote: string): number {
   return sql.length;
 }
 
-/** Turns a JS value into something both drivers bind: objects become JSON text, booleans 0/1. */
+/**
+ * Turns a JS value into something both drivers bind: objects become JSON text, booleans 0/1.
+ *
+ * @example
+ * ```ts
+ * toSqlValue({ a: 1 }); // '{"a":1}'
+ * toSqlValue(true);     // 1
+ * toSqlValue(undefined); // null
+ * ```
+ */
 export function toSqlValue(v: unknown): unknown {
   if (v === undefined) return null;
   if (typeof v === 'boolean') return v ? 1 : 0;
