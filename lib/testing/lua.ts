@@ -3,6 +3,7 @@ import type { Duration } from '../duration';
 import { TributaryError } from '../errors';
 import { LuaRuntime } from '../lua/runtime';
 import { Network, type NetworkReport } from '../network/network';
+import type { LazyPlugin, Plugin } from '../nodes/plugin';
 import type { Registry } from '../nodes/registry';
 import type { Logger, NodeSpec, SinkNode } from '../nodes/types';
 import { VirtualTime, textRecorder, type MarbleSink } from './index';
@@ -26,8 +27,10 @@ export interface LuaScenarioOptions {
   nodes?: Record<string, NodeSpec | Observable<unknown>>;
   /** Module exports, as `runtime.export(name, fn)`. */
   exports?: Record<string, (...args: any[]) => unknown>;
-  /** Node kinds available to the script; default the built-in ones. */
+  /** Node kinds available to the script; default the core kinds (see `plugins`). */
   registry?: Registry;
+  /** Plugins the script may use, e.g. `builtinPlugins()` from 'tributary/plugins' or your own. */
+  plugins?: readonly (Plugin | LazyPlugin)[];
   /** Default true. */
   sandbox?: boolean;
   /** Where the network reports problems (sink failures, error events at sinks); default stderr. */
@@ -72,7 +75,7 @@ export interface LuaScenario {
  */
 export function luaScenario(options: LuaScenarioOptions): LuaScenario {
   const time = options.time ?? new VirtualTime();
-  const network = new Network({ scheduler: time.scheduler, registry: options.registry, logger: options.logger });
+  const network = new Network({ scheduler: time.scheduler, registry: options.registry, plugins: options.plugins, logger: options.logger });
   const output = textRecorder(time.scheduler);
   const sinks: Record<string, MarbleSink> = {};
   const inputs = new Map(Object.entries(options.inputs ?? {}));

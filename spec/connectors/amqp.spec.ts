@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
-import { Network, connectors, nodes, errorMessage } from 'tributary';
+import { Network, nodes, errorMessage } from 'tributary';
+import { connectors } from 'tributary/connectors';
 import { busConformance } from './bus-conformance';
 import { amqpChannelCloser, captureLogger, settlements, tcpProxy, trackingScheduler, waitFor } from './helpers';
 

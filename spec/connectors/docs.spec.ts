@@ -1,6 +1,8 @@
+import { builtinPlugins } from '../../lib/plugins';
 import fs from 'node:fs';
 import path from 'node:path';
-import { connectorKinds, createRegistry, renderConnectorDocs } from 'tributary';
+import { createRegistry } from 'tributary';
+import { connectorKinds, renderConnectorDocs } from 'tributary/connectors';
 
 const PAGE = path.join(__dirname, '..', '..', 'docs', 'connectors.md');
 
@@ -28,15 +30,16 @@ describe('docs/connectors.md', () => {
     expect(renderConnectorDocs(connectorKinds)).toBe(text);
   });
 
-  it('every connector kind is in the default registry', () => {
-    const registry = createRegistry();
+  it('every connector kind is in the registry the built-in plugins make', () => {
+    const registry = createRegistry({ plugins: builtinPlugins() });
     for (const kind of connectorKinds) expect(registry.get(kind.name)).toBe(kind);
   });
 });
 
 describe('connector TypeScript examples', () => {
   const ts = require('typescript') as typeof import('typescript');
-  const { Network, connectors } = require('tributary') as typeof import('tributary');
+  const { Network } = require('tributary') as typeof import('tributary');
+  const { connectors } = require('tributary/connectors') as typeof import('tributary/connectors');
   const env = { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', TELEGRAM_BOT_TOKEN: '1:x', TELEGRAM_CHAT_ID: '42' };
   beforeAll(() => Object.assign(process.env, env));
   afterAll(() => {
@@ -45,7 +48,7 @@ describe('connector TypeScript examples', () => {
 
   it.each(connectorKinds.map((k) => [k.name, k.example]))('%s: the example builds the node', (name, example) => {
     const js = ts.transpile(example, { target: ts.ScriptTarget.ES2022 });
-    const net = new Network();
+    const net = new Network({ plugins: builtinPlugins() });
     new Function('net', 'connectors', js)(net, connectors);
     expect(net.toJSON().nodes.map((n) => n.kind)).toEqual([name]);
   });

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { Network, connectors, nodes, type NodeSpec } from 'tributary';
+import { Network, nodes, type NodeSpec } from 'tributary';
+import { connectors } from 'tributary/connectors';
 import { captureLogger, settlements, waitFor } from './helpers';
 
 let dir: string;

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { Network, connectors, createRegistry, errorMessage, nodes, HttpDeliveryError } from 'tributary';
+import { Network, createRegistry, errorMessage, nodes } from 'tributary';
+import { connectors, HttpDeliveryError, httpPlugin } from 'tributary/connectors';
 import { captureLogger, recordingScheduler, settlements, startReceiver, trackingScheduler, waitFor } from './helpers';
 
 type Receiver = Awaited<ReturnType<typeof startReceiver>>;
@@ -210,9 +211,9 @@ describe('webhook sink against a real local HTTP server', () => {
 
   it('is in the registry, so Lua and net.create can build it positionally', async () => {
     rx = await startReceiver();
-    const kind = createRegistry().get('webhook');
+    const kind = createRegistry({ plugins: [httpPlugin] }).get('webhook');
     expect(kind.positional).toEqual(['url']);
-    const net = new Network();
+    const net = new Network({ plugins: [httpPlugin] });
     net.add('in', nodes.from({ items: ['hi'] }));
     net.create('webhook', 'out', { url: rx.url });
     net.link('in', 'out');

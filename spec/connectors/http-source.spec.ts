@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { Network, connectors, nodes, type Event, type HttpSourceOptions, type ListeningInfo } from 'tributary';
+import { Network, nodes, type Event } from 'tributary';
+import { connectors, type HttpSourceOptions, type ListeningInfo } from 'tributary/connectors';
 import { captureLogger, waitFor } from './helpers';
 
 /** Starts a network: http_source → collecting sink (whose behaviour a test can change). */

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 describe('client libraries load lazily', () => {
-  it("importing 'tributary' and building connector nodes loads neither nats nor amqplib", () => {
+  it("importing 'tributary/connectors' and building connector nodes loads neither nats nor amqplib", () => {
     const root = path.join(__dirname, '..', '..');
     const script = `
-      const { connectors } = require('./lib/index');
+      const { connectors } = require('./lib/connectors/index');
       connectors.natsSource({ subject: 'a', stream: 'S' });
       connectors.amqpSink({ routingKey: 'k' });
       const loaded = Object.keys(require.cache);

@@ -1,12 +1,14 @@
+import { builtinPlugins } from '../../lib/plugins';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Network, connectorKinds } from 'tributary';
+import { Network } from 'tributary';
+import { connectorKinds } from 'tributary/connectors';
 import { LuaRuntime } from '../../lib/lua/index';
 
 describe('connectors from Lua (create_<kind> generated from the registry)', () => {
   it.each(connectorKinds.filter((k) => k.luaExample).map((k) => [k.name, k.luaExample!]))('%s: the Lua example builds the node', (name, example) => {
-    const net = new Network();
+    const net = new Network({ plugins: builtinPlugins() });
     const runtime = new LuaRuntime(net, { allowFiles: net.registry.get(name).io === 'files' });
     try {
       runtime.runString(`local tb = require('tributary')\n${example}`);
@@ -19,7 +21,7 @@ describe('connectors from Lua (create_<kind> generated from the registry)', () =
   });
 
   it('a bad option raises a Lua error naming the kind and option', () => {
-    const net = new Network();
+    const net = new Network({ plugins: builtinPlugins() });
     const runtime = new LuaRuntime(net);
     try {
       expect(() => runtime.runString(`local tb = require('tributary')\ntb.create_nats_source("in", { subject = "x", stream = "S", maxInFlight = 0 })`)).toThrow(
@@ -34,7 +36,7 @@ describe('connectors from Lua (create_<kind> generated from the registry)', () =
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-lua-'));
     try {
       fs.writeFileSync(path.join(dir, 'bets.csv'), 'customer,stake\nc1,5\nc2,7\n');
-      const net = new Network();
+      const net = new Network({ plugins: builtinPlugins() });
       const runtime = new LuaRuntime(net, { allowFiles: true });
       runtime.runString(`
         local tb = require('tributary')

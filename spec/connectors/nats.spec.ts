@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection, type JetStreamManager } from 'nats';
-import { Network, connectors, nodes, errorMessage } from 'tributary';
+import { Network, nodes, errorMessage } from 'tributary';
+import { connectors } from 'tributary/connectors';
 import { busConformance } from './bus-conformance';
 import { captureLogger, settlements, trackingScheduler, waitFor } from './helpers';
 
