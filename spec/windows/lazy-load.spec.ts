@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 describe('TypeORM loads lazily', () => {
-  it("importing 'tributary' and building window nodes does not load typeorm; opening a store does", () => {
+  it("importing 'tributary' and 'tributary/windows' and building window nodes does not load typeorm; opening a store does", () => {
     const root = path.join(__dirname, '..', '..');
     const script = `
-      const { windows, openWindowStore } = require('./lib/index');
+      require('./lib/index');
+      const { windows, openWindowStore } = require('./lib/windows/index');
       windows.timeWindow({ sql: 'select 1', table: 't', duration: '10s', timeColumn: 'at' });
       const before = Object.keys(require.cache).some((f) => f.includes('/node_modules/typeorm/'));
       openWindowStore({ url: 'sqlite::memory:' }).then(async (store) => {
