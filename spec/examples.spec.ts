@@ -22,3 +22,36 @@ describe('the README', () => {
     expect(report.stats.tick_printer.in).toBe(25);
   });
 });
+
+describe('examples/plugin (a third-party plugin)', () => {
+  // Loaded the way a user's TypeScript loads it; 'tributary' resolves to this package.
+  const { sensorsPlugin, sensorThreshold } = require('../examples/plugin') as typeof import('../examples/plugin');
+  const { Network } = require('tributary') as typeof import('tributary');
+  const { luaScenario } = require('tributary/testing') as typeof import('tributary/testing');
+
+  it('adds its kind through new Network({ plugins }) and lets only readings over the limit through, annotated', async () => {
+    const { nodes } = require('tributary') as typeof import('tributary');
+    const net = new Network({ plugins: [sensorsPlugin] });
+    const seen: unknown[] = [];
+    net.add('in', nodes.from({ items: [{ temperature: 25 }, { temperature: 31 }, { humidity: 90 }] }));
+    net.create('sensor_threshold', 'hot', { field: 'temperature', limit: 30 });
+    net.add('out', nodes.sink({ fn: (p: unknown) => void seen.push(p) }));
+    net.link('in', 'hot');
+    net.link('hot', 'out');
+    await net.start();
+    const report = await net.done();
+    expect(seen).toEqual([{ temperature: 31, alert: { field: 'temperature', value: 31, limit: 30, label: 'over limit' } }]);
+    expect(report.stats.hot.dropped).toBe(2);
+  });
+
+  it('validates its options like a built-in kind', () => {
+    expect(() => sensorThreshold({ field: 'temperature', limt: 30 } as never)).toThrow(/unknown option 'limt' .*did you mean 'limit'\?/);
+    expect(() => sensorThreshold({ field: 'temperature' } as never)).toThrow(/option 'limit' is required/);
+  });
+
+  it('runs examples/plugin/network.lua with the plugin: its Lua function and kind, on a virtual clock', () => {
+    const s = luaScenario({ plugins: [sensorsPlugin], files: [join(root, 'examples/plugin/network.lua')] });
+    s.run('1s');
+    expect(s.output.text.trim().split('\n').map((l) => JSON.parse(l).temperature)).toEqual([32, 36, 32, 36]);
+  });
+});

@@ -60,8 +60,37 @@ function resolveModule(spec: string, cwd: string, what: string): string {
   }
 }
 
+/** The package's entry points, as this running copy of Tributary has them (`lib/` or `dist/lib/`). */
+const SELF_ENTRIES: Record<string, string> = {
+  tributary: 'index',
+  'tributary/lua': 'lua/index',
+  'tributary/windows': 'windows/index',
+  'tributary/connectors': 'connectors/index',
+  'tributary/plugins': 'plugins',
+  'tributary/testing': 'testing/index',
+};
+let selfResolving = false;
+
+/**
+ * Makes `require('tributary')` in plugins and host modules resolve to this running copy, so
+ * they share its registry, error classes and schedulers (a plugin outside the project, or
+ * one with its own copy installed, would otherwise get a second, separate Tributary).
+ */
+function resolveTributaryToSelf(): void {
+  if (selfResolving) return;
+  selfResolving = true;
+  const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = Module._resolveFilename;
+  const root = path.resolve(__dirname, '..');
+  Module._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
+    const entry = SELF_ENTRIES[request];
+    return original.call(this, entry ? path.join(root, entry) : request, ...rest);
+  };
+}
+
 /** Loads a module by path or package name: JavaScript, ESM (`.mjs`) or TypeScript through ts-node. */
 async function loadModule(spec: string, cwd: string, what: string): Promise<Record<string, any>> {
+  resolveTributaryToSelf();
   const file = resolveModule(spec, cwd, what);
   if (TS_EXTENSIONS.has(path.extname(file))) registerTsNode(file);
   try {

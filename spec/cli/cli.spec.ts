@@ -286,6 +286,58 @@ describe('tributary nodes', () => {
     const r = await tributary(['nodes']);
     expect(r.stdout).toContain('ticker (source)  create_ticker(name, interval)');
   });
+
+  it('--json gives each kind the JSON Schema of its options', async () => {
+    const r = await tributary(['nodes', '--json']);
+    const listing = JSON.parse(r.stdout) as { name: string; schema: { required?: string[]; properties: Record<string, Record<string, unknown>>; additionalProperties: boolean } }[];
+    const window = listing.find((k) => k.name === 'window')!;
+    expect(window.schema.additionalProperties).toBe(false);
+    expect(window.schema.properties.maxBatch).toMatchObject({ type: 'integer', minimum: 1, default: 1000 });
+    const ticker = listing.find((k) => k.name === 'ticker')!;
+    expect(ticker.schema.required).toEqual(['interval']);
+    expect(ticker.schema.properties.interval.anyOf).toEqual([expect.objectContaining({ type: 'string' }), expect.objectContaining({ type: 'number' })]);
+  });
+});
+
+describe('--plugin', () => {
+  const PLUGIN = './examples/plugin/index.ts';
+
+  it('runs a script using a plugin kind and Lua function (examples/plugin)', async () => {
+    const r = await tributary(['run', 'examples/plugin/network.lua', '--plugin', PLUGIN, '--for', '450ms']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const alerts = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(alerts[0]).toEqual({ sensor: 's1', temperature: 32, alert: { field: 'temperature', value: 32, limit: 30, label: 'over limit' } });
+  });
+
+  it("lists the plugin's kind in tributary nodes and nodes --json", async () => {
+    const text = await tributary(['nodes', '--plugin', PLUGIN]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('sensor_threshold (pipeline)  create_sensor_threshold(name, field, limit)');
+    const json = await tributary(['nodes', '--json', '--plugin', PLUGIN]);
+    const kind = (JSON.parse(json.stdout) as { name: string; schema: { required: string[] } }[]).find((k) => k.name === 'sensor_threshold');
+    expect(kind?.schema.required).toEqual(['field', 'limit']);
+  });
+
+  it('a plugin that cannot be found, or exports no plugin, exits 2 saying so', async () => {
+    const missing = await tributary(['run', NETWORK, '--plugin', './no-such-plugin.js']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("cannot find the plugin './no-such-plugin.js'");
+    const empty = await tributary(['run', NETWORK, '--plugin', script('not-a-plugin.js', 'exports.x = 1;\n')]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('exports no plugin');
+  });
+
+  it('a plugin offering a kind that already exists exits 2 naming it', async () => {
+    const clash = script(
+      'clash.js',
+      `const { definePlugin, defineNode, nodes } = require('tributary');
+       module.exports = definePlugin({ name: 'clash', kinds: [defineNode({ name: 'ticker', role: 'pipeline', summary: 's', options: {}, positional: [], example: '', build: () => nodes.forwarder() })] });\n`,
+    );
+    const r = await tributary(['run', NETWORK, '--plugin', clash]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("plugin 'clash': node kind 'ticker' is already registered");
+  });
 });
 
 describe('--version', () => {
