@@ -25,10 +25,6 @@ export const ticker = defineNode({
   build: ({ interval }) => ({
     role: 'source',
     kind: 'ticker',
-    // Not rxjs `interval`: on a VirtualTimeScheduler (the TestScheduler) each period's action is
-    // chained to the previous one, so a long virtual run keeps every past tick alive and its
-    // unsubscribe recurses once per tick (stack overflow after a few thousand ticks). A fresh
-    // top-level action per period costs nothing under the async scheduler and avoids both.
     // Not rxjs `interval`: see `periodic` (no chained actions on a virtual clock, no drift,
     // never an early tick that would make a downstream rate limit see 1999 ms for 2000).
     create: (ctx) =>
