@@ -1,0 +1,169 @@
+import { Observable, merge, map, type SchedulerLike, type Subscription } from 'rxjs';
+import { TributaryError, errorMessage } from '../errors';
+import { withPayload, withoutError, type Event } from '../event';
+import type { Logger, NodeContext, NodeStats } from '../nodes/types';
+import { OutCounter, SourceGate, countsOutput, viaSubscriber } from '../operators/subscriber';
+import { Broadcast, type Lane } from './broadcast';
+import { createNodeContext } from './context';
+import type { Graph } from './graph';
+
+/**
+ * What a node on an error route receives: a plain event (same metadata and ack handle) whose
+ * payload says what failed, where, and on which payload.
+ *
+ * @example
+ * ```ts
+ * net.add('dead_letters', nodes.sink({ fn: (l: DeadLetter) => console.error(`${l.node}: ${l.error}`) }));
+ * net.routeErrors('enrich', 'dead_letters');
+ * ```
+ */
+export interface DeadLetter {
+  error: string;
+  node?: string;
+  payload: unknown;
+}
+
+/** What the compiled network needs from the one that runs it. */
+export interface CompileEnv {
+  scheduler: SchedulerLike;
+  logger: Logger;
+  /** Read by the node contexts when a node looks a service up, so later additions are seen. */
+  services: ReadonlyMap<string, unknown>;
+  /** Emits when the network stops: every source is closed and the drain begins. */
+  stop$: Observable<void>;
+  /** A sink's stream errored: the network is broken. */
+  broken(node: string, err: unknown): void;
+  /** Every sink completed. */
+  allSinksDone(): void;
+}
+
+/**
+ * Where compiling leaves what the network reads and tears down later. The caller owns these
+ * and passes them in rather than receiving them at the end, because a build that fails half
+ * way must still be torn down and counted, and a synchronous network can finish (and tear
+ * down) before `compile` returns.
+ */
+export interface Compiled {
+  /** Each node's context (its counters live there), filled in topological order. */
+  readonly contexts: Map<string, NodeContext>;
+  /** How to read each consumer's input count, one reader per producer. */
+  readonly inCounts: Map<string, (() => number)[]>;
+  /** Sink subscriptions and broadcast connections. */
+  readonly subscriptions: Subscription[];
+}
+
+/**
+ * Turns a validated graph into running RxJS subscriptions. A linear chain is one fused pipe
+ * (each operator reads its producer's observable directly, nothing in between); a node with
+ * several consumers gets a {@link Broadcast}; a node with several inputs reads a `merge`.
+ * Sinks subscribe first and broadcasts connect from downstream to upstream, so a
+ * synchronous source finds every consumer already listening.
+ *
+ * @example
+ * ```ts
+ * const compiled = { contexts: new Map(), inCounts: new Map(), subscriptions: [] };
+ * graph.validate();
+ * compile(graph, { scheduler, logger, services, stop$, broken, allSinksDone }, compiled);
+ * ```
+ */
+export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
+  const order = graph.topoOrder();
+  const outputs = new Map<string, Observable<Event>>();
+  const broadcasts = new Map<string, Broadcast>();
+  const stopped = env.stop$;
+  const selfCounted = new Set<string>();
+
+  for (const name of order) {
+    const spec = graph.nodes.get(name)!;
+    const ctx = createNodeContext(name, { scheduler: env.scheduler, logger: env.logger, services: env.services });
+    into.contexts.set(name, ctx);
+    let raw: Observable<Event>;
+    try {
+      if (spec.role === 'source') {
+        const make = spec.create;
+        raw = new Observable<Event>((destination) => {
+          const gate = new SourceGate<Event>(destination, ctx.stats, (err) =>
+            env.logger.error(`source '${name}' failed and was closed: ${errorMessage(err)}`),
+          );
+          // Stopping completes the gate, which unsubscribes the source: in-flight events
+          // downstream still flow and settle.
+          const stop = stopped.subscribe(() => gate.complete());
+          gate.add(stop);
+          if (!gate.closed) make(ctx).subscribe(gate);
+          return gate;
+        });
+      } else {
+        const op = spec.create(ctx) as (s: Observable<Event>) => Observable<Event>;
+        if (countsOutput(op)) selfCounted.add(name);
+        raw = op(buildInput(name, graph, outputs, broadcasts, into));
+      }
+    } catch (e) {
+      throw new TributaryError('NODE_FAILED', `node '${name}' (${spec.kind}) failed to build: ${errorMessage(e)}`, { cause: e });
+    }
+    if (spec.role === 'sink') {
+      outputs.set(name, raw);
+      continue;
+    }
+    // Sources count in their gate and some operators count themselves: no extra layer then.
+    const counted = spec.role === 'source' || selfCounted.has(name) ? raw : countOut(raw, ctx.stats);
+    const consumers = graph.out.get(name)!.length + (graph.errorRoutes.has(name) ? 1 : 0);
+    if (consumers > 1) broadcasts.set(name, new Broadcast(counted));
+    outputs.set(name, counted);
+  }
+
+  const sinks = order.filter((n) => graph.nodes.get(n)!.role === 'sink');
+  let open = sinks.length;
+  for (const name of sinks) {
+    into.subscriptions.push(
+      outputs.get(name)!.subscribe({
+        error: (err) => env.broken(name, err),
+        complete: () => {
+          if (--open === 0) env.allSinksDone();
+        },
+      }),
+    );
+  }
+  for (const name of [...order].reverse()) {
+    const b = broadcasts.get(name);
+    if (b) into.subscriptions.push(b.connect());
+  }
+}
+
+/** The stream a consumer reads: its producer's output, a broadcast branch, or a merge of them. */
+function buildInput(
+  name: string,
+  graph: Graph,
+  outputs: Map<string, Observable<Event>>,
+  broadcasts: Map<string, Broadcast>,
+  into: Compiled,
+): Observable<Event> {
+  const inCounts: (() => number)[] = [];
+  const streams = graph.inputs.get(name)!.map((producer) => {
+    const route = graph.errorRoutes.get(producer);
+    const lane: Lane = route === name ? 'error' : route !== undefined ? 'ok' : 'all';
+    const b = broadcasts.get(producer);
+    // Without a broadcast the consumer reads the producer's stream directly: the fused pipe.
+    // Input counts are derived, not counted again: a direct link delivers exactly what the
+    // producer emitted; a broadcast branch counts what it delivered.
+    if (!b) {
+      const producerStats = into.contexts.get(producer)!.stats;
+      inCounts.push(() => producerStats.out);
+      return outputs.get(producer)!;
+    }
+    const counter = { delivered: 0 };
+    inCounts.push(() => counter.delivered);
+    const branch = b.branch(lane, counter);
+    return lane === 'error' ? branch.pipe(map(toDeadLetter)) : branch;
+  });
+  into.inCounts.set(name, inCounts);
+  return streams.length === 1 ? streams[0] : merge(...streams);
+}
+
+function toDeadLetter(e: Event): Event<DeadLetter> {
+  const letter: DeadLetter = { error: e.error!.message, node: e.error!.node, payload: e.payload };
+  return withoutError(withPayload(e, letter));
+}
+
+function countOut(source: Observable<Event>, stats: NodeStats): Observable<Event> {
+  return viaSubscriber(source, (d) => new OutCounter<Event>(d, stats));
+}
