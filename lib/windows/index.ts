@@ -6,7 +6,7 @@ import { countWindow } from './count-window';
 import { filter } from './filter';
 
 export { WINDOW_SERVICE } from './common';
-export { openWindowStore, dataSourceOptionsFromUrl, WindowStore, Lane, type WindowStoreOptions } from './store';
+export { openWindowStore, dataSourceOptionsFromUrl, WindowStore, SerialQueue, type WindowStoreOptions } from './store';
 export type { TableDeclaration, ColumnDeclaration, ColumnType, WindowTable } from './tables';
 export { bindNamed, normalizeRow, toUnit, type TimeUnit, type Dialect, type SqlParams } from './sql';
 

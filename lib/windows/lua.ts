@@ -4,6 +4,8 @@ import { luaOptionKey } from '../lua/module';
 import type { LuaExport } from '../nodes/plugin';
 import { WINDOW_SERVICE } from './common';
 import type { WindowStore } from './store';
+import { DeclaredTable } from './declared-table';
+import type { Dialect } from './sql';
 import type { ColumnDeclaration, TableDeclaration } from './tables';
 import { isPlainObject } from '../util/values';
 
@@ -51,7 +53,7 @@ function linkOut(host: LuaHost, name: string, out: string): void {
 }
 
 /** The driver family a URL opens, without opening it. */
-function driverOf(url: string | undefined): string {
+function driverOf(url: string | undefined): Dialect {
   return url === undefined || url.startsWith('sqlite:') ? 'sqlite' : 'mysql';
 }
 
@@ -128,9 +130,14 @@ export function windowLuaExports(config: WindowLuaConfig): Record<string, LuaExp
         declaration = { name: n, columns: cols, ...(index ? { index } : {}) };
       }
       const store = providedStore(host);
-      if (store) store.declare(declaration);
-      else if (config.tables.some((t) => t.name === n)) throw new TributaryError('BAD_OPTION', `${fn}: table '${n}' is already declared`);
-      else config.tables.push(declaration);
+      if (store) {
+        store.declare(declaration);
+      } else {
+        // Checked now, at the script's line, though the table is created when the store opens.
+        new DeclaredTable(declaration, driverOf(config.url));
+        if (config.tables.some((t) => t.name === n)) throw new TributaryError('BAD_OPTION', `${fn}: table '${n}' is already declared`);
+        config.tables.push(declaration);
+      }
       return true;
     },
     window_driver: (host) => () => providedStore(host)?.driver ?? driverOf(config.url),

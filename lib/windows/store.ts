@@ -380,16 +380,3 @@ function describeEntity(e: unknown): string {
   const name = (e as { options?: { name?: string } })?.options?.name;
   return name ? `'${name}'` : String(e);
 }
-
-/**
- * Old name of {@link SerialQueue} (it clashed with the network's broadcast `Lane`).
- *
- * @deprecated Use {@link SerialQueue}; kept until lib/windows/index.ts re-exports the new name.
- * @example
- * ```ts
- * const serial: SerialQueue = store.serialQueue();
- * ```
- */
-export const Lane = SerialQueue;
-/** @deprecated Use {@link SerialQueue}. */
-export type Lane = SerialQueue;

@@ -1,4 +1,6 @@
-import { LuaRuntime, Network, WINDOW_SERVICE } from 'tributary';
+import { Network } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
+import { WINDOW_SERVICE, windowsPlugin } from 'tributary/windows';
 import { VirtualClock } from 'tributary/testing';
 import { textRecorder, VirtualTime } from 'tributary/testing';
 import { betGenerator, CUSTOMER_A, setup, type BetPayload } from '../../examples/advanced/host';
@@ -54,7 +56,7 @@ function expectedLiabilityLines(): { frame: number; line: string }[] {
 /** A virtual-time network for the example: the host adds its nodes and entities before the store opens. */
 function exampleNetwork() {
   const t = new VirtualTime();
-  const net = new Network({ scheduler: t.scheduler, logger: { warn: () => undefined, error: () => undefined } });
+  const net = new Network({ scheduler: t.scheduler, plugins: [windowsPlugin()], logger: { warn: () => undefined, error: () => undefined } });
   const out = textRecorder(t.scheduler);
   const host = { network: net, windows: { entities: [] as unknown[] } };
   setup(host, { seed: SEED, output: out });

@@ -1,5 +1,6 @@
 import * as ts from 'typescript';
-import { Network, WINDOW_SERVICE, windowKinds, windows } from 'tributary';
+import { Network } from 'tributary';
+import { WINDOW_SERVICE, windowKinds, windows } from 'tributary/windows';
 import { VirtualTime } from 'tributary/testing';
 import { entities } from '../../examples/advanced/entities';
 import { drivers } from './helpers';

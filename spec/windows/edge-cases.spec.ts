@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs';
 import { VirtualClock } from 'tributary/testing';
-import { createEvent, createNodeContext, WINDOW_SERVICE, windows, withError, type Event, type NodeSpec, type PipelineNode, type WindowStore } from 'tributary';
+import { createEvent, createNodeContext, withError, type Event, type NodeSpec, type PipelineNode } from 'tributary';
+import { WINDOW_SERVICE, windows, type WindowStore } from 'tributary/windows';
 import { VirtualTime } from 'tributary/testing';
 import { entities } from '../../examples/advanced/entities';
 import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers';

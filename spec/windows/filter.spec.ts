@@ -1,4 +1,5 @@
-import { nodes, windows } from 'tributary';
+import { nodes } from 'tributary';
+import { windows } from 'tributary/windows';
 import { count, drivers, persistentDrivers, scheduledSource, virtualNetwork } from './helpers';
 
 const alert = (liability: number) => ({ customer_uuid: 'c1', game_id: 123456, liability });

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { VirtualClock } from 'tributary/testing';
-import { createDelivery, createEvent, Network, openWindowStore, WINDOW_SERVICE, type Event, type SourceNode, type WindowStore, type WindowStoreOptions } from 'tributary';
+import { createDelivery, createEvent, Network, type Event, type SourceNode } from 'tributary';
+import { openWindowStore, WINDOW_SERVICE, type WindowStore, type WindowStoreOptions, windowsPlugin } from 'tributary/windows';
 import { VirtualTime } from 'tributary/testing';
 
 export interface Driver {
@@ -102,7 +103,7 @@ export const persistentDrivers = drivers.filter((d) => d.name !== 'sqlite-memory
 /** A virtual-time network with the store provided, and a clock that settles the database between frames. */
 export function virtualNetwork(store: WindowStore): { t: VirtualTime; net: Network; clock: VirtualClock } {
   const t = new VirtualTime();
-  const net = new Network({ scheduler: t.scheduler, logger: { warn: () => undefined, error: () => undefined } });
+  const net = new Network({ scheduler: t.scheduler, plugins: [windowsPlugin()], logger: { warn: () => undefined, error: () => undefined } });
   net.provide(WINDOW_SERVICE, store);
   return { t, net, clock: new VirtualClock(t.scheduler, store) };
 }

@@ -1,5 +1,5 @@
 import { entities } from '../../examples/advanced/entities';
-import { windows } from 'tributary';
+import { windows } from 'tributary/windows';
 import { bet, drivers, scheduledSource, virtualNetwork } from './helpers';
 
 describe.each(drivers)('query_window on $name', (driver) => {

@@ -1,4 +1,4 @@
-import { bindNamed, normalizeRow, toUnit } from 'tributary';
+import { bindNamed, normalizeRow, toUnit } from 'tributary/windows';
 
 describe('bindNamed', () => {
   it('replaces named parameters by ? in order, repeating values as often as they appear', () => {

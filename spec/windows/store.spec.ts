@@ -1,5 +1,6 @@
 import { DataSource, EntitySchema } from 'typeorm';
-import { createEvent, dataSourceOptionsFromUrl, openWindowStore } from 'tributary';
+import { createEvent } from 'tributary';
+import { dataSourceOptionsFromUrl, openWindowStore } from 'tributary/windows';
 import { Bet, entities } from '../../examples/advanced/entities';
 import { drivers } from './helpers';
 

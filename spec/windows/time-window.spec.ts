@@ -1,5 +1,6 @@
 import { entities } from '../../examples/advanced/entities';
-import { nodes, windows } from 'tributary';
+import { nodes } from 'tributary';
+import { windows } from 'tributary/windows';
 import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers';
 
 const PER_CUSTOMER = `

@@ -1,6 +1,7 @@
 import { tap } from 'rxjs';
 import { entities } from '../../examples/advanced/entities';
-import { nodes, windows } from 'tributary';
+import { nodes } from 'tributary';
+import { windows } from 'tributary/windows';
 import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers';
 
 describe.each(drivers)('window (create_window) on $name', (driver) => {
