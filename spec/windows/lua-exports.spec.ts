@@ -1,4 +1,9 @@
-import { LuaRuntime, Network, WINDOW_SERVICE, nodes } from 'tributary';
+import { Network, nodes } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openWindowStore, WINDOW_SERVICE, windowsPlugin, type WindowStore } from 'tributary/windows';
 import { entities } from '../../examples/advanced/entities';
 import { bet, drivers, scheduledSource, virtualNetwork } from './helpers';
 
@@ -114,12 +119,41 @@ describe.each(drivers)('window functions of the Lua module on $name', (driver) =
 });
 
 describe('window functions without a window store', () => {
-  it('declare_table says the network has no window store', () => {
+  it('a network without the windows plugin has no window functions: calling one is a Lua error at the line', () => {
     const net = new Network();
     net.add('x', nodes.forwarder());
     const runtime = new LuaRuntime(net);
-    expect(() => runtime.runString('require("tributary").declare_table("t")', 's.lua')).toThrow(/s\.lua:1: declare_table: the network has no window store/);
+    expect(() => runtime.runString('require("tributary").declare_table("t")', 's.lua')).toThrow(/s\.lua:1: attempt to call a nil value \(field 'declare_table'\)/);
     runtime.close();
-    void WINDOW_SERVICE;
+  });
+
+  it('with the plugin but no store yet, declare_table is checked at once and the table created when the network opens the store', async () => {
+    const url = `sqlite:${path.join(mkdtempSync(path.join(os.tmpdir(), 'tb-lazy-')), 'w.db')}`;
+    const net = new Network({ plugins: [windowsPlugin({ url })], logger: { warn: () => undefined, error: () => undefined } });
+    const runtime = new LuaRuntime(net);
+    expect(() => runtime.runString('require("tributary").declare_table("bad", { a = "float" })', 'bad.lua')).toThrow(/bad\.lua:1: table 'bad': column 'a' has unknown type 'float'/);
+    runtime.runString(
+      [
+        'local tb = require("tributary")',
+        'tb.declare_table("readings", { v = "number" })',
+        'tb.create_window("w", "readings")',
+        'tb.create_discarder("d")',
+        'tb.link("w", "d")',
+      ].join('\n'),
+      'ok.lua',
+    );
+    net.add('in', nodes.from({ items: [{ v: 1 }, { v: 2 }] }));
+    net.link('in', 'w');
+    expect(net.service(WINDOW_SERVICE)).toBeUndefined();
+    await net.start();
+    expect(net.service<WindowStore>(WINDOW_SERVICE)!.table('readings', 'spec').name).toBe('readings');
+    await net.done(); // the network closes the store it opened
+    runtime.close();
+    const reopened = await openWindowStore({ url, tables: [{ name: 'readings', columns: { v: 'number' } }] });
+    try {
+      expect(await reopened.query('select v from readings order by v')).toEqual([{ v: 1 }, { v: 2 }]);
+    } finally {
+      await reopened.close();
+    }
   });
 });
