@@ -55,3 +55,12 @@ describe('examples/plugin (a third-party plugin)', () => {
     expect(s.output.text.trim().split('\n').map((l) => JSON.parse(l).temperature)).toEqual([32, 36, 32, 36]);
   });
 });
+
+describe('docs/plugins.md', () => {
+  it('shows examples/plugin/index.ts exactly as it is', () => {
+    const page = readFileSync(join(root, 'docs/plugins.md'), 'utf8');
+    const block = /<!-- example: examples\/plugin\/index\.ts -->\n```ts\n([\s\S]*?)```/.exec(page);
+    expect(block).not.toBeNull();
+    expect(block![1]).toBe(readFileSync(join(root, 'examples/plugin/index.ts'), 'utf8'));
+  });
+});
