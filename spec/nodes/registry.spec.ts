@@ -1,7 +1,6 @@
 import * as ts from 'typescript';
-import { builtinKinds, createEvent, createRegistry, defineNode, Network, nodes, Registry, TributaryError, withError, withPayload, type NodeKind } from 'tributary';
+import { builtinKinds, createEvent, createRegistry, defineNode, Network, nodes, opt, Registry, TributaryError, withError, withPayload, type NodeKind } from 'tributary';
 import { VirtualTime } from 'tributary/testing';
-import { opt } from '../../lib/nodes/options';
 
 const shout = defineNode({
   name: 'shout',
