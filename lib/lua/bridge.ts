@@ -1,0 +1,173 @@
+import { TributaryError, errorMessage } from '../errors';
+import { isThenable } from '../util/values';
+import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
+import { luaText } from './strings';
+import { LuaValues, type FunctionMode } from './values';
+
+const SOURCE_INFO = to_luastring('>S');
+
+/**
+ * A Lua error surfacing in JS: the message carries the script's `file:line`.
+ *
+ * @example
+ * ```ts
+ * try { luaFn(payload); } catch (e) { if (e instanceof LuaError) console.error(e.message); } // 'rules.lua:4: …'
+ * ```
+ */
+export class LuaError extends Error {
+  override readonly name = 'LuaError';
+}
+
+/**
+ * Moves values between one Lua state and JS: tables ↔ objects/arrays, strings (bytes ↔
+ * `Uint8Array`), numbers (32-bit Lua integers stay integers), booleans, nil, and functions
+ * both ways. It also raises Lua errors that point at the calling script line.
+ *
+ * @example
+ * ```ts
+ * const bridge = new LuaBridge(L);
+ * bridge.push(L, { stake: 5, tags: ['a', 'b'] }); // a Lua table on the stack
+ * bridge.toJS(L, -1);                              // { stake: 5, tags: ['a', 'b'] }
+ * ```
+ */
+export class LuaBridge extends LuaValues {
+  private closed = false;
+  // A JS wrapper that is garbage-collected releases its Lua function, so converting
+  // functions per call does not grow the registry forever.
+  private readonly released = new FinalizationRegistry<number>((ref) => {
+    if (!this.closed) lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
+  });
+
+  constructor(readonly L: LuaState) {
+    super();
+  }
+
+  /**
+   * After this, calling a converted Lua function throws instead of touching the freed VM.
+   *
+   * @example
+   * ```ts
+   * bridge.close();
+   * lua.lua_close(L);
+   * ```
+   */
+  close(): void {
+    this.closed = true;
+  }
+
+  /**
+   * A Lua C function calling `fn` with converted arguments and pushing its converted result.
+   * A throw becomes a Lua error at the calling script line (`file:line: message`); a returned
+   * Promise is an error too, since a script builds its graph synchronously. `mode` says how
+   * Lua functions among the arguments are converted.
+   *
+   * @example
+   * ```ts
+   * lua.lua_pushcfunction(L, bridge.jsFunction((a: number, b: number) => a + b, 'add'));
+   * ```
+   */
+  jsFunction(fn: (...args: any[]) => unknown, name: string, mode: FunctionMode = 'plain'): LuaCFunction {
+    return (L) => {
+      let result: unknown;
+      let failure: string | undefined;
+      try {
+        const n = lua.lua_gettop(L);
+        const args: unknown[] = new Array(n);
+        for (let i = 0; i < n; i++) args[i] = this.toJS(L, i + 1, mode);
+        result = fn(...args);
+        if (isThenable(result)) failure = `${name} returned a Promise; functions called from Lua must be synchronous`;
+      } catch (e) {
+        // A Lua error from a Lua function the export called already names its script line.
+        if (e instanceof LuaError) {
+          lua.lua_pushstring(L, to_luastring(e.message));
+          return lua.lua_error(L);
+        }
+        failure = errorMessage(e);
+      }
+      // Raised outside the catch: lua_error unwinds with a JS throw, which must not be caught here.
+      if (failure !== undefined) return this.raise(L, failure);
+      if (result === undefined) return 0;
+      const top = lua.lua_gettop(L);
+      try {
+        this.push(L, result);
+      } catch (e) {
+        failure = `${name} returned a value Lua cannot hold: ${errorMessage(e)}`;
+      }
+      if (failure !== undefined) {
+        lua.lua_settop(L, top); // drop what a failed conversion left half-built
+        return this.raise(L, failure);
+      }
+      return 1;
+    };
+  }
+
+  /**
+   * Raises a Lua error `file:line: message`, the line being the script's call into the
+   * current C function. Never returns (fengari unwinds with a JS throw).
+   *
+   * @example
+   * ```ts
+   * if (typeof name !== 'string') return bridge.raise(L, 'link: from must be a node name');
+   * ```
+   */
+  raise(L: LuaState, message: string): never {
+    lauxlib.luaL_where(L, 1);
+    lua.lua_pushstring(L, to_luastring(message));
+    lua.lua_concat(L, 2);
+    return lua.lua_error(L);
+  }
+
+  /**
+   * The message of the Lua error value at `idx`; `where` (the function's definition) is
+   * prepended when the message has no position of its own (`error("x", 0)`, a table).
+   *
+   * @example
+   * ```ts
+   * if (lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK) throw new LuaError(bridge.errorText(L, -1, 'net.lua'));
+   * ```
+   */
+  errorText(L: LuaState, idx: number, where?: string): string {
+    let msg: string;
+    const t = lua.lua_type(L, idx);
+    if (t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER) msg = luaText(lua.lua_tolstring(L, idx));
+    else if (t === lua.LUA_TLIGHTUSERDATA) msg = errorMessage(lua.lua_touserdata(L, idx));
+    else if (t === lua.LUA_TNIL) msg = 'nil';
+    else {
+      try {
+        msg = JSON.stringify(this.toJS(L, idx)) ?? 'error object';
+      } catch {
+        msg = `a ${luaText(lua.lua_typename(L, t))} value`;
+      }
+    }
+    return where && !/^.*?:\d+: /.test(msg) ? `${where}: ${msg}` : msg;
+  }
+
+  protected wrapFunction(L: LuaState, idx: number, mode: FunctionMode): (...args: unknown[]) => unknown {
+    lua.lua_pushvalue(L, idx);
+    const ar = new lua.lua_Debug();
+    lua.lua_getinfo(L, SOURCE_INFO, ar); // pops the copy
+    const where = ar.linedefined > 0 ? `${luaText(ar.short_src)}:${ar.linedefined}` : luaText(ar.short_src);
+    lua.lua_pushvalue(L, idx);
+    const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    const fn = mode === 'node' ? (payload: unknown) => this.call(ref, [payload], where) : (...args: unknown[]) => this.call(ref, args, where);
+    this.released.register(fn, ref);
+    Object.defineProperty(fn, 'name', { value: `lua function (${where})` });
+    return fn;
+  }
+
+  /** Calls a Lua function kept in the registry; a Lua error is thrown as a {@link LuaError}. */
+  private call(ref: number, args: unknown[], where: string): unknown {
+    if (this.closed) throw new TributaryError('STATE', `the Lua runtime is closed; cannot call the function defined at ${where}`);
+    const L = this.L;
+    const top = lua.lua_gettop(L);
+    try {
+      if (!lua.lua_checkstack(L, args.length + 1)) throw new RangeError('Lua stack overflow');
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+      for (const a of args) this.push(L, a);
+      if (lua.lua_pcall(L, args.length, 1, 0) !== lua.LUA_OK) throw new LuaError(this.errorText(L, -1, where));
+      return this.toJS(L, -1);
+    } finally {
+      lua.lua_settop(L, top);
+    }
+  }
+}
