@@ -10,10 +10,11 @@ import { writeLuaDocs } from '../lib/lua/docs';
 import { renderConnectorDocs } from '../lib/connectors/docs';
 import { connectorKinds } from '../lib/connectors/index';
 import { builtinPlugins } from '../lib/plugins';
+import { catalogueRegistry } from './docs-registry';
 
 const root = join(__dirname, '..');
 const registry = createRegistry({ plugins: builtinPlugins() });
-writeFileSync(join(root, 'docs/nodes.md'), renderCatalogue(registry));
+writeFileSync(join(root, 'docs/nodes.md'), renderCatalogue(catalogueRegistry()));
 console.log('wrote docs/nodes.md');
 writeLuaDocs(join(root, 'docs/lua.md'), registry);
 console.log('wrote docs/lua.md');

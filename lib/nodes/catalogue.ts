@@ -39,7 +39,8 @@ export function renderCatalogue(registry: Registry): string {
     '',
     'Every node kind below is available as a TypeScript factory (`nodes.<kind>(options)` or',
     '`registry.create(kind, options)`), as a Lua function `tb.create_<kind>(name, …)` taking the',
-    'positional arguments shown or one options table, and in `tributary nodes`.',
+    'positional arguments shown or one options table, and in `tributary nodes`. Kinds marked',
+    'with a plugin come with that plugin (see [plugins.md](plugins.md)); the rest are the core.',
     '',
     '| kind | role | summary |',
     '|---|---|---|',
@@ -48,6 +49,8 @@ export function renderCatalogue(registry: Registry): string {
   ];
   for (const k of kinds) {
     lines.push(`## ${k.name}`, '', `*${k.role}* — ${k.summary}`, '', `Lua: \`${luaSignature(k)}\``, '');
+    const plugin = registry.pluginOf(k.name);
+    if (plugin) lines.push(`Plugin: \`${plugin}\``, '');
     if (k.io === 'files') lines.push('Reads or writes local files: a sandboxed Lua script needs `allowFiles` (`--allow-files`).', '');
     if (k.io === 'network') lines.push('Talks to the network.', '');
     const keys = Object.keys(k.options);

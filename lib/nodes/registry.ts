@@ -59,7 +59,6 @@ export type NodeFactory<I = Record<string, unknown>, O = I> = ((...args: Options
  * ```
  */
 export function defineNode<const S extends OptionsSchema>(kind: NodeKind<OutputOf<S>, S>): NodeFactory<InputOf<S>, OutputOf<S>>;
-export function defineNode<I, O = I>(kind: NodeKind<O>): NodeFactory<I, O>;
 export function defineNode(kind: NodeKind<any>): NodeFactory<any, any> {
   for (const p of kind.positional) {
     if (!Object.prototype.hasOwnProperty.call(kind.options, p)) throw new TypeError(`node kind '${kind.name}': positional '${p}' is not an option`);
@@ -107,6 +106,8 @@ export class Registry {
   private readonly providers = new Map<string, ServiceProvider>();
   /** What each plugin not loaded yet offers, by name: kinds, Lua exports, services. */
   private readonly pending = new Map<string, LazyPlugin>();
+  /** Which plugin brought each kind (kinds registered directly have none). */
+  private readonly origin = new Map<string, string>();
 
   constructor(kinds: Iterable<KindLike> = []) {
     for (const k of kinds) this.register(k);
@@ -265,6 +266,18 @@ export class Registry {
   }
 
   /**
+   * The plugin that offers a kind (loaded or not), or undefined for a kind registered directly.
+   *
+   * @example
+   * ```ts
+   * createRegistry({ plugins: builtinPlugins() }).pluginOf('window'); // 'windows'
+   * ```
+   */
+  pluginOf(kindName: string): string | undefined {
+    return this.origin.get(kindName) ?? this.pending.get(`kind:${kindName}`)?.name;
+  }
+
+  /**
    * Names of the Lua functions plugins add (loaded or not), sorted.
    *
    * @example
@@ -316,6 +329,7 @@ export class Registry {
     for (const [k, v] of this.exports) copy.exports.set(k, v);
     for (const [k, v] of this.providers) copy.providers.set(k, v);
     for (const [k, v] of this.pending) copy.pending.set(k, v);
+    for (const [k, v] of this.origin) copy.origin.set(k, v);
     return copy;
   }
 
@@ -335,6 +349,7 @@ export class Registry {
       const kind = typeof k === 'function' ? k.kind : k;
       if (kind && this.kinds.has(kind.name)) throw new TributaryError('DUPLICATE_NODE', `plugin '${plugin.name}': node kind '${kind.name}' is already registered`);
       this.register(k);
+      this.origin.set(kind.name, plugin.name);
     }
     for (const [name, fn] of Object.entries(plugin.luaExports ?? {})) {
       this.claim(`lua:${name}`, plugin.name);

@@ -28,7 +28,7 @@ describe('renderLuaReference', () => {
   });
 
   it('follows the registry: a host kind appears once registered', () => {
-    const kind = defineNode<{}, {}>({
+    const kind = defineNode({
       name: 'host_only',
       role: 'pipeline',
       summary: 'A host-defined kind.',

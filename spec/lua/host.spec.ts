@@ -1,16 +1,16 @@
 import { map } from 'rxjs';
-import { Network, createRegistry, defineNode, nodes } from 'tributary';
+import { Network, createRegistry, defineNode, nodes, opt } from 'tributary';
 import { LuaRuntime } from 'tributary/lua';
 import { VirtualTime, textRecorder } from 'tributary/testing';
 
 const TB = "local tb = require('tributary')\n";
 
 /** A host-defined kind: multiplies numeric payloads. */
-const scale = defineNode<{ factor: number }, { factor: number }>({
+const scale = defineNode({
   name: 'scale',
   role: 'pipeline',
   summary: 'Multiplies numbers by a factor.',
-  options: { factor: { type: 'number', required: true, description: 'the factor' } },
+  options: { factor: opt.number('the factor').require() },
   positional: ['factor'],
   example: "net.add('triple', scale({ factor: 3 }));",
   luaExample: 'tb.create_scale("triple", 3)',

@@ -2,7 +2,7 @@ import { builtinPlugins } from '../../lib/plugins';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Network, defineNode } from 'tributary';
+import { Network, defineNode, opt } from 'tributary';
 import { LuaRuntime } from 'tributary/lua';
 
 function run(source: string, options: ConstructorParameters<typeof LuaRuntime>[1] = {}): unknown {
@@ -65,12 +65,12 @@ describe('the sandbox (on by default)', () => {
 });
 
 describe('the sandbox and node kinds that reach outside the process', () => {
-  const fileKind = defineNode<{ path: string }, { path: string }>({
+  const fileKind = defineNode({
     name: 'probe_file',
     role: 'sink',
     io: 'files',
     summary: 'Writes somewhere on disk.',
-    options: { path: { type: 'string', required: true, description: 'where' } },
+    options: { path: opt.string('where').require() },
     positional: ['path'],
     example: "net.add('f', probe_file({ path: '/tmp/x' }))",
     build: () => ({ role: 'sink', kind: 'probe_file', create: () => (s) => s }),
