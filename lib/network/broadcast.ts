@@ -10,6 +10,14 @@ export type Lane = 'ok' | 'error' | 'all';
  * it is connected explicitly after every consumer subscribed, so a synchronous source loses
  * nothing, and it splits each event's ack handle so the source is acked only once every
  * branch has settled its copy.
+ *
+ * @example
+ * ```ts
+ * const b = new Broadcast(numbers$);
+ * b.branch('all').subscribe(sinkA);
+ * b.branch('error').subscribe(deadLetters);
+ * const connection = b.connect(); // only now does numbers$ start
+ * ```
  */
 export class Broadcast {
   private readonly branches: { lane: Lane; subscriber: Subscriber<Event>; counter: { delivered: number } }[] = [];
@@ -20,6 +28,12 @@ export class Broadcast {
   /**
    * A branch: subscribe before {@link connect}. `counter.delivered` counts the events it
    * was given (the consumer's input count).
+   *
+   * @example
+   * ```ts
+   * const counter = { delivered: 0 };
+   * b.branch('ok', counter).subscribe(next);
+   * ```
    */
   branch(lane: Lane, counter: { delivered: number } = { delivered: 0 }): Observable<Event> {
     return new Observable<Event>((subscriber) => {
@@ -32,6 +46,15 @@ export class Broadcast {
     });
   }
 
+  /**
+   * Subscribes to the source, once: later calls return the same connection. Call after
+   * every branch subscribed, which is the point of a broadcast over `share()`.
+   *
+   * @example
+   * ```ts
+   * subscriptions.push(b.connect());
+   * ```
+   */
   connect(): Subscription {
     this.connection ??= this.source.subscribe({
       next: (e) => this.next(e),

@@ -3,12 +3,27 @@ import { TributaryError } from '../errors';
 import { createEvent, eventAt, withError, type Event, type EventInit } from '../event';
 import type { Logger, NodeContext, NodeStats } from '../nodes/types';
 
-/** Fresh zeroed counters. */
+/**
+ * Fresh zeroed counters.
+ *
+ * @example
+ * ```ts
+ * const stats = emptyStats();
+ * const op = toOperator(nodes.where({ fn: isBig }), { stats });
+ * ```
+ */
 export function emptyStats(): NodeStats {
   return { in: 0, out: 0, errors: 0, acked: 0, nacked: 0, dropped: 0 };
 }
 
-/** A logger writing to stderr, the default for networks. */
+/**
+ * A logger writing to stderr, the default for networks.
+ *
+ * @example
+ * ```ts
+ * new Network({ logger: { ...stderrLogger, warn: () => undefined } }); // errors only
+ * ```
+ */
 export const stderrLogger: Logger = {
   warn: (m) => process.stderr.write(`tributary: warning: ${m}\n`),
   error: (m) => process.stderr.write(`tributary: error: ${m}\n`),

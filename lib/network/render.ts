@@ -19,6 +19,11 @@ function quote(id: string): string {
 /**
  * Graphviz DOT for a graph: stable order (insertion), quoted ids, sources and sinks as filled
  * ovals, pipelines as boxes, error routes dashed; unconnected nodes are drawn too.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('network.dot', toDot(graph.view(), 'fraud'));
+ * ```
  */
 export function toDot(g: GraphView, title = 'tributary'): string {
   const lines = [`digraph ${quote(title)} {`, '  rankdir=LR;', '  node [fontname="Helvetica"];'];
@@ -40,6 +45,13 @@ export function toDot(g: GraphView, title = 'tributary'): string {
  * children prefixed ` +--> `, continued branches padded with ` |    `. Each root is a node
  * without input. A node reached again through another path is shown with `[see above]`
  * instead of its subtree again, so shared branches cannot blow the output up.
+ *
+ * @example
+ * ```ts
+ * console.log(toTree(graph.view()));
+ * // ticker_500ms (c 1)
+ * //  +--> tick_printer (c 0)
+ * ```
  */
 export function toTree(g: GraphView): string {
   const children = (name: string) => {
