@@ -46,7 +46,6 @@ export {
   type LazyPlugin,
   type LuaExport,
   type ServiceProvider,
-  type CliOption,
   type KindLike,
 } from './nodes/plugin';
 export { luaSignature, renderCatalogue } from './nodes/catalogue';

@@ -22,16 +22,6 @@ export interface ServiceProvider<T = any> {
 }
 
 /**
- * A command-line option a plugin adds to `tributary run | graph | check` (e.g. `--db <url>`).
- * Its value reaches the plugin's factory through the composition root.
- */
-export interface CliOption {
-  /** commander flags, e.g. `'--db <url>'`. */
-  readonly flags: string;
-  readonly description: string;
-}
-
-/**
  * A set of node kinds, Lua functions and services, registered together. The core never
  * imports a plugin: a composition root (the CLI, or your `new Network({ plugins })`) does.
  */
@@ -43,8 +33,6 @@ export interface Plugin {
   readonly luaExports?: Readonly<Record<string, LuaExport>>;
   /** Services by key (see {@link ServiceProvider}). */
   readonly services?: Readonly<Record<string, ServiceProvider>>;
-  /** Options the plugin adds to the CLI (documentation for `tributary --help`). */
-  readonly cli?: { readonly options?: readonly CliOption[] };
 }
 
 /**
@@ -83,7 +71,7 @@ export function definePlugin<P extends Plugin>(plugin: P): P {
   if (typeof plugin.name !== 'string' || !NAME.test(plugin.name)) {
     throw new TributaryError('BAD_OPTION', `${where}: name must be lower-case letters, digits, '-' or '_'`);
   }
-  const allowed = new Set(['name', 'kinds', 'luaExports', 'services', 'cli']);
+  const allowed = new Set(['name', 'kinds', 'luaExports', 'services']);
   for (const key of Object.keys(plugin)) {
     if (!allowed.has(key)) throw new TributaryError('BAD_OPTION', `${where}: unknown field '${key}' (fields: ${[...allowed].join(', ')})`);
   }

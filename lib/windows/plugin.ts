@@ -48,6 +48,5 @@ export function windowsPlugin(options: WindowsPluginOptions = {}): Plugin {
         close: (store: WindowStore) => store.close(),
       },
     },
-    cli: { options: [{ flags: '--db <url>', description: 'window database URL (default sqlite::memory:)' }] },
   });
 }
