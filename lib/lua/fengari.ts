@@ -1,4 +1,4 @@
-import type * as Fengari from 'fengari';
+import type { FengariModule } from './fengari-api';
 
 /**
  * fengari, loaded with a source-name limit wide enough for real paths: by default Lua cuts
@@ -6,12 +6,12 @@ import type * as Fengari from 'fengari';
  * in error messages. fengari reads its configuration from `FENGARICONF` once, when first
  * loaded; if something else loaded it earlier, names are merely shortened.
  */
-function load(): typeof Fengari {
+function load(): FengariModule {
   const previous = process.env.FENGARICONF;
   if (previous === undefined) process.env.FENGARICONF = JSON.stringify({ LUA_IDSIZE: 1023 });
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('fengari') as typeof Fengari;
+    return require('fengari') as FengariModule;
   } finally {
     if (previous === undefined) delete process.env.FENGARICONF;
   }
@@ -19,4 +19,4 @@ function load(): typeof Fengari {
 
 export const fengari = load();
 export const { lua, lauxlib, lualib, to_luastring } = fengari;
-export type { LuaState, LuaCFunction } from 'fengari';
+export type { LuaState, LuaCFunction } from './fengari-api';

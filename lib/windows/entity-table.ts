@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, EntityMetadata } from 'typeorm';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
+
+type ColumnMetadata = EntityMetadata['columns'][number];
 import type { Event } from '../event';
 import { isPlainObject } from '../util/values';
 import { quoteIdent, type Dialect } from './sql';
-import { chunkSize, objectPayload, parsedPayload, type PreparedRow, type TableStatement, type WindowTable } from './tables';
+import { chunkSize, objectPayload, parsedPayload, type PreparedRow, type RelationMetadata, type TableStatement, type WindowTable } from './tables';
 
 const NUMERIC = new Set([
   'int', 'integer', 'tinyint', 'smallint', 'mediumint', 'bigint', 'float', 'double', 'double precision', 'real',

@@ -1,5 +1,7 @@
-import type { EntityManager } from 'typeorm';
-import type { RelationMetadata } from 'typeorm/metadata/RelationMetadata';
+import type { EntityManager, EntityMetadata } from 'typeorm';
+
+/** A TypeORM relation (from the package root: deep typeorm paths have no types under every module resolution). */
+export type RelationMetadata = EntityMetadata['relations'][number];
 import type { Event } from '../event';
 import { isPlainObject } from '../util/values';
 

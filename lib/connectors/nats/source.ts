@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JsMsg, Msg, MsgHdrs, NatsConnection } from 'nats';
+import type { ConsumerMessages, JsMsg, Msg, NatsConnection } from 'nats';
 import { errorMessage, TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
@@ -28,6 +28,12 @@ export const natsSourceOptions = {
 export type NatsSourceOptions = InputOf<typeof natsSourceOptions>;
 type Resolved = OutputOf<typeof natsSourceOptions>;
 
+/** The part of NATS's `MsgHdrs` read here (typed structurally so the published declarations need no nats typings). */
+interface HeaderSource {
+  keys(): string[];
+  get(key: string): string;
+}
+
 /**
  * NATS headers as a plain record (first value of each), plus the subject under `nats-subject`.
  *
@@ -36,7 +42,7 @@ type Resolved = OutputOf<typeof natsSourceOptions>;
  * headersOf('bets.c1', undefined); // { 'nats-subject': 'bets.c1' }
  * ```
  */
-export function headersOf(subject: string, h: MsgHdrs | undefined): Record<string, string> {
+export function headersOf(subject: string, h: HeaderSource | undefined): Record<string, string> {
   const out: Record<string, string> = { 'nats-subject': subject };
   if (h) for (const k of h.keys()) out[k] = h.get(k);
   return out;

@@ -1,23 +1,27 @@
 /**
- * Minimal typings for fengari 0.1.5 (it ships none). The API mirrors Lua 5.3's C API
+ * Typings for fengari 0.1.5 (it ships none), as a module of our own so that published
+ * declarations never refer to an untyped package. The API mirrors Lua 5.3's C API
  * (`lua.h`, `lauxlib.h`, `lualib.h`); see https://www.lua.org/manual/5.3/manual.html#4.
  * Only what Tributary uses is typed precisely; the rest is reachable as `any`.
  */
-declare module 'fengari' {
-  /** A Lua state (`lua_State*`). Opaque. */
-  export type LuaState = { readonly __luaState: unique symbol };
-  /** A JS function usable as a Lua C function: reads its arguments from the stack, returns how many results it pushed. */
-  export type LuaCFunction = (L: LuaState) => number;
 
-  export interface LuaDebug {
-    source: Uint8Array | null;
-    short_src: Uint8Array;
-    currentline: number;
-    linedefined: number;
-    what: Uint8Array | null;
-  }
+/** A Lua state (`lua_State*`). Opaque. */
+export type LuaState = { readonly __luaState: unique symbol };
+/** A JS function usable as a Lua C function: reads its arguments from the stack, returns how many results it pushed. */
+export type LuaCFunction = (L: LuaState) => number;
 
-  export const lua: {
+export interface LuaDebug {
+  source: Uint8Array | null;
+  short_src: Uint8Array;
+  currentline: number;
+  linedefined: number;
+  what: Uint8Array | null;
+}
+
+
+/** The fengari module as `require('fengari')` returns it. */
+export interface FengariModule {
+  lua: {
     LUA_OK: number;
     LUA_ERRSYNTAX: number;
     LUA_ERRRUN: number;
@@ -84,7 +88,7 @@ declare module 'fengari' {
     [name: string]: any;
   };
 
-  export const lauxlib: {
+  lauxlib: {
     LUA_LOADED_TABLE: Uint8Array;
     luaL_checkstack(L: LuaState, n: number, msg: Uint8Array | null): void;
     luaL_loadbufferx(L: LuaState, buff: Uint8Array, size: number, name: Uint8Array, mode: Uint8Array | null): number;
@@ -98,7 +102,7 @@ declare module 'fengari' {
     [name: string]: any;
   };
 
-  export const lualib: {
+  lualib: {
     luaL_openlibs(L: LuaState): void;
     luaopen_base: LuaCFunction;
     luaopen_coroutine: LuaCFunction;
@@ -110,9 +114,9 @@ declare module 'fengari' {
     [name: string]: any;
   };
 
-  export const luaconf: { LUA_IDSIZE: number; [name: string]: any };
+  luaconf: { LUA_IDSIZE: number; [name: string]: any };
 
-  export function to_luastring(s: string, cache?: boolean): Uint8Array;
-  export function to_jsstring(s: Uint8Array, from?: number, to?: number, replacement_char?: boolean): string;
-  export const FENGARI_VERSION: string;
+  to_luastring(s: string, cache?: boolean): Uint8Array;
+  to_jsstring(s: Uint8Array, from?: number, to?: number, replacement_char?: boolean): string;
+  FENGARI_VERSION: string;
 }
