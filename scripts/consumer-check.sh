@@ -57,8 +57,9 @@ import { VirtualTime } from 'tributary/testing';
 import type * as lua from 'tributary/lua';
 import type * as windows from 'tributary/windows';
 import type * as connectors from 'tributary/connectors';
+import type * as plugins from 'tributary/plugins';
 
-export type Subpaths = [keyof typeof lua, keyof typeof windows, keyof typeof connectors];
+export type Subpaths = [keyof typeof lua, keyof typeof windows, keyof typeof connectors, keyof typeof plugins];
 
 async function main(): Promise<void> {
   const seen: number[] = [];
@@ -126,7 +127,7 @@ import { VirtualTime } from 'tributary/testing';
 const require = createRequire(import.meta.url);
 // Every name the CommonJS build exports must be a named export of the ES module view.
 let missing = [];
-for (const sub of ['tributary', 'tributary/lua', 'tributary/windows', 'tributary/connectors', 'tributary/testing']) {
+for (const sub of ['tributary', 'tributary/lua', 'tributary/windows', 'tributary/connectors', 'tributary/plugins', 'tributary/testing']) {
   const esm = await import(sub);
   const names = Object.keys(require(sub)).filter((k) => k !== '__esModule' && k !== 'default');
   missing.push(...names.filter((k) => !(k in esm)).map((k) => `${sub}:${k}`));
