@@ -25,11 +25,15 @@ describe('the README', () => {
 
 describe('examples/plugin (a third-party plugin)', () => {
   // Loaded the way a user's TypeScript loads it; 'tributary' resolves to this package.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
   const { sensorsPlugin, sensorThreshold } = require('../examples/plugin') as typeof import('../examples/plugin');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
   const { Network } = require('tributary') as typeof import('tributary');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
   const { luaScenario } = require('tributary/testing') as typeof import('tributary/testing');
 
   it('adds its kind through new Network({ plugins }) and lets only readings over the limit through, annotated', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
     const { nodes } = require('tributary') as typeof import('tributary');
     const net = new Network({ plugins: [sensorsPlugin] });
     const seen: unknown[] = [];

@@ -79,6 +79,7 @@ let selfResolving = false;
 function resolveTributaryToSelf(): void {
   if (selfResolving) return;
   selfResolving = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
   const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const original = Module._resolveFilename;
   const root = path.resolve(__dirname, '..');

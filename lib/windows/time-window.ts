@@ -5,7 +5,7 @@ import type { Event } from '../event';
 import { opt, type InputOf, type OutputOf } from '../nodes/options';
 import { defineNode } from '../nodes/registry';
 import type { NodeContext } from '../nodes/types';
-import { checkClear, clearDelivery, clearOptions, type ClearOptions } from './clear';
+import { checkClear, clearDelivery, clearOptions } from './clear';
 import { batchingOptions, insertAndAck, storeOf, timeUnitOption, WINDOW_SERVICE, windowOperator } from './common';
 import { bindNamed, toUnit } from './sql';
 import type { SerialQueue, WindowStore } from './store';

@@ -344,6 +344,7 @@ describe('--version', () => {
   it('prints the package version', async () => {
     const r = await tributary(['--version']);
     expect(r.code).toBe(0);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
     expect(r.stdout).toBe(`${require('../../package.json').version}\n`);
   });
 });

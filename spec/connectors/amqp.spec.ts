@@ -95,7 +95,7 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
       await net.start();
       for (const n of [1, 2, 3]) ch.sendToQueue(queue, Buffer.from(JSON.stringify({ n })));
       await (ch as amqp.ConfirmChannel).waitForConfirms();
-      let dead: unknown[] = [];
+      const dead: unknown[] = [];
       await waitFor(async () => { dead.push(...(await drainQueue(ch, dlq))); return dead.length === 1; }, 'a dead letter');
       expect(dead).toEqual([{ n: 2 }]);
       await waitFor(async () => (await ch.checkQueue(queue)).messageCount === 0 && net.stats().out.acked === 2, 'the others acked');

@@ -37,8 +37,11 @@ describe('docs/connectors.md', () => {
 });
 
 describe('connector TypeScript examples', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
   const ts = require('typescript') as typeof import('typescript');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
   const { Network } = require('tributary') as typeof import('tributary');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
   const { connectors } = require('tributary/connectors') as typeof import('tributary/connectors');
   const env = { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', TELEGRAM_BOT_TOKEN: '1:x', TELEGRAM_CHAT_ID: '42' };
   beforeAll(() => Object.assign(process.env, env));

@@ -124,6 +124,7 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
  * can reconnect.
  */
 export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
   const net = require('node:net') as typeof import('node:net');
   const sockets = new Set<import('node:net').Socket>();
   const clients = new Set<import('node:net').Socket>();
@@ -176,6 +177,7 @@ export async function tcpProxy(targetPort: number, targetHost = '127.0.0.1') {
  * of the channel) while the client sees its channel closed by the broker.
  */
 export async function amqpChannelCloser(targetPort: number, targetHost = '127.0.0.1') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded inside the test, after its set-up
   const net = require('node:net') as typeof import('node:net');
   const clients = new Set<import('node:net').Socket>();
   let connections = 0;

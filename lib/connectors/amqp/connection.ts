@@ -31,6 +31,7 @@ export const amqpUrlField = connectionFields.url.describe('broker URL (default T
  * ```
  */
 export async function amqpConnect(ctx: NodeContext, url: string, signal: AbortSignal): Promise<ChannelModel | undefined> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
   const amqp = require('amqplib') as typeof import('amqplib');
   const shown = shownUrl(url);
   const connect = () =>

@@ -103,6 +103,7 @@ export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
  * ```
  */
 export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, where: string, f: LineFormat): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
   const readline = require('node:readline') as typeof import('node:readline');
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   const stop = () => {

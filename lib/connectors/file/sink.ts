@@ -57,7 +57,9 @@ export const fileSink = defineNode({
         };
         const headerLine = () => (format === 'csv' && o.header && columns ? formatCsvRecord(columns, delimiter) + '\n' : '');
         const open = async (): Promise<LineTarget> => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
           const fs = require('node:fs/promises') as typeof import('node:fs/promises');
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
           const path = require('node:path') as typeof import('node:path');
           await fs.mkdir(path.dirname(path.resolve(o.path)), { recursive: true });
           let handle = await fs.open(o.path, 'a');

@@ -41,6 +41,7 @@ export const fileSource = defineNode({
       kind: 'file_source',
       create: (ctx) =>
         flowSource(ctx, o.maxInFlight, async (io) => {
+          // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
           const fs = require('node:fs') as typeof import('node:fs');
           const input = fs.createReadStream(o.path, { encoding: 'utf8' });
           await readLines(ctx, io, input, o.path, { format, header: o.header, columns: o.columns, delimiter, cast: o.cast });

@@ -92,6 +92,7 @@ function tokenMatches(expected: string, header: string | undefined): boolean {
 function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOptions>): Observable<Event> {
   const token = optionOrEnv(o.token, o.tokenEnv);
   return new Observable<Event>((subscriber) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
     const http = require('node:http') as typeof import('node:http');
     const controller = new AbortController();
     let stopping = false;

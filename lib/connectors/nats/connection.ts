@@ -28,6 +28,7 @@ export const natsUrlField = connectionFields.url.describe('NATS URL (default TRI
  * ```
  */
 export function natsModule(): typeof import('nats') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
   return require('nats') as typeof import('nats');
 }
 
