@@ -1,4 +1,5 @@
 import { TributaryError } from '../errors';
+import { isPlainObject } from '../util/values';
 import type { Network } from '../network/network';
 import { luaSignature } from '../nodes/catalogue';
 import type { NodeKind } from '../nodes/registry';
@@ -6,9 +7,6 @@ import type { NodeKind } from '../nodes/registry';
 /** The Lua signature of a kind's `create_*` function (one definition, in the catalogue). */
 export { luaSignature };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
 
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
