@@ -193,6 +193,7 @@ export class Network {
    */
   fanout(from: string, ...targets: string[]): this {
     if (targets.length === 0) throw new TributaryError('BAD_LINK', `fanout from '${from}': name at least one target`);
+    // Every edge is checked before any is added, so a bad name or a cycle adds none of them.
     for (const t of targets) this.graph.checkEdge(from, t);
     for (const t of targets) this.link(from, t);
     return this;
@@ -208,6 +209,7 @@ export class Network {
    */
   fanin(to: string, ...sources: string[]): this {
     if (sources.length === 0) throw new TributaryError('BAD_LINK', `fanin into '${to}': name at least one source`);
+    // Every edge is checked before any is added, so a bad name or a cycle adds none of them.
     for (const s of sources) this.graph.checkEdge(s, to);
     for (const s of sources) this.link(s, to);
     return this;
