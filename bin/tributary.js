@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 'use strict';
-// The `tributary` command. It runs the compiled library in dist/ (built by `npm run build`,
-// which npm's `prepare` script runs on `npm install` / `npm ci`).
+// The `tributary` command. It runs the bundled CLI, dist/cli.js (start-up: one file instead of
+// hundreds), or the compiled library in dist/lib when there is no bundle; `npm run build`
+// makes both, and npm's `prepare` script runs it on `npm install` / `npm ci`.
+const fs = require('node:fs');
 const path = require('node:path');
 
+const dist = path.join(__dirname, '..', 'dist');
+const bundle = path.join(dist, 'cli.js');
+const entry = fs.existsSync(bundle) ? bundle : path.join(dist, 'lib', 'cli', 'index.js');
 let cli;
 try {
-  cli = require(path.join(__dirname, '..', 'dist', 'lib', 'cli', 'index.js'));
+  cli = require(entry);
 } catch (e) {
-  if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(path.join('dist', 'lib', 'cli'))) {
+  if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(entry)) {
     process.stderr.write('tributary: the compiled library is missing; run `npm run build` first\n');
     process.exit(2);
   }

@@ -60,32 +60,35 @@ function resolveModule(spec: string, cwd: string, what: string): string {
   }
 }
 
-/** The package's entry points, as this running copy of Tributary has them (`lib/` or `dist/lib/`). */
-const SELF_ENTRIES: Record<string, string> = {
-  tributary: 'index',
-  'tributary/lua': 'lua/index',
-  'tributary/windows': 'windows/index',
-  'tributary/connectors': 'connectors/index',
-  'tributary/plugins': 'plugins',
-  'tributary/testing': 'testing/index',
+/**
+ * The package's entry points as this running copy of Tributary has them. Static requires, so
+ * in the bundled CLI (dist/cli.js) they are the bundle's own modules; each loads on first use.
+ */
+const SELF_ENTRIES: Record<string, () => unknown> = {
+  /* eslint-disable @typescript-eslint/no-require-imports -- the running copy's own modules, on demand */
+  tributary: () => require('../index'),
+  'tributary/lua': () => require('../lua/index'),
+  'tributary/windows': () => require('../windows/index'),
+  'tributary/connectors': () => require('../connectors/index'),
+  'tributary/plugins': () => require('../plugins'),
+  'tributary/testing': () => require('../testing/index'),
+  /* eslint-enable @typescript-eslint/no-require-imports */
 };
 let selfResolving = false;
 
 /**
- * Makes `require('tributary')` in plugins and host modules resolve to this running copy, so
- * they share its registry, error classes and schedulers (a plugin outside the project, or
- * one with its own copy installed, would otherwise get a second, separate Tributary).
+ * Makes `require('tributary')` in plugins and host modules return this running copy, so they
+ * share its registry, error classes and schedulers (a plugin outside the project, or one with
+ * its own copy installed, would otherwise get a second, separate Tributary).
  */
 function resolveTributaryToSelf(): void {
   if (selfResolving) return;
   selfResolving = true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
-  const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
-  const original = Module._resolveFilename;
-  const root = path.resolve(__dirname, '..');
-  Module._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
+  const Module = require('node:module') as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const original = Module._load;
+  Module._load = function (this: unknown, request: string, ...rest: unknown[]): unknown {
     const entry = SELF_ENTRIES[request];
-    return original.call(this, entry ? path.join(root, entry) : request, ...rest);
+    return entry ? entry() : original.call(this, request, ...rest);
   };
 }
 

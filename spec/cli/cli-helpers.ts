@@ -5,8 +5,14 @@ import * as path from 'node:path';
 export const REPO = path.resolve(__dirname, '..', '..');
 const BIN = path.join(REPO, 'bin', 'tributary.js');
 
-/** Compiles lib/ to dist/ (what `npm run build` does) so the real bin can run. */
+/** Compiles lib/ to dist/ and bundles the CLI (what `npm run build` does) so the real bin runs this code. */
 export function buildDist(): void {
+  compileDist();
+  // bin runs dist/cli.js when it exists: never let a stale bundle answer for the sources.
+  execFileSync(process.execPath, [path.join(REPO, 'scripts', 'bundle-cli.js')], { cwd: REPO, stdio: 'pipe' });
+}
+
+function compileDist(): void {
   try {
     execFileSync(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
       cwd: REPO,
