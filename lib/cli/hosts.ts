@@ -84,6 +84,7 @@ let selfResolving = false;
 function resolveTributaryToSelf(): void {
   if (selfResolving) return;
   selfResolving = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- Module._load is not in node:module's typings
   const Module = require('node:module') as { _load: (request: string, ...rest: unknown[]) => unknown };
   const original = Module._load;
   Module._load = function (this: unknown, request: string, ...rest: unknown[]): unknown {
