@@ -55,3 +55,6 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
   ];
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
+
+/** What `--require` host modules of the `tributary` command receive and export. */
+export type { HostContext, HostModule, WindowConfig } from './cli/hosts';
