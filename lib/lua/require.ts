@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { errorMessage } from '../errors';
-import { LuaBridge, luaText } from './convert';
+import { LuaBridge } from './bridge';
+import { luaText } from './strings';
 import { lauxlib, lua, to_luastring, type LuaState } from './fengari';
 
 /** How {@link installRequire} resolves module names. */

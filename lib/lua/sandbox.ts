@@ -1,6 +1,6 @@
 import { TributaryError } from '../errors';
 import { lauxlib, lua, lualib, to_luastring, type LuaState } from './fengari';
-import { luaText } from './convert';
+import { luaText } from './strings';
 
 /** The standard libraries a sandboxed script gets (no io, debug, package; a trimmed os). */
 const SAFE_LIBS: [string, keyof typeof lualib][] = [

@@ -1,0 +1,46 @@
+import type { NodeKind } from '../nodes/registry';
+import type { TextOutput } from '../nodes/tester';
+import type { NodeSpec } from '../nodes/types';
+
+/** A node a script is about to create, as {@link LuaRuntimeOptions.onCreate} sees it. */
+export interface ScriptNode {
+  readonly name: string;
+  readonly kind: NodeKind<any>;
+  /** The options as the script gave them (before validation). */
+  readonly options: Record<string, unknown>;
+  /** The node built from them. */
+  readonly spec: NodeSpec;
+}
+
+/** Options of a {@link LuaRuntime}. */
+export interface LuaRuntimeOptions {
+  /**
+   * Sandbox the scripts (default true): no `io`, `debug`, `package`, `dofile`, `loadfile`,
+   * binary chunks, `os.execute`/`exit`/`remove`/`rename`/`getenv`…, and `require` only of
+   * `tributary` and modules under {@link luaPath}. Turn off only for trusted scripts.
+   */
+  sandbox?: boolean;
+  /**
+   * Where `print` writes, and the default `output` of nodes that print (`tester`,
+   * `printer`) when the script names none. Default: `print` to stdout, nodes their own default.
+   */
+  stdout?: TextOutput;
+  /**
+   * Let a sandboxed script create node kinds that read or write local files (`file_source`,
+   * `file_sink`). Default false; always allowed without the sandbox.
+   */
+  allowFiles?: boolean;
+  /** Directories `require('a.b')` may load `a/b.lua` (or `a/b/init.lua`) from, sandboxed or not. */
+  luaPath?: string[];
+  /**
+   * Sees every node a script creates and may return a node to use instead (tests replace
+   * sources by marble inputs and wrap sinks to record them).
+   */
+  onCreate?: (node: ScriptNode) => NodeSpec | void;
+  /**
+   * Longest a script run (`runFile`, `runString`) may take, in ms, before it is stopped with
+   * an error at the line it was executing: a guard against endless loops. Default: no limit.
+   * Functions given to nodes are not limited.
+   */
+  scriptTimeout?: number;
+}
