@@ -49,7 +49,12 @@ async function plainClient(url: string, s: { stream: string; input: string; outp
   const nc = await connect({ servers: url });
   const pub = await connect({ servers: url });
   const jsm = await nc.jetstreamManager();
-  await jsm.consumers.add(s.stream, { durable_name: 'plain', ack_policy: AckPolicy.Explicit, filter_subject: s.input, max_ack_pending: 1000 });
+  await jsm.consumers.add(s.stream, {
+    durable_name: 'plain',
+    ack_policy: AckPolicy.Explicit,
+    filter_subject: s.input,
+    max_ack_pending: 1000,
+  });
   const js = pub.jetstream();
   const messages = await (await nc.jetstream().consumers.get(s.stream, 'plain')).consume({ max_messages: IN_FLIGHT });
   let done = 0;
@@ -127,8 +132,12 @@ async function main(): Promise<void> {
   await admin.close();
   const plain = median(times.plain);
   const net = median(times.network);
-  console.log(`  nats client alone : ${rate(N, plain).padStart(18)}  (median ${plain.toFixed(0)} ms; runs ${times.plain.map((t) => t.toFixed(0)).join(', ')})`);
-  console.log(`  tributary network : ${rate(N, net).padStart(18)}  (median ${net.toFixed(0)} ms; runs ${times.network.map((t) => t.toFixed(0)).join(', ')})`);
+  console.log(
+    `  nats client alone : ${rate(N, plain).padStart(18)}  (median ${plain.toFixed(0)} ms; runs ${times.plain.map((t) => t.toFixed(0)).join(', ')})`,
+  );
+  console.log(
+    `  tributary network : ${rate(N, net).padStart(18)}  (median ${net.toFixed(0)} ms; runs ${times.network.map((t) => t.toFixed(0)).join(', ')})`,
+  );
   console.log(`  ratio network/plain throughput: ${(plain / net).toFixed(2)}`);
 }
 

@@ -16,7 +16,14 @@ async function linear(data: number[]): Promise<number> {
   net.add('numbers', nodes.from({ items: data }));
   net.add('even', nodes.where({ fn: (n: number) => n % 2 === 0 }));
   net.add('triple', nodes.map({ fn: (n: number) => n * 3 }));
-  net.add('sum', nodes.sink({ fn: (n: number) => { sum += n; } }));
+  net.add(
+    'sum',
+    nodes.sink({
+      fn: (n: number) => {
+        sum += n;
+      },
+    }),
+  );
   net.link('numbers', 'even').link('even', 'triple').link('triple', 'sum');
   await net.start();
   await net.done();
@@ -40,7 +47,14 @@ async function fanOutIn(data: number[]): Promise<number> {
   net.add('a', nodes.map({ fn: (n: number) => n + 1 }));
   net.add('b', nodes.where({ fn: (n: number) => n % 3 === 0 }));
   net.add('c', nodes.forwarder());
-  net.add('count', nodes.sink({ fn: () => { count++; } }));
+  net.add(
+    'count',
+    nodes.sink({
+      fn: () => {
+        count++;
+      },
+    }),
+  );
   net.fanout('numbers', 'a', 'b', 'c');
   net.fanin('count', 'a', 'b', 'c');
   await net.start();
@@ -68,7 +82,14 @@ async function asyncNode(n: number, concurrency: number): Promise<number> {
   const net = new Network({ logger: quiet });
   net.add('numbers', nodes.from({ items: Array.from({ length: n }, (_, i) => i) }));
   net.add('lookup', nodes.map({ fn: (x: number) => Promise.resolve(x + 1), concurrency }));
-  net.add('count', nodes.sink({ fn: () => { count++; } }));
+  net.add(
+    'count',
+    nodes.sink({
+      fn: () => {
+        count++;
+      },
+    }),
+  );
   net.link('numbers', 'lookup').link('lookup', 'count');
   await net.start();
   await net.done();
@@ -95,7 +116,9 @@ async function main(): Promise<void> {
     { name: 'fan-out/fan-in network', run: () => fanOutIn(data) },
   ]);
   console.log(`fan-out to 3 branches, fan-in to one sink`);
-  console.log(`  plain share/merge ${pf.medianMs.toFixed(1)} ms, network ${nf.medianMs.toFixed(1)} ms, ratio ${(nf.medianMs / pf.medianMs).toFixed(2)}×\n`);
+  console.log(
+    `  plain share/merge ${pf.medianMs.toFixed(1)} ms, network ${nf.medianMs.toFixed(1)} ms, ratio ${(nf.medianMs / pf.medianMs).toFixed(2)}×\n`,
+  );
 
   console.log('async node (fn returns a resolved Promise)');
   for (const concurrency of [1, 8]) {

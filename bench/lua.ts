@@ -102,7 +102,13 @@ async function main(): Promise<void> {
   console.log(`Lua benchmarks: ${N.toLocaleString('en-US')} events, medians of 5 interleaved rounds\n`);
 
   const [jsNum, luaNum] = await compare([
-    { name: 'JS map (n * 2)', run: () => mapNetwork(numbers, 'tb.js_map("m")', (rt) => rt.export('js_map', (name: string) => rt.network.create('map', name, { fn: (n: number) => n * 2 }))) },
+    {
+      name: 'JS map (n * 2)',
+      run: () =>
+        mapNetwork(numbers, 'tb.js_map("m")', (rt) =>
+          rt.export('js_map', (name: string) => rt.network.create('map', name, { fn: (n: number) => n * 2 })),
+        ),
+    },
     { name: 'Lua map (n * 2)', run: () => mapNetwork(numbers, 'tb.create_map("m", function(n) return n * 2 end)') },
   ]);
   const [jsObj, luaObj] = await compare([
@@ -111,13 +117,22 @@ async function main(): Promise<void> {
       run: () =>
         mapNetwork(bets, 'tb.js_map("m")', (rt) =>
           rt.export('js_map', (name: string) =>
-            rt.network.create('map', name, { fn: (b: { customer: string; stake: number; odds: number }) => ({ customer: b.customer, liability: b.stake * (b.odds - 1) }) }),
+            rt.network.create('map', name, {
+              fn: (b: { customer: string; stake: number; odds: number }) => ({ customer: b.customer, liability: b.stake * (b.odds - 1) }),
+            }),
           ),
         ),
     },
-    { name: 'Lua map (table payload)', run: () => mapNetwork(bets, 'tb.create_map("m", function(b) return { customer = b.customer, liability = b.stake * (b.odds - 1) } end)') },
+    {
+      name: 'Lua map (table payload)',
+      run: () =>
+        mapNetwork(bets, 'tb.create_map("m", function(b) return { customer = b.customer, liability = b.stake * (b.odds - 1) } end)'),
+    },
   ]);
-  for (const [js, lua] of [[jsNum, luaNum], [jsObj, luaObj]]) {
+  for (const [js, lua] of [
+    [jsNum, luaNum],
+    [jsObj, luaObj],
+  ]) {
     console.log(`${js.name.padEnd(26)} ${js.medianMs.toFixed(1).padStart(8)} ms  ${rate(N, js.medianMs)}`);
     console.log(`${lua.name.padEnd(26)} ${lua.medianMs.toFixed(1).padStart(8)} ms  ${rate(N, lua.medianMs)}`);
     const perEventUs = ((lua.medianMs - js.medianMs) * 1000) / N;
@@ -129,14 +144,18 @@ async function main(): Promise<void> {
     { name: `build ${NODES} nodes from Lua`, run: buildFromLua },
   ]);
   console.log(`${code.name.padEnd(30)} ${code.medianMs.toFixed(1).padStart(8)} ms`);
-  console.log(`${lua.name.padEnd(30)} ${lua.medianMs.toFixed(1).padStart(8)} ms  (${(lua.medianMs / code.medianMs).toFixed(2)}x code; includes creating and closing the VM)\n`);
+  console.log(
+    `${lua.name.padEnd(30)} ${lua.medianMs.toFixed(1).padStart(8)} ms  (${(lua.medianMs / code.medianMs).toFixed(2)}x code; includes creating and closing the VM)\n`,
+  );
 
   const [codeRun, luaRun] = await compare([
     { name: 'fan network built in code', run: () => fanNetwork(numbers, false) },
     { name: 'fan network built from Lua', run: () => fanNetwork(numbers, true) },
   ]);
   console.log(`${codeRun.name.padEnd(30)} ${codeRun.medianMs.toFixed(1).padStart(8)} ms  ${rate(2 * N, codeRun.medianMs)}`);
-  console.log(`${luaRun.name.padEnd(30)} ${luaRun.medianMs.toFixed(1).padStart(8)} ms  ${rate(2 * N, luaRun.medianMs)}  (${(luaRun.medianMs / codeRun.medianMs).toFixed(2)}x)`);
+  console.log(
+    `${luaRun.name.padEnd(30)} ${luaRun.medianMs.toFixed(1).padStart(8)} ms  ${rate(2 * N, luaRun.medianMs)}  (${(luaRun.medianMs / codeRun.medianMs).toFixed(2)}x)`,
+  );
 }
 
 void main();

@@ -88,7 +88,10 @@ async function ingestSuite(label: string, url: string): Promise<void> {
       const single = await ingest(store, kind, N_SLOW, 1);
       const b = N / (batched / 1000);
       const s = N_SLOW / (single / 1000);
-      rows.push([`${kind === 'table' ? 'declared table (1 row/event)' : 'Bet + Selection (2 rows/event)'}`, `batched ${rate(N, batched)} · row-by-row ${rate(N_SLOW, single)} · ×${(b / s).toFixed(1)}`]);
+      rows.push([
+        `${kind === 'table' ? 'declared table (1 row/event)' : 'Bet + Selection (2 rows/event)'}`,
+        `batched ${rate(N, batched)} · row-by-row ${rate(N_SLOW, single)} · ×${(b / s).toFixed(1)}`,
+      ]);
     }
     console.log(`\ningest on ${label}`);
     for (const [k, v] of rows) console.log(`  ${k.padEnd(32)} ${v}`);
@@ -112,7 +115,14 @@ async function querySuite(label: string, url: string): Promise<void> {
     const table = store.table('example_bets');
     const rows = Array.from({ length: QUERY_ROWS }, (_, i) =>
       table.prepare(
-        { uuid: `q-${i}`, customer_uuid: `c${i % 100}`, stake: 5, odds: 1.23, create_time: 1_700_000_000 + (i % 10), selections: [{ game_id: i % 2 ? 123456 : 654321, odds: 1.23 }] },
+        {
+          uuid: `q-${i}`,
+          customer_uuid: `c${i % 100}`,
+          stake: 5,
+          odds: 1.23,
+          create_time: 1_700_000_000 + (i % 10),
+          selections: [{ game_id: i % 2 ? 123456 : 654321, odds: 1.23 }],
+        },
         createEvent(null),
       ),
     );
@@ -126,7 +136,9 @@ async function querySuite(label: string, url: string): Promise<void> {
     }
     times.shift(); // warm-up
     times.sort((a, b) => a - b);
-    console.log(`\nliability query with ${QUERY_ROWS.toLocaleString('en-US')} bets in the window on ${label}: median ${times[5].toFixed(1)} ms, max ${times[9].toFixed(1)} ms (${out} rows)`);
+    console.log(
+      `\nliability query with ${QUERY_ROWS.toLocaleString('en-US')} bets in the window on ${label}: median ${times[5].toFixed(1)} ms, max ${times[9].toFixed(1)} ms (${out} rows)`,
+    );
   } finally {
     await clear(store).catch(() => undefined);
     await store.close();

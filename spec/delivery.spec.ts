@@ -98,6 +98,9 @@ describe('joinDeliveries', () => {
   it('nacking the joined handle nacks every part with the reason', () => {
     const parts = [probe(), probe()];
     joinDeliveries(parts)!.nack('full');
-    expect(parts.map((p) => [p.calls, p.reasons])).toEqual([[['nack'], ['full']], [['nack'], ['full']]]);
+    expect(parts.map((p) => [p.calls, p.reasons])).toEqual([
+      [['nack'], ['full']],
+      [['nack'], ['full']],
+    ]);
   });
 });

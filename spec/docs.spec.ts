@@ -20,7 +20,7 @@ describe('docs/nodes.md', () => {
     expect(luaSignature(createRegistry({ plugins: builtinPlugins() }).get('ticker'))).toBe('create_ticker(name, interval)');
   });
 
-  it('shows the example plugin\'s kind, marked with its plugin', () => {
+  it("shows the example plugin's kind, marked with its plugin", () => {
     const page = readFileSync(join(__dirname, '..', 'docs', 'nodes.md'), 'utf8');
     expect(page).toContain('## sensor_threshold\n');
     expect(page).toContain('Lua: `create_sensor_threshold(name, field, limit)`\n\nPlugin: `sensors`');

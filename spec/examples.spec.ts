@@ -56,7 +56,12 @@ describe('examples/plugin (a third-party plugin)', () => {
   it('runs examples/plugin/network.lua with the plugin: its Lua function and kind, on a virtual clock', () => {
     const s = luaScenario({ plugins: [sensorsPlugin], files: [join(root, 'examples/plugin/network.lua')] });
     s.run('1s');
-    expect(s.output.text.trim().split('\n').map((l) => JSON.parse(l).temperature)).toEqual([32, 36, 32, 36]);
+    expect(
+      s.output.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).temperature),
+    ).toEqual([32, 36, 32, 36]);
   });
 });
 

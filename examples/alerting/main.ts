@@ -99,7 +99,10 @@ export async function runAlertingExample(options: AlertingOptions = {}): Promise
     net.add('window', nodes.buffer({ size: batch }));
     net.add('liability', nodes.flatmap({ fn: (batchOfBets: Bet[]) => liabilities(batchOfBets) }));
     net.add('over_limit', nodes.where({ fn: (a: LiabilityAlert) => a.liability > threshold }));
-    net.add('alert', connectors.webhook({ url, body: (a: LiabilityAlert) => ({ kind: 'liability', alert: a }), retries: 3, backoff: '50ms' }));
+    net.add(
+      'alert',
+      connectors.webhook({ url, body: (a: LiabilityAlert) => ({ kind: 'liability', alert: a }), retries: 3, backoff: '50ms' }),
+    );
     net.link('bets', 'window').link('window', 'liability').link('liability', 'over_limit').link('over_limit', 'alert');
     await net.start();
     const report = await net.done();
@@ -115,7 +118,9 @@ if (require.main === module) {
   runAlertingExample().then(
     ({ alerts, requests, report }) => {
       for (const a of alerts) console.log(`ALERT ${a.customer}: liability ${a.liability} over ${a.bets} bets`);
-      console.log(`${alerts.length} alerts delivered in ${requests} requests (one retried); ${report.stats.bets.out} bets in, ${report.stats.alert.acked} alerts acked`);
+      console.log(
+        `${alerts.length} alerts delivered in ${requests} requests (one retried); ${report.stats.bets.out} bets in, ${report.stats.alert.acked} alerts acked`,
+      );
     },
     (err) => {
       console.error(err);

@@ -52,7 +52,15 @@ export async function runBusExample(options: BusExampleOptions = {}): Promise<{
   totals: { bets: number; liability: number };
   report: NetworkReport;
 }> {
-  const { url = process.env.TRIBUTARY_NATS_URL ?? 'nats://127.0.0.1:4222', tag = 'example', bets = 300, threshold = 130, batch = 20, logger, cleanup = true } = options;
+  const {
+    url = process.env.TRIBUTARY_NATS_URL ?? 'nats://127.0.0.1:4222',
+    tag = 'example',
+    bets = 300,
+    threshold = 130,
+    batch = 20,
+    logger,
+    cleanup = true,
+  } = options;
   const stream = `TB_BUS_${tag}`;
   const nc: NatsConnection = await connect({ servers: url });
   try {
@@ -70,16 +78,19 @@ export async function runBusExample(options: BusExampleOptions = {}): Promise<{
     net.add('bets', connectors.natsSource({ url, stream, subject: `bus.${tag}.bets.>`, durable: 'liability', maxInFlight: 200 }));
     net.add('window', nodes.buffer({ size: batch, interval: '1s' }));
     const totals = { bets: 0, liability: 0 };
-    net.add('liability', nodes.flatmap({
-      fn: (b: Bet[]) => {
-        const out = liabilities(b);
-        for (const a of out) {
-          totals.bets += a.bets;
-          totals.liability += a.liability;
-        }
-        return out;
-      },
-    }));
+    net.add(
+      'liability',
+      nodes.flatmap({
+        fn: (b: Bet[]) => {
+          const out = liabilities(b);
+          for (const a of out) {
+            totals.bets += a.bets;
+            totals.liability += a.liability;
+          }
+          return out;
+        },
+      }),
+    );
     net.add('over_limit', nodes.where({ fn: (a: LiabilityAlert) => a.liability > threshold }));
     net.add('alerts', connectors.natsSink({ url, subjectFn: (a: LiabilityAlert) => `bus.${tag}.alerts.${a.customer}` }));
     net.link('bets', 'window').link('window', 'liability').link('liability', 'over_limit').link('over_limit', 'alerts');
@@ -110,7 +121,9 @@ if (require.main === module) {
   runBusExample().then(
     ({ published, alerts, report }) => {
       for (const { subject, alert } of alerts) console.log(`${subject}: liability ${alert.liability} over ${alert.bets} bets`);
-      console.log(`${published.length} bets in, ${alerts.length} alerts out, ${report.stats.over_limit.dropped} liabilities under the threshold; drained: ${!report.timedOut}`);
+      console.log(
+        `${published.length} bets in, ${alerts.length} alerts out, ${report.stats.over_limit.dropped} liabilities under the threshold; drained: ${!report.timedOut}`,
+      );
     },
     (err) => {
       console.error(err);

@@ -107,7 +107,12 @@ async function loadModule(spec: string, cwd: string, what: string): Promise<Reco
 }
 
 function isPluginLike(v: unknown): v is Plugin | LazyPlugin {
-  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && ('kinds' in v || 'luaExports' in v || 'services' in v);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { name?: unknown }).name === 'string' &&
+    ('kinds' in v || 'luaExports' in v || 'services' in v)
+  );
 }
 
 /**

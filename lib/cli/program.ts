@@ -74,9 +74,39 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--drain-timeout <duration>', 'how long the drain may take before the network is cut off (exit 1)', '30s')
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; plugin: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; drainTimeout: string; db?: string; for?: string; stats?: boolean }) =>
-      runCommand(scripts, { requires: opts.require, plugins: opts.plugin, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, drainTimeout: opts.drainTimeout, db: opts.db, for: opts.for, stats: opts.stats }, io),
-    ));
+    .action(
+      act(
+        (
+          scripts: string[],
+          opts: {
+            require: string[];
+            plugin: string[];
+            sandbox: boolean;
+            allowFiles?: boolean;
+            scriptTimeout: string;
+            drainTimeout: string;
+            db?: string;
+            for?: string;
+            stats?: boolean;
+          },
+        ) =>
+          runCommand(
+            scripts,
+            {
+              requires: opts.require,
+              plugins: opts.plugin,
+              sandbox: opts.sandbox,
+              allowFiles: opts.allowFiles,
+              scriptTimeout: opts.scriptTimeout,
+              drainTimeout: opts.drainTimeout,
+              db: opts.db,
+              for: opts.for,
+              stats: opts.stats,
+            },
+            io,
+          ),
+      ),
+    );
 
   scriptOptions(
     program
@@ -86,9 +116,35 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
   )
     .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('dot'))
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; plugin: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string; format: GraphFormat }) =>
-      graphCommand(scripts, { requires: opts.require, plugins: opts.plugin, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, db: opts.db, format: opts.format }, io),
-    ));
+    .action(
+      act(
+        (
+          scripts: string[],
+          opts: {
+            require: string[];
+            plugin: string[];
+            sandbox: boolean;
+            allowFiles?: boolean;
+            scriptTimeout: string;
+            db?: string;
+            format: GraphFormat;
+          },
+        ) =>
+          graphCommand(
+            scripts,
+            {
+              requires: opts.require,
+              plugins: opts.plugin,
+              sandbox: opts.sandbox,
+              allowFiles: opts.allowFiles,
+              scriptTimeout: opts.scriptTimeout,
+              db: opts.db,
+              format: opts.format,
+            },
+            io,
+          ),
+      ),
+    );
 
   scriptOptions(
     program
@@ -97,9 +153,26 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
   )
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((scripts: string[], opts: { require: string[]; plugin: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string }) =>
-      checkCommand(scripts, { requires: opts.require, plugins: opts.plugin, sandbox: opts.sandbox, allowFiles: opts.allowFiles, scriptTimeout: opts.scriptTimeout, db: opts.db }, io),
-    ));
+    .action(
+      act(
+        (
+          scripts: string[],
+          opts: { require: string[]; plugin: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string },
+        ) =>
+          checkCommand(
+            scripts,
+            {
+              requires: opts.require,
+              plugins: opts.plugin,
+              sandbox: opts.sandbox,
+              allowFiles: opts.allowFiles,
+              scriptTimeout: opts.scriptTimeout,
+              db: opts.db,
+            },
+            io,
+          ),
+      ),
+    );
 
   program
     .command('nodes')
@@ -108,7 +181,11 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--require <module>', 'load a host module first, to list its kinds too; repeatable', collect, [])
     .option('--plugin <module>', 'load a plugin first, to list its kinds too; repeatable', collect, [])
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(act((opts: { json?: boolean; require: string[]; plugin: string[] }) => nodesCommand({ json: opts.json, requires: opts.require, plugins: opts.plugin }, io)));
+    .action(
+      act((opts: { json?: boolean; require: string[]; plugin: string[] }) =>
+        nodesCommand({ json: opts.json, requires: opts.require, plugins: opts.plugin }, io),
+      ),
+    );
 
   return { program, result };
 }

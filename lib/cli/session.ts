@@ -76,7 +76,12 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e));
   }
-  const runtime = new LuaRuntime(network, { sandbox: options.sandbox !== false, allowFiles: options.allowFiles === true, luaPath, scriptTimeout });
+  const runtime = new LuaRuntime(network, {
+    sandbox: options.sandbox !== false,
+    allowFiles: options.allowFiles === true,
+    luaPath,
+    scriptTimeout,
+  });
   const host: HostContext = { network, runtime, registry, windows };
   try {
     for (const spec of options.requires ?? []) {

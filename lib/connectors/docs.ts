@@ -45,7 +45,7 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
     intro:
       '`amqp_source` consumes a queue with `prefetch` unacked messages at most; a message is acked once its event was settled, ' +
       'a nack requeues it (at once: RabbitMQ has no redelivery delay, so set `requeue: false` with a dead-letter exchange for ' +
-      'events that fail for good) or, with `requeue: false`, rejects it to the queue\'s dead-letter exchange. A message that ' +
+      "events that fail for good) or, with `requeue: false`, rejects it to the queue's dead-letter exchange. A message that " +
       'cannot be decoded becomes an error event; if that event is nacked, the message is rejected without requeue (to the ' +
       'dead-letter exchange, if any). A lost connection or a closed channel is ' +
       're-established with back-off; the broker redelivers what was unacked. `amqp_sink` publishes `mandatory` on a confirm channel and acks an event ' +

@@ -45,7 +45,11 @@ export function flowSource(ctx: NodeContext, maxInFlight: number, loop: (io: Flo
     const wake = (list: (() => void)[]) => {
       for (const r of list) r();
     };
-    const push = (make: (init: EventInit) => Event, init: Omit<EventInit, 'delivery'>, onSettle: (s: Settlement) => void): Promise<void> => {
+    const push = (
+      make: (init: EventInit) => Event,
+      init: Omit<EventInit, 'delivery'>,
+      onSettle: (s: Settlement) => void,
+    ): Promise<void> => {
       inFlight++;
       const delivery = createDelivery((s) => {
         inFlight--;

@@ -104,7 +104,13 @@ export async function within(scheduler: SchedulerLike, promise: Promise<unknown>
     timer = scheduler.schedule(() => resolve(false), ms);
   });
   try {
-    return await Promise.race([promise.then(() => true as const, () => true as const), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => true as const,
+        () => true as const,
+      ),
+      timeout,
+    ]);
   } finally {
     timer?.unsubscribe();
   }

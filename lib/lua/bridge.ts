@@ -149,7 +149,8 @@ export class LuaBridge extends LuaValues {
     const where = ar.linedefined > 0 ? `${luaText(ar.short_src)}:${ar.linedefined}` : luaText(ar.short_src);
     lua.lua_pushvalue(L, idx);
     const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    const fn = mode === 'node' ? (payload: unknown) => this.call(ref, [payload], where) : (...args: unknown[]) => this.call(ref, args, where);
+    const fn =
+      mode === 'node' ? (payload: unknown) => this.call(ref, [payload], where) : (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });
     return fn;

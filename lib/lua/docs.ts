@@ -67,7 +67,10 @@ export function renderLuaReference(registry: Registry): string {
 
 /** GitHub's heading anchor for a heading text. */
 function anchor(heading: string): string {
-  return heading.toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, '')
+    .replace(/ /g, '-');
 }
 
 /**

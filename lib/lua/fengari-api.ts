@@ -18,7 +18,6 @@ export interface LuaDebug {
   what: Uint8Array | null;
 }
 
-
 /** The fengari module as `require('fengari')` returns it. */
 export interface FengariModule {
   lua: {

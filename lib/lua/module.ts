@@ -7,7 +7,6 @@ import type { NodeKind } from '../nodes/registry';
 /** The Lua signature of a kind's `create_*` function (one definition, in the catalogue). */
 export { luaSignature };
 
-
 const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 /**
@@ -85,14 +84,16 @@ export function luaArgsToOptions(kind: NodeKind<any>, rawArgs: readonly unknown[
       throw new TributaryError(
         'BAD_OPTION',
         `${luaSignature(kind)} takes ${positional.length === 0 ? 'no arguments' : `at most ${positional.length} argument${positional.length > 1 ? 's' : ''}`} after the name` +
-          ` (or one options table), got ${args.length}` + optionsHint(kind),
+          ` (or one options table), got ${args.length}` +
+          optionsHint(kind),
       );
     }
   }
   const options = extra;
   positional.forEach((p, i) => {
     if (args[i] === undefined) return;
-    if (p in extra) throw new TributaryError('BAD_OPTION', `${luaSignature(kind)}: '${p}' given both as argument ${i + 2} and in the options table`);
+    if (p in extra)
+      throw new TributaryError('BAD_OPTION', `${luaSignature(kind)}: '${p}' given both as argument ${i + 2} and in the options table`);
     options[p] = args[i];
   });
   return options;
@@ -105,7 +106,8 @@ function optionsHint(kind: NodeKind<any>): string {
 
 function nodeName(fn: string, arg: number, label: string, value: unknown): string {
   if (typeof value !== 'string') {
-    const got = value === undefined ? 'nil' : Array.isArray(value) || typeof value === 'object' ? 'a table' : `${typeof value} ${String(value)}`;
+    const got =
+      value === undefined ? 'nil' : Array.isArray(value) || typeof value === 'object' ? 'a table' : `${typeof value} ${String(value)}`;
     throw new TributaryError('BAD_OPTION', `bad argument #${arg} to '${fn}' (${label}: node name expected, got ${got})`);
   }
   return value;

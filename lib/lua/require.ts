@@ -61,7 +61,9 @@ export function installRequire(L: LuaState, options: RequireOptions): void {
       failure = `cannot read module '${name}' from ${file}: ${errorMessage(e)}`;
     }
     if (failure !== undefined || !source) return bridge.raise(S, failure ?? '');
-    if (lauxlib.luaL_loadbufferx(S, source, source.length, to_luastring('@' + displayPath(file)), sandbox ? TEXT_MODE : null) !== lua.LUA_OK) {
+    if (
+      lauxlib.luaL_loadbufferx(S, source, source.length, to_luastring('@' + displayPath(file)), sandbox ? TEXT_MODE : null) !== lua.LUA_OK
+    ) {
       return lua.lua_error(S);
     }
     lua.lua_pushvalue(S, 1);
@@ -96,7 +98,9 @@ export function installRequire(L: LuaState, options: RequireOptions): void {
       lua.lua_call(S, 1, 1);
       return 1;
     }
-    const allowed = Object.keys(modules).map((m) => `'${m}'`).join(', ');
+    const allowed = Object.keys(modules)
+      .map((m) => `'${m}'`)
+      .join(', ');
     return bridge.raise(
       S,
       `require('${name}') is not allowed in the sandbox: scripts may require ${allowed}` +

@@ -50,7 +50,10 @@ export function openLibraries(L: LuaState, sandbox: boolean): void {
     lua.lua_pop(L, 1);
   }
   const chunk = to_luastring(SANDBOX_PRELUDE);
-  if (lauxlib.luaL_loadbufferx(L, chunk, chunk.length, to_luastring('=sandbox'), to_luastring('t')) !== lua.LUA_OK || lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK) {
+  if (
+    lauxlib.luaL_loadbufferx(L, chunk, chunk.length, to_luastring('=sandbox'), to_luastring('t')) !== lua.LUA_OK ||
+    lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK
+  ) {
     const msg = luaText(lua.lua_tolstring(L, -1));
     lua.lua_pop(L, 1);
     throw new TributaryError('SCRIPT', `could not set up the Lua sandbox: ${msg}`);

@@ -73,7 +73,10 @@ export function createNodeContext(
     },
     service<T>(key: string): T {
       if (!services.has(key)) {
-        throw new TributaryError('STATE', `node '${name}' needs the service '${key}', which the network does not provide (net.provide('${key}', …))`);
+        throw new TributaryError(
+          'STATE',
+          `node '${name}' needs the service '${key}', which the network does not provide (net.provide('${key}', …))`,
+        );
       }
       return services.get(key) as T;
     },

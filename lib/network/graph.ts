@@ -118,7 +118,8 @@ export class Graph {
     const a = this.nodes.get(this.require(from))!;
     const b = this.nodes.get(this.require(to))!;
     if (a.role === 'sink') throw new TributaryError('BAD_LINK', `cannot link '${from}' -> '${to}': '${from}' is a sink and has no output`);
-    if (b.role === 'source') throw new TributaryError('BAD_LINK', `cannot link '${from}' -> '${to}': '${to}' is a source and takes no input`);
+    if (b.role === 'source')
+      throw new TributaryError('BAD_LINK', `cannot link '${from}' -> '${to}': '${to}' is a source and takes no input`);
     if (from === to) throw new TributaryError('CYCLE', `cannot link '${from}' to itself: cycle ${from} -> ${from}`);
     if (this.out.get(from)!.includes(to) || this.errorRoutes.get(from) === to) {
       throw new TributaryError('BAD_LINK', `'${from}' is already linked to '${to}'`);
@@ -314,7 +315,10 @@ export function checkName(name: unknown): void {
     throw new TributaryError('BAD_OPTION', `node name must be a non-empty string, got ${JSON.stringify(name)}`);
   }
   if (RESERVED.has(name) || name.startsWith('$')) {
-    throw new TributaryError('RESERVED_NAME', `node name '${name}' is reserved (names may not start with '$' or be __proto__, constructor, prototype)`);
+    throw new TributaryError(
+      'RESERVED_NAME',
+      `node name '${name}' is reserved (names may not start with '$' or be __proto__, constructor, prototype)`,
+    );
   }
   if (/[\s\u0000-\u001f"]/.test(name)) {
     throw new TributaryError('BAD_OPTION', `node name ${JSON.stringify(name)} may not contain spaces, quotes or control characters`);

@@ -53,8 +53,24 @@ export const nodes = {
 
 /** Every built-in node kind, in catalogue order. */
 export const builtinKinds = [
-  ticker, forwarder, discarder, ratelimit, tester, printer, map, where, flatmap, tap, delay, buffer, dedupe,
-  interceptor, injector, handler, sink, from,
+  ticker,
+  forwarder,
+  discarder,
+  ratelimit,
+  tester,
+  printer,
+  map,
+  where,
+  flatmap,
+  tap,
+  delay,
+  buffer,
+  dedupe,
+  interceptor,
+  injector,
+  handler,
+  sink,
+  from,
 ].map((f) => f.kind);
 
 /**

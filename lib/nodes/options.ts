@@ -105,7 +105,9 @@ export class Field<In, Out, P extends Presence = 'optional'> implements OptionSp
 }
 
 type AnyField = Field<any, any, Presence>;
-type KeysWhere<S, P extends Presence> = { [K in keyof S]: S[K] extends Field<any, any, infer Q> ? (Q extends P ? K : never) : never }[keyof S];
+type KeysWhere<S, P extends Presence> = {
+  [K in keyof S]: S[K] extends Field<any, any, infer Q> ? (Q extends P ? K : never) : never;
+}[keyof S];
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /**
@@ -136,7 +138,11 @@ export type OutputOf<S> = Simplify<
   }
 >;
 
-function field<In, Out = In>(type: OptionType, description: string, extras: FieldExtras & { enum?: readonly string[] } = {}): Field<In, Out> {
+function field<In, Out = In>(
+  type: OptionType,
+  description: string,
+  extras: FieldExtras & { enum?: readonly string[] } = {},
+): Field<In, Out> {
   return new Field<In, Out>({ type, description, ...extras });
 }
 
@@ -218,7 +224,10 @@ export function resolveOptions(schema: OptionsSchema, raw: Record<string, unknow
 
 function check(spec: OptionSpec, value: unknown, key: string, where: string): unknown {
   const bad = (expected: string) =>
-    new TributaryError('BAD_OPTION', `${where}: option '${key}' must be ${expected}, got ${spec.secret ? 'a value (hidden)' : describe(value)}`);
+    new TributaryError(
+      'BAD_OPTION',
+      `${where}: option '${key}' must be ${expected}, got ${spec.secret ? 'a value (hidden)' : describe(value)}`,
+    );
   switch (spec.type) {
     case 'duration': {
       let ms: number;

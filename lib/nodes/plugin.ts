@@ -67,7 +67,8 @@ const LUA_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function definePlugin<P extends Plugin>(plugin: P): P {
   const where = `plugin '${String(plugin?.name)}'`;
-  if (!plugin || typeof plugin !== 'object') throw new TributaryError('BAD_OPTION', 'a plugin must be an object made by definePlugin({ name, … })');
+  if (!plugin || typeof plugin !== 'object')
+    throw new TributaryError('BAD_OPTION', 'a plugin must be an object made by definePlugin({ name, … })');
   if (typeof plugin.name !== 'string' || !NAME.test(plugin.name)) {
     throw new TributaryError('BAD_OPTION', `${where}: name must be lower-case letters, digits, '-' or '_'`);
   }
@@ -78,10 +79,12 @@ export function definePlugin<P extends Plugin>(plugin: P): P {
   if (plugin.kinds !== undefined && !Array.isArray(plugin.kinds)) throw new TributaryError('BAD_OPTION', `${where}: kinds must be a list`);
   for (const [name, fn] of Object.entries(plugin.luaExports ?? {})) {
     if (!LUA_NAME.test(name)) throw new TributaryError('BAD_OPTION', `${where}: Lua export '${name}' must be a Lua identifier`);
-    if (typeof fn !== 'function') throw new TributaryError('BAD_OPTION', `${where}: Lua export '${name}' must be a function (host) => function`);
+    if (typeof fn !== 'function')
+      throw new TributaryError('BAD_OPTION', `${where}: Lua export '${name}' must be a function (host) => function`);
   }
   for (const [key, provider] of Object.entries(plugin.services ?? {})) {
-    if (!provider || typeof provider.open !== 'function') throw new TributaryError('BAD_OPTION', `${where}: service '${key}' needs an open() function`);
+    if (!provider || typeof provider.open !== 'function')
+      throw new TributaryError('BAD_OPTION', `${where}: service '${key}' needs an open() function`);
   }
   return plugin;
 }

@@ -61,7 +61,8 @@ export type NodeFactory<I = Record<string, unknown>, O = I> = ((...args: Options
 export function defineNode<const S extends OptionsSchema>(kind: NodeKind<OutputOf<S>, S>): NodeFactory<InputOf<S>, OutputOf<S>>;
 export function defineNode(kind: NodeKind<any>): NodeFactory<any, any> {
   for (const p of kind.positional) {
-    if (!Object.prototype.hasOwnProperty.call(kind.options, p)) throw new TypeError(`node kind '${kind.name}': positional '${p}' is not an option`);
+    if (!Object.prototype.hasOwnProperty.call(kind.options, p))
+      throw new TypeError(`node kind '${kind.name}': positional '${p}' is not an option`);
   }
   const factory = ((options?: Record<string, unknown>) => buildKind(kind, options)) as unknown as NodeFactory<any, any>;
   Object.defineProperty(factory, 'kind', { value: kind, enumerable: true });
@@ -336,18 +337,24 @@ export class Registry {
   private claim(name: string, by: string): void {
     const [what, key] = [name.slice(0, name.indexOf(':')), name.slice(name.indexOf(':') + 1)];
     const taken =
-      (what === 'kind' && this.kinds.has(key)) || (what === 'lua' && this.exports.has(key)) || (what === 'service' && this.providers.has(key));
+      (what === 'kind' && this.kinds.has(key)) ||
+      (what === 'lua' && this.exports.has(key)) ||
+      (what === 'service' && this.providers.has(key));
     const other = this.pending.get(name);
     if (taken || other) {
       const label = what === 'lua' ? 'Lua function' : what;
-      throw new TributaryError('DUPLICATE_NODE', `plugin '${by}': ${label} '${key}' is already registered${other ? ` by plugin '${other.name}'` : ''}`);
+      throw new TributaryError(
+        'DUPLICATE_NODE',
+        `plugin '${by}': ${label} '${key}' is already registered${other ? ` by plugin '${other.name}'` : ''}`,
+      );
     }
   }
 
   private install(plugin: Plugin): void {
     for (const k of plugin.kinds ?? []) {
       const kind = typeof k === 'function' ? k.kind : k;
-      if (kind && this.kinds.has(kind.name)) throw new TributaryError('DUPLICATE_NODE', `plugin '${plugin.name}': node kind '${kind.name}' is already registered`);
+      if (kind && this.kinds.has(kind.name))
+        throw new TributaryError('DUPLICATE_NODE', `plugin '${plugin.name}': node kind '${kind.name}' is already registered`);
       this.register(k);
       this.origin.set(kind.name, plugin.name);
     }
@@ -370,7 +377,9 @@ export class Registry {
     try {
       plugin = lazy.load();
     } catch (e) {
-      throw new TributaryError('STATE', `plugin '${lazy.name}' failed to load: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new TributaryError('STATE', `plugin '${lazy.name}' failed to load: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
     }
     const offered = (p: { kinds?: readonly unknown[]; luaExports?: unknown; services?: unknown }, names: (x: unknown) => string[]) =>
       [...names(p.kinds), ...names(p.luaExports), ...names(p.services)].sort().join(', ');

@@ -83,26 +83,31 @@ export function sinkStage<A>(
     ctx.nack(event, err);
     ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (event ${event.meta.id})`);
   };
-  return workerPool<Event, never>(concurrency, (event) => {
-    if (event.error) {
-      rejectErrorEvent(ctx, event);
-      return;
-    }
-    let result: unknown;
-    try {
-      result = fn(arg(event), event);
-    } catch (err) {
-      failed(event, err);
-      return;
-    }
-    if (isThenable(result)) {
-      return result.then(
-        () => ctx.ack(event),
-        (err: unknown) => failed(event, err),
-      );
-    }
-    ctx.ack(event);
-  }, undefined, (event) => ctx.nack(event, CUT_OFF));
+  return workerPool<Event, never>(
+    concurrency,
+    (event) => {
+      if (event.error) {
+        rejectErrorEvent(ctx, event);
+        return;
+      }
+      let result: unknown;
+      try {
+        result = fn(arg(event), event);
+      } catch (err) {
+        failed(event, err);
+        return;
+      }
+      if (isThenable(result)) {
+        return result.then(
+          () => ctx.ack(event),
+          (err: unknown) => failed(event, err),
+        );
+      }
+      ctx.ack(event);
+    },
+    undefined,
+    (event) => ctx.nack(event, CUT_OFF),
+  );
 }
 
 /**
@@ -125,9 +130,7 @@ export const CUT_OFF = new Error('the network was cut off before this event was 
  */
 export function rejectErrorEvent(ctx: NodeContext, event: Event): void {
   ctx.nack(event, event.error?.cause ?? event.error?.message);
-  ctx.logger.warn(
-    `node '${ctx.name}': error event ${event.meta.id} from '${event.error?.node ?? '?'}': ${event.error?.message}`,
-  );
+  ctx.logger.warn(`node '${ctx.name}': error event ${event.meta.id} from '${event.error?.node ?? '?'}': ${event.error?.message}`);
 }
 
 /**

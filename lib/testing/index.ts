@@ -155,7 +155,9 @@ export class VirtualTime {
    */
   expectFrames(sink: MarbleSink, marbles: string, values?: Record<string, unknown>): void {
     const expected = parseRunMode(marbles, values).map((m) =>
-      m.notification.kind === 'C' ? { frame: m.frame, value: '|' } : { frame: m.frame, value: (m.notification as { value?: unknown }).value },
+      m.notification.kind === 'C'
+        ? { frame: m.frame, value: '|' }
+        : { frame: m.frame, value: (m.notification as { value?: unknown }).value },
     );
     const actual: Frame[] = [...sink.frames];
     if (sink.completedAt !== undefined && marbles.includes('|')) actual.push({ frame: sink.completedAt, value: '|' });

@@ -89,7 +89,10 @@ export function luaScenario(options: LuaScenarioOptions): LuaScenario {
       const input = inputs.get(name);
       if (input !== undefined) {
         if (kind.role !== 'source') {
-          throw new TributaryError('BAD_OPTION', `test input '${name}' can only replace a source, but the script creates a ${kind.role} (${kind.name})`);
+          throw new TributaryError(
+            'BAD_OPTION',
+            `test input '${name}' can only replace a source, but the script creates a ${kind.role} (${kind.name})`,
+          );
         }
         used.add(name);
         const m = typeof input === 'string' ? { marbles: input } : input;
@@ -108,7 +111,10 @@ export function luaScenario(options: LuaScenarioOptions): LuaScenario {
     for (const file of options.files ?? []) runtime.runFile(file);
     const unused = [...inputs.keys()].filter((n) => !used.has(n));
     if (unused.length > 0) {
-      throw new TributaryError('BAD_OPTION', `test inputs ${unused.map((n) => `'${n}'`).join(', ')} name no source the script created (use nodes: for host-provided nodes)`);
+      throw new TributaryError(
+        'BAD_OPTION',
+        `test inputs ${unused.map((n) => `'${n}'`).join(', ')} name no source the script created (use nodes: for host-provided nodes)`,
+      );
     }
   } catch (e) {
     runtime.close();

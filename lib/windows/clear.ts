@@ -33,7 +33,10 @@ export function checkClear(opts: ClearOptions, table: WindowTable, where: string
   }
   for (const c of opts.clearColumns ?? []) {
     if (!table.columns.includes(c)) {
-      throw new TributaryError('BAD_OPTION', `${where}: clear column '${c}' is not a column of table '${table.name}' (columns: ${table.columns.join(', ')})`);
+      throw new TributaryError(
+        'BAD_OPTION',
+        `${where}: clear column '${c}' is not a column of table '${table.name}' (columns: ${table.columns.join(', ')})`,
+      );
     }
   }
 }
@@ -71,7 +74,8 @@ export function clearDelivery(
         }
         const cols = opts.clearColumns!;
         const missing = cols.filter((c) => !(c in row));
-        if (missing.length) throw new Error(`output row has no '${missing.join("', '")}' to clear by (select the clear columns in the query)`);
+        if (missing.length)
+          throw new Error(`output row has no '${missing.join("', '")}' to clear by (select the clear columns in the query)`);
         const conds = cols.map((c) => `${quoteIdent(store.dialect, c)} = ?`);
         const values: unknown[] = cols.map((c) => row[c]);
         if (upTo) {

@@ -56,7 +56,10 @@ export class DeclaredTable implements WindowTable {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(col)) throw new TributaryError('BAD_OPTION', `table '${name}': bad column name '${col}'`);
       const spec = typeof d === 'string' ? { type: d } : d;
       if (!['string', 'text', 'integer', 'number', 'boolean', 'json'].includes(spec.type)) {
-        throw new TributaryError('BAD_OPTION', `table '${name}': column '${col}' has unknown type '${spec.type}' (string, text, integer, number, boolean, json)`);
+        throw new TributaryError(
+          'BAD_OPTION',
+          `table '${name}': column '${col}' has unknown type '${spec.type}' (string, text, integer, number, boolean, json)`,
+        );
       }
       if ('primary' in spec && spec.primary) primary = col;
       this.types.set(col, { type: spec.type, nullable: Boolean('nullable' in spec && spec.nullable) });
@@ -72,7 +75,10 @@ export class DeclaredTable implements WindowTable {
   prepare(raw: unknown, event: Event, time?: { column: string; value: number }): PreparedRow {
     const parsed = parsedPayload(raw);
     if (this.declaration.schemaless) {
-      return { values: { event_time: event.meta.time, event_key: event.meta.key ?? null, payload: JSON.stringify(parsed ?? null) }, children: [] };
+      return {
+        values: { event_time: event.meta.time, event_key: event.meta.key ?? null, payload: JSON.stringify(parsed ?? null) },
+        children: [],
+      };
     }
     const payload = objectPayload(parsed, this.name);
     const values: Record<string, unknown> = {};
@@ -151,7 +157,8 @@ export class DeclaredTable implements WindowTable {
     const indexes = [...(this.declaration.index ?? []), ...(this.declaration.schemaless ? ['event_time'] : [])];
     if (mysql) for (const i of indexes) defs.push(`INDEX ${q(`${this.name}_${i}_idx`)} (${q(i)})`);
     const statements = [`CREATE TABLE IF NOT EXISTS ${q(this.name)} (${defs.join(', ')})`];
-    if (!mysql) for (const i of indexes) statements.push(`CREATE INDEX IF NOT EXISTS ${q(`${this.name}_${i}_idx`)} ON ${q(this.name)} (${q(i)})`);
+    if (!mysql)
+      for (const i of indexes) statements.push(`CREATE INDEX IF NOT EXISTS ${q(`${this.name}_${i}_idx`)} ON ${q(this.name)} (${q(i)})`);
     return statements;
   }
 }

@@ -5,11 +5,35 @@ type ColumnMetadata = EntityMetadata['columns'][number];
 import type { Event } from '../event';
 import { isPlainObject } from '../util/values';
 import { quoteIdent, type Dialect } from './sql';
-import { chunkSize, objectPayload, parsedPayload, type PreparedRow, type RelationMetadata, type TableStatement, type WindowTable } from './tables';
+import {
+  chunkSize,
+  objectPayload,
+  parsedPayload,
+  type PreparedRow,
+  type RelationMetadata,
+  type TableStatement,
+  type WindowTable,
+} from './tables';
 
 const NUMERIC = new Set([
-  'int', 'integer', 'tinyint', 'smallint', 'mediumint', 'bigint', 'float', 'double', 'double precision', 'real',
-  'decimal', 'numeric', 'dec', 'fixed', 'int2', 'int4', 'int8', 'unsigned big int',
+  'int',
+  'integer',
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'bigint',
+  'float',
+  'double',
+  'double precision',
+  'real',
+  'decimal',
+  'numeric',
+  'dec',
+  'fixed',
+  'int2',
+  'int4',
+  'int8',
+  'unsigned big int',
 ]);
 
 function isNumericColumn(c: ColumnMetadata): boolean {
@@ -79,7 +103,8 @@ export class EntityTable implements WindowTable {
       else {
         for (const jc of r.joinColumns) {
           const v = payload[jc.databaseName];
-          if (v !== undefined && jc.referencedColumn) values[r.propertyName] = { ...(values[r.propertyName] as object), [jc.referencedColumn.propertyName]: v };
+          if (v !== undefined && jc.referencedColumn)
+            values[r.propertyName] = { ...(values[r.propertyName] as object), [jc.referencedColumn.propertyName]: v };
         }
       }
     }
@@ -128,7 +153,12 @@ export class EntityTable implements WindowTable {
     if (this.plain !== undefined) return this.plain;
     const cols = this.metadata.columns.filter((c) => c.isInsert && !(c.isGenerated && c.generationStrategy === 'increment'));
     const complex = cols.some(
-      (c) => typeof c.default === 'function' || c.isCreateDate || c.isUpdateDate || c.isVersion || (c.isGenerated && c.generationStrategy !== 'uuid'),
+      (c) =>
+        typeof c.default === 'function' ||
+        c.isCreateDate ||
+        c.isUpdateDate ||
+        c.isVersion ||
+        (c.isGenerated && c.generationStrategy !== 'uuid'),
     );
     this.plain = complex ? null : cols;
     return this.plain;

@@ -102,11 +102,19 @@ export const filter = defineNode({
                   ])) as { created_at: number | string }[];
                   if (seen.length > 0) {
                     if (Number(seen[0].created_at) > now - duration) return false;
-                    await store.dataSource.query(`UPDATE ${t} SET created_at = ? WHERE filter_name = ? AND hash = ?`, [now, ctx.name, hash]);
+                    await store.dataSource.query(`UPDATE ${t} SET created_at = ? WHERE filter_name = ? AND hash = ?`, [
+                      now,
+                      ctx.name,
+                      hash,
+                    ]);
                     return true;
                   }
                   try {
-                    await store.dataSource.query(`INSERT INTO ${t} (filter_name, hash, created_at) VALUES (?, ?, ?)`, [ctx.name, hash, now]);
+                    await store.dataSource.query(`INSERT INTO ${t} (filter_name, hash, created_at) VALUES (?, ?, ?)`, [
+                      ctx.name,
+                      hash,
+                      now,
+                    ]);
                   } catch (err) {
                     // Another process let the same payload through first.
                     if (/duplicate|unique/i.test(errorMessage(err))) return false;

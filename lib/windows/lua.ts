@@ -18,7 +18,8 @@ export interface WindowLuaConfig {
 }
 
 function str(v: unknown, fn: string, arg: string): string {
-  if (typeof v !== 'string' || v === '') throw new TributaryError('BAD_OPTION', `${fn}: argument '${arg}' must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v === '')
+    throw new TributaryError('BAD_OPTION', `${fn}: argument '${arg}' must be a non-empty string, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -84,7 +85,10 @@ function driverOf(url: string | undefined): Dialect {
 export function windowLuaExports(config: WindowLuaConfig): Record<string, LuaExport> {
   return {
     query_window: (host) => (name: unknown, sql: unknown, options?: unknown) => {
-      create(host, 'query_window', str(name, 'query_window', 'name'), { ...opts(options, 'query_window'), sql: str(sql, 'query_window', 'sql') });
+      create(host, 'query_window', str(name, 'query_window', 'name'), {
+        ...opts(options, 'query_window'),
+        sql: str(sql, 'query_window', 'sql'),
+      });
       return true;
     },
     sliding_window_time:

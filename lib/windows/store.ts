@@ -86,7 +86,8 @@ export class WindowStore {
   ) {
     const type = dataSource.options.type;
     if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') this.dialect = 'mysql';
-    else if (type === 'sqlite' || type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor' || type === 'expo') this.dialect = 'sqlite';
+    else if (type === 'sqlite' || type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor' || type === 'expo')
+      this.dialect = 'sqlite';
     else throw new TributaryError('BAD_OPTION', `window store: database type '${type}' is not supported (SQLite or MySQL/MariaDB)`);
     this.global = new SerialQueue(this);
     this.defaultName = defaultTable;
@@ -147,7 +148,7 @@ export class WindowStore {
    * ```
    */
   async idle(): Promise<void> {
-    for (let quiet = 0; quiet < 2; ) {
+    for (let quiet = 0; quiet < 2;) {
       await new Promise<void>((r) => setImmediate(r));
       if (this.pending.size === 0) quiet++;
       else {
@@ -174,12 +175,18 @@ export class WindowStore {
   table(name?: string, where = 'window store'): WindowTable {
     const key = name ?? this.defaultName;
     if (key === undefined) {
-      throw new TributaryError('BAD_OPTION', `${where}: name a table (the window store has no default table: give it entities or declared tables)`);
+      throw new TributaryError(
+        'BAD_OPTION',
+        `${where}: name a table (the window store has no default table: give it entities or declared tables)`,
+      );
     }
     const t = this.tableMap.get(key);
     if (!t) {
       const known = [...new Set([...this.tableMap.values()].map((x) => x.name))];
-      throw new TributaryError('BAD_OPTION', `${where}: unknown table '${key}' (known: ${known.join(', ') || 'none'}; declare it or add an entity)`);
+      throw new TributaryError(
+        'BAD_OPTION',
+        `${where}: unknown table '${key}' (known: ${known.join(', ') || 'none'}; declare it or add an entity)`,
+      );
     }
     return t;
   }
@@ -289,7 +296,14 @@ export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synch
     if (database.startsWith('//')) database = database.slice(2);
     if (database === '' || database === ':memory:' || database === ':memory') database = ':memory:';
     const file = database !== ':memory:';
-    return { type: 'sqlite', database, entities: e, synchronize, driver: quietSqlite(), ...(file ? { enableWAL: true, busyTimeout: 5000 } : {}) };
+    return {
+      type: 'sqlite',
+      database,
+      entities: e,
+      synchronize,
+      driver: quietSqlite(),
+      ...(file ? { enableWAL: true, busyTimeout: 5000 } : {}),
+    };
   }
   if (/^(mysql|mariadb):\/\//.test(url)) {
     return {
@@ -303,7 +317,10 @@ export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synch
       extra: { decimalNumbers: true },
     };
   }
-  throw new TributaryError('BAD_OPTION', `window store: unsupported URL '${url}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`);
+  throw new TributaryError(
+    'BAD_OPTION',
+    `window store: unsupported URL '${url}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`,
+  );
 }
 
 /**
@@ -327,19 +344,28 @@ export async function openWindowStore(options: WindowStoreOptions = {}): Promise
     if (options.synchronize) await ds.synchronize();
     for (const e of options.entities ?? []) {
       if (!ds.hasMetadata(e as never)) {
-        throw new TributaryError('BAD_OPTION', `window store: entity ${describeEntity(e)} is not part of the given DataSource (add it to its entities)`);
+        throw new TributaryError(
+          'BAD_OPTION',
+          `window store: entity ${describeEntity(e)} is not part of the given DataSource (add it to its entities)`,
+        );
       }
     }
   } else {
     // TypeORM loads here, on first use, so importing Tributary stays fast for networks without windows.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { DataSource: TypeOrmDataSource } = require('typeorm') as typeof import('typeorm');
-    ds = new TypeOrmDataSource(dataSourceOptionsFromUrl(options.url ?? 'sqlite::memory:', options.entities ?? [], options.synchronize ?? true));
+    ds = new TypeOrmDataSource(
+      dataSourceOptionsFromUrl(options.url ?? 'sqlite::memory:', options.entities ?? [], options.synchronize ?? true),
+    );
     owned = true;
     try {
       await ds.initialize();
     } catch (e) {
-      throw new TributaryError('BAD_OPTION', `window store: cannot open '${shownUrl(options.url ?? 'sqlite::memory:')}': ${errorMessage(e)}`, { cause: e });
+      throw new TributaryError(
+        'BAD_OPTION',
+        `window store: cannot open '${shownUrl(options.url ?? 'sqlite::memory:')}': ${errorMessage(e)}`,
+        { cause: e },
+      );
     }
   }
   let defaultTable = options.defaultTable;

@@ -118,5 +118,7 @@ export function parsedPayload(payload: unknown): unknown {
  */
 export function objectPayload(payload: unknown, table: string): Record<string, unknown> {
   if (isPlainObject(payload)) return payload;
-  throw new Error(`table '${table}' needs an object payload, got ${payload === null ? 'null' : Array.isArray(payload) ? 'a list' : typeof payload}`);
+  throw new Error(
+    `table '${table}' needs an object payload, got ${payload === null ? 'null' : Array.isArray(payload) ? 'a list' : typeof payload}`,
+  );
 }

@@ -62,8 +62,7 @@ export const timeWindow = defineNode({
   options: timeWindowOptions,
   services: [WINDOW_SERVICE],
   positional: ['sql', 'table', 'duration', 'timeColumn'],
-  example:
-    "net.add('customer_liability', windows.timeWindow({ sql, table: 'example_bets', duration: '10s', timeColumn: 'create_time' }));",
+  example: "net.add('customer_liability', windows.timeWindow({ sql, table: 'example_bets', duration: '10s', timeColumn: 'create_time' }));",
   luaExample: 'tb.sliding_window_time("customer_liability", "window_out", query, "example_bets", "10s", "create_time")',
   build: (o) => ({
     role: 'pipeline',
@@ -73,7 +72,10 @@ export const timeWindow = defineNode({
       const where = `node '${ctx.name}'`;
       const table = store.table(o.table, where);
       if (!table.columns.includes(o.timeColumn)) {
-        throw new TributaryError('BAD_OPTION', `${where}: table '${table.name}' has no time column '${o.timeColumn}' (columns: ${table.columns.join(', ')})`);
+        throw new TributaryError(
+          'BAD_OPTION',
+          `${where}: table '${table.name}' has no time column '${o.timeColumn}' (columns: ${table.columns.join(', ')})`,
+        );
       }
       checkClear(o, table, where);
       checkSql(o.sql, { ...o.params, now: 0, window_start: 0, duration: 0 }, where);

@@ -83,7 +83,12 @@ export class BatchWriter {
     }
     if (good.length > 0) {
       try {
-        await this.store.transaction((m) => this.table.insert(m, good.map((g) => g.row)));
+        await this.store.transaction((m) =>
+          this.table.insert(
+            m,
+            good.map((g) => g.row),
+          ),
+        );
       } catch {
         // Isolate the rows the database rejects; the rest commit one by one.
         for (const g of good) {

@@ -51,14 +51,20 @@ describe('tributary run', () => {
   });
 
   it('exits 0 when every source ended', async () => {
-    const file = script('finite.lua', "local tb = require('tributary')\ntb.create_from('n', {1, 2, 3})\ntb.create_tester('p', '')\ntb.link('n', 'p')\n");
+    const file = script(
+      'finite.lua',
+      "local tb = require('tributary')\ntb.create_from('n', {1, 2, 3})\ntb.create_tester('p', '')\ntb.link('n', 'p')\n",
+    );
     const r = await tributary(['run', file]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('1\n2\n3\n');
   });
 
   it('a failing script exits 2 with file:line and the reason on stderr, and nothing runs', async () => {
-    const file = script('bad.lua', "local tb = require('tributary')\ntb.create_ticker('t', '1s')\ntb.create_tester('p', '.')\ntb.link('t', 'nowhere')\n");
+    const file = script(
+      'bad.lua',
+      "local tb = require('tributary')\ntb.create_ticker('t', '1s')\ntb.create_tester('p', '.')\ntb.link('t', 'nowhere')\n",
+    );
     const r = await tributary(['run', file, '--for', '5s']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -73,22 +79,34 @@ describe('tributary run', () => {
   });
 
   it('an unconnected network exits 2 naming the node', async () => {
-    const file = script('loose.lua', "local tb = require('tributary')\ntb.create_ticker('t', '1s')\ntb.create_forwarder('f')\ntb.link('t', 'f')\n");
+    const file = script(
+      'loose.lua',
+      "local tb = require('tributary')\ntb.create_ticker('t', '1s')\ntb.create_forwarder('f')\ntb.link('t', 'f')\n",
+    );
     const r = await tributary(['run', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("node 'f' (pipeline) has no output");
   });
 
   it('several scripts build one network; the second refers to nodes of the first', async () => {
-    const first = script('first.lua', "local tb = require('tributary')\ntb.create_from('n', {'a', 'b'})\ntb.create_forwarder('f')\ntb.link('n', 'f')\n");
-    const second = script('second.lua', "local tb = require('tributary')\nassert(tb.node_exists('f'))\ntb.create_tester('p', '')\ntb.link('f', 'p')\n");
+    const first = script(
+      'first.lua',
+      "local tb = require('tributary')\ntb.create_from('n', {'a', 'b'})\ntb.create_forwarder('f')\ntb.link('n', 'f')\n",
+    );
+    const second = script(
+      'second.lua',
+      "local tb = require('tributary')\nassert(tb.node_exists('f'))\ntb.create_tester('p', '')\ntb.link('f', 'p')\n",
+    );
     const r = await tributary(['run', first, second]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('a\nb\n');
   });
 
   it('the sandbox is on unless --no-sandbox', async () => {
-    const file = script('env.lua', "local tb = require('tributary')\nprint(type(os.getenv('HOME')))\ntb.create_from('n', {})\ntb.create_discarder('d')\ntb.link('n', 'd')\n");
+    const file = script(
+      'env.lua',
+      "local tb = require('tributary')\nprint(type(os.getenv('HOME')))\ntb.create_from('n', {})\ntb.create_discarder('d')\ntb.link('n', 'd')\n",
+    );
     const sandboxed = await tributary(['run', file]);
     expect(sandboxed.code).toBe(2);
     expect(sandboxed.stderr).toContain(`${file}:2: os.getenv is not available in the sandbox`);
@@ -99,7 +117,10 @@ describe('tributary run', () => {
 
   it('scripts may require Lua modules kept next to them', async () => {
     script('helpers.lua', 'return { greeting = function(n) return "hello " .. n end }\n');
-    const file = script('uses-helpers.lua', "local h = require('helpers')\nprint(h.greeting('lua'))\nlocal tb = require('tributary')\ntb.create_from('n', {})\ntb.create_discarder('d')\ntb.link('n', 'd')\n");
+    const file = script(
+      'uses-helpers.lua',
+      "local h = require('helpers')\nprint(h.greeting('lua'))\nlocal tb = require('tributary')\ntb.create_from('n', {})\ntb.create_discarder('d')\ntb.link('n', 'd')\n",
+    );
     const r = await tributary(['run', file]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('hello lua\n');
@@ -117,7 +138,10 @@ describe('tributary run', () => {
          host.windows.entities.push(); // hosts may add TypeORM entities here
        };`,
     );
-    const file = script('hosted.lua', "local tb = require('tributary')\ntb.create_from('n', { tb.greet('lua') })\ntb.create_shout('s')\ntb.create_tester('p', '')\ntb.link('n', 's')\ntb.link('s', 'p')\n");
+    const file = script(
+      'hosted.lua',
+      "local tb = require('tributary')\ntb.create_from('n', { tb.greet('lua') })\ntb.create_shout('s')\ntb.create_tester('p', '')\ntb.link('n', 's')\ntb.link('s', 'p')\n",
+    );
     const r = await tributary(['run', file, '--require', host]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -132,7 +156,10 @@ describe('tributary run', () => {
          host.runtime.export('answer', (): number => 42);
        }`,
     );
-    const file = script('ts-hosted.lua', "local tb = require('tributary')\ntb.create_from('n', { tb.answer() })\ntb.create_tester('p', '')\ntb.link('n', 'p')\n");
+    const file = script(
+      'ts-hosted.lua',
+      "local tb = require('tributary')\ntb.create_from('n', { tb.answer() })\ntb.create_tester('p', '')\ntb.link('n', 'p')\n",
+    );
     const r = await tributary(['run', file, '--require', host]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('42\n');
@@ -148,7 +175,10 @@ describe('tributary run', () => {
          });
        };`,
     );
-    const file = script('stuck.lua', "local tb = require('tributary')\ntb.create_from('n', {1})\ntb.create_stuck('s')\ntb.link('n', 's')\n");
+    const file = script(
+      'stuck.lua',
+      "local tb = require('tributary')\ntb.create_from('n', {1})\ntb.create_stuck('s')\ntb.link('n', 's')\n",
+    );
     const r = await tributary(['run', file, '--require', host, '--for', '100ms', '--drain-timeout', '200ms']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('tributary: the drain timed out; events in flight were cut off');
@@ -194,7 +224,7 @@ describe('tributary run', () => {
   });
 
   it('an endless script is stopped after --script-timeout and exits 2 naming the line', async () => {
-    const file = script('endless.lua', "local n = 0\nwhile true do\n  n = n + 1\nend\n");
+    const file = script('endless.lua', 'local n = 0\nwhile true do\n  n = n + 1\nend\n');
     const r = await tributary(['check', file, '--script-timeout', '200ms']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/endless\.lua:[234]: script still running after 200 ms \(an endless loop\?\); stopped/);
@@ -243,7 +273,7 @@ describe('tributary graph', () => {
   it('refuses an unknown format', async () => {
     const r = await tributary(['graph', NETWORK, '--format', 'png']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("Allowed choices are dot, tree, json");
+    expect(r.stderr).toContain('Allowed choices are dot, tree, json');
   });
 });
 
@@ -262,7 +292,10 @@ describe('tributary check', () => {
   });
 
   it('reports every unconnected node and exits 2', async () => {
-    const file = script('unconnected.lua', "local tb = require('tributary')\ntb.create_ticker('t', '1s')\ntb.create_forwarder('f')\ntb.create_discarder('d')\n");
+    const file = script(
+      'unconnected.lua',
+      "local tb = require('tributary')\ntb.create_ticker('t', '1s')\ntb.create_forwarder('f')\ntb.create_discarder('d')\n",
+    );
     const r = await tributary(['check', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
@@ -289,13 +322,19 @@ describe('tributary nodes', () => {
 
   it('--json gives each kind the JSON Schema of its options', async () => {
     const r = await tributary(['nodes', '--json']);
-    const listing = JSON.parse(r.stdout) as { name: string; schema: { required?: string[]; properties: Record<string, Record<string, unknown>>; additionalProperties: boolean } }[];
+    const listing = JSON.parse(r.stdout) as {
+      name: string;
+      schema: { required?: string[]; properties: Record<string, Record<string, unknown>>; additionalProperties: boolean };
+    }[];
     const window = listing.find((k) => k.name === 'window')!;
     expect(window.schema.additionalProperties).toBe(false);
     expect(window.schema.properties.maxBatch).toMatchObject({ type: 'integer', minimum: 1, default: 1000 });
     const ticker = listing.find((k) => k.name === 'ticker')!;
     expect(ticker.schema.required).toEqual(['interval']);
-    expect(ticker.schema.properties.interval.anyOf).toEqual([expect.objectContaining({ type: 'string' }), expect.objectContaining({ type: 'number' })]);
+    expect(ticker.schema.properties.interval.anyOf).toEqual([
+      expect.objectContaining({ type: 'string' }),
+      expect.objectContaining({ type: 'number' }),
+    ]);
   });
 });
 
@@ -306,8 +345,15 @@ describe('--plugin', () => {
     const r = await tributary(['run', 'examples/plugin/network.lua', '--plugin', PLUGIN, '--for', '450ms']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const alerts = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(alerts[0]).toEqual({ sensor: 's1', temperature: 32, alert: { field: 'temperature', value: 32, limit: 30, label: 'over limit' } });
+    const alerts = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(alerts[0]).toEqual({
+      sensor: 's1',
+      temperature: 32,
+      alert: { field: 'temperature', value: 32, limit: 30, label: 'over limit' },
+    });
   });
 
   it("lists the plugin's kind in tributary nodes and nodes --json", async () => {

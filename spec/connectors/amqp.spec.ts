@@ -48,7 +48,8 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
         for (const p of payloads) ch.sendToQueue(input, Buffer.from(JSON.stringify(p)), { persistent: true });
         await (ch as amqp.ConfirmChannel).waitForConfirms();
       },
-      source: ({ maxInFlight, url }) => connectors.amqpSource({ url: url ?? URL, queue: input, prefetch: maxInFlight, closeTimeout: '100ms' }),
+      source: ({ maxInFlight, url }) =>
+        connectors.amqpSource({ url: url ?? URL, queue: input, prefetch: maxInFlight, closeTimeout: '100ms' }),
       sourceKind: ({ maxInFlight }) => ({ kind: 'amqp_source', options: { url: URL, queue: input, prefetch: maxInFlight } }),
       port: Number(new globalThis.URL(URL!).port || 5672),
       urlFor: (port) => {
@@ -89,14 +90,24 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
       await ch.assertQueue(queue, { durable: true, deadLetterExchange: dlx });
       const net = new Network({ logger: captureLogger() });
       net.add('in', connectors.amqpSource({ url: URL, queue, deadLetterExchange: dlx, requeue: false }));
-      net.add('out', nodes.sink({ fn: (p: { n: number }) => { if (p.n === 2) throw new Error('two is bad'); } }));
+      net.add(
+        'out',
+        nodes.sink({
+          fn: (p: { n: number }) => {
+            if (p.n === 2) throw new Error('two is bad');
+          },
+        }),
+      );
       net.link('in', 'out');
       nets.push(net);
       await net.start();
       for (const n of [1, 2, 3]) ch.sendToQueue(queue, Buffer.from(JSON.stringify({ n })));
       await (ch as amqp.ConfirmChannel).waitForConfirms();
       const dead: unknown[] = [];
-      await waitFor(async () => { dead.push(...(await drainQueue(ch, dlq))); return dead.length === 1; }, 'a dead letter');
+      await waitFor(async () => {
+        dead.push(...(await drainQueue(ch, dlq)));
+        return dead.length === 1;
+      }, 'a dead letter');
       expect(dead).toEqual([{ n: 2 }]);
       await waitFor(async () => (await ch.checkQueue(queue)).messageCount === 0 && net.stats().out.acked === 2, 'the others acked');
       await net.stop();
@@ -124,11 +135,15 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
       ch.sendToQueue(queue, Buffer.from('oops'));
       await (ch as amqp.ConfirmChannel).waitForConfirms();
       let dead: string | undefined;
-      await waitFor(async () => {
-        const m = await ch.get(dlq, { noAck: true });
-        if (m) dead = m.content.toString('utf8');
-        return dead !== undefined;
-      }, 'the dead letter', 4000);
+      await waitFor(
+        async () => {
+          const m = await ch.get(dlq, { noAck: true });
+          if (m) dead = m.content.toString('utf8');
+          return dead !== undefined;
+        },
+        'the dead letter',
+        4000,
+      );
       expect(dead).toBe('oops');
       expect(logger.messages.filter((m) => m.includes('cannot decode'))).toHaveLength(1);
       await net.stop();
@@ -142,7 +157,10 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
       const settled = settlements();
       const net = new Network({ logger: captureLogger() });
       net.add('gen', nodes.from({ items: [{ c: 'a' }, { c: 'b' }], onSettle: settled.onSettle }));
-      net.add('out', connectors.amqpSink({ url: URL, exchange, exchangeType: 'topic', routingKeyFn: (p: { c: string }) => `liability.${p.c}` }));
+      net.add(
+        'out',
+        connectors.amqpSink({ url: URL, exchange, exchangeType: 'topic', routingKeyFn: (p: { c: string }) => `liability.${p.c}` }),
+      );
       net.link('gen', 'out');
       // Bind a queue to the exchange first, so the published messages are routed somewhere.
       await ch.assertExchange(exchange, 'topic', { durable: true });
@@ -152,7 +170,9 @@ suite(`RabbitMQ connectors against ${URL ? URL.replace(/:[^:@/]+@/, ':***@') : '
       await net.done();
       // Only liability.b is bound: the broker returns the other publish, which is nacked, not acked.
       expect(settled.acked()).toEqual([{ c: 'b' }]);
-      expect(settled.nacked().map((n) => [n.payload, errorMessage(n.reason)])).toEqual([[{ c: 'a' }, expect.stringMatching(`^unroutable: exchange '${exchange.replace(/\./g, '\\.')}', key 'liability\\.a'`)]]);
+      expect(settled.nacked().map((n) => [n.payload, errorMessage(n.reason)])).toEqual([
+        [{ c: 'a' }, expect.stringMatching(`^unroutable: exchange '${exchange.replace(/\./g, '\\.')}', key 'liability\\.a'`)],
+      ]);
       expect(await drainQueue(ch, q)).toEqual([{ c: 'b' }]);
       await ch.deleteExchange(exchange);
     });
@@ -299,7 +319,7 @@ describe('RabbitMQ connectors without a broker', () => {
   it('validates options with errors naming them', () => {
     expect(() => connectors.amqpSource({} as never)).toThrow("node kind 'amqp_source': option 'queue' is required");
     expect(() => connectors.amqpSource({ queue: 'q', prefetch: 0 })).toThrow("option 'prefetch' must be at least 1");
-    expect(() => connectors.amqpSource({ queue: 'q', assertQueue: false, bindExchange: 'x' })).toThrow("needs assertQueue: true");
+    expect(() => connectors.amqpSource({ queue: 'q', assertQueue: false, bindExchange: 'x' })).toThrow('needs assertQueue: true');
     expect(() => connectors.amqpSink({ exchange: 'x' })).toThrow("give option 'routingKey' or 'routingKeyFn'");
     expect(() => connectors.amqpSink({ routingKey: 'k', exchangeType: 'topic' })).toThrow("option 'exchangeType' needs a named 'exchange'");
   });

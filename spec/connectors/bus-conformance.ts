@@ -89,10 +89,13 @@ export function busConformance(name: string, adapter: () => BusAdapter): void {
       let count = 0;
       const never = new Promise<void>(() => undefined);
       // The first run acks 100 events, then its sink hangs: everything after is in flight when it is killed.
-      const first = await pipeline((b) => {
-        if (++count > 100) return never;
-        processed.add(b.id);
-      }, { maxInFlight: 20 });
+      const first = await pipeline(
+        (b) => {
+          if (++count > 100) return never;
+          processed.add(b.id);
+        },
+        { maxInFlight: 20 },
+      );
       await waitFor(() => count > 100, 'the first run to get stuck');
       const report = await first.net.stop({ timeout: 50 });
       expect(report.timedOut).toBe(true);
@@ -110,9 +113,13 @@ export function busConformance(name: string, adapter: () => BusAdapter): void {
       const child = path.join(__dirname, 'fixtures', 'bus-child.ts');
       const run = (killAfter?: number) =>
         new Promise<void>((resolve, reject) => {
-          const p = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', child, JSON.stringify(bus.sourceKind({ maxInFlight: 20 }))], {
-            stdio: ['ignore', 'pipe', 'inherit'],
-          });
+          const p = spawn(
+            process.execPath,
+            ['-r', 'ts-node/register/transpile-only', child, JSON.stringify(bus.sourceKind({ maxInFlight: 20 }))],
+            {
+              stdio: ['ignore', 'pipe', 'inherit'],
+            },
+          );
           let buffer = '';
           let count = 0;
           p.stdout.on('data', (d: Buffer) => {
@@ -223,17 +230,20 @@ export function busConformance(name: string, adapter: () => BusAdapter): void {
       const settled = settlements();
       let dropped = false;
       const net = new Network({ logger: captureLogger() });
-      net.add('gen', nodes.from({
-        items: ids(N),
-        maxInFlight: 10,
-        onSettle: (e, s) => {
-          settled.onSettle(e, s);
-          if (!dropped && settled.list.length === N / 3) {
-            dropped = true;
-            proxy.drop();
-          }
-        },
-      }));
+      net.add(
+        'gen',
+        nodes.from({
+          items: ids(N),
+          maxInFlight: 10,
+          onSettle: (e, s) => {
+            settled.onSettle(e, s);
+            if (!dropped && settled.list.length === N / 3) {
+              dropped = true;
+              proxy.drop();
+            }
+          },
+        }),
+      );
       net.add('out', bus.sink({ url: bus.urlFor(proxy.port) }));
       net.link('gen', 'out');
       await net.start();
@@ -254,7 +264,13 @@ export function busConformance(name: string, adapter: () => BusAdapter): void {
         const net = new Network({ logger: captureLogger(), drainTimeout: '10s' });
         let n = 0;
         net.add('in', bus.source({ maxInFlight: 25 }));
-        net.add('gate', nodes.map({ fn: async (b: Bet) => (killAfter !== undefined && ++n > killAfter ? new Promise(() => undefined) : b), concurrency: 25 }));
+        net.add(
+          'gate',
+          nodes.map({
+            fn: async (b: Bet) => (killAfter !== undefined && ++n > killAfter ? new Promise(() => undefined) : b),
+            concurrency: 25,
+          }),
+        );
         net.add('out', bus.sink());
         net.link('in', 'gate').link('gate', 'out');
         await net.start();

@@ -103,7 +103,10 @@ describe('file_source', () => {
     fs.writeFileSync(file, 'a\t1\nb\t2\nc\n');
     expect((await collect(connectors.fileSource({ path: file, header: false }))).good).toEqual([['a', '1'], ['b', '2'], ['c']]);
     const named = await collect(connectors.fileSource({ path: file, header: false, columns: ['k', 'v'] }));
-    expect(named.good).toEqual([{ k: 'a', v: '1' }, { k: 'b', v: '2' }]);
+    expect(named.good).toEqual([
+      { k: 'a', v: '1' },
+      { k: 'b', v: '2' },
+    ]);
     expect(JSON.stringify(named.bad[0])).toContain('line 3: 1 fields, expected 2 (k, v)');
   });
 
@@ -122,17 +125,20 @@ describe('file_source', () => {
     let maxOpen = 0;
     const net = new Network({ logger: captureLogger() });
     net.add('in', connectors.fileSource({ path: file, maxInFlight: 5 }));
-    net.add('out', nodes.sink({
-      concurrency: 50,
-      fn: async (p: { i: number }) => {
-        open++;
-        maxOpen = Math.max(maxOpen, open);
-        await new Promise((r) => setImmediate(r));
-        open--;
-        seen.push(p.i);
-        if (p.i === 99) void net.stop();
-      },
-    }));
+    net.add(
+      'out',
+      nodes.sink({
+        concurrency: 50,
+        fn: async (p: { i: number }) => {
+          open++;
+          maxOpen = Math.max(maxOpen, open);
+          await new Promise((r) => setImmediate(r));
+          open--;
+          seen.push(p.i);
+          if (p.i === 99) void net.stop();
+        },
+      }),
+    );
     net.link('in', 'out');
     await net.start();
     const report = await net.done();
@@ -182,7 +188,12 @@ describe('file_sink', () => {
     const file = path.join(dir, 'log.ndjson');
     const items = Array.from({ length: 30 }, (_, i) => ({ i: 100 + i })); // 12 bytes a line
     await write(connectors.fileSink({ path: file, rotateBytes: 50, keep: 2 }), items);
-    const read = (f: string) => fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l).i as number);
+    const read = (f: string) =>
+      fs
+        .readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).i as number);
     const current = read(file);
     const one = read(`${file}.1`);
     const two = read(`${file}.2`);
@@ -198,7 +209,15 @@ describe('file_sink', () => {
     const settled = settlements();
     const net = new Network({ logger: captureLogger() });
     net.add('gen', nodes.from({ items: [1, undefined, 3, 4], onSettle: settled.onSettle }));
-    net.add('check', nodes.map({ fn: (n: number) => { if (n === 4) throw new Error('no fours'); return n; } }));
+    net.add(
+      'check',
+      nodes.map({
+        fn: (n: number) => {
+          if (n === 4) throw new Error('no fours');
+          return n;
+        },
+      }),
+    );
     net.add('out', connectors.fileSink({ path: file }));
     net.link('gen', 'check').link('check', 'out');
     await net.start();

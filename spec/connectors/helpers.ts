@@ -22,7 +22,12 @@ export async function startReceiver(answer: (n: number, req: Received) => Answer
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const r: Received = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(r);
       const a = answer(requests.length, r);
       if (a === 'hang') {
@@ -64,7 +69,8 @@ export function settlements() {
     list,
     onSettle: (e: { payload: unknown }, s: Settlement) => list.push({ payload: e.payload, settlement: s }),
     acked: () => list.filter((x) => x.settlement.acked).map((x) => x.payload),
-    nacked: () => list.filter((x) => !x.settlement.acked).map((x) => ({ payload: x.payload, reason: (x.settlement as { reason: unknown }).reason })),
+    nacked: () =>
+      list.filter((x) => !x.settlement.acked).map((x) => ({ payload: x.payload, reason: (x.settlement as { reason: unknown }).reason })),
   };
 }
 
@@ -99,10 +105,14 @@ export function trackingScheduler(): SchedulerLike & { delays: number[]; pending
     schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {
       delays.push(delay);
       const entry = { delay, ran: false, sub: undefined as unknown as Subscription };
-      entry.sub = asyncScheduler.schedule(function (this: SchedulerAction<T>, s?: T) {
-        entry.ran = true;
-        work.call(this, s);
-      }, delay, state);
+      entry.sub = asyncScheduler.schedule(
+        function (this: SchedulerAction<T>, s?: T) {
+          entry.ran = true;
+          work.call(this, s);
+        },
+        delay,
+        state,
+      );
       actions.push(entry);
       return entry.sub;
     },

@@ -24,10 +24,11 @@ describe('webhook sink against a real local HTTP server', () => {
 
   it('POSTs each payload as JSON with the headers, in order, and acks after the 2xx', async () => {
     rx = await startReceiver();
-    const { settled, report } = await runThrough(
-      connectors.webhook({ url: `${rx.url}/hook?k=1`, headers: { 'X-Team': 'risk' } }),
-      [{ n: 1 }, { n: 2 }, { n: 3 }],
-    );
+    const { settled, report } = await runThrough(connectors.webhook({ url: `${rx.url}/hook?k=1`, headers: { 'X-Team': 'risk' } }), [
+      { n: 1 },
+      { n: 2 },
+      { n: 3 },
+    ]);
     expect(rx.requests.map((r) => JSON.parse(r.body))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(rx.requests.map((r) => r.url)).toEqual(['/hook?k=1', '/hook?k=1', '/hook?k=1']);
     expect(rx.requests[0]).toMatchObject({ method: 'POST', url: '/hook?k=1' });
@@ -103,8 +104,12 @@ describe('webhook sink against a real local HTTP server', () => {
     const letters: { payload: unknown; status?: number; attempts: number }[] = [];
     const { settled } = await runThrough(
       connectors.webhook({
-        url: rx.url, retries: 1, backoff: 1,
-        deadLetter: async ({ event, error }) => { letters.push({ payload: event.payload, status: error.status, attempts: error.attempts }); },
+        url: rx.url,
+        retries: 1,
+        backoff: 1,
+        deadLetter: async ({ event, error }) => {
+          letters.push({ payload: event.payload, status: error.status, attempts: error.attempts });
+        },
       }),
       ['a'],
     );
@@ -115,7 +120,13 @@ describe('webhook sink against a real local HTTP server', () => {
   it('nacks when the dead-letter function itself fails', async () => {
     rx = await startReceiver(() => ({ status: 400 }));
     const { settled } = await runThrough(
-      connectors.webhook({ url: rx.url, retries: 0, deadLetter: () => { throw new Error('dlq down'); } }),
+      connectors.webhook({
+        url: rx.url,
+        retries: 0,
+        deadLetter: () => {
+          throw new Error('dlq down');
+        },
+      }),
       ['a'],
     );
     expect(errorMessage(settled.nacked()[0].reason)).toBe('dlq down');
@@ -137,7 +148,10 @@ describe('webhook sink against a real local HTTP server', () => {
     net.add('out', connectors.webhook({ url: rx.url, retries: 4, backoff: '1h', maxBackoff: '1h', timeout: '1h' }));
     net.link('in', 'out');
     await net.start();
-    await waitFor(() => scheduler.delays.includes(3_600_000 * 1) && rx.requests.length === 1 && scheduler.pending().length === 1, 'the first retry to wait');
+    await waitFor(
+      () => scheduler.delays.includes(3_600_000 * 1) && rx.requests.length === 1 && scheduler.pending().length === 1,
+      'the first retry to wait',
+    );
     const report = await net.stop({ timeout: 50 });
     expect(report.timedOut).toBe(true);
     expect(settled.acked()).toEqual([]);
@@ -157,7 +171,10 @@ describe('webhook sink against a real local HTTP server', () => {
     await net.start();
     await waitFor(() => rx.requests.length === 1, 'the request');
     await net.stop({ timeout: 50 });
-    await waitFor(() => scheduler.pending().length === 0, 'the request timeout timer to go', 2000).then(() => (aborted = true), () => undefined);
+    await waitFor(() => scheduler.pending().length === 0, 'the request timeout timer to go', 2000).then(
+      () => (aborted = true),
+      () => undefined,
+    );
     expect(aborted).toBe(true);
     expect(rx.requests).toHaveLength(1);
   });
@@ -191,7 +208,15 @@ describe('webhook sink against a real local HTTP server', () => {
     const settled = settlements();
     const net = new Network({ logger });
     net.add('in', nodes.from({ items: [1, 2], onSettle: settled.onSettle }));
-    net.add('check', nodes.map({ fn: (n: number) => { if (n === 2) throw new Error('bad two'); return n; } }));
+    net.add(
+      'check',
+      nodes.map({
+        fn: (n: number) => {
+          if (n === 2) throw new Error('bad two');
+          return n;
+        },
+      }),
+    );
     net.add('out', connectors.webhook({ url: rx.url }));
     net.link('in', 'check').link('check', 'out');
     await net.start();
@@ -205,7 +230,7 @@ describe('webhook sink against a real local HTTP server', () => {
     expect(() => connectors.webhook({} as never)).toThrow("node kind 'webhook': option 'url' is required");
     expect(() => connectors.webhook({ url: 'ftp://x' })).toThrow("option 'url' must be an http(s) URL");
     expect(() => connectors.webhook({ url: 'http://x', retries: -1 })).toThrow("option 'retries' must be at least 0");
-    expect(() => connectors.webhook({ url: 'http://x', timeout: 'soon' })).toThrow("bad duration \"soon\"");
+    expect(() => connectors.webhook({ url: 'http://x', timeout: 'soon' })).toThrow('bad duration "soon"');
     expect(() => connectors.webhook({ url: 'http://x', headers: { a: 1 as never } })).toThrow("header 'a' must be a string");
   });
 
@@ -229,7 +254,10 @@ describe('slack preset', () => {
 
   it('posts {"text": …} built by the text function', async () => {
     rx = await startReceiver();
-    await runThrough(connectors.slack({ url: `${rx.url}/services/T0/B0/secret`, text: (a: { c: string }) => `alert ${a.c}` }) as never, [{ c: 'c9' }, 'plain']);
+    await runThrough(connectors.slack({ url: `${rx.url}/services/T0/B0/secret`, text: (a: { c: string }) => `alert ${a.c}` }) as never, [
+      { c: 'c9' },
+      'plain',
+    ]);
     expect(rx.requests.map((r) => JSON.parse(r.body))).toEqual([{ text: 'alert c9' }, { text: 'alert undefined' }]);
     expect(rx.requests[0].url).toBe('/services/T0/B0/secret');
   });
@@ -260,7 +288,13 @@ describe('telegram preset', () => {
     process.env.TB_TEST_TG_TOKEN = TOKEN;
     process.env.TB_TEST_TG_CHAT = '-100200';
     try {
-      const sink = connectors.telegram({ tokenEnv: 'TB_TEST_TG_TOKEN', chatIdEnv: 'TB_TEST_TG_CHAT', baseUrl: rx.url, text: (a: any) => `liability ${a.l}`, parseMode: 'HTML' });
+      const sink = connectors.telegram({
+        tokenEnv: 'TB_TEST_TG_TOKEN',
+        chatIdEnv: 'TB_TEST_TG_CHAT',
+        baseUrl: rx.url,
+        text: (a: any) => `liability ${a.l}`,
+        parseMode: 'HTML',
+      });
       const { settled } = await runThrough(sink as never, [{ l: 140 }]);
       expect(settled.acked()).toEqual([{ l: 140 }]);
     } finally {
@@ -274,16 +308,35 @@ describe('telegram preset', () => {
   it('never shows the token in logs, nack reasons or error events, whatever fails', async () => {
     // 429 with Retry-After, then 500, then a 400 echoing the URL (as a careless proxy might).
     rx = await startReceiver((n, req) =>
-      n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : n === 2 ? { status: 500 } : { status: 400, body: `{"ok":false,"description":"bad request to ${req.url}"}` },
+      n === 1
+        ? { status: 429, headers: { 'retry-after': '1' } }
+        : n === 2
+          ? { status: 500 }
+          : { status: 400, body: `{"ok":false,"description":"bad request to ${req.url}"}` },
     );
     const logger = captureLogger();
     const settled = settlements();
     const deadLetters: string[] = [];
     const net = new Network({ logger, scheduler: recordingScheduler() });
     net.add('in', nodes.from({ items: [{ l: 1 }, { l: 2 }], onSettle: settled.onSettle }));
-    net.add('check', nodes.map({ fn: (a: { l: number }) => { if (a.l === 2) throw new Error('no liability'); return a; } }));
+    net.add(
+      'check',
+      nodes.map({
+        fn: (a: { l: number }) => {
+          if (a.l === 2) throw new Error('no liability');
+          return a;
+        },
+      }),
+    );
     net.add('tg', connectors.telegram({ token: TOKEN, chatId: 42, baseUrl: rx.url, retries: 3, timeout: '1h' }));
-    net.add('dead', nodes.sink({ fn: (p) => { deadLetters.push(inspect(p, { depth: 5 })); } }));
+    net.add(
+      'dead',
+      nodes.sink({
+        fn: (p) => {
+          deadLetters.push(inspect(p, { depth: 5 }));
+        },
+      }),
+    );
     net.link('in', 'check').link('check', 'tg');
     net.routeErrors('check', 'dead');
     await net.start();
@@ -294,7 +347,9 @@ describe('telegram preset', () => {
     await rx.close();
     const refused = await runThrough(connectors.telegram({ token: TOKEN, chatId: 42, baseUrl: closedUrl, retries: 0 }) as never, ['x']);
 
-    const reasons = [...settled.nacked(), ...refused.settled.nacked()].map((n) => inspect(n.reason, { depth: 5 }) + JSON.stringify(n.reason) + errorMessage(n.reason));
+    const reasons = [...settled.nacked(), ...refused.settled.nacked()].map(
+      (n) => inspect(n.reason, { depth: 5 }) + JSON.stringify(n.reason) + errorMessage(n.reason),
+    );
     const everything = [...logger.messages, ...refused.logger.messages, ...reasons, ...deadLetters].join('\n');
     expect(everything).toContain('HTTP 400');
     expect(everything).toContain('ECONNREFUSED');
@@ -303,7 +358,11 @@ describe('telegram preset', () => {
     expect(everything).not.toContain('very-secret');
     // Nor in a validation error.
     let thrown = '';
-    try { connectors.telegram({ token: TOKEN, baseUrl: 'nope' }); } catch (e) { thrown = String(e); }
+    try {
+      connectors.telegram({ token: TOKEN, baseUrl: 'nope' });
+    } catch (e) {
+      thrown = String(e);
+    }
     expect(thrown).toContain("option 'chatId'");
     expect(thrown).not.toContain(TOKEN);
   });

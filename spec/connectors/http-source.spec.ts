@@ -11,7 +11,15 @@ async function startIngest(opts: Partial<HttpSourceOptions> = {}, handle: (p: un
   const listening = new Promise<ListeningInfo>((r) => (resolveListening = r));
   const network = new Network({ logger });
   network.add('in', connectors.httpSource({ port: 0, onListening: resolveListening, ...opts }));
-  network.add('out', nodes.sink({ fn: async (p) => { seen.push(p); return handle(p); } }));
+  network.add(
+    'out',
+    nodes.sink({
+      fn: async (p) => {
+        seen.push(p);
+        return handle(p);
+      },
+    }),
+  );
   network.link('in', 'out');
   await network.start();
   const info = await listening;
@@ -21,7 +29,7 @@ async function startIngest(opts: Partial<HttpSourceOptions> = {}, handle: (p: un
 
 async function post(url: string, body: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
-  return { status: res.status, body: await res.json() as any };
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 /** A raw keep-alive connection, to send a request in pieces or after the server stopped listening. */
@@ -29,7 +37,10 @@ function rawConnection(port: number) {
   const socket = net.connect(port, '127.0.0.1');
   let buffer = '';
   let waiter: (() => void) | undefined;
-  socket.on('data', (d) => { buffer += d.toString('utf8'); waiter?.(); });
+  socket.on('data', (d) => {
+    buffer += d.toString('utf8');
+    waiter?.();
+  });
   const connected = new Promise<void>((r) => socket.once('connect', () => r()));
   return {
     connected,
@@ -47,7 +58,10 @@ function rawConnection(port: number) {
 
 describe('http_source against real HTTP requests', () => {
   let running: Network | undefined;
-  afterEach(async () => { await running?.stop(); running = undefined; });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+  });
 
   it('turns a JSON object into one event, an array into one per element, and answers 202', async () => {
     const s = await startIngest();
@@ -126,7 +140,9 @@ describe('http_source against real HTTP requests', () => {
   });
 
   it("with respond: 'acked' answers 200 only after the sink acked, and 500 when it failed", async () => {
-    const s = await startIngest({ respond: 'acked' }, (p) => { if (p === 'bad') throw new Error('sink refused bad'); });
+    const s = await startIngest({ respond: 'acked' }, (p) => {
+      if (p === 'bad') throw new Error('sink refused bad');
+    });
     running = s.network;
     expect(await post(`${s.base}/events`, '["a","b"]')).toEqual({ status: 200, body: { accepted: 2, acked: 2 } });
     const failed = await post(`${s.base}/events`, '["c","bad"]');
@@ -222,7 +238,7 @@ describe('http_source against real HTTP requests', () => {
     expect(() => connectors.httpSource({ path: 'events' })).toThrow("option 'path' must start with '/'");
     expect(() => connectors.httpSource({ format: 'xml' as never })).toThrow("option 'format' must be one of");
     expect(() => connectors.httpSource({ port: -1 })).toThrow("option 'port' must be at least 0");
-    expect(() => connectors.httpSource({ path: '/h', healthPath: '/h' })).toThrow("must differ");
+    expect(() => connectors.httpSource({ path: '/h', healthPath: '/h' })).toThrow('must differ');
   });
 
   it('reports a port in use with the address and keeps retrying until stopped', async () => {

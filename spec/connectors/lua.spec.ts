@@ -7,26 +7,29 @@ import { connectorKinds } from 'tributary/connectors';
 import { LuaRuntime } from '../../lib/lua/index';
 
 describe('connectors from Lua (create_<kind> generated from the registry)', () => {
-  it.each(connectorKinds.filter((k) => k.luaExample).map((k) => [k.name, k.luaExample!]))('%s: the Lua example builds the node', (name, example) => {
-    const net = new Network({ plugins: builtinPlugins() });
-    const runtime = new LuaRuntime(net, { allowFiles: net.registry.get(name).io === 'files' });
-    try {
-      runtime.runString(`local tb = require('tributary')\n${example}`);
-      const built = net.toJSON().nodes;
-      expect(built).toHaveLength(1);
-      expect(built[0].kind).toBe(name);
-    } finally {
-      runtime.close();
-    }
-  });
+  it.each(connectorKinds.filter((k) => k.luaExample).map((k) => [k.name, k.luaExample!]))(
+    '%s: the Lua example builds the node',
+    (name, example) => {
+      const net = new Network({ plugins: builtinPlugins() });
+      const runtime = new LuaRuntime(net, { allowFiles: net.registry.get(name).io === 'files' });
+      try {
+        runtime.runString(`local tb = require('tributary')\n${example}`);
+        const built = net.toJSON().nodes;
+        expect(built).toHaveLength(1);
+        expect(built[0].kind).toBe(name);
+      } finally {
+        runtime.close();
+      }
+    },
+  );
 
   it('a bad option raises a Lua error naming the kind and option', () => {
     const net = new Network({ plugins: builtinPlugins() });
     const runtime = new LuaRuntime(net);
     try {
-      expect(() => runtime.runString(`local tb = require('tributary')\ntb.create_nats_source("in", { subject = "x", stream = "S", maxInFlight = 0 })`)).toThrow(
-        /nats_source.*option 'maxInFlight' must be at least 1/,
-      );
+      expect(() =>
+        runtime.runString(`local tb = require('tributary')\ntb.create_nats_source("in", { subject = "x", stream = "S", maxInFlight = 0 })`),
+      ).toThrow(/nats_source.*option 'maxInFlight' must be at least 1/);
     } finally {
       runtime.close();
     }

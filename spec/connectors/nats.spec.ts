@@ -49,7 +49,15 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
         await Promise.all(payloads.map((p) => js.publish(s.input, enc.encode(JSON.stringify(p)))));
       },
       source: ({ maxInFlight, url }) =>
-        connectors.natsSource({ url: url ?? URL, subject: s.input, stream: s.stream, durable: 'conformance', ackWait: '1s', maxInFlight, closeTimeout: '100ms' }),
+        connectors.natsSource({
+          url: url ?? URL,
+          subject: s.input,
+          stream: s.stream,
+          durable: 'conformance',
+          ackWait: '1s',
+          maxInFlight,
+          closeTimeout: '100ms',
+        }),
       sourceKind: ({ maxInFlight }) => ({
         kind: 'nats_source',
         options: { url: URL, subject: s.input, stream: s.stream, durable: 'conformance', ackWait: '1s', maxInFlight },
@@ -101,8 +109,19 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       await js.publish(s.input, enc.encode('{"id":7}'));
       const attempts: number[] = [];
       const net = new Network({ logger: captureLogger() });
-      net.add('in', connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, ackWait: '1h', nackDelay: '100ms', closeTimeout: '100ms' }));
-      net.add('out', nodes.sink({ fn: (p: { id: number }) => { attempts.push(p.id); if (attempts.length === 1) throw new Error('first try fails'); } }));
+      net.add(
+        'in',
+        connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, ackWait: '1h', nackDelay: '100ms', closeTimeout: '100ms' }),
+      );
+      net.add(
+        'out',
+        nodes.sink({
+          fn: (p: { id: number }) => {
+            attempts.push(p.id);
+            if (attempts.length === 1) throw new Error('first try fails');
+          },
+        }),
+      );
       net.link('in', 'out');
       nets.push(net);
       await net.start();
@@ -118,7 +137,10 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       const good: unknown[] = [];
       const net = new Network({ logger });
       // No error route: the sink nacks the error event. nackDelay 0 would redeliver at once if it were nak'ed.
-      net.add('in', connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, ackWait: '1h', nackDelay: 0, closeTimeout: '100ms' }));
+      net.add(
+        'in',
+        connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, ackWait: '1h', nackDelay: 0, closeTimeout: '100ms' }),
+      );
       net.add('out', nodes.sink({ fn: (p) => void good.push(p) }));
       net.link('in', 'out');
       nets.push(net);
@@ -140,7 +162,16 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       const net = new Network({ logger: captureLogger() });
       net.add('in', connectors.natsSource({ url: URL, subject: s.input, stream: s.stream, ackWait: '500ms', closeTimeout: '100ms' }));
       // The first delivery hangs; the redelivered copy is acked.
-      net.add('out', nodes.sink({ fn: (p: { id: number }) => { deliveries.push(p.id); return deliveries.length === 1 ? new Promise(() => undefined) : undefined; }, concurrency: 4 }));
+      net.add(
+        'out',
+        nodes.sink({
+          fn: (p: { id: number }) => {
+            deliveries.push(p.id);
+            return deliveries.length === 1 ? new Promise(() => undefined) : undefined;
+          },
+          concurrency: 4,
+        }),
+      );
       net.link('in', 'out');
       nets.push(net);
       await net.start();

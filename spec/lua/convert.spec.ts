@@ -82,8 +82,12 @@ describe('value conversion between Lua and JS', () => {
   it('cyclic values are refused in both directions', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(() => roundTrip(cyclic)).toThrow(/convert\.lua:1: value returned a value Lua cannot hold: cannot convert a cyclic value \(or one nested over 100 levels\) to Lua/);
-    expect(() => roundTrip(0, 'local t = {}\nt.self = t\nreturn t')).toThrow(/cannot convert a cyclic Lua table \(or one nested over 100 levels\) to JS/);
+    expect(() => roundTrip(cyclic)).toThrow(
+      /convert\.lua:1: value returned a value Lua cannot hold: cannot convert a cyclic value \(or one nested over 100 levels\) to Lua/,
+    );
+    expect(() => roundTrip(0, 'local t = {}\nt.self = t\nreturn t')).toThrow(
+      /cannot convert a cyclic Lua table \(or one nested over 100 levels\) to JS/,
+    );
   });
 
   it('shared (non-cyclic) references are fine', () => {

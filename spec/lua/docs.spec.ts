@@ -38,7 +38,9 @@ describe('renderLuaReference', () => {
       build: () => nodes.forwarder(),
     });
     expect(renderLuaReference(createRegistry({ plugins: builtinPlugins() }))).not.toContain('create_host_only');
-    expect(renderLuaReference(createRegistry({ plugins: builtinPlugins() }).register(kind))).toContain('### `create_host_only(name)`\n\n*pipeline* — A host-defined kind.');
+    expect(renderLuaReference(createRegistry({ plugins: builtinPlugins() }).register(kind))).toContain(
+      '### `create_host_only(name)`\n\n*pipeline* — A host-defined kind.',
+    );
   });
 
   it('replaceGeneratedSection keeps the markers and what is around them, and needs both markers', () => {

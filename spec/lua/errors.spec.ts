@@ -57,7 +57,9 @@ describe('script errors point at the script', () => {
     expect(fail(TB + 'tb.create_forwarder("a")\ntb.link("a")').message).toBe(
       "net.lua:3: bad argument #2 to 'link' (to: node name expected, got nil)",
     );
-    expect(fail(TB + 'tb.node_exists({})').message).toMatch(/^net\.lua:2: bad argument #1 to 'node_exists' \(name: node name expected, got a table\)/);
+    expect(fail(TB + 'tb.node_exists({})').message).toMatch(
+      /^net\.lua:2: bad argument #1 to 'node_exists' \(name: node name expected, got a table\)/,
+    );
   });
 
   it('too many arguments and unknown options are errors naming the signature or option', () => {

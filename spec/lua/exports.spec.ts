@@ -23,7 +23,8 @@ describe("the 'tributary' Lua module", () => {
     for (const kind of createRegistry({ plugins: builtinPlugins() }).list()) expect(names).toContain(`create_${kind.name}`);
     for (const fn of ['link', 'fanout', 'fanin', 'node_exists', 'route_errors']) expect(names).toContain(fn);
     // The original's table (DESIGN §6) — minus the window functions, which come with the windows.
-    for (const fn of ['create_ticker', 'create_forwarder', 'create_ratelimit', 'create_discarder', 'create_tester']) expect(names).toContain(fn);
+    for (const fn of ['create_ticker', 'create_forwarder', 'create_ratelimit', 'create_discarder', 'create_tester'])
+      expect(names).toContain(fn);
     runtime.close();
   });
 
@@ -57,9 +58,7 @@ describe("the 'tributary' Lua module", () => {
 
   it('create_* returns true (like the original) and node_exists reports nodes', () => {
     const { runtime } = setup();
-    const result = runtime.runString(
-      TB + 'local a = tb.create_forwarder("f")\nreturn { a, tb.node_exists("f"), tb.node_exists("nope") }',
-    );
+    const result = runtime.runString(TB + 'local a = tb.create_forwarder("f")\nreturn { a, tb.node_exists("f"), tb.node_exists("nope") }');
     expect(result).toEqual([true, true, false]);
     runtime.close();
   });

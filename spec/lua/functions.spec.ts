@@ -11,7 +11,9 @@ describe('Lua function nodes', () => {
          tb.create_map("enrich", function(bet) return { customer = bet.customer, liability = bet.stake * (bet.odds - 1) } end)
          tb.create_sink("out", function(p) end)
          tb.link("bets", "enrich") tb.link("enrich", "out")`,
-      inputs: { bets: { marbles: '-a-b|', values: { a: { customer: 'c1', stake: 10, odds: 3 }, b: { customer: 'c2', stake: 5, odds: 1.5 } } } },
+      inputs: {
+        bets: { marbles: '-a-b|', values: { a: { customer: 'c1', stake: 10, odds: 3 }, b: { customer: 'c2', stake: 5, odds: 1.5 } } },
+      },
     });
     s.run('10ms');
     s.expectFrames('out', '-a-b|', { a: { customer: 'c1', liability: 20 }, b: { customer: 'c2', liability: 2.5 } });
@@ -90,7 +92,9 @@ describe('Lua function nodes', () => {
     const frames = s.sinks.out.frames;
     expect(frames[0]).toEqual({ frame: 0, value: 2 });
     expect(frames[1].frame).toBe(2);
-    expect((frames[1].value as { error: string }).error).toMatch(/^pricing\.lua:4: attempt to perform arithmetic on a nil value \(field 'stake'\)$/);
+    expect((frames[1].value as { error: string }).error).toMatch(
+      /^pricing\.lua:4: attempt to perform arithmetic on a nil value \(field 'stake'\)$/,
+    );
     expect(s.sinks.out.events[1].error?.node).toBe('price');
     expect(frames[2]).toEqual({ frame: 4, value: 6 });
     expect(s.sinks.out.completedAt).toBe(5);
@@ -169,7 +173,9 @@ describe('Lua function nodes', () => {
     const s = luaScenario({
       time,
       nodes: { streaming_ingest: time.source('-a--b|', { a: { stake: 5 }, b: { stake: 100 } }) },
-      source: TB + 'tb.create_where("big", function(bet) return bet.stake >= 100 end)\ntb.create_printer("alerts")\ntb.link("streaming_ingest", "big")\ntb.link("big", "alerts")',
+      source:
+        TB +
+        'tb.create_where("big", function(bet) return bet.stake >= 100 end)\ntb.create_printer("alerts")\ntb.link("streaming_ingest", "big")\ntb.link("big", "alerts")',
     });
     s.run('10ms');
     expect(s.output.writes).toEqual([{ frame: 4, value: '{"stake":100}\n' }]);
@@ -180,6 +186,8 @@ describe('Lua function nodes', () => {
     expect(() => luaScenario({ source: TB + 'tb.create_forwarder("f")', inputs: { f: 'a|' } })).toThrow(
       "test input 'f' can only replace a source, but the script creates a pipeline (forwarder)",
     );
-    expect(() => luaScenario({ source: TB + 'tb.create_forwarder("f")', inputs: { ghost: 'a|' } })).toThrow(/test inputs 'ghost' name no source/);
+    expect(() => luaScenario({ source: TB + 'tb.create_forwarder("f")', inputs: { ghost: 'a|' } })).toThrow(
+      /test inputs 'ghost' name no source/,
+    );
   });
 });

@@ -45,7 +45,9 @@ describe('embedding the runtime in a host program', () => {
     const runtime = new LuaRuntime(new Network());
     runtime.export('each', (list: unknown[], fn: (x: unknown) => unknown) => list.map((x) => fn(x)));
     expect(runtime.runString(TB + 'return tb.each({1, 2, 3}, function(x) return x * 10 end)')).toEqual([10, 20, 30]);
-    expect(() => runtime.runString(TB + 'tb.each({1}, function(x)\n  error("inner boom")\nend)', 'n.lua')).toThrow(/^n\.lua:3: inner boom$/);
+    expect(() => runtime.runString(TB + 'tb.each({1}, function(x)\n  error("inner boom")\nend)', 'n.lua')).toThrow(
+      /^n\.lua:3: inner boom$/,
+    );
     runtime.close();
   });
 
@@ -117,7 +119,10 @@ describe('embedding the runtime in a host program', () => {
     const network = new Network({ scheduler: t.scheduler, registry: createRegistry().register(scale) });
     const out = textRecorder(t.scheduler);
     const runtime = new LuaRuntime(network, { stdout: out });
-    runtime.runString(TB + 'tb.create_from("n", {1, 2, 3}) tb.create_scale("x10", { factor = 10 }) tb.create_tester("p", "")\ntb.link("n", "x10") tb.link("x10", "p")');
+    runtime.runString(
+      TB +
+        'tb.create_from("n", {1, 2, 3}) tb.create_scale("x10", { factor = 10 }) tb.create_tester("p", "")\ntb.link("n", "x10") tb.link("x10", "p")',
+    );
     t.run(network, '1s');
     expect(out.text).toBe('10\n20\n30\n');
     runtime.close();
@@ -128,9 +133,13 @@ describe('embedding the runtime in a host program', () => {
     const network = new Network({ scheduler: t.scheduler });
     const out = textRecorder(t.scheduler);
     const runtime = new LuaRuntime(network, { stdout: out });
-    runtime.runString(TB + 'tb.create_ticker("ticker", "1s")\ntb.create_forwarder("fwd")\ntb.link("ticker", "fwd")\nshared_counter = 41', 'network.lua');
     runtime.runString(
-      TB + 'assert(tb.node_exists("fwd"))\nshared_counter = shared_counter + 1\ntb.create_tester("printer", "+")\ntb.link("fwd", "printer")',
+      TB + 'tb.create_ticker("ticker", "1s")\ntb.create_forwarder("fwd")\ntb.link("ticker", "fwd")\nshared_counter = 41',
+      'network.lua',
+    );
+    runtime.runString(
+      TB +
+        'assert(tb.node_exists("fwd"))\nshared_counter = shared_counter + 1\ntb.create_tester("printer", "+")\ntb.link("fwd", "printer")',
       'network2.lua',
     );
     expect(runtime.runString('return shared_counter')).toBe(42);

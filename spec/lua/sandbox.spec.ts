@@ -53,7 +53,9 @@ describe('the sandbox (on by default)', () => {
     mkdirSync(path.join(dir, 'lib'));
     writeFileSync(path.join(dir, 'lib', 'helpers.lua'), 'local M = {}\nfunction M.twice(x) return 2 * x end\nreturn M\n');
     expect(run('return require("lib.helpers").twice(21)', { luaPath: [dir] })).toBe(42);
-    expect(() => run('return require("lib.other")', { luaPath: [dir] })).toThrow(/require\('lib\.other'\) is not allowed in the sandbox: scripts may require 'tributary' and modules under/);
+    expect(() => run('return require("lib.other")', { luaPath: [dir] })).toThrow(
+      /require\('lib\.other'\) is not allowed in the sandbox: scripts may require 'tributary' and modules under/,
+    );
     expect(() => run('return require("../secret")', { luaPath: [dir] })).toThrow(/not allowed/);
   });
 

@@ -41,11 +41,29 @@ describe('delivery through a network', () => {
           const net = new Network();
           net.add('in', src.node);
           net.add('fork', nodes.forwarder());
-          net.add('out', nodes.sink({ fn: async (n: number) => { received.push(n); await tick(); } , concurrency: 3 }));
+          net.add(
+            'out',
+            nodes.sink({
+              fn: async (n: number) => {
+                received.push(n);
+                await tick();
+              },
+              concurrency: 3,
+            }),
+          );
           net.link('in', 'fork');
           const branches = concurrencies.map((c, i) => {
             const name = `branch${i}`;
-            net.add(name, nodes.map({ fn: async (n: number) => { await tick(); return n; }, concurrency: c }));
+            net.add(
+              name,
+              nodes.map({
+                fn: async (n: number) => {
+                  await tick();
+                  return n;
+                },
+                concurrency: c,
+              }),
+            );
             net.add(`${name}_keep`, nodes.where({ fn: (n: number) => n % dropEvery !== 0 }));
             net.link(name, `${name}_keep`);
             return name;
@@ -75,7 +93,14 @@ describe('delivery through a network', () => {
     const net = new Network({ logger: { warn: () => undefined, error: () => undefined } });
     net.add('in', src.node);
     net.add('ok', nodes.sink({ fn: () => undefined }));
-    net.add('picky', nodes.sink({ fn: (n: number) => { if (n === 1) throw new Error('no ones'); } }));
+    net.add(
+      'picky',
+      nodes.sink({
+        fn: (n: number) => {
+          if (n === 1) throw new Error('no ones');
+        },
+      }),
+    );
     net.fanout('in', 'ok', 'picky');
     await net.start();
     const report = await net.done();

@@ -27,7 +27,11 @@ describe('Graph', () => {
   it('orders every producer before its consumers', () => {
     const order = graph().topoOrder();
     expect(order).toHaveLength(4);
-    for (const [from, to] of [['numbers', 'enrich'], ['enrich', 'store'], ['enrich', 'dead_letters']]) {
+    for (const [from, to] of [
+      ['numbers', 'enrich'],
+      ['enrich', 'store'],
+      ['enrich', 'dead_letters'],
+    ]) {
       expect(order.indexOf(from)).toBeLessThan(order.indexOf(to));
     }
   });
@@ -39,7 +43,11 @@ describe('Graph', () => {
 
   it('validates completeness only, listing every problem', () => {
     const g = new Graph().add('a', nodes.forwarder()).add('out', nodes.discarder());
-    expect(g.unconnected()).toEqual(["node 'a' (pipeline) has no input", "node 'a' (pipeline) has no output", "node 'out' (sink) has no input"]);
+    expect(g.unconnected()).toEqual([
+      "node 'a' (pipeline) has no input",
+      "node 'a' (pipeline) has no output",
+      "node 'out' (sink) has no input",
+    ]);
     expect(() => g.validate()).toThrow(/^network is not connected: /);
     expect(() => new Graph().validate()).toThrow('network has no nodes');
     expect(() => graph().validate()).not.toThrow();

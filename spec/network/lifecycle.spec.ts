@@ -48,7 +48,14 @@ describe('network lifecycle', () => {
     const release: (() => void)[] = [];
     const net = new Network();
     // A source that never ends on its own: only stop() completes it.
-    net.add('numbers', new Observable<number>((s) => { s.next(1); s.next(2); s.next(3); }));
+    net.add(
+      'numbers',
+      new Observable<number>((s) => {
+        s.next(1);
+        s.next(2);
+        s.next(3);
+      }),
+    );
     net.add('slow', nodes.map({ fn: (n: number) => new Promise<number>((r) => release.push(() => r(n))), concurrency: 3 }));
     net.add('out', nodes.sink({ fn: (n: number) => finished.push(n) }));
     net.link('numbers', 'slow').link('slow', 'out');
@@ -97,7 +104,15 @@ describe('network lifecycle', () => {
     const logger = quietLogger();
     const net = new Network({ logger });
     net.add('numbers', of(1, 2));
-    net.add('broken', nodes.eventOperator(map((e: Event) => { if (e.payload === 2) throw new Error('operator blew up'); return e; })));
+    net.add(
+      'broken',
+      nodes.eventOperator(
+        map((e: Event) => {
+          if (e.payload === 2) throw new Error('operator blew up');
+          return e;
+        }),
+      ),
+    );
     net.add('out', nodes.discarder());
     net.link('numbers', 'broken').link('broken', 'out');
     await net.start();
@@ -111,7 +126,15 @@ describe('network lifecycle', () => {
     const got: number[] = [];
     const net = new Network({ logger });
     net.add('numbers', of(1, 2, 3));
-    net.add('inverse', nodes.map({ fn: (n: number) => { if (n === 2) throw new Error('two is bad'); return 10 / n; } }));
+    net.add(
+      'inverse',
+      nodes.map({
+        fn: (n: number) => {
+          if (n === 2) throw new Error('two is bad');
+          return 10 / n;
+        },
+      }),
+    );
     net.add('out', nodes.sink({ fn: (n: number) => got.push(n) }));
     net.link('numbers', 'inverse').link('inverse', 'out');
     await net.start();
@@ -127,7 +150,15 @@ describe('network lifecycle', () => {
     const bad: unknown[] = [];
     const net = new Network();
     net.add('numbers', of(1, 2, 3, 4));
-    net.add('even_only', nodes.map({ fn: (n: number) => { if (n % 2) throw new Error(`odd ${n}`); return n; } }));
+    net.add(
+      'even_only',
+      nodes.map({
+        fn: (n: number) => {
+          if (n % 2) throw new Error(`odd ${n}`);
+          return n;
+        },
+      }),
+    );
     net.add('out', nodes.sink({ fn: (n: number) => good.push(n) }));
     net.add('dead_letters', nodes.sink({ fn: (letter: unknown) => bad.push(letter) }));
     net.link('numbers', 'even_only').link('even_only', 'out');
@@ -148,7 +179,13 @@ describe('a failing source', () => {
     const got: number[] = [];
     const net = new Network({ logger: { warn: (m) => lines.push(m), error: (m) => lines.push(m) } });
     net.add('good', of(1, 2));
-    net.add('bad', new Observable<number>((s) => { s.next(10); s.error(new Error('socket closed')); }));
+    net.add(
+      'bad',
+      new Observable<number>((s) => {
+        s.next(10);
+        s.error(new Error('socket closed'));
+      }),
+    );
     net.add('out', nodes.sink({ fn: (n: number) => got.push(n) }));
     net.fanin('out', 'good', 'bad');
     await net.start();
@@ -182,7 +219,12 @@ describe('a network cut off at its drain timeout', () => {
     const events = [1, 2].map((n) => createEvent(n, { delivery: createDelivery((s) => settled.push(`${n}:${s.acked ? 'ack' : 'nack'}`)) }));
     const net = new Network({ scheduler: t.scheduler, logger: quietLogger(), drainTimeout: '1s' });
     // The source never completes and the batch never fills, and the sink is stuck: only the cut-off ends it.
-    net.add('in', new Observable<Event>((s) => { events.forEach((e) => s.next(e)); }));
+    net.add(
+      'in',
+      new Observable<Event>((s) => {
+        events.forEach((e) => s.next(e));
+      }),
+    );
     net.add('batch', nodes.buffer({ size: 10 }));
     net.add('stuck', nodes.sink({ fn: () => new Promise(() => undefined) }));
     net.link('in', 'batch').link('batch', 'stuck');

@@ -74,7 +74,15 @@ describe('rendering a network', () => {
     net.fanin('join', 'a', 'b');
     net.link('join', 'out');
     expect(net.toTree()).toBe(
-      ['s (c 2)', ' +--> a (c 1)', ' |     +--> join (c 1)', ' |           +--> out (c 0)', ' +--> b (c 1)', '       +--> join (c 1) [see above]', ''].join('\n'),
+      [
+        's (c 2)',
+        ' +--> a (c 1)',
+        ' |     +--> join (c 1)',
+        ' |           +--> out (c 0)',
+        ' +--> b (c 1)',
+        '       +--> join (c 1) [see above]',
+        '',
+      ].join('\n'),
     );
   });
 

@@ -32,7 +32,10 @@ describe('nodes.operator (any RxJS operator over payloads)', () => {
   it('acks each input exactly once as it enters (an arbitrary operator cannot carry handles)', async () => {
     const sent = [tracked(1), tracked(2), tracked(3)];
     const ctx = probeContext('evens');
-    const out = await runAll(sent.map((s) => s.event), nodes.operator(filter((n: number) => n % 2 === 0)).create(ctx));
+    const out = await runAll(
+      sent.map((s) => s.event),
+      nodes.operator(filter((n: number) => n % 2 === 0)).create(ctx),
+    );
     expect(out.map(view)).toEqual([2]);
     expect(out[0].delivery).toBeUndefined();
     expect(sent.map((s) => s.delivery.calls)).toEqual([['ack'], ['ack'], ['ack']]);

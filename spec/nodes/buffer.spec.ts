@@ -70,7 +70,9 @@ describe('buffer', () => {
   it('stamps the list event with the first event time and key', () => {
     const out: Event[] = [];
     marblePipeline(buffer({ size: 2 }), ({ cold, flush }, op) => {
-      cold('-ab|', events({ a: 1, b: 2 })).pipe(op).subscribe((e) => out.push(e));
+      cold('-ab|', events({ a: 1, b: 2 }))
+        .pipe(op)
+        .subscribe((e) => out.push(e));
       flush();
     });
     expect(out).toHaveLength(1);
@@ -83,7 +85,9 @@ describe('buffer', () => {
       const out: Event[] = [];
       marblePipeline(buffer({ size: n }), ({ cold, flush }, op) => {
         const values = Object.fromEntries(sent.map((s, i) => [String.fromCharCode(97 + i), s.event]));
-        cold('-' + Object.keys(values).join('') + '|', values).pipe(op).subscribe((e) => out.push(e));
+        cold('-' + Object.keys(values).join('') + '|', values)
+          .pipe(op)
+          .subscribe((e) => out.push(e));
         flush();
       });
       return { sent, out };
@@ -104,7 +108,7 @@ describe('buffer', () => {
       expect(sent.map((s) => s.delivery.reasons)).toEqual([['disk full'], ['disk full']]);
     });
 
-    it('a list of one keeps that event\'s handle', () => {
+    it("a list of one keeps that event's handle", () => {
       const { sent, out } = batchOf(1);
       out[0].delivery!.ack();
       expect(sent[0].delivery.calls).toEqual(['ack']);

@@ -43,16 +43,25 @@ describe('dedupe', () => {
     const w = events({ n: 1, s: '1', z: null, t: 'null', b: true, c: 'true', u: new TextEncoder().encode('1') });
     marblePipeline(dedupe('10s'), ({ cold, expectObservable }, op) => {
       expectObservable(cold('nsztbcu|', w).pipe(op, viewAll)).toBe('nsztbcu|', {
-        n: 1, s: '1', z: null, t: 'null', b: true, c: 'true', u: w.u.payload,
+        n: 1,
+        s: '1',
+        z: null,
+        t: 'null',
+        b: true,
+        c: 'true',
+        u: w.u.payload,
       });
     });
   });
 
   it('uses the key function to decide what is the same', () => {
     const w = events({ a: { customer: 'x', n: 1 }, b: { customer: 'x', n: 2 }, c: { customer: 'y', n: 3 } });
-    marblePipeline(dedupe('1m', (p) => p.customer), ({ cold, expectObservable }, op) => {
-      expectObservable(cold('abc|', w).pipe(op, viewAll)).toBe('a-c|', { a: w.a.payload, c: w.c.payload });
-    });
+    marblePipeline(
+      dedupe('1m', (p) => p.customer),
+      ({ cold, expectObservable }, op) => {
+        expectObservable(cold('abc|', w).pipe(op, viewAll)).toBe('a-c|', { a: w.a.payload, c: w.c.payload });
+      },
+    );
   });
 
   it('turns a throwing key function into an error event naming the node, and keeps going', () => {

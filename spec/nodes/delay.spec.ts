@@ -52,7 +52,9 @@ describe('delay', () => {
     const sent = tracked('a');
     const out: Event[] = [];
     marblePipeline(delay(5), ({ cold, flush }, op) => {
-      cold('a|', { a: sent.event }).pipe(op).subscribe((e) => out.push(e));
+      cold('a|', { a: sent.event })
+        .pipe(op)
+        .subscribe((e) => out.push(e));
       flush();
     });
     expect(out).toEqual([sent.event]);

@@ -10,11 +10,14 @@ const N = 24;
 async function settleAll(middle: NodeSpec[], sinkFails: (payload: unknown) => boolean, extra?: (net: Network) => void) {
   const settled = new Map<number, Settlement[]>();
   const net = new Network({ logger: { warn: () => undefined, error: () => undefined } });
-  net.add('src', nodes.from({
-    items: Array.from({ length: N }, (_, i) => i + 1),
-    maxInFlight: 5,
-    onSettle: (e, s) => settled.set(e.payload as number, [...(settled.get(e.payload as number) ?? []), s]),
-  }));
+  net.add(
+    'src',
+    nodes.from({
+      items: Array.from({ length: N }, (_, i) => i + 1),
+      maxInFlight: 5,
+      onSettle: (e, s) => settled.set(e.payload as number, [...(settled.get(e.payload as number) ?? []), s]),
+    }),
+  );
   let prev = 'src';
   middle.forEach((node, i) => {
     net.add(`n${i}`, node);
@@ -23,7 +26,14 @@ async function settleAll(middle: NodeSpec[], sinkFails: (payload: unknown) => bo
   });
   if (extra) extra(net);
   else {
-    net.add('out', nodes.sink({ fn: async (p: unknown) => { if (sinkFails(p)) throw new Error('sink failed'); } }));
+    net.add(
+      'out',
+      nodes.sink({
+        fn: async (p: unknown) => {
+          if (sinkFails(p)) throw new Error('sink failed');
+        },
+      }),
+    );
     net.link(prev, 'out');
   }
   await net.start();
@@ -35,7 +45,10 @@ async function settleAll(middle: NodeSpec[], sinkFails: (payload: unknown) => bo
 function expectOnce(settled: Map<number, Settlement[]>, nacked: number[]) {
   for (let i = 1; i <= N; i++) {
     const s = settled.get(i);
-    expect({ event: i, settlements: s }).toEqual({ event: i, settlements: [nacked.includes(i) ? { acked: false, reason: expect.anything() } : { acked: true }] });
+    expect({ event: i, settlements: s }).toEqual({
+      event: i,
+      settlements: [nacked.includes(i) ? { acked: false, reason: expect.anything() } : { acked: true }],
+    });
   }
 }
 
@@ -51,7 +64,17 @@ describe('each pipeline kind settles every event exactly once inside a network',
   });
 
   it('map that throws: the error event is nacked at the sink', async () => {
-    const { settled } = await settleAll([nodes.map({ fn: (n: number) => { if (n === 3) throw new Error('bad'); return n; } })], () => false);
+    const { settled } = await settleAll(
+      [
+        nodes.map({
+          fn: (n: number) => {
+            if (n === 3) throw new Error('bad');
+            return n;
+          },
+        }),
+      ],
+      () => false,
+    );
     expectOnce(settled, [3]);
   });
 
@@ -83,20 +106,34 @@ describe('each pipeline kind settles every event exactly once inside a network',
   });
 
   it('ratelimit and dedupe (drops are acked)', async () => {
-    const { settled } = await settleAll([nodes.dedupe({ duration: '1h', key: (n: number) => String(n % 5) }), nodes.ratelimit({ interval: 0 })], (p) => p === 2);
+    const { settled } = await settleAll(
+      [nodes.dedupe({ duration: '1h', key: (n: number) => String(n % 5) }), nodes.ratelimit({ interval: 0 })],
+      (p) => p === 2,
+    );
     expectOnce(settled, [2]);
   });
 
   it('a fan-out to two branches acks the source event only after both have, and nacks it if either fails', async () => {
-    const { settled } = await settleAll([nodes.forwarder()], () => false, (net) => {
-      net.add('double', nodes.map({ fn: async (n: number) => n * 2, concurrency: 2 }));
-      net.add('evens', nodes.where({ fn: (n: number) => n % 2 === 0 }));
-      net.add('a', nodes.sink({ fn: (n: number) => { if (n === 22) throw new Error('a failed'); } }));
-      net.add('b', nodes.discarder());
-      net.fanout('n0', 'double', 'evens');
-      net.link('double', 'a');
-      net.link('evens', 'b');
-    });
+    const { settled } = await settleAll(
+      [nodes.forwarder()],
+      () => false,
+      (net) => {
+        net.add('double', nodes.map({ fn: async (n: number) => n * 2, concurrency: 2 }));
+        net.add('evens', nodes.where({ fn: (n: number) => n % 2 === 0 }));
+        net.add(
+          'a',
+          nodes.sink({
+            fn: (n: number) => {
+              if (n === 22) throw new Error('a failed');
+            },
+          }),
+        );
+        net.add('b', nodes.discarder());
+        net.fanout('n0', 'double', 'evens');
+        net.link('double', 'a');
+        net.link('evens', 'b');
+      },
+    );
     expectOnce(settled, [11]);
   });
 });

@@ -2,7 +2,9 @@ import { nodes, withError, type Event } from 'tributary';
 import { errorEvent, events, probeContext, runAll, sinkOf, testScheduler, tracked } from './support';
 
 describe('discarder', () => {
-  function marbles(body: (h: Parameters<Parameters<ReturnType<typeof testScheduler>['run']>[0]>[0], op: ReturnType<typeof sinkOf>) => void) {
+  function marbles(
+    body: (h: Parameters<Parameters<ReturnType<typeof testScheduler>['run']>[0]>[0], op: ReturnType<typeof sinkOf>) => void,
+  ) {
     const t = testScheduler();
     const ctx = probeContext('void', t);
     t.run((h) => body(h, sinkOf(nodes.discarder(), ctx)));
@@ -38,6 +40,8 @@ describe('discarder', () => {
   });
 
   it('takes no options', () => {
-    expect(() => nodes.discarder({ verbose: true } as never)).toThrow(/node kind 'discarder': unknown option 'verbose' \(it takes no options\)/);
+    expect(() => nodes.discarder({ verbose: true } as never)).toThrow(
+      /node kind 'discarder': unknown option 'verbose' \(it takes no options\)/,
+    );
   });
 });

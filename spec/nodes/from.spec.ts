@@ -100,7 +100,7 @@ describe('from', () => {
     ]);
   });
 
-  it('keeps event items\' payload and metadata on the flow-controlled path (they were wrapped whole as a payload)', async () => {
+  it("keeps event items' payload and metadata on the flow-controlled path (they were wrapped whole as a payload)", async () => {
     const e = createEvent('ready-made', { key: 'k', time: 77 });
     async function* one() {
       yield e;
@@ -114,7 +114,9 @@ describe('from', () => {
 
   it('rejects items that are not a list, an iterable or an Observable, and a bad maxInFlight', () => {
     expect(() => nodes.from({ items: 5 as never })).toThrow(TributaryError);
-    expect(() => nodes.from({ items: 5 as never })).toThrow(/node kind 'from': option 'items' must be an Observable, a list or an \(async\) iterable/);
+    expect(() => nodes.from({ items: 5 as never })).toThrow(
+      /node kind 'from': option 'items' must be an Observable, a list or an \(async\) iterable/,
+    );
     expect(() => nodes.from({ items: [], maxInFlight: 0 })).toThrow(/node kind 'from': option 'maxInFlight' must be at least 1/);
     expect(() => (nodes.from as (o?: object) => unknown)({})).toThrow(/node kind 'from': option 'items' is required/);
   });

@@ -24,44 +24,68 @@ export function functionNodeContract({ kind, make, pass }: FunctionKind): void {
   describe(`the function-node contract (${kind})`, () => {
     it('completes without calling fn when no events arrive', () => {
       let calls = 0;
-      marblePipeline(make((p) => (calls++, pass(p))), ({ cold, expectObservable }, op) => {
-        expectObservable(cold<Event>('---|').pipe(op, viewAll)).toBe('---|');
-      }, node);
+      marblePipeline(
+        make((p) => (calls++, pass(p))),
+        ({ cold, expectObservable }, op) => {
+          expectObservable(cold<Event>('---|').pipe(op, viewAll)).toBe('---|');
+        },
+        node,
+      );
       expect(calls).toBe(0);
     });
 
     it('handles one event in the frame it arrives', () => {
-      marblePipeline(make(pass), ({ cold, expectObservable }, op) => {
-        expectObservable(cold('--a|', v).pipe(op, viewAll)).toBe('--a|', { a: 1 });
-      }, node);
+      marblePipeline(
+        make(pass),
+        ({ cold, expectObservable }, op) => {
+          expectObservable(cold('--a|', v).pipe(op, viewAll)).toBe('--a|', { a: 1 });
+        },
+        node,
+      );
     });
 
     it('handles many events in order', () => {
-      marblePipeline(make(pass), ({ cold, expectObservable }, op) => {
-        expectObservable(cold('-ab-cd|', v).pipe(op, viewAll)).toBe('-ab-cd|', { a: 1, b: 2, c: 3, d: 4 });
-      }, node);
+      marblePipeline(
+        make(pass),
+        ({ cold, expectObservable }, op) => {
+          expectObservable(cold('-ab-cd|', v).pipe(op, viewAll)).toBe('-ab-cd|', { a: 1, b: 2, c: 3, d: 4 });
+        },
+        node,
+      );
     });
 
     it('passes error events through untouched, without calling fn', () => {
       const seen: unknown[] = [];
-      marblePipeline(make((p) => (seen.push(p), pass(p))), ({ cold, expectObservable }, op) => {
-        expectObservable(cold('-axb|', v).pipe(op, viewAll)).toBe('-axb|', { a: 1, x: { error: 'boom', node: 'upstream' }, b: 2 });
-      }, node);
+      marblePipeline(
+        make((p) => (seen.push(p), pass(p))),
+        ({ cold, expectObservable }, op) => {
+          expectObservable(cold('-axb|', v).pipe(op, viewAll)).toBe('-axb|', { a: 1, x: { error: 'boom', node: 'upstream' }, b: 2 });
+        },
+        node,
+      );
       expect(seen).toEqual([1, 2]);
     });
 
     it('keeps working on an input that never completes', () => {
-      marblePipeline(make(pass), ({ cold, expectObservable }, op) => {
-        expectObservable(cold('-a-b-c-', v).pipe(op, viewAll)).toBe('-a-b-c-', { a: 1, b: 2, c: 3 });
-      }, node);
+      marblePipeline(
+        make(pass),
+        ({ cold, expectObservable }, op) => {
+          expectObservable(cold('-a-b-c-', v).pipe(op, viewAll)).toBe('-a-b-c-', { a: 1, b: 2, c: 3 });
+        },
+        node,
+      );
     });
 
     it('unsubscribes from its input when its subscriber unsubscribes early', () => {
-      marblePipeline(make(pass), ({ cold, expectObservable, expectSubscriptions }, op) => {
-        const input = cold('-a-b-c-d|', v);
-        expectObservable(input.pipe(op, viewAll), '^--!').toBe('-a-', { a: 1 });
-        expectSubscriptions(input.subscriptions).toBe('^--!');
-      }, node);
+      marblePipeline(
+        make(pass),
+        ({ cold, expectObservable, expectSubscriptions }, op) => {
+          const input = cold('-a-b-c-d|', v);
+          expectObservable(input.pipe(op, viewAll), '^--!').toBe('-a-', { a: 1 });
+          expectSubscriptions(input.subscriptions).toBe('^--!');
+        },
+        node,
+      );
     });
 
     it('turns a throw into an error event naming the node, counts it, and keeps going', () => {
@@ -81,7 +105,15 @@ export function functionNodeContract({ kind, make, pass }: FunctionKind): void {
     it('keeps the payload, metadata and ack handle on the error event (the sink settles it)', async () => {
       const sent = tracked(7);
       const ctx = probeContext(node);
-      const [out] = await runAll([sent.event], pipelineOf(make(() => { throw 'nope'; }), ctx));
+      const [out] = await runAll(
+        [sent.event],
+        pipelineOf(
+          make(() => {
+            throw 'nope';
+          }),
+          ctx,
+        ),
+      );
       expect(view(out)).toEqual(failed('nope'));
       expect(out.payload).toBe(7);
       expect(out.meta).toBe(sent.event.meta);
@@ -91,11 +123,17 @@ export function functionNodeContract({ kind, make, pass }: FunctionKind): void {
 
     it('turns a rejected promise into an error event naming the node, and keeps going', async () => {
       const ctx = probeContext(node);
-      const op = pipelineOf(make(async (p) => {
-        if (p === 2) throw new Error('lookup failed');
-        return pass(p);
-      }), ctx);
-      const out = await runAll([1, 2, 3].map((p) => createEvent(p)), op);
+      const op = pipelineOf(
+        make(async (p) => {
+          if (p === 2) throw new Error('lookup failed');
+          return pass(p);
+        }),
+        ctx,
+      );
+      const out = await runAll(
+        [1, 2, 3].map((p) => createEvent(p)),
+        op,
+      );
       expect(out.map(view)).toEqual([1, failed('lookup failed'), 3]);
       expect(ctx.stats.errors).toBe(1);
     });
@@ -130,9 +168,15 @@ export function functionNodeContract({ kind, make, pass }: FunctionKind): void {
       expect(() => factory({})).toThrow(new RegExp(`node kind '${kind}': option 'fn' is required`));
       expect(() => factory({ fn: 'x => x' })).toThrow(new RegExp(`node kind '${kind}': option 'fn' must be a function`));
       expect(() => factory({ fn: pass, concurency: 2 })).toThrow(new RegExp(`node kind '${kind}': unknown option 'concurency'`));
-      expect(() => factory({ fn: pass, concurrency: 0 })).toThrow(new RegExp(`node kind '${kind}': option 'concurrency' must be at least 1`));
-      expect(() => factory({ fn: pass, concurrency: 2.5 })).toThrow(new RegExp(`node kind '${kind}': option 'concurrency' must be an integer`));
-      expect(() => factory({ fn: pass, concurrency: '4' })).toThrow(new RegExp(`node kind '${kind}': option 'concurrency' must be an integer`));
+      expect(() => factory({ fn: pass, concurrency: 0 })).toThrow(
+        new RegExp(`node kind '${kind}': option 'concurrency' must be at least 1`),
+      );
+      expect(() => factory({ fn: pass, concurrency: 2.5 })).toThrow(
+        new RegExp(`node kind '${kind}': option 'concurrency' must be an integer`),
+      );
+      expect(() => factory({ fn: pass, concurrency: '4' })).toThrow(
+        new RegExp(`node kind '${kind}': option 'concurrency' must be an integer`),
+      );
     });
   });
 }

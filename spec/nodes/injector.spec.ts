@@ -120,6 +120,8 @@ describe('injector', () => {
 
   it('rejects a missing fn and a bad maxInFlight, naming kind and option', () => {
     expect(() => (nodes.injector as (o?: object) => unknown)({})).toThrow(/node kind 'injector': option 'fn' is required/);
-    expect(() => nodes.injector({ fn: async () => undefined, maxInFlight: 0 })).toThrow(/node kind 'injector': option 'maxInFlight' must be at least 1/);
+    expect(() => nodes.injector({ fn: async () => undefined, maxInFlight: 0 })).toThrow(
+      /node kind 'injector': option 'maxInFlight' must be at least 1/,
+    );
   });
 });

@@ -13,7 +13,10 @@ describe('interceptor', () => {
     const input = createEvent({ stake: 5 }, { key: 'c1', time: 42 });
     const out = await runAll(
       [input],
-      pipelineOf(nodes.interceptor({ fn: (e: Event<any>) => withPayload(e, { ...e.payload, key: e.meta.key, at: e.meta.time }) }), probeContext('i')),
+      pipelineOf(
+        nodes.interceptor({ fn: (e: Event<any>) => withPayload(e, { ...e.payload, key: e.meta.key, at: e.meta.time }) }),
+        probeContext('i'),
+      ),
     );
     expect(out.map(view)).toEqual([{ stake: 5, key: 'c1', at: 42 }]);
     expect(out[0].meta).toBe(input.meta);
@@ -21,21 +24,30 @@ describe('interceptor', () => {
 
   it('wraps a bare payload result keeping the input metadata and ack handle', async () => {
     const sent = tracked(3);
-    const [out] = await runAll([sent.event], pipelineOf(nodes.interceptor({ fn: async (e: Event) => ({ at: e.meta.time, value: e.payload }) }), probeContext('i')));
+    const [out] = await runAll(
+      [sent.event],
+      pipelineOf(nodes.interceptor({ fn: async (e: Event) => ({ at: e.meta.time, value: e.payload }) }), probeContext('i')),
+    );
     expect(out.payload).toEqual({ at: 0, value: 3 });
     expect(out.meta).toBe(sent.event.meta);
     expect(out.delivery).toBe(sent.delivery);
   });
 
   it('may emit an error event it built itself', async () => {
-    const [out] = await runAll([createEvent(1)], pipelineOf(nodes.interceptor({ fn: (e: Event) => withError(e, 'rejected by rule', 'rules') }), probeContext('i')));
+    const [out] = await runAll(
+      [createEvent(1)],
+      pipelineOf(nodes.interceptor({ fn: (e: Event) => withError(e, 'rejected by rule', 'rules') }), probeContext('i')),
+    );
     expect(view(out)).toEqual({ error: 'rejected by rule', node: 'rules' });
   });
 
   it('drops (acks exactly once, counts) an event when fn returns undefined', async () => {
     const sent = [tracked(1), tracked(2)];
     const ctx = probeContext('i');
-    const out = await runAll(sent.map((s) => s.event), pipelineOf(nodes.interceptor({ fn: (e: Event) => (e.payload === 1 ? undefined : e) }), ctx));
+    const out = await runAll(
+      sent.map((s) => s.event),
+      pipelineOf(nodes.interceptor({ fn: (e: Event) => (e.payload === 1 ? undefined : e) }), ctx),
+    );
     expect(out.map(view)).toEqual([2]);
     expect(sent.map((s) => s.delivery.calls)).toEqual([['ack'], []]);
     expect(ctx.stats).toMatchObject({ dropped: 1, acked: 1 });

@@ -31,7 +31,10 @@ describe('map', () => {
   });
 
   it('emits undefined and null results as payloads (map never drops)', async () => {
-    const out = await runAll(Object.values(events({ a: 1, b: 2 })), pipelineOf(nodes.map({ fn: (n: number) => (n === 1 ? undefined : null) }), probeContext('m')));
+    const out = await runAll(
+      Object.values(events({ a: 1, b: 2 })),
+      pipelineOf(nodes.map({ fn: (n: number) => (n === 1 ? undefined : null) }), probeContext('m')),
+    );
     expect(out.map((e) => e.payload)).toEqual([undefined, null]);
   });
 });

@@ -104,11 +104,15 @@ describe('resolveOptions', () => {
   });
 
   it('rejects values outside an enum, listing the allowed ones', () => {
-    expect(() => resolveOptions(schema, { interval: 1, mode: 'c' }, 'k')).toThrow(`k: option 'mode' must be one of "a", "b", got string "c"`);
+    expect(() => resolveOptions(schema, { interval: 1, mode: 'c' }, 'k')).toThrow(
+      `k: option 'mode' must be one of "a", "b", got string "c"`,
+    );
   });
 
   it('lists the known options when one is unknown', () => {
-    expect(() => resolveOptions(schema, { interval: 1, intervall: 2 }, 'k')).toThrow("k: unknown option 'intervall' (known: interval, size, mode)");
+    expect(() => resolveOptions(schema, { interval: 1, intervall: 2 }, 'k')).toThrow(
+      "k: unknown option 'intervall' (known: interval, size, mode)",
+    );
   });
 
   it('rejects options that are not an object', () => {

@@ -1,5 +1,18 @@
 import * as ts from 'typescript';
-import { builtinKinds, createEvent, createRegistry, defineNode, Network, nodes, opt, Registry, TributaryError, withError, withPayload, type NodeKind } from 'tributary';
+import {
+  builtinKinds,
+  createEvent,
+  createRegistry,
+  defineNode,
+  Network,
+  nodes,
+  opt,
+  Registry,
+  TributaryError,
+  withError,
+  withPayload,
+  type NodeKind,
+} from 'tributary';
 import { VirtualTime } from 'tributary/testing';
 
 const shout = defineNode({
@@ -14,7 +27,9 @@ const shout = defineNode({
 
 describe('Registry', () => {
   it('createRegistry() holds every built-in kind, and list() is sorted by name', () => {
-    const names = createRegistry().list().map((k) => k.name);
+    const names = createRegistry()
+      .list()
+      .map((k) => k.name);
     for (const k of builtinKinds) expect(names).toContain(k.name);
     expect(names).toEqual([...names].sort());
   });
@@ -28,7 +43,9 @@ describe('Registry', () => {
   });
 
   it('validates options on create, naming the kind', () => {
-    expect(() => createRegistry().create('ratelimit', { interval: '2 s' })).toThrow(/node kind 'ratelimit': option 'interval': bad duration/);
+    expect(() => createRegistry().create('ratelimit', { interval: '2 s' })).toThrow(
+      /node kind 'ratelimit': option 'interval': bad duration/,
+    );
     expect(() => createRegistry().create('ratelimit', {})).toThrow(/node kind 'ratelimit': option 'interval' is required/);
   });
 
@@ -96,7 +113,7 @@ describe('Registry', () => {
 describe('the catalogue of built-in kinds', () => {
   const kinds = createRegistry().list();
 
-  it.each(kinds.map((k) => [k.name, k] as const))("%s: every positional argument is one of its options", (_name, kind) => {
+  it.each(kinds.map((k) => [k.name, k] as const))('%s: every positional argument is one of its options', (_name, kind) => {
     for (const p of kind.positional) expect(Object.keys(kind.options)).toContain(p);
   });
 

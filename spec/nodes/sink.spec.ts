@@ -17,9 +17,12 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
   describe(`the sink contract (${kind})`, () => {
     it('completes when its input completes, without calling fn for no events', () => {
       let calls = 0;
-      marbles(make(() => calls++), ({ cold, expectObservable }, op) => {
-        expectObservable(cold<Event>('---|').pipe(op)).toBe('---|');
-      });
+      marbles(
+        make(() => calls++),
+        ({ cold, expectObservable }, op) => {
+          expectObservable(cold<Event>('---|').pipe(op)).toBe('---|');
+        },
+      );
       expect(calls).toBe(0);
     });
 
@@ -27,26 +30,42 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
       const t = testScheduler();
       const seen: [number, unknown][] = [];
       t.run(({ cold, expectObservable }) => {
-        const op = sinkOf(make((x) => seen.push([t.now(), x])), probeContext('save', t));
+        const op = sinkOf(
+          make((x) => seen.push([t.now(), x])),
+          probeContext('save', t),
+        );
         expectObservable(cold('-a-bc|', v).pipe(op)).toBe('-----|');
       });
-      expect(seen).toEqual([[1, arg(v.a)], [3, arg(v.b)], [4, arg(v.c)]]);
+      expect(seen).toEqual([
+        [1, arg(v.a)],
+        [3, arg(v.b)],
+        [4, arg(v.c)],
+      ]);
     });
 
     it('keeps consuming an input that never completes, and unsubscribes from it on early unsubscribe', () => {
       let calls = 0;
-      marbles(make(() => calls++), ({ cold, expectObservable, expectSubscriptions }, op) => {
-        const input = cold('-a-b-c-', v);
-        expectObservable(input.pipe(op), '^----!').toBe('------');
-        expectSubscriptions(input.subscriptions).toBe('^----!');
-      });
+      marbles(
+        make(() => calls++),
+        ({ cold, expectObservable, expectSubscriptions }, op) => {
+          const input = cold('-a-b-c-', v);
+          expectObservable(input.pipe(op), '^----!').toBe('------');
+          expectSubscriptions(input.subscriptions).toBe('^----!');
+        },
+      );
       expect(calls).toBe(2);
     });
 
     it('acks each event exactly once after fn returned', async () => {
       const sent = ['a', 'b'].map(tracked);
       const ctx = probeContext('save');
-      await runAll(sent.map((s) => s.event), sinkOf(make(() => undefined), ctx));
+      await runAll(
+        sent.map((s) => s.event),
+        sinkOf(
+          make(() => undefined),
+          ctx,
+        ),
+      );
       expect(sent.map((s) => s.delivery.calls)).toEqual([['ack'], ['ack']]);
       expect(ctx.stats).toMatchObject({ acked: 2, nacked: 0, errors: 0 });
     });
@@ -54,7 +73,13 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
     it('acks only once the promise fn returned has resolved', async () => {
       const sent = tracked('a');
       let resolve!: () => void;
-      const done = runAll([sent.event], sinkOf(make(() => new Promise<void>((r) => (resolve = r))), probeContext('save')));
+      const done = runAll(
+        [sent.event],
+        sinkOf(
+          make(() => new Promise<void>((r) => (resolve = r))),
+          probeContext('save'),
+        ),
+      );
       await null;
       expect(sent.delivery.calls).toEqual([]);
       resolve();
@@ -66,9 +91,15 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
       const sent = ['a', 'b', 'c'].map(tracked);
       const ctx = probeContext('save');
       const cause = new Error('disk full');
-      await runAll(sent.map((s) => s.event), sinkOf(make((x) => {
-        if (arg(sent[1].event) === x) throw cause;
-      }), ctx));
+      await runAll(
+        sent.map((s) => s.event),
+        sinkOf(
+          make((x) => {
+            if (arg(sent[1].event) === x) throw cause;
+          }),
+          ctx,
+        ),
+      );
       expect(sent.map((s) => s.delivery.calls)).toEqual([['ack'], ['nack'], ['ack']]);
       expect(sent[1].delivery.reasons).toEqual([cause]);
       expect(ctx.stats).toMatchObject({ acked: 2, nacked: 1, errors: 1 });
@@ -78,7 +109,13 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
     it('nacks an event whose promise rejects', async () => {
       const sent = tracked('a');
       const ctx = probeContext('save');
-      await runAll([sent.event], sinkOf(make(async () => Promise.reject(new Error('timeout'))), ctx));
+      await runAll(
+        [sent.event],
+        sinkOf(
+          make(async () => Promise.reject(new Error('timeout'))),
+          ctx,
+        ),
+      );
       expect(sent.delivery.calls).toEqual(['nack']);
       expect(ctx.stats).toMatchObject({ nacked: 1, errors: 1 });
     });
@@ -88,7 +125,13 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
       let calls = 0;
       const ctx = probeContext('save');
       const input = [createEvent('a'), failed];
-      await runAll(input, sinkOf(make(() => calls++), ctx));
+      await runAll(
+        input,
+        sinkOf(
+          make(() => calls++),
+          ctx,
+        ),
+      );
       expect(calls).toBe(1);
       expect(ctx.logger.warnings).toEqual([expect.stringMatching(/node 'save': error event .+ from 'parse': boom/)]);
     });
@@ -97,14 +140,23 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
       const sent = tracked('x');
       const failed = withError(sent.event, new Error('boom'), 'parse');
       const ctx = probeContext('save');
-      await runAll([failed], sinkOf(make(() => undefined), ctx));
+      await runAll(
+        [failed],
+        sinkOf(
+          make(() => undefined),
+          ctx,
+        ),
+      );
       expect(sent.delivery.calls).toEqual(['nack']);
       expect(ctx.stats.nacked).toBe(1);
     });
 
     it('with concurrency 1 runs one async call at a time, in order', async () => {
       const order: unknown[] = [];
-      const g = gauge((x: unknown) => order.push(x), (x: any) => (String(x).length % 2 ? 7 : 1));
+      const g = gauge(
+        (x: unknown) => order.push(x),
+        (x: any) => (String(x).length % 2 ? 7 : 1),
+      );
       const input = Array.from({ length: 20 }, (_, i) => createEvent(i));
       await runAll(input, sinkOf(make(g.fn, 1), probeContext('save')));
       expect(g.max).toBe(1);
@@ -112,9 +164,15 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
     });
 
     it('with concurrency N runs at most N async calls at once, reaches N, and completes after all', async () => {
-      const g = gauge(() => undefined, () => 5);
+      const g = gauge(
+        () => undefined,
+        () => 5,
+      );
       const sent = Array.from({ length: 25 }, (_, i) => tracked(i));
-      await runAll(sent.map((s) => s.event), sinkOf(make(g.fn, 3), probeContext('save')));
+      await runAll(
+        sent.map((s) => s.event),
+        sinkOf(make(g.fn, 3), probeContext('save')),
+      );
       expect(g.max).toBe(3);
       expect(g.running).toBe(0);
       expect(sent.every((s) => s.delivery.calls.join() === 'ack')).toBe(true);
@@ -124,13 +182,19 @@ function sinkContract(kind: 'sink' | 'handler', make: Make, arg: (e: Event) => u
       const factory = nodes[kind] as unknown as (o?: object) => unknown;
       expect(() => factory({})).toThrow(new RegExp(`node kind '${kind}': option 'fn' is required`));
       expect(() => factory({ fn: () => 1, retries: 2 })).toThrow(new RegExp(`node kind '${kind}': unknown option 'retries'`));
-      expect(() => factory({ fn: () => 1, concurrency: 0 })).toThrow(new RegExp(`node kind '${kind}': option 'concurrency' must be at least 1`));
+      expect(() => factory({ fn: () => 1, concurrency: 0 })).toThrow(
+        new RegExp(`node kind '${kind}': option 'concurrency' must be at least 1`),
+      );
     });
   });
 }
 
 describe('sink', () => {
-  sinkContract('sink', (fn, concurrency) => nodes.sink({ fn, concurrency }), (e) => e.payload);
+  sinkContract(
+    'sink',
+    (fn, concurrency) => nodes.sink({ fn, concurrency }),
+    (e) => e.payload,
+  );
 
   it('accepts an RxJS Observer and feeds payloads to its next', async () => {
     const seen: unknown[] = [];
@@ -140,7 +204,13 @@ describe('sink', () => {
 
   it("calls an Observer's complete once its input ended and every event was handled", async () => {
     const seen: string[] = [];
-    const observer = { next: async (n: number) => { await Promise.resolve(); seen.push(`next ${n}`); }, complete: () => seen.push('complete') };
+    const observer = {
+      next: async (n: number) => {
+        await Promise.resolve();
+        seen.push(`next ${n}`);
+      },
+      complete: () => seen.push('complete'),
+    };
     await runAll([createEvent(1), createEvent(2)], sinkOf(nodes.sink({ fn: observer }), probeContext('s')));
     expect(seen).toEqual(['next 1', 'next 2', 'complete']);
   });
@@ -154,7 +224,11 @@ describe('sink', () => {
 });
 
 describe('handler', () => {
-  sinkContract('handler', (fn, concurrency) => nodes.handler({ fn, concurrency }), (e) => e);
+  sinkContract(
+    'handler',
+    (fn, concurrency) => nodes.handler({ fn, concurrency }),
+    (e) => e,
+  );
 
   it('gets the whole event, metadata included', async () => {
     const seen: string[] = [];

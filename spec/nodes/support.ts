@@ -5,7 +5,20 @@
  */
 import { lastValueFrom, map, Observable, toArray, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { createDelivery, createEvent, createNodeContext, emptyStats, type Delivery, type Event, type Logger, type NodeContext, type NodeSpec, type NodeStats, type Settlement, withError } from 'tributary';
+import {
+  createDelivery,
+  createEvent,
+  createNodeContext,
+  emptyStats,
+  type Delivery,
+  type Event,
+  type Logger,
+  type NodeContext,
+  type NodeSpec,
+  type NodeStats,
+  type Settlement,
+  withError,
+} from 'tributary';
 
 /** A TestScheduler that compares with Jest's deep equality. */
 export function testScheduler(): TestScheduler {

@@ -64,7 +64,10 @@ describe('tester', () => {
         return s.length;
       },
     };
-    await runAll(sent.map((s) => s.event), sinkOf(lines(output), ctx));
+    await runAll(
+      sent.map((s) => s.event),
+      sinkOf(lines(output), ctx),
+    );
     expect(sent.map((s) => s.delivery.calls)).toEqual([['nack'], ['ack']]);
     expect(ctx.logger.errors).toEqual([expect.stringMatching(/EPIPE/)]);
   });

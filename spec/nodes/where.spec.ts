@@ -26,7 +26,10 @@ describe('where', () => {
   it('acks each dropped event exactly once and leaves kept ones (the very same handle) to downstream', async () => {
     const sent = [1, 2, 3, 4].map(tracked);
     const ctx = probeContext('w');
-    const out = await runAll(sent.map((s) => s.event), pipelineOf(nodes.where({ fn: (n: number) => n % 2 === 0 }), ctx));
+    const out = await runAll(
+      sent.map((s) => s.event),
+      pipelineOf(nodes.where({ fn: (n: number) => n % 2 === 0 }), ctx),
+    );
     expect(out.map((e) => e.delivery)).toEqual([sent[1].delivery, sent[3].delivery]);
     expect(sent.map((s) => s.delivery.calls)).toEqual([['ack'], [], ['ack'], []]);
     expect(ctx.stats).toMatchObject({ dropped: 2, acked: 2 });

@@ -35,7 +35,10 @@ describe('periodic', () => {
       const timer = periodic(t, 100, () => {
         frames.push(t.now());
         // The first call blocks for 250 ms of clock time.
-        if (first) { first = false; t.frame += 250; }
+        if (first) {
+          first = false;
+          t.frame += 250;
+        }
       });
       t.schedule(() => timer.unsubscribe(), 800);
     });

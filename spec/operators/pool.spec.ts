@@ -26,7 +26,14 @@ describe('workerPool', () => {
   });
 
   it('lets work emit zero or many results per value', async () => {
-    const out = await lastValueFrom(values(4).pipe(workerPool<number, number>(2, (n, emit) => { for (let i = 0; i < n; i++) emit(n); }), toArray()));
+    const out = await lastValueFrom(
+      values(4).pipe(
+        workerPool<number, number>(2, (n, emit) => {
+          for (let i = 0; i < n; i++) emit(n);
+        }),
+        toArray(),
+      ),
+    );
     expect(out).toEqual([1, 2, 2, 3, 3, 3]);
   });
 
@@ -40,16 +47,32 @@ describe('workerPool', () => {
   });
 
   it('with concurrency 1 runs one async call at a time and keeps input order', async () => {
-    const g = gauge((n: number) => n, (n) => 7 - (n % 7));
-    const out = await lastValueFrom(values(50).pipe(workerPool<number, number>(1, async (n, emit) => emit(await g.fn(n))), toArray()));
+    const g = gauge(
+      (n: number) => n,
+      (n) => 7 - (n % 7),
+    );
+    const out = await lastValueFrom(
+      values(50).pipe(
+        workerPool<number, number>(1, async (n, emit) => emit(await g.fn(n))),
+        toArray(),
+      ),
+    );
     expect(out).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(g.max).toBe(1);
   });
 
   it('with concurrency N runs at most N async calls at once and reaches N', async () => {
     for (const n of [2, 5, 16]) {
-      const g = gauge((x: number) => x, (x) => 1 + (x % 5));
-      const out = await lastValueFrom(values(100).pipe(workerPool<number, number>(n, async (x, emit) => emit(await g.fn(x))), toArray()));
+      const g = gauge(
+        (x: number) => x,
+        (x) => 1 + (x % 5),
+      );
+      const out = await lastValueFrom(
+        values(100).pipe(
+          workerPool<number, number>(n, async (x, emit) => emit(await g.fn(x))),
+          toArray(),
+        ),
+      );
       expect(g.max).toBe(n);
       expect(out.sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     }
@@ -68,13 +91,20 @@ describe('workerPool', () => {
     const events: string[] = [];
     const input = new Subject<number>();
     const done = new Promise<void>((resolve) =>
-      input.pipe(workerPool<number, number>(2, async (n, emit) => { await gate.promise; emit(n); })).subscribe({
-        next: (n) => events.push(`next ${n}`),
-        complete: () => {
-          events.push('complete');
-          resolve();
-        },
-      }),
+      input
+        .pipe(
+          workerPool<number, number>(2, async (n, emit) => {
+            await gate.promise;
+            emit(n);
+          }),
+        )
+        .subscribe({
+          next: (n) => events.push(`next ${n}`),
+          complete: () => {
+            events.push('complete');
+            resolve();
+          },
+        }),
     );
     input.next(1);
     input.next(2);
@@ -93,7 +123,13 @@ describe('workerPool', () => {
     const seen: number[] = [];
     const input = new Subject<number>();
     const sub = input
-      .pipe(workerPool<number, number>(1, async (n, emit) => { started.push(n); await gates[n].promise; emit(n); }))
+      .pipe(
+        workerPool<number, number>(1, async (n, emit) => {
+          started.push(n);
+          await gates[n].promise;
+          emit(n);
+        }),
+      )
       .subscribe((n) => seen.push(n));
     input.next(0);
     input.next(1);
@@ -108,7 +144,15 @@ describe('workerPool', () => {
   });
 
   it('errors its output when work throws or rejects (work must turn per-value failures into results)', async () => {
-    await expect(lastValueFrom(values(3).pipe(workerPool(1, () => { throw new Error('bug'); })))).rejects.toThrow('bug');
+    await expect(
+      lastValueFrom(
+        values(3).pipe(
+          workerPool(1, () => {
+            throw new Error('bug');
+          }),
+        ),
+      ),
+    ).rejects.toThrow('bug');
     await expect(lastValueFrom(values(3).pipe(workerPool(2, () => Promise.reject(new Error('bug')))))).rejects.toThrow('bug');
   });
 

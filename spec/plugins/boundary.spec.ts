@@ -37,7 +37,10 @@ describe('the plugin boundary', () => {
     const ticker = path.join(dir, 'ticker.lua');
     writeFileSync(ticker, 'local tb = require("tributary")\ntb.create_ticker("t", "1s")\ntb.create_discarder("d")\ntb.link("t", "d")\n');
     const hook = path.join(dir, 'hook.lua');
-    writeFileSync(hook, 'local tb = require("tributary")\ntb.create_ticker("t", "1s")\ntb.create_webhook("w", "http://127.0.0.1:9/x")\ntb.link("t", "w")\n');
+    writeFileSync(
+      hook,
+      'local tb = require("tributary")\ntb.create_ticker("t", "1s")\ntb.create_webhook("w", "http://127.0.0.1:9/x")\ntb.link("t", "w")\n',
+    );
     const run = (file: string) =>
       loadedBy(`require('./lib/cli/index').main(['node', 'tributary', 'run', ${JSON.stringify(file)}, '--for', '0s'])
         .then((code) => { if (code !== 0) throw new Error('exit ' + code); })`);

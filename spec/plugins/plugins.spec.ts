@@ -56,7 +56,9 @@ describe('definePlugin', () => {
     expect(p.name).toBe('ok');
     expect(() => definePlugin({ name: 'Bad Name' } as Plugin)).toThrow(/plugin 'Bad Name': name must be/);
     expect(() => definePlugin({ name: 'x', kinds: [], extra: 1 } as unknown as Plugin)).toThrow(/plugin 'x': unknown field 'extra'/);
-    expect(() => definePlugin({ name: 'x', luaExports: { 'not-lua': () => () => 1 } })).toThrow(/Lua export 'not-lua' must be a Lua identifier/);
+    expect(() => definePlugin({ name: 'x', luaExports: { 'not-lua': () => () => 1 } })).toThrow(
+      /Lua export 'not-lua' must be a Lua identifier/,
+    );
     expect(() => definePlugin({ name: 'x', services: { s: {} as never } })).toThrow(/service 's' needs an open\(\) function/);
   });
 });
@@ -73,7 +75,9 @@ describe('registries and plugins', () => {
   it('refuses a plugin whose kind or Lua function another already offers, naming both', () => {
     const r = createRegistry({ plugins: [definePlugin({ name: 'a', kinds: [double], luaExports: { f: () => () => 1 } })] });
     expect(() => r.use(definePlugin({ name: 'b', kinds: [double] }))).toThrow(/plugin 'b': node kind 'double' is already registered/);
-    expect(() => r.use(definePlugin({ name: 'c', luaExports: { f: () => () => 2 } }))).toThrow(/plugin 'c': Lua function 'f' is already registered/);
+    expect(() => r.use(definePlugin({ name: 'c', luaExports: { f: () => () => 2 } }))).toThrow(
+      /plugin 'c': Lua function 'f' is already registered/,
+    );
     expect(() => r.use(definePlugin({ name: 'a' }))).toThrow(/plugin 'a' is already loaded/);
   });
 
@@ -100,7 +104,9 @@ describe('registries and plugins', () => {
   });
 
   it('says so when a lazy plugin offers something else than it declared', () => {
-    const r = createRegistry({ plugins: [lazyPlugin({ name: 'liar', kinds: ['triple'], load: () => definePlugin({ name: 'liar', kinds: [double] }) })] });
+    const r = createRegistry({
+      plugins: [lazyPlugin({ name: 'liar', kinds: ['triple'], load: () => definePlugin({ name: 'liar', kinds: [double] }) })],
+    });
     expect(() => r.get('triple')).toThrow(/plugin 'liar' offers \[double\] but was declared lazily with \[triple\]/);
   });
 
@@ -173,7 +179,18 @@ describe('new Network({ plugins })', () => {
   it('a service that fails to open fails start() naming the service, and the network can be stopped', async () => {
     const broken = definePlugin({
       name: 'broken',
-      kinds: [defineNode({ name: 'needs_db', role: 'sink', summary: 's', options: {}, positional: [], services: ['db'], example: '', build: () => ({ ...nodes.discarder(), kind: 'needs_db' }) })],
+      kinds: [
+        defineNode({
+          name: 'needs_db',
+          role: 'sink',
+          summary: 's',
+          options: {},
+          positional: [],
+          services: ['db'],
+          example: '',
+          build: () => ({ ...nodes.discarder(), kind: 'needs_db' }),
+        }),
+      ],
       services: { db: { open: () => Promise.reject(new Error('connection refused')) } },
     });
     const net = new Network({ plugins: [broken] });
@@ -213,8 +230,12 @@ describe('new Network({ plugins })', () => {
     const net = new Network();
     const runtime = new LuaRuntime(net);
     try {
-      expect(() => runtime.runString('require("tributary").create_tickr("t", "1s")', 's.lua')).toThrow(/s\.lua:1: create_tickr: unknown node kind 'tickr' .*did you mean 'create_ticker'\?/);
-      expect(() => runtime.runString('require("tributary").declare_table("t")', 's.lua')).toThrow(/s\.lua:1: attempt to call a nil value \(field 'declare_table'\)/);
+      expect(() => runtime.runString('require("tributary").create_tickr("t", "1s")', 's.lua')).toThrow(
+        /s\.lua:1: create_tickr: unknown node kind 'tickr' .*did you mean 'create_ticker'\?/,
+      );
+      expect(() => runtime.runString('require("tributary").declare_table("t")', 's.lua')).toThrow(
+        /s\.lua:1: attempt to call a nil value \(field 'declare_table'\)/,
+      );
     } finally {
       runtime.close();
     }

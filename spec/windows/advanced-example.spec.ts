@@ -56,7 +56,11 @@ function expectedLiabilityLines(): { frame: number; line: string }[] {
 /** A virtual-time network for the example: the host adds its nodes and entities before the store opens. */
 function exampleNetwork() {
   const t = new VirtualTime();
-  const net = new Network({ scheduler: t.scheduler, plugins: [windowsPlugin()], logger: { warn: () => undefined, error: () => undefined } });
+  const net = new Network({
+    scheduler: t.scheduler,
+    plugins: [windowsPlugin()],
+    logger: { warn: () => undefined, error: () => undefined },
+  });
   const out = textRecorder(t.scheduler);
   const host = { network: net, windows: { entities: [] as unknown[] } };
   setup(host, { seed: SEED, output: out });
@@ -96,7 +100,9 @@ describe.each(drivers)('the advanced example (network.lua) on $name under virtua
     expect(report.stats.customer_liability).toMatchObject({ in: RUN_MS / 50, errors: 0 }); // every bet committed
     expect(report.timedOut).toBe(false);
     // expired bets were cleaned up at every run: nothing older than the last window remains
-    const [{ n }] = await store.query('select count(*) as n from example_bets where create_time < :start', { start: (RUN_MS - 10_000) / 1000 });
+    const [{ n }] = await store.query('select count(*) as n from example_bets where create_time < :start', {
+      start: (RUN_MS - 10_000) / 1000,
+    });
     expect(n).toBe(0);
     // About 3 s alone on SQLite; more on a loaded machine or with MariaDB.
   }, 30_000);

@@ -30,7 +30,16 @@ describe.each(drivers)('count_window (last N rows) on $name', (driver) => {
     const out = t.sink();
     const burst = Array.from({ length: 10 }, (_, i) => ({ at: 100, payload: bet(`b${i}`, { time: i }) }));
     net.add('in', scheduledSource(burst));
-    net.add('last4', windows.countWindow({ sql: 'select count(*) as n, min(create_time) as oldest from example_bets', table: 'example_bets', count: 4, orderColumn: 'create_time', every: '250ms' }));
+    net.add(
+      'last4',
+      windows.countWindow({
+        sql: 'select count(*) as n, min(create_time) as oldest from example_bets',
+        table: 'example_bets',
+        count: 4,
+        orderColumn: 'create_time',
+        every: '250ms',
+      }),
+    );
     net.add('out', out.node);
     net.link('in', 'last4');
     net.link('last4', 'out');
@@ -49,7 +58,16 @@ describe.each(drivers)('count_window (last N rows) on $name', (driver) => {
     // ten bets in the same second: create_time ties everywhere
     const burst = Array.from({ length: 10 }, (_, i) => ({ at: 100 + i, payload: bet(`b${i}`, { time: 7 }) }));
     net.add('in', scheduledSource(burst));
-    net.add('last5', windows.countWindow({ sql: 'select count(*) as n from example_bets', table: 'example_bets', count: 5, orderColumn: 'create_time', every: '1s' }));
+    net.add(
+      'last5',
+      windows.countWindow({
+        sql: 'select count(*) as n from example_bets',
+        table: 'example_bets',
+        count: 5,
+        orderColumn: 'create_time',
+        every: '1s',
+      }),
+    );
     net.add('out', out.node);
     net.link('in', 'last5');
     net.link('last5', 'out');

@@ -9,11 +9,17 @@ import { bet, count, drivers, scheduledSource, virtualNetwork } from './helpers'
 /** Runs a window node as a bare operator on a Subject (no network), on a virtual clock. */
 function standalone(node: NodeSpec, store: WindowStore) {
   const t = new VirtualTime();
-  const ctx = createNodeContext('w', { scheduler: t.scheduler, services: new Map([[WINDOW_SERVICE, store]]), logger: { warn: () => undefined, error: () => undefined } });
+  const ctx = createNodeContext('w', {
+    scheduler: t.scheduler,
+    services: new Map([[WINDOW_SERVICE, store]]),
+    logger: { warn: () => undefined, error: () => undefined },
+  });
   const input = new Subject<Event>();
   const out: { frame: number; e: Event }[] = [];
   let completed = false;
-  const sub = (node as PipelineNode).create(ctx)(input).subscribe({ next: (e) => out.push({ frame: t.scheduler.now(), e }), complete: () => (completed = true) });
+  const sub = (node as PipelineNode)
+    .create(ctx)(input)
+    .subscribe({ next: (e) => out.push({ frame: t.scheduler.now(), e }), complete: () => (completed = true) });
   return { t, ctx, input, out, sub, clock: new VirtualClock(t.scheduler, store), completed: () => completed };
 }
 
@@ -41,9 +47,16 @@ describe.each(drivers)('window kinds on $name: error events, completion and earl
 
   it.each(['time_window', 'count_window', 'filter'])('%s stops its timer on early unsubscribe', async (kind) => {
     const { store } = await driver.open({ entities });
-    const node = kind === 'count_window'
-      ? windows.countWindow({ sql: 'select count(*) as n from example_bets', table: 'example_bets', count: 5, orderColumn: 'create_time', every: '1s' })
-      : kinds('select count(*) as n from example_bets')[kind as 'time_window'];
+    const node =
+      kind === 'count_window'
+        ? windows.countWindow({
+            sql: 'select count(*) as n from example_bets',
+            table: 'example_bets',
+            count: 5,
+            orderColumn: 'create_time',
+            every: '1s',
+          })
+        : kinds('select count(*) as n from example_bets')[kind as 'time_window'];
     const s = standalone(node, store);
     s.input.next(createEvent(bet('b1', { time: 0 }), { time: 0 }));
     await s.clock.advanceTo(1000);
@@ -74,14 +87,26 @@ describe.each(drivers)('clear after ack with clearSql on $name', (driver) => {
       ...[150, 250].map((at, i) => ({ at, payload: bet(`b${i}`, { customer: 'c1', game: 654321, time: 0 }) })),
     ];
     net.add('in', scheduledSource(bets));
-    net.add('w', windows.timeWindow({ sql: liability, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time', clearSql: clearSql }));
+    net.add(
+      'w',
+      windows.timeWindow({
+        sql: liability,
+        table: 'example_bets',
+        duration: '10s',
+        every: '1s',
+        timeColumn: 'create_time',
+        clearSql: clearSql,
+      }),
+    );
     net.add('alerts', out.node);
     net.link('in', 'w');
     net.link('w', 'alerts');
     await clock.run(net, '3s');
     expect(out.frames).toEqual([{ frame: 1000, value: { customer_uuid: 'c1', game_id: 123456, liability: 69 } }]);
     // the game-123456 selections went; the game-654321 ones (46, below the threshold) stay
-    expect(await store.query('select game_id, count(*) as n from example_selections group by game_id')).toEqual([{ game_id: 654321, n: 2 }]);
+    expect(await store.query('select game_id, count(*) as n from example_selections group by game_id')).toEqual([
+      { game_id: 654321, n: 2 },
+    ]);
     expect(await count(store, 'example_bets')).toBe(5);
   });
 
@@ -89,7 +114,10 @@ describe.each(drivers)('clear after ack with clearSql on $name', (driver) => {
     const { store } = await driver.open({ entities });
     const { t, net } = virtualNetwork(store);
     net.add('in', t.source('-|'));
-    net.add('w', windows.timeWindow({ sql: 'select 1', table: 'example_bets', duration: '1s', timeColumn: 'create_time', clearColumns: ['game_id'] }));
+    net.add(
+      'w',
+      windows.timeWindow({ sql: 'select 1', table: 'example_bets', duration: '1s', timeColumn: 'create_time', clearColumns: ['game_id'] }),
+    );
     net.add('out', t.sink().node);
     net.link('in', 'w');
     net.link('w', 'out');

@@ -52,7 +52,13 @@ describe.each(drivers)('filter (create_filter, SQL dedupe) on $name', (driver) =
     const { t, net, clock } = virtualNetwork(store);
     const a = t.sink();
     const b = t.sink();
-    net.add('in', scheduledSource([{ at: 1, payload: 'x' }, { at: 2, payload: 'x' }]));
+    net.add(
+      'in',
+      scheduledSource([
+        { at: 1, payload: 'x' },
+        { at: 2, payload: 'x' },
+      ]),
+    );
     net.add('f1', windows.filter({ duration: '1s' }));
     net.add('f2', windows.filter({ duration: '1s' }));
     net.add('a', a.node);
@@ -86,11 +92,14 @@ describe.each(persistentDrivers)('filter across a restart on $name', (driver) =>
     const second = virtualNetwork(store2);
     const out2 = second.t.sink();
     second.t.scheduler.frame = 1_006_000;
-    second.net.add('in', scheduledSource([
-      { at: 1_006_500, payload: alert(138) }, // 5.5 s after it was let through: suppressed
-      { at: 1_006_600, payload: alert(161) }, // new: passes
-      { at: 1_011_500, payload: alert(138) }, // 10.5 s after: passes again
-    ]));
+    second.net.add(
+      'in',
+      scheduledSource([
+        { at: 1_006_500, payload: alert(138) }, // 5.5 s after it was let through: suppressed
+        { at: 1_006_600, payload: alert(161) }, // new: passes
+        { at: 1_011_500, payload: alert(138) }, // 10.5 s after: passes again
+      ]),
+    );
     second.net.add('dedupe_liability', windows.filter({ duration: '10s' }));
     second.net.add('printer', out2.node);
     second.net.link('in', 'dedupe_liability');

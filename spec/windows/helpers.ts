@@ -95,7 +95,11 @@ async function openHandle(url: string, options: WindowStoreOptions) {
 }
 
 /** The drivers this run covers: SQLite always, MySQL/MariaDB when TRIBUTARY_MYSQL_URL is set. */
-export const drivers: Driver[] = [sqliteMemory, sqliteFile, ...(process.env.TRIBUTARY_MYSQL_URL ? [mysqlDriver(process.env.TRIBUTARY_MYSQL_URL)] : [])];
+export const drivers: Driver[] = [
+  sqliteMemory,
+  sqliteFile,
+  ...(process.env.TRIBUTARY_MYSQL_URL ? [mysqlDriver(process.env.TRIBUTARY_MYSQL_URL)] : []),
+];
 
 /** Drivers that keep data across a restart. */
 export const persistentDrivers = drivers.filter((d) => d.name !== 'sqlite-memory');
@@ -103,7 +107,11 @@ export const persistentDrivers = drivers.filter((d) => d.name !== 'sqlite-memory
 /** A virtual-time network with the store provided, and a clock that settles the database between frames. */
 export function virtualNetwork(store: WindowStore): { t: VirtualTime; net: Network; clock: VirtualClock } {
   const t = new VirtualTime();
-  const net = new Network({ scheduler: t.scheduler, plugins: [windowsPlugin()], logger: { warn: () => undefined, error: () => undefined } });
+  const net = new Network({
+    scheduler: t.scheduler,
+    plugins: [windowsPlugin()],
+    logger: { warn: () => undefined, error: () => undefined },
+  });
   net.provide(WINDOW_SERVICE, store);
   return { t, net, clock: new VirtualClock(t.scheduler, store) };
 }
@@ -137,15 +145,23 @@ export function scheduledSource(
             subscriber.next(createEvent(item.payload, { time: ctx.scheduler.now(), key: item.key, delivery }));
           }, item.at - ctx.scheduler.now()),
         );
-        if (opts.completeAt !== undefined) subs.push(ctx.scheduler.schedule(() => subscriber.complete(), opts.completeAt - ctx.scheduler.now()));
+        if (opts.completeAt !== undefined)
+          subs.push(ctx.scheduler.schedule(() => subscriber.complete(), opts.completeAt - ctx.scheduler.now()));
         return () => subs.forEach((s) => s.unsubscribe());
       }),
   };
 }
 
 /** A bet payload of the advanced example's shape. */
-export function bet(uuid: string, opts: { customer?: string; stake?: number; game?: number; time?: number; selections?: number } = {}): Record<string, unknown> {
-  const selections = Array.from({ length: opts.selections ?? 1 }, () => ({ game_id: opts.game ?? 123456, market_id: 'moneyline/home', odds: 1.23 }));
+export function bet(
+  uuid: string,
+  opts: { customer?: string; stake?: number; game?: number; time?: number; selections?: number } = {},
+): Record<string, unknown> {
+  const selections = Array.from({ length: opts.selections ?? 1 }, () => ({
+    game_id: opts.game ?? 123456,
+    market_id: 'moneyline/home',
+    odds: 1.23,
+  }));
   return {
     uuid,
     customer_uuid: opts.customer ?? 'c1',

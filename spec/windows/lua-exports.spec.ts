@@ -87,7 +87,13 @@ describe.each(drivers)('window functions of the Lua module on $name', (driver) =
     const { store } = await driver.open({ entities });
     const { t, net, clock } = virtualNetwork(store);
     const out = t.sink();
-    net.add('streaming_ingest', scheduledSource([{ at: 1, payload: bet('b1', { time: 1 }) }, { at: 2, payload: bet('b2', { time: 1 }) }]));
+    net.add(
+      'streaming_ingest',
+      scheduledSource([
+        { at: 1, payload: bet('b1', { time: 1 }) },
+        { at: 2, payload: bet('b2', { time: 1 }) },
+      ]),
+    );
     net.add('printer', out.node);
     const runtime = new LuaRuntime(net);
     runtime.runString(
@@ -109,11 +115,15 @@ describe.each(drivers)('window functions of the Lua module on $name', (driver) =
     const { store } = await driver.open({ entities });
     const { net } = virtualNetwork(store);
     const runtime = new LuaRuntime(net);
-    expect(() => runtime.runString('require("tributary").sliding_window_time("w", "o", "select 1", "example_bets", "soon", "create_time")', 'bad.lua')).toThrow(
-      /bad\.lua:1: .*node 'w'.*duration/,
+    expect(() =>
+      runtime.runString('require("tributary").sliding_window_time("w", "o", "select 1", "example_bets", "soon", "create_time")', 'bad.lua'),
+    ).toThrow(/bad\.lua:1: .*node 'w'.*duration/);
+    expect(() => runtime.runString('require("tributary").query_window("q")', 'bad.lua')).toThrow(
+      /bad\.lua:1: query_window: argument 'sql' must be a non-empty string/,
     );
-    expect(() => runtime.runString('require("tributary").query_window("q")', 'bad.lua')).toThrow(/bad\.lua:1: query_window: argument 'sql' must be a non-empty string/);
-    expect(() => runtime.runString('require("tributary").declare_table("t", { a = "float" })', 'bad.lua')).toThrow(/bad\.lua:1: table 't': column 'a' has unknown type 'float'/);
+    expect(() => runtime.runString('require("tributary").declare_table("t", { a = "float" })', 'bad.lua')).toThrow(
+      /bad\.lua:1: table 't': column 'a' has unknown type 'float'/,
+    );
     runtime.close();
   });
 });
@@ -123,7 +133,9 @@ describe('window functions without a window store', () => {
     const net = new Network();
     net.add('x', nodes.forwarder());
     const runtime = new LuaRuntime(net);
-    expect(() => runtime.runString('require("tributary").declare_table("t")', 's.lua')).toThrow(/s\.lua:1: attempt to call a nil value \(field 'declare_table'\)/);
+    expect(() => runtime.runString('require("tributary").declare_table("t")', 's.lua')).toThrow(
+      /s\.lua:1: attempt to call a nil value \(field 'declare_table'\)/,
+    );
     runtime.close();
   });
 
@@ -131,7 +143,9 @@ describe('window functions without a window store', () => {
     const url = `sqlite:${path.join(mkdtempSync(path.join(os.tmpdir(), 'tb-lazy-')), 'w.db')}`;
     const net = new Network({ plugins: [windowsPlugin({ url })], logger: { warn: () => undefined, error: () => undefined } });
     const runtime = new LuaRuntime(net);
-    expect(() => runtime.runString('require("tributary").declare_table("bad", { a = "float" })', 'bad.lua')).toThrow(/bad\.lua:1: table 'bad': column 'a' has unknown type 'float'/);
+    expect(() => runtime.runString('require("tributary").declare_table("bad", { a = "float" })', 'bad.lua')).toThrow(
+      /bad\.lua:1: table 'bad': column 'a' has unknown type 'float'/,
+    );
     runtime.runString(
       [
         'local tb = require("tributary")',

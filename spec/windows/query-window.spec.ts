@@ -34,13 +34,21 @@ describe.each(drivers)('query_window on $name', (driver) => {
     const { store } = await driver.open({ entities });
     const { t, net, clock } = virtualNetwork(store);
     const out = t.sink();
-    net.add('in', scheduledSource([
-      { at: 1, payload: bet('b1', { customer: 'c1', stake: 5, time: 1 }) },
-      { at: 2, payload: bet('b2', { customer: 'c2', stake: 7, time: 1 }) },
-      { at: 3, payload: bet('b3', { customer: 'c1', stake: 11, time: 1 }) },
-    ]));
+    net.add(
+      'in',
+      scheduledSource([
+        { at: 1, payload: bet('b1', { customer: 'c1', stake: 5, time: 1 }) },
+        { at: 2, payload: bet('b2', { customer: 'c2', stake: 7, time: 1 }) },
+        { at: 3, payload: bet('b3', { customer: 'c1', stake: 11, time: 1 }) },
+      ]),
+    );
     net.add('w', windows.window());
-    net.add('q', windows.queryWindow({ sql: 'select customer_uuid, sum(stake) as total from example_bets where customer_uuid = :customer_uuid group by customer_uuid' }));
+    net.add(
+      'q',
+      windows.queryWindow({
+        sql: 'select customer_uuid, sum(stake) as total from example_bets where customer_uuid = :customer_uuid group by customer_uuid',
+      }),
+    );
     net.add('out', out.node);
     net.link('in', 'w');
     net.link('w', 'q');

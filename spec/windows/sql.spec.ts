@@ -2,7 +2,9 @@ import { bindNamed, normalizeRow, toUnit } from 'tributary/windows';
 
 describe('bindNamed', () => {
   it('replaces named parameters by ? in order, repeating values as often as they appear', () => {
-    expect(bindNamed('select * from t where a >= :window_start and b <= :now and c > :window_start', { now: 20, window_start: 10 })).toEqual({
+    expect(
+      bindNamed('select * from t where a >= :window_start and b <= :now and c > :window_start', { now: 20, window_start: 10 }),
+    ).toEqual({
       sql: 'select * from t where a >= ? and b <= ? and c > ?',
       values: [10, 20, 10],
       names: ['window_start', 'now', 'window_start'],
@@ -21,7 +23,9 @@ describe('bindNamed', () => {
   });
 
   it('names the missing parameter and what is bound', () => {
-    expect(() => bindNamed('select :since', { now: 1 }, "node 'w'")).toThrow("node 'w': SQL parameter ':since' has no value (bound here: :now)");
+    expect(() => bindNamed('select :since', { now: 1 }, "node 'w'")).toThrow(
+      "node 'w': SQL parameter ':since' has no value (bound here: :now)",
+    );
   });
 
   it('binds booleans as 0/1 and objects as JSON', () => {

@@ -37,7 +37,9 @@ describe('window store URLs', () => {
   });
 
   it('rejects other URLs with a message listing the supported forms', () => {
-    expect(() => dataSourceOptionsFromUrl('postgres://x', [])).toThrow(/unsupported URL 'postgres:\/\/x' \(use sqlite::memory:, sqlite:.\/file.db or mysql:/);
+    expect(() => dataSourceOptionsFromUrl('postgres://x', [])).toThrow(
+      /unsupported URL 'postgres:\/\/x' \(use sqlite::memory:, sqlite:.\/file.db or mysql:/,
+    );
   });
 
   it('opens sqlite::memory: by default', async () => {
@@ -50,7 +52,9 @@ describe('window store URLs', () => {
   });
 
   it('names the URL (without its password) when the database cannot be opened', async () => {
-    await expect(openWindowStore({ url: 'mysql://root:secret@127.0.0.1:1/none' })).rejects.toThrow(/cannot open 'mysql:\/\/root:\*\*\*@127.0.0.1:1\/none'/);
+    await expect(openWindowStore({ url: 'mysql://root:secret@127.0.0.1:1/none' })).rejects.toThrow(
+      /cannot open 'mysql:\/\/root:\*\*\*@127.0.0.1:1\/none'/,
+    );
   });
 });
 
@@ -64,13 +68,25 @@ describe.each(drivers)('window store on $name', (driver) => {
   });
 
   it('declares typed tables and reports bad declarations by table and column', async () => {
-    const { store } = await driver.open({ tables: [{ name: 'alerts', columns: { customer: 'string', total: 'number', sent: { type: 'boolean', nullable: true } }, index: ['customer'] }] });
+    const { store } = await driver.open({
+      tables: [
+        {
+          name: 'alerts',
+          columns: { customer: 'string', total: 'number', sent: { type: 'boolean', nullable: true } },
+          index: ['customer'],
+        },
+      ],
+    });
     const t = store.table('alerts');
     expect(t.columns).toEqual(['id', 'customer', 'total', 'sent']);
     expect(() => t.prepare({ customer: 'c1' }, createEvent(null))).toThrow("table 'alerts': column 'total' is missing");
-    expect(() => t.prepare({ customer: 'c1', total: 'x' }, createEvent(null))).toThrow(`table 'alerts': column 'total' needs a number, got "x"`);
+    expect(() => t.prepare({ customer: 'c1', total: 'x' }, createEvent(null))).toThrow(
+      `table 'alerts': column 'total' needs a number, got "x"`,
+    );
     expect(() => t.prepare('nope', createEvent(null))).toThrow("table 'alerts' needs an object payload, got string");
-    expect(() => store.declare({ name: 'bad', columns: { a: 'float' as never } })).toThrow("table 'bad': column 'a' has unknown type 'float' (string, text, integer, number, boolean, json)");
+    expect(() => store.declare({ name: 'bad', columns: { a: 'float' as never } })).toThrow(
+      "table 'bad': column 'a' has unknown type 'float' (string, text, integer, number, boolean, json)",
+    );
     expect(() => store.declare({ name: 'empty' })).toThrow("table 'empty': declare its columns or make it schemaless");
     expect(() => store.declare({ name: 'alerts', schemaless: true })).toThrow("table 'alerts' is already known to the window store");
   });
@@ -84,7 +100,9 @@ describe.each(drivers)('window store on $name', (driver) => {
       expect(store.table().name).toBe('example_bets');
       await store.close();
       expect(ds.isInitialized).toBe(true);
-      await expect(openWindowStore({ dataSource: ds, entities: [AlertSchema] })).rejects.toThrow(/entity 'Alert' is not part of the given DataSource/);
+      await expect(openWindowStore({ dataSource: ds, entities: [AlertSchema] })).rejects.toThrow(
+        /entity 'Alert' is not part of the given DataSource/,
+      );
     } finally {
       await ds.destroy();
     }
@@ -92,7 +110,9 @@ describe.each(drivers)('window store on $name', (driver) => {
 
   it('lists the known tables when asked for an unknown one, and needs a name without a default', async () => {
     const { store } = await driver.open({ entities });
-    expect(() => store.table('nope', "node 'w'")).toThrow("node 'w': unknown table 'nope' (known: example_bets, example_selections; declare it or add an entity)");
+    expect(() => store.table('nope', "node 'w'")).toThrow(
+      "node 'w': unknown table 'nope' (known: example_bets, example_selections; declare it or add an entity)",
+    );
     const { store: empty } = await driver.open();
     expect(() => empty.table(undefined, "node 'w'")).toThrow(/node 'w': name a table/);
   });

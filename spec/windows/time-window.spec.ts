@@ -22,7 +22,10 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     ]);
     const out = t.sink();
     net.add('in', src);
-    net.add('liability', windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', every: '5s', timeColumn: 'create_time' }));
+    net.add(
+      'liability',
+      windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', every: '5s', timeColumn: 'create_time' }),
+    );
     net.add('window_out', nodes.forwarder());
     net.add('printer', out.node);
     net.link('in', 'liability');
@@ -70,7 +73,10 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { t, net, clock } = virtualNetwork(store);
     const out = t.sink();
     net.add('in', scheduledSource(Array.from({ length: 30 }, (_, i) => ({ at: i * 1000 + 500, payload: bet(`b${i}`) }))));
-    net.add('w', windows.timeWindow({ sql: 'select nope from example_bets', table: 'example_bets', duration: '10s', timeColumn: 'create_time' }));
+    net.add(
+      'w',
+      windows.timeWindow({ sql: 'select nope from example_bets', table: 'example_bets', duration: '10s', timeColumn: 'create_time' }),
+    );
     net.add('out', out.node);
     net.link('in', 'w');
     net.link('w', 'out');
@@ -89,14 +95,23 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
   });
 
   it('binds :now and :window_start in milliseconds for a millisecond time column (declared table)', async () => {
-    const { store } = await driver.open({ tables: [{ name: 'clicks', columns: { user_id: 'string', at_ms: 'integer' }, index: ['at_ms'] }] });
+    const { store } = await driver.open({
+      tables: [{ name: 'clicks', columns: { user_id: 'string', at_ms: 'integer' }, index: ['at_ms'] }],
+    });
     const { t, net, clock } = virtualNetwork(store);
     const out = t.sink();
     net.add('in', scheduledSource([100, 250, 900, 1300].map((at) => ({ at, payload: { user_id: 'u1' } }))));
-    net.add('w', windows.timeWindow({
-      sql: 'select user_id, count(*) as clicks, min(at_ms) as first_ms from clicks where at_ms >= :window_start group by user_id',
-      table: 'clicks', duration: '1s', every: '500ms', timeColumn: 'at_ms', timeUnit: 'ms',
-    }));
+    net.add(
+      'w',
+      windows.timeWindow({
+        sql: 'select user_id, count(*) as clicks, min(at_ms) as first_ms from clicks where at_ms >= :window_start group by user_id',
+        table: 'clicks',
+        duration: '1s',
+        every: '500ms',
+        timeColumn: 'at_ms',
+        timeUnit: 'ms',
+      }),
+    );
     net.add('out', out.node);
     net.link('in', 'w');
     net.link('w', 'out');
@@ -116,8 +131,26 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const alert = `
       select customer_uuid, count(*) as n from example_bets
       where create_time >= :window_start group by customer_uuid having count(*) >= 3`;
-    net.add('in', scheduledSource([500, 1500, 2500, 3500, 4500, 5500].map((at, i) => ({ at, payload: bet(`b${i}`, { customer: 'c1', time: Math.floor(at / 1000) }) }))));
-    net.add('w', windows.timeWindow({ sql: alert, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time', clearColumns: ['customer_uuid'] }));
+    net.add(
+      'in',
+      scheduledSource(
+        [500, 1500, 2500, 3500, 4500, 5500].map((at, i) => ({
+          at,
+          payload: bet(`b${i}`, { customer: 'c1', time: Math.floor(at / 1000) }),
+        })),
+      ),
+    );
+    net.add(
+      'w',
+      windows.timeWindow({
+        sql: alert,
+        table: 'example_bets',
+        duration: '10s',
+        every: '1s',
+        timeColumn: 'create_time',
+        clearColumns: ['customer_uuid'],
+      }),
+    );
     net.add('alerts', out.node);
     net.link('in', 'w');
     net.link('w', 'alerts');
@@ -136,8 +169,26 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { net, clock } = virtualNetwork(store);
     const seen: number[] = [];
     net.add('in', scheduledSource([500, 1500].map((at, i) => ({ at, payload: bet(`b${i}`) }))));
-    net.add('w', windows.timeWindow({ sql: PER_CUSTOMER, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time', clearColumns: ['customer_uuid'] }));
-    net.add('failing_alert', nodes.sink({ fn: () => { seen.push(1); throw new Error('slack is down'); } }));
+    net.add(
+      'w',
+      windows.timeWindow({
+        sql: PER_CUSTOMER,
+        table: 'example_bets',
+        duration: '10s',
+        every: '1s',
+        timeColumn: 'create_time',
+        clearColumns: ['customer_uuid'],
+      }),
+    );
+    net.add(
+      'failing_alert',
+      nodes.sink({
+        fn: () => {
+          seen.push(1);
+          throw new Error('slack is down');
+        },
+      }),
+    );
     net.link('in', 'w');
     net.link('w', 'failing_alert');
     await clock.run(net, '4s');
@@ -150,7 +201,15 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { t, net, clock } = virtualNetwork(store);
     const out = t.sink();
     net.add('in', t.source('|'));
-    net.add('w', windows.timeWindow({ sql: 'select no_such_column from example_bets', table: 'example_bets', duration: '1s', timeColumn: 'create_time' }));
+    net.add(
+      'w',
+      windows.timeWindow({
+        sql: 'select no_such_column from example_bets',
+        table: 'example_bets',
+        duration: '1s',
+        timeColumn: 'create_time',
+      }),
+    );
     net.add('out', out.node);
     net.link('in', 'w');
     net.link('w', 'out');
@@ -162,7 +221,15 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const second = virtualNetwork(store);
     const out2 = second.t.sink();
     second.net.add('in', second.t.source('5s |'));
-    second.net.add('w', windows.timeWindow({ sql: 'select no_such_column from example_bets', table: 'example_bets', duration: '1s', timeColumn: 'create_time' }));
+    second.net.add(
+      'w',
+      windows.timeWindow({
+        sql: 'select no_such_column from example_bets',
+        table: 'example_bets',
+        duration: '1s',
+        timeColumn: 'create_time',
+      }),
+    );
     second.net.add('out', out2.node);
     second.net.link('in', 'w');
     second.net.link('w', 'out');
@@ -176,7 +243,15 @@ describe.each(drivers)('time_window (sliding_window_time) on $name', (driver) =>
     const { store } = await driver.open({ entities });
     const { t, net } = virtualNetwork(store);
     net.add('in', t.source('-|'));
-    net.add('w', windows.timeWindow({ sql: 'select * from example_bets where create_time >= :since', table: 'example_bets', duration: '1s', timeColumn: 'create_time' }));
+    net.add(
+      'w',
+      windows.timeWindow({
+        sql: 'select * from example_bets where create_time >= :since',
+        table: 'example_bets',
+        duration: '1s',
+        timeColumn: 'create_time',
+      }),
+    );
     net.add('out', t.sink().node);
     net.link('in', 'w');
     net.link('w', 'out');
@@ -211,7 +286,10 @@ const mysql = drivers.find((d) => d.name === 'mysql');
       group by customer_uuid, game_id
       having liability > 130`;
     net.add('in', scheduledSource(Array.from({ length: 6 }, (_, i) => ({ at: t.scheduler.frame + 100 + i, payload: bet(`b${i}`) }))));
-    net.add('customer_liability', windows.timeWindow({ sql: original, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time' }));
+    net.add(
+      'customer_liability',
+      windows.timeWindow({ sql: original, table: 'example_bets', duration: '10s', every: '1s', timeColumn: 'create_time' }),
+    );
     net.add('out', out.node);
     net.link('in', 'customer_liability');
     net.link('customer_liability', 'out');

@@ -26,7 +26,8 @@ describe.each(drivers)('window (create_window) on $name', (driver) => {
     net.add('probe', {
       role: 'pipeline',
       kind: 'probe',
-      create: () => (s) => s.pipe(tap(() => void store.query('select count(*) as n from example_bets').then((r) => seenInDb.push(Number(r[0].n))))),
+      create: () => (s) =>
+        s.pipe(tap(() => void store.query('select count(*) as n from example_bets').then((r) => seenInDb.push(Number(r[0].n))))),
     });
     net.add('out', out.node);
     net.link('in', 'bets_window');
@@ -76,14 +77,14 @@ describe.each(drivers)('window (create_window) on $name', (driver) => {
       create: (ctx) => (s) =>
         s.pipe(
           tap((e) => {
-          const label = (e.payload as { label: string }).label;
-          if (e.error) {
-            sink.errors.push(`${label}: ${e.error.node}: ${e.error.message}`);
-            ctx.nack(e, e.error);
-          } else {
-            sink.ok.push(label);
-            ctx.ack(e);
-          }
+            const label = (e.payload as { label: string }).label;
+            if (e.error) {
+              sink.errors.push(`${label}: ${e.error.node}: ${e.error.message}`);
+              ctx.nack(e, e.error);
+            } else {
+              sink.ok.push(label);
+              ctx.ack(e);
+            }
           }),
         ),
     });
@@ -119,7 +120,13 @@ describe.each(drivers)('window (create_window) on $name', (driver) => {
   it('stores payloads as JSON beside event time and key in a schemaless table', async () => {
     const { store } = await driver.open({ tables: [{ name: 'raw_events', schemaless: true }] });
     const { net, clock } = virtualNetwork(store);
-    net.add('in', scheduledSource([{ at: 1500, payload: { customer: 'c1', stake: 5 }, key: 'c1' }, { at: 2500, payload: [1, 2] }]));
+    net.add(
+      'in',
+      scheduledSource([
+        { at: 1500, payload: { customer: 'c1', stake: 5 }, key: 'c1' },
+        { at: 2500, payload: [1, 2] },
+      ]),
+    );
     net.add('w', windows.window({ table: 'raw_events' }));
     net.add('out', windows.filter({ duration: '1s' })); // any consumer will do
     net.add('end', nodes.discarder());
@@ -127,7 +134,9 @@ describe.each(drivers)('window (create_window) on $name', (driver) => {
     net.link('w', 'out');
     net.link('out', 'end');
     await clock.run(net, '3s');
-    const rows = await store.query("select event_time, event_key, json_extract(payload, '$.stake') as stake, payload from raw_events order by id");
+    const rows = await store.query(
+      "select event_time, event_key, json_extract(payload, '$.stake') as stake, payload from raw_events order by id",
+    );
     expect(rows.map((r) => ({ ...r, payload: JSON.parse(String(r.payload)) }))).toEqual([
       { event_time: 1500, event_key: 'c1', stake: 5, payload: { customer: 'c1', stake: 5 } },
       { event_time: 2500, event_key: null, stake: null, payload: [1, 2] },
@@ -152,11 +161,14 @@ describe.each(drivers)('window payload decoding on $name', (driver) => {
     const { t, net, clock } = virtualNetwork(store);
     const out = t.sink();
     const json = JSON.stringify(bet('bytes-1', { time: 1 }));
-    net.add('in', scheduledSource([
-      { at: 1, payload: Buffer.from(json) },
-      { at: 2, payload: json.replace('bytes-1', 'text-1') },
-      { at: 3, payload: Buffer.from('{oops') },
-    ]));
+    net.add(
+      'in',
+      scheduledSource([
+        { at: 1, payload: Buffer.from(json) },
+        { at: 2, payload: json.replace('bytes-1', 'text-1') },
+        { at: 3, payload: Buffer.from('{oops') },
+      ]),
+    );
     net.add('w', windows.window());
     net.add('out', out.node);
     net.link('in', 'w');

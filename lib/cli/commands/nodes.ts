@@ -12,7 +12,10 @@ export interface NodeListing {
   summary: string;
   lua: string;
   positional: string[];
-  options: Record<string, { type: string; description: string; required?: boolean; default?: unknown; enum?: readonly string[]; min?: number; max?: number }>;
+  options: Record<
+    string,
+    { type: string; description: string; required?: boolean; default?: unknown; enum?: readonly string[]; min?: number; max?: number }
+  >;
   /** JSON Schema of the options object. */
   schema: JsonSchema;
   io?: 'files' | 'network';

@@ -48,6 +48,8 @@ export async function amqpConnect(ctx: NodeContext, url: string, signal: AbortSi
     signal,
   });
   // An 'error' event without a listener would crash the process; 'close' follows it and is handled by the caller.
-  conn?.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP connection to ${shown}: ${redactUrlSecrets(url, err.message)}`));
+  conn?.on('error', (err: Error) =>
+    ctx.logger.warn(`node '${ctx.name}': AMQP connection to ${shown}: ${redactUrlSecrets(url, err.message)}`),
+  );
   return conn;
 }

@@ -55,7 +55,10 @@ export const amqpSink = defineNode({
   luaExample: 'tb.create_amqp_sink("alerts_out", "alerts", "liability")',
   build: (o) => {
     if (o.routingKey === undefined && o.routingKeyFn === undefined) {
-      throw new TributaryError('BAD_OPTION', "node kind 'amqp_sink': give option 'routingKey' or 'routingKeyFn' (with the default exchange, the queue name)");
+      throw new TributaryError(
+        'BAD_OPTION',
+        "node kind 'amqp_sink': give option 'routingKey' or 'routingKeyFn' (with the default exchange, the queue name)",
+      );
     }
     if (o.exchange === '' && o.exchangeType !== undefined) {
       throw new TributaryError('BAD_OPTION', "node kind 'amqp_sink': option 'exchangeType' needs a named 'exchange'");
@@ -93,13 +96,16 @@ export const amqpSink = defineNode({
           if (!c) return undefined;
           const ch = await c.createConfirmChannel();
           const mine = channel;
-          ch.on('error', (err: Error) => ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactUrlSecrets(url, err.message)}`));
+          ch.on('error', (err: Error) =>
+            ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactUrlSecrets(url, err.message)}`),
+          );
           ch.on('close', () => {
             if (channel === mine) channel = undefined; // reopened on the next publish
           });
           ch.on('return', (m: Message) => {
             const id = m.properties.messageId as string | undefined;
-            if (id !== undefined && returned.has(id)) returned.set(id, `${(m.fields as { replyCode?: number }).replyCode} ${(m.fields as { replyText?: string }).replyText}`);
+            if (id !== undefined && returned.has(id))
+              returned.set(id, `${(m.fields as { replyCode?: number }).replyCode} ${(m.fields as { replyText?: string }).replyText}`);
           });
           if (o.exchangeType) await ch.assertExchange(o.exchange, o.exchangeType, { durable: true });
           return ch;
@@ -119,7 +125,13 @@ export const amqpSink = defineNode({
                 o.exchange,
                 key,
                 content,
-                { persistent: o.persistent, mandatory: true, messageId, contentType: o.codec === 'json' ? 'application/json' : undefined, ...(headers ? { headers } : {}) },
+                {
+                  persistent: o.persistent,
+                  mandatory: true,
+                  messageId,
+                  contentType: o.codec === 'json' ? 'application/json' : undefined,
+                  ...(headers ? { headers } : {}),
+                },
                 (err) => (err ? reject(err instanceof Error ? err : new Error(String(err ?? 'nack from broker'))) : resolve()),
               );
             });
@@ -136,7 +148,9 @@ export const amqpSink = defineNode({
           if (typeof key !== 'string') throw new Error(`routingKeyFn returned ${JSON.stringify(key)}, not a string`);
           const content = Buffer.from(encodePayload(event.payload, o.codec));
           const h = event.meta.headers;
-          const headers = h ? Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('amqp-') && k !== 'nats-subject')) : undefined;
+          const headers = h
+            ? Object.fromEntries(Object.entries(h).filter(([k]) => !k.startsWith('amqp-') && k !== 'nats-subject'))
+            : undefined;
           const hs = headers && Object.keys(headers).length ? headers : undefined;
           await publishWithRetry(() => publishOnce(key, content, hs), {
             scheduler: ctx.scheduler,

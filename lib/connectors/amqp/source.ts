@@ -19,7 +19,9 @@ export const amqpSourceOptions = {
   requeue: opt.boolean('on nack, requeue (true) or reject to the dead-letter exchange (false)').withDefault(true),
   bindExchange: opt.string('bind the queue to this exchange when declaring it'),
   bindKey: opt.string('routing key (pattern) of that binding').withDefault('#'),
-  codec: deliveryFields.codec.describe('payload decoding: json, string or bytes (a message that fails to decode becomes an error event; nacked, it is rejected without requeue)'),
+  codec: deliveryFields.codec.describe(
+    'payload decoding: json, string or bytes (a message that fails to decode becomes an error event; nacked, it is rejected without requeue)',
+  ),
   closeTimeout: deliveryFields.closeTimeout,
 };
 
@@ -48,20 +50,24 @@ async function consumeLoop(ctx: NodeContext, o: Resolved, io: FlowIO): Promise<v
     if (!conn) return;
     let channelOpen = true;
     let warnedClosed = false;
-    const closed = new Promise<void>((resolve) => conn.once('close', () => {
-      channelOpen = false;
-      resolve();
-    }));
+    const closed = new Promise<void>((resolve) =>
+      conn.once('close', () => {
+        channelOpen = false;
+        resolve();
+      }),
+    );
     let ch: Channel;
     let consumerTag: string | undefined;
     let channelError: string | undefined;
     let channelClosed!: Promise<void>;
     try {
       ch = await conn.createChannel();
-      channelClosed = new Promise<void>((resolve) => ch.once('close', () => {
-        channelOpen = false;
-        resolve();
-      }));
+      channelClosed = new Promise<void>((resolve) =>
+        ch.once('close', () => {
+          channelOpen = false;
+          resolve();
+        }),
+      );
       ch.on('error', (err: Error) => {
         channelError = redactUrlSecrets(url, err.message);
         ctx.logger.warn(`node '${ctx.name}': AMQP channel at ${shown}: ${redactUrlSecrets(url, err.message)}`);
@@ -74,41 +80,58 @@ async function consumeLoop(ctx: NodeContext, o: Resolved, io: FlowIO): Promise<v
         });
         if (o.bindExchange) await ch.bindQueue(o.queue, o.bindExchange, o.bindKey);
       }
-      const settle = (m: ConsumeMessage, requeue = o.requeue) => (s: { acked: boolean }) => {
-        if (!channelOpen) {
-          // The broker already took the message back when the channel closed: it will be redelivered.
-          if (!warnedClosed) ctx.logger.warn(`node '${ctx.name}': channel to ${shown} closed before events settled; the broker redelivers them`);
-          warnedClosed = true;
-          return;
-        }
-        try {
-          if (s.acked) ch.ack(m);
-          else ch.nack(m, false, requeue);
-        } catch (err) {
-          // The channel closed under us: the broker takes the message back and redelivers it.
-          ctx.logger.warn(`node '${ctx.name}': cannot settle a message on ${shown}: ${redactUrlSecrets(url, errorMessage(err))}; the broker redelivers it`);
-        }
-      };
-      const reply = await ch.consume(o.queue, (m) => {
-        if (!m) {
-          ctx.logger.warn(`node '${ctx.name}': the broker cancelled the consumer of queue '${o.queue}' at ${shown}`);
-          void conn.close().catch(() => undefined);
-          return;
-        }
-        attempt = 0; // messages flow again: the next reconnect starts its back-off afresh
-        if (io.signal.aborted) {
-          // Arrived while stopping: hand it straight back (a closed channel returns it anyway).
-          try {
-            ch.nack(m, false, true);
-          } catch {
-            /* the broker requeues unacked messages of a closed channel */
+      const settle =
+        (m: ConsumeMessage, requeue = o.requeue) =>
+        (s: { acked: boolean }) => {
+          if (!channelOpen) {
+            // The broker already took the message back when the channel closed: it will be redelivered.
+            if (!warnedClosed)
+              ctx.logger.warn(`node '${ctx.name}': channel to ${shown} closed before events settled; the broker redelivers them`);
+            warnedClosed = true;
+            return;
           }
-          return;
-        }
-        // Redelivering cannot fix a decode failure: if its error event is nacked, the message is
-        // rejected without requeue (to the dead-letter exchange, if the queue has one).
-        void emitMessage(io, m.content, o.codec, `a message from queue '${o.queue}'`, { headers: headersOf(m) }, settle(m), settle(m, false));
-      }, { noAck: false });
+          try {
+            if (s.acked) ch.ack(m);
+            else ch.nack(m, false, requeue);
+          } catch (err) {
+            // The channel closed under us: the broker takes the message back and redelivers it.
+            ctx.logger.warn(
+              `node '${ctx.name}': cannot settle a message on ${shown}: ${redactUrlSecrets(url, errorMessage(err))}; the broker redelivers it`,
+            );
+          }
+        };
+      const reply = await ch.consume(
+        o.queue,
+        (m) => {
+          if (!m) {
+            ctx.logger.warn(`node '${ctx.name}': the broker cancelled the consumer of queue '${o.queue}' at ${shown}`);
+            void conn.close().catch(() => undefined);
+            return;
+          }
+          attempt = 0; // messages flow again: the next reconnect starts its back-off afresh
+          if (io.signal.aborted) {
+            // Arrived while stopping: hand it straight back (a closed channel returns it anyway).
+            try {
+              ch.nack(m, false, true);
+            } catch {
+              /* the broker requeues unacked messages of a closed channel */
+            }
+            return;
+          }
+          // Redelivering cannot fix a decode failure: if its error event is nacked, the message is
+          // rejected without requeue (to the dead-letter exchange, if the queue has one).
+          void emitMessage(
+            io,
+            m.content,
+            o.codec,
+            `a message from queue '${o.queue}'`,
+            { headers: headersOf(m) },
+            settle(m),
+            settle(m, false),
+          );
+        },
+        { noAck: false },
+      );
       consumerTag = reply.consumerTag;
     } catch (err) {
       ctx.logger.error(`node '${ctx.name}': queue '${o.queue}' at ${shown}: ${redactUrlSecrets(url, errorMessage(err))}`);
@@ -132,7 +155,9 @@ async function consumeLoop(ctx: NodeContext, o: Resolved, io: FlowIO): Promise<v
     }
     const wait = backoffDelay(attempt, { initial: 250, max: 10_000 });
     if (!(await isClosed(closed))) {
-      ctx.logger.warn(`node '${ctx.name}': channel consuming queue '${o.queue}' at ${shown} closed${channelError ? ` (${channelError})` : ''}; reconnecting in ${wait}ms`);
+      ctx.logger.warn(
+        `node '${ctx.name}': channel consuming queue '${o.queue}' at ${shown} closed${channelError ? ` (${channelError})` : ''}; reconnecting in ${wait}ms`,
+      );
       await conn.close().catch(() => undefined);
     } else {
       ctx.logger.warn(`node '${ctx.name}': connection to ${shown} lost; reconnecting in ${wait}ms`);

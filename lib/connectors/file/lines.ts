@@ -48,7 +48,9 @@ export const lineFormatOptions = {
 };
 
 /** The `format` option of the file connectors. */
-export const fileFormatField = opt.enum(['auto', 'ndjson', 'csv'] as const, 'auto: .csv/.tsv files are CSV, others NDJSON').withDefault('auto');
+export const fileFormatField = opt
+  .enum(['auto', 'ndjson', 'csv'] as const, 'auto: .csv/.tsv files are CSV, others NDJSON')
+  .withDefault('auto');
 
 /**
  * The format and delimiter of a file connector: `auto` picks CSV for `.csv`/`.tsv` files and
@@ -68,7 +70,10 @@ export function fileFormat(
   columns?: unknown[],
 ): { format: 'ndjson' | 'csv'; delimiter: string } {
   if (path === '') throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'path' must not be empty`);
-  const f = { format: format !== 'auto' ? format : /\.(csv|tsv)$/i.test(path) ? 'csv' : 'ndjson', delimiter: delimiter ?? (/\.tsv$/i.test(path) ? '\t' : ',') } as const;
+  const f = {
+    format: format !== 'auto' ? format : /\.(csv|tsv)$/i.test(path) ? 'csv' : 'ndjson',
+    delimiter: delimiter ?? (/\.tsv$/i.test(path) ? '\t' : ','),
+  } as const;
   checkLineFormat(kind, { delimiter: f.delimiter, columns: columns as string[] | undefined });
   return f;
 }
@@ -84,7 +89,10 @@ export function fileFormat(
  */
 export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
   if (f.delimiter === '' || f.delimiter?.includes('"') || /[\r\n]/.test(f.delimiter ?? ',')) {
-    throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'delimiter' must be a non-empty string without quotes or line breaks`);
+    throw new TributaryError(
+      'BAD_OPTION',
+      `node kind '${kind}': option 'delimiter' must be a non-empty string without quotes or line breaks`,
+    );
   }
   if (f.columns && !f.columns.every((c) => typeof c === 'string')) {
     throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'columns' must be a list of strings`);
@@ -154,7 +162,12 @@ export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, w
         continue;
       }
       if (fields.length !== columns.length) {
-        await io.emitError(record, new Error(`${where} line ${pendingStart}: ${fields.length} fields, expected ${columns.length} (${columns.join(', ')})`), {}, noop);
+        await io.emitError(
+          record,
+          new Error(`${where} line ${pendingStart}: ${fields.length} fields, expected ${columns.length} (${columns.join(', ')})`),
+          {},
+          noop,
+        );
         continue;
       }
       const row: Record<string, unknown> = {};

@@ -53,7 +53,10 @@ export const fileSink = defineNode({
           if (payload === null || typeof payload !== 'object') return formatCsvRecord([payload], delimiter);
           const row = payload as Record<string, unknown>;
           columns ??= Object.keys(row);
-          return formatCsvRecord(columns.map((c) => row[c]), delimiter);
+          return formatCsvRecord(
+            columns.map((c) => row[c]),
+            delimiter,
+          );
         };
         const headerLine = () => (format === 'csv' && o.header && columns ? formatCsvRecord(columns, delimiter) + '\n' : '');
         const open = async (): Promise<LineTarget> => {
@@ -87,7 +90,12 @@ export const fileSink = defineNode({
               let chunkBytes = Buffer.byteLength(chunk);
               for (const line of lines) {
                 const bytes = Buffer.byteLength(line);
-                if (o.rotateBytes !== undefined && size + chunkBytes > 0 && size + chunkBytes + bytes > o.rotateBytes && size + chunkBytes > Buffer.byteLength(headerLine())) {
+                if (
+                  o.rotateBytes !== undefined &&
+                  size + chunkBytes > 0 &&
+                  size + chunkBytes + bytes > o.rotateBytes &&
+                  size + chunkBytes > Buffer.byteLength(headerLine())
+                ) {
                   await writeChunk(chunk);
                   await rotate();
                   chunk = headerLine();

@@ -84,7 +84,9 @@ export const stdoutSink = defineNode({
           const out = o.output ?? process.stdout;
           return {
             write: (lines) =>
-              new Promise<void>((resolve, reject) => out.write(lines.join(''), (err) => (err ? reject(new Error(`stdout: ${err.message}`)) : resolve()))),
+              new Promise<void>((resolve, reject) =>
+                out.write(lines.join(''), (err) => (err ? reject(new Error(`stdout: ${err.message}`)) : resolve())),
+              ),
             close: async () => undefined,
           };
         }),

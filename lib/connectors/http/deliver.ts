@@ -77,7 +77,9 @@ export async function deliverHttp(
     const attempts = attempt + 1;
     const message = clean(`${target.method} ${target.display}: ${outcome.reason}`);
     if (outcome.permanent || attempt >= target.retries) {
-      const suffix = outcome.permanent ? ' (not retried: the server refused the request)' : ` (gave up after ${attempts} attempt${attempts > 1 ? 's' : ''})`;
+      const suffix = outcome.permanent
+        ? ' (not retried: the server refused the request)'
+        : ` (gave up after ${attempts} attempt${attempts > 1 ? 's' : ''})`;
       throw new HttpDeliveryError(message + suffix, outcome.status, attempts, target.display, outcome.permanent);
     }
     let wait = backoffDelay(attempt, target.backoff);
@@ -88,9 +90,7 @@ export async function deliverHttp(
   }
 }
 
-type Outcome =
-  | { ok: true }
-  | { ok: false; reason: string; status?: number; permanent: boolean; retryAfter?: number };
+type Outcome = { ok: true } | { ok: false; reason: string; status?: number; permanent: boolean; retryAfter?: number };
 
 async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: string, signal?: AbortSignal): Promise<Outcome> {
   if (signal?.aborted) return { ok: false, permanent: true, reason: 'the sink was stopped' };
@@ -105,7 +105,13 @@ async function attemptOnce(scheduler: SchedulerLike, target: HttpTarget, body: s
   try {
     // Redirects are not followed: fetch would turn a 301/302/303 into a GET without the body,
     // and its 2xx would ack an event that was never delivered.
-    const res = await fetch(target.url, { method: target.method, headers: target.headers, body, signal: controller.signal, redirect: 'manual' });
+    const res = await fetch(target.url, {
+      method: target.method,
+      headers: target.headers,
+      body,
+      signal: controller.signal,
+      redirect: 'manual',
+    });
     // Read the body so the connection is reused, and keep a snippet for the error message.
     const text = await res.text();
     if (res.status >= 200 && res.status < 300) return { ok: true };

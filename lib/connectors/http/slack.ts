@@ -30,7 +30,7 @@ export type SlackOptions = InputOf<typeof slackOptions>;
  * ```
  */
 export function defaultText(payload: unknown): string {
-  return typeof payload === 'string' ? payload : JSON.stringify(payload) ?? String(payload);
+  return typeof payload === 'string' ? payload : (JSON.stringify(payload) ?? String(payload));
 }
 
 /**
@@ -59,7 +59,11 @@ export const slack = defineNode({
     return httpSinkNode(
       'slack',
       o,
-      { url: url.href, secrets: [url.pathname, url.search].filter((s) => s.length > 1), display: `${url.protocol}//${url.host}/<webhook path hidden>` },
+      {
+        url: url.href,
+        secrets: [url.pathname, url.search].filter((s) => s.length > 1),
+        display: `${url.protocol}//${url.host}/<webhook path hidden>`,
+      },
       (e) => JSON.stringify({ text: make(e.payload, e) }),
     );
   },

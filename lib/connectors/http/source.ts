@@ -28,7 +28,9 @@ export const httpSourceOptions = {
   maxBodySize: opt.integer('largest accepted body in bytes (400 past it)', { min: 1 }).withDefault(1_048_576),
   token: connectionFields.token.describe('bearer token clients must send (default: the variable named by tokenEnv, if set)'),
   tokenEnv: connectionFields.tokenEnv.describe('environment variable holding the bearer token').withDefault('TRIBUTARY_HTTP_TOKEN'),
-  respond: opt.enum(['accepted', 'acked'] as const, '"accepted": 202 at once; "acked": 200 after every event was acked, 500 if one was nacked').withDefault('accepted'),
+  respond: opt
+    .enum(['accepted', 'acked'] as const, '"accepted": 202 at once; "acked": 200 after every event was acked, 500 if one was nacked')
+    .withDefault('accepted'),
   ackTimeout: deliveryFields.ackTimeout.describe('in acked mode, how long to wait for acks before answering 504').withDefault('30s'),
   maxInFlight: deliveryFields.maxInFlight.describe('cap on unsettled events; past it requests get 503 with Retry-After'),
   onListening: opt.fn<(info: ListeningInfo) => void>('({ host, port, url }) => void once the server listens'),
@@ -133,8 +135,7 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
         return send(res, 400, { error: `body of ${declared} bytes is over the limit of ${o.maxBodySize} bytes` }, { connection: 'close' });
       }
       const type = String(req.headers['content-type'] ?? '').toLowerCase();
-      const format: 'json' | 'ndjson' =
-        o.format !== 'auto' ? o.format : /ndjson|jsonl|json-seq|jsonlines/.test(type) ? 'ndjson' : 'json';
+      const format: 'json' | 'ndjson' = o.format !== 'auto' ? o.format : /ndjson|jsonl|json-seq|jsonlines/.test(type) ? 'ndjson' : 'json';
       const chunks: Buffer[] = [];
       let size = 0;
       let over = false;
@@ -181,7 +182,12 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
           return finish();
         }
         if (o.maxInFlight !== undefined && inFlight + reading + payloads.length > o.maxInFlight) {
-          send(res, 503, { error: `busy: ${inFlight} events in flight, ${payloads.length} more would pass maxInFlight ${o.maxInFlight}` }, { 'retry-after': '1' });
+          send(
+            res,
+            503,
+            { error: `busy: ${inFlight} events in flight, ${payloads.length} more would pass maxInFlight ${o.maxInFlight}` },
+            { 'retry-after': '1' },
+          );
           return finish();
         }
         emitAll(payloads, res, finish);
@@ -198,7 +204,8 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
         if (answered) return;
         answered = true;
         timer?.unsubscribe();
-        if (failure !== undefined) send(res, 500, { error: `an event was not processed: ${errorMessage(failure)}`, accepted: payloads.length });
+        if (failure !== undefined)
+          send(res, 500, { error: `an event was not processed: ${errorMessage(failure)}`, accepted: payloads.length });
         else send(res, 200, { accepted: payloads.length, acked: payloads.length });
         finish();
       };
@@ -207,7 +214,10 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
         if (inFlight === 0) queueMicrotask(maybeClose);
         if (!s.acked) {
           if (failure === undefined) failure = s.reason ?? 'nacked';
-          if (!waitAcks) ctx.logger.warn(`node '${ctx.name}': event ${event.meta.id} was nacked after its request was answered 202: ${errorMessage(s.reason)}`);
+          if (!waitAcks)
+            ctx.logger.warn(
+              `node '${ctx.name}': event ${event.meta.id} was nacked after its request was answered 202: ${errorMessage(s.reason)}`,
+            );
         }
         if (--open === 0 && waitAcks) answer();
       };
@@ -235,7 +245,9 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
     const handle = (req: IncomingMessage, res: ServerResponse) => {
       const url = (req.url ?? '/').split('?')[0];
       if (url === o.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
-        return stopping ? send(res, 503, { status: 'stopping', inFlight }, { connection: 'close' }) : send(res, 200, { status: 'ok', inFlight });
+        return stopping
+          ? send(res, 503, { status: 'stopping', inFlight }, { connection: 'close' })
+          : send(res, 200, { status: 'ok', inFlight });
       }
       if (stopping) {
         req.resume();
@@ -318,7 +330,10 @@ export const httpSource = defineNode({
   build: (o) => {
     for (const key of ['path', 'healthPath'] as const) {
       if (!o[key].startsWith('/')) {
-        throw new TributaryError('BAD_OPTION', `node kind 'http_source': option '${key}' must start with '/', got ${JSON.stringify(o[key])}`);
+        throw new TributaryError(
+          'BAD_OPTION',
+          `node kind 'http_source': option '${key}' must start with '/', got ${JSON.stringify(o[key])}`,
+        );
       }
     }
     if (o.path === o.healthPath) {

@@ -45,7 +45,10 @@ export const telegram = defineNode({
     const token = requiredOptionOrEnv('telegram', 'token', o.token, o.tokenEnv);
     const chatId = optionOrEnv(o.chatId, o.chatIdEnv);
     if (chatId === undefined || chatId === '' || (typeof chatId !== 'string' && typeof chatId !== 'number')) {
-      throw new TributaryError('BAD_OPTION', `node kind 'telegram': give option 'chatId' (a string or number) or set the environment variable ${o.chatIdEnv}`);
+      throw new TributaryError(
+        'BAD_OPTION',
+        `node kind 'telegram': give option 'chatId' (a string or number) or set the environment variable ${o.chatIdEnv}`,
+      );
     }
     const base = parseHttpUrl('telegram', 'baseUrl', o.baseUrl);
     const root = base.href.replace(/\/+$/, '');

@@ -13,7 +13,9 @@ export const webhookOptions = {
   url: connectionFields.url.describe('http(s) URL to send to (credentials in it go into an Authorization header, never shown)').require(),
   method: opt.enum(['POST', 'PUT', 'PATCH'] as const, 'HTTP method').withDefault('POST'),
   headers: opt.object<Record<string, string>>('extra request headers (content-type defaults to application/json)'),
-  body: opt.fn<(payload: any, event: Event) => unknown>('(payload, event) => body; a string is sent as is, anything else as JSON (default: the payload)'),
+  body: opt.fn<(payload: any, event: Event) => unknown>(
+    '(payload, event) => body; a string is sent as is, anything else as JSON (default: the payload)',
+  ),
   ...httpSinkCommonOptions,
 };
 
@@ -70,7 +72,12 @@ export function httpSinkNode(kind: string, common: HttpSinkCommonResolved, to: H
     create: (ctx) => (source: Observable<Event>) =>
       new Observable<never>((subscriber) => {
         const controller = new AbortController();
-        const sub = sinkStage(ctx, httpSinkWork(ctx, target, common, render, controller.signal), common.concurrency, eventOf)(source).subscribe(subscriber);
+        const sub = sinkStage(
+          ctx,
+          httpSinkWork(ctx, target, common, render, controller.signal),
+          common.concurrency,
+          eventOf,
+        )(source).subscribe(subscriber);
         return () => {
           controller.abort();
           sub.unsubscribe();
@@ -120,7 +127,10 @@ export const webhook = defineNode({
     if (url.username || url.password) {
       // fetch refuses URLs with credentials: send them as an Authorization: Basic header instead.
       if (headers.authorization !== undefined) {
-        throw new TributaryError('BAD_OPTION', "node kind 'webhook': option 'url' holds credentials and option 'headers' an authorization header; give one of them");
+        throw new TributaryError(
+          'BAD_OPTION',
+          "node kind 'webhook': option 'url' holds credentials and option 'headers' an authorization header; give one of them",
+        );
       }
       const user = decodeURIComponent(url.username);
       const password = decodeURIComponent(url.password);

@@ -45,8 +45,22 @@ export function natsModule(): typeof import('nats') {
 export async function natsConnect(ctx: NodeContext, url: string, signal: AbortSignal): Promise<NatsConnection | undefined> {
   const { connect } = natsModule();
   const nc = await connectWithRetry(
-    () => connect({ servers: url, name: `tributary:${ctx.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false }),
-    { scheduler: ctx.scheduler, logger: ctx.logger, who: `node '${ctx.name}'`, address: url, backoff: { initial: 250, max: 10_000 }, signal },
+    () =>
+      connect({
+        servers: url,
+        name: `tributary:${ctx.name}`,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1000,
+        waitOnFirstConnect: false,
+      }),
+    {
+      scheduler: ctx.scheduler,
+      logger: ctx.logger,
+      who: `node '${ctx.name}'`,
+      address: url,
+      backoff: { initial: 250, max: 10_000 },
+      signal,
+    },
   );
   if (!nc) return undefined;
   void (async () => {

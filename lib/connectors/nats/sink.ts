@@ -69,7 +69,8 @@ export const natsSink = defineNode({
         const publish = async (event: Event) => {
           const nc = await connected();
           const subject = o.subjectFn ? o.subjectFn(event.payload, event) : o.subject!;
-          if (typeof subject !== 'string' || subject === '') throw new Error(`subjectFn returned ${JSON.stringify(subject)}, not a subject`);
+          if (typeof subject !== 'string' || subject === '')
+            throw new Error(`subjectFn returned ${JSON.stringify(subject)}, not a subject`);
           const data = encodePayload(event.payload, o.codec);
           let hdrs: import('nats').MsgHdrs | undefined;
           const h = event.meta.headers;

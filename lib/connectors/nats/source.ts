@@ -18,7 +18,9 @@ export const natsSourceOptions = {
   deliverPolicy: opt.enum(['all', 'new', 'last'] as const, 'where a new consumer starts').withDefault('all'),
   ackWait: opt.duration('redeliver a message not acked within this (new consumers)', { min: 1 }).withDefault('30s'),
   maxDeliver: opt.integer('deliveries before JetStream gives up on a message (new consumers; default unlimited)', { min: 1 }),
-  nackDelay: opt.duration('delay before a nacked message is redelivered, doubled per redelivery up to ackWait (0: at once)', { min: 0 }).withDefault('1s'),
+  nackDelay: opt
+    .duration('delay before a nacked message is redelivered, doubled per redelivery up to ackWait (0: at once)', { min: 0 })
+    .withDefault('1s'),
   maxInFlight: deliveryFields.maxInFlight.withDefault(256),
   codec: deliveryFields.codec.describe('payload decoding: json, string or bytes (a message that fails to decode becomes an error event)'),
   closeTimeout: deliveryFields.closeTimeout,
@@ -66,15 +68,22 @@ async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: Resolved,
     // An existing durable keeps its configuration: say so when it differs from the options.
     const c = info.config;
     const differs = [
-      c.filter_subject !== undefined && c.filter_subject !== o.subject ? `filter '${c.filter_subject}' (option subject '${o.subject}')` : '',
-      c.ack_wait !== undefined && Math.round(c.ack_wait / 1e6) !== o.ackWait ? `ackWait ${Math.round(c.ack_wait / 1e6)}ms (option ${o.ackWait}ms)` : '',
+      c.filter_subject !== undefined && c.filter_subject !== o.subject
+        ? `filter '${c.filter_subject}' (option subject '${o.subject}')`
+        : '',
+      c.ack_wait !== undefined && Math.round(c.ack_wait / 1e6) !== o.ackWait
+        ? `ackWait ${Math.round(c.ack_wait / 1e6)}ms (option ${o.ackWait}ms)`
+        : '',
     ].filter(Boolean);
     if (differs.length) {
-      ctx.logger.warn(`node '${ctx.name}': durable consumer '${durable}' on stream '${o.stream}' already exists with ${differs.join(', ')}; using it as it is`);
+      ctx.logger.warn(
+        `node '${ctx.name}': durable consumer '${durable}' on stream '${o.stream}' already exists with ${differs.join(', ')}; using it as it is`,
+      );
     }
     return;
   } catch (err) {
-    if (!/not found/i.test(errorMessage(err))) throw new Error(`consumer '${durable}' on stream '${o.stream}' at ${url}: ${errorMessage(err)}`);
+    if (!/not found/i.test(errorMessage(err)))
+      throw new Error(`consumer '${durable}' on stream '${o.stream}' at ${url}: ${errorMessage(err)}`);
   }
   const deliver = { all: DeliverPolicy.All, new: DeliverPolicy.New, last: DeliverPolicy.Last }[o.deliverPolicy];
   await jsm.consumers.add(o.stream!, {
@@ -169,10 +178,15 @@ export const natsSource = defineNode({
   luaExample: 'tb.create_nats_source("in", { subject = "bets.>", stream = "BETS", durable = "tb" })',
   build: (o) => {
     if (o.subject.trim() === '') throw new TributaryError('BAD_OPTION', "node kind 'nats_source': option 'subject' must not be empty");
-    if (o.queue && o.stream) throw new TributaryError('BAD_OPTION', "node kind 'nats_source': option 'queue' is for core subscriptions; JetStream consumers share work through 'durable'");
+    if (o.queue && o.stream)
+      throw new TributaryError(
+        'BAD_OPTION',
+        "node kind 'nats_source': option 'queue' is for core subscriptions; JetStream consumers share work through 'durable'",
+      );
     if (!o.stream) {
       for (const k of ['durable', 'maxDeliver'] as const) {
-        if (o[k] !== undefined) throw new TributaryError('BAD_OPTION', `node kind 'nats_source': option '${k}' needs option 'stream' (JetStream)`);
+        if (o[k] !== undefined)
+          throw new TributaryError('BAD_OPTION', `node kind 'nats_source': option '${k}' needs option 'stream' (JetStream)`);
       }
     }
     return {
@@ -189,7 +203,9 @@ export const natsSource = defineNode({
             // Let in-flight events settle so their acks are sent before the connection goes.
             await within(ctx.scheduler, io.settled(), o.closeTimeout);
             if (io.inFlight > 0) {
-              ctx.logger.warn(`node '${ctx.name}': closing NATS ${url} with ${io.inFlight} events unsettled; JetStream will redeliver them`);
+              ctx.logger.warn(
+                `node '${ctx.name}': closing NATS ${url} with ${io.inFlight} events unsettled; JetStream will redeliver them`,
+              );
             }
           } finally {
             await closeNats(ctx, nc, 5000);
