@@ -282,6 +282,22 @@ describe('NATS connectors without a server', () => {
     expect(report.timedOut).toBe(false);
   });
 
+  it('hides the password of the URL in every message (source and sink)', async () => {
+    const logger = captureLogger();
+    const net = new Network({ logger });
+    net.add('in', connectors.natsSource({ url: 'nats://app:hunter2@127.0.0.1:1', subject: 'x', stream: 'S' }));
+    net.add('out', nodes.discarder());
+    net.link('in', 'out');
+    net.add('gen', nodes.from({ items: [1] }));
+    net.add('pub', connectors.natsSink({ url: 'nats://app:hunter2@127.0.0.1:1', subject: 'x', retries: 0 }));
+    net.link('gen', 'pub');
+    await net.start();
+    await waitFor(() => logger.messages.filter((m) => m.includes("node 'pub'")).length >= 1 && logger.messages.length >= 3, 'attempts', 10_000);
+    expect(logger.messages.join('\n')).toContain('nats://app:***@127.0.0.1:1');
+    await net.stop({ timeout: '1s' });
+    expect(logger.messages.join('\n')).not.toContain('hunter2');
+  });
+
   it('validates options with errors naming them', () => {
     expect(() => connectors.natsSource({} as never)).toThrow("node kind 'nats_source': option 'subject' is required");
     expect(() => connectors.natsSource({ subject: 'a', durable: 'd' })).toThrow("option 'durable' needs option 'stream'");

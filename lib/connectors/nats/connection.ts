@@ -1,5 +1,6 @@
 import { errorMessage } from '../../errors';
 import type { NatsConnection } from 'nats';
+import { redactUrlSecrets, shownUrl } from '../../util/redact';
 import type { NodeContext } from '../../nodes/types';
 import { connectionFields } from '../fields';
 import { connectWithRetry, within } from '../retry';
@@ -57,7 +58,7 @@ export async function natsConnect(ctx: NodeContext, url: string, signal: AbortSi
       scheduler: ctx.scheduler,
       logger: ctx.logger,
       who: `node '${ctx.name}'`,
-      address: url,
+      address: shownUrl(url),
       backoff: { initial: 250, max: 10_000 },
       signal,
     },
@@ -67,7 +68,8 @@ export async function natsConnect(ctx: NodeContext, url: string, signal: AbortSi
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') ctx.logger.warn(`node '${ctx.name}': disconnected from NATS at ${s.data}; reconnecting`);
       else if (s.type === 'reconnect') ctx.logger.warn(`node '${ctx.name}': reconnected to NATS at ${s.data}`);
-      else if (s.type === 'error') ctx.logger.error(`node '${ctx.name}': NATS at ${url}: ${errorMessage(s.data)}`);
+      else if (s.type === 'error')
+        ctx.logger.error(`node '${ctx.name}': NATS at ${shownUrl(url)}: ${redactUrlSecrets(url, errorMessage(s.data))}`);
     }
   })().catch(() => undefined);
   return nc;

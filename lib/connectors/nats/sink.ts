@@ -1,3 +1,4 @@
+import { shownUrl } from '../../util/redact';
 import type { JetStreamClient, NatsConnection } from 'nats';
 import type { Observable } from 'rxjs';
 import { TributaryError } from '../../errors';
@@ -63,7 +64,7 @@ export const natsSink = defineNode({
         const connected = async (): Promise<NatsConnection> => {
           connection ??= natsConnect(ctx, url, controller.signal);
           const nc = await connection;
-          if (!nc) throw new Error(`not connected to NATS at ${url}`);
+          if (!nc) throw new Error(`not connected to NATS at ${shownUrl(url)}`);
           return nc;
         };
         const publish = async (event: Event) => {
@@ -89,7 +90,7 @@ export const natsSink = defineNode({
             scheduler: ctx.scheduler,
             retries: o.retries,
             signal: controller.signal,
-            what: `JetStream publish to '${subject}' at ${url}`,
+            what: `JetStream publish to '${subject}' at ${shownUrl(url)}`,
           });
         };
         const close = async () => {

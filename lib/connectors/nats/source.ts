@@ -1,3 +1,4 @@
+import { shownUrl } from '../../util/redact';
 import type { ConsumerMessages, JsMsg, Msg, NatsConnection } from 'nats';
 import { errorMessage, TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
@@ -97,6 +98,7 @@ async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: Resolved,
   });
 }
 
+/** `url` is the address as shown in messages (no password). */
 async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnection, io: FlowIO, url: string): Promise<void> {
   const durable = o.durable ?? durableName(ctx.name);
   for (let attempt = 0; !io.signal.aborted; attempt++) {
@@ -198,13 +200,13 @@ export const natsSource = defineNode({
           const nc = await natsConnect(ctx, url, io.signal);
           if (!nc) return;
           try {
-            if (o.stream) await consumeJetStream(ctx, o, nc, io, url);
+            if (o.stream) await consumeJetStream(ctx, o, nc, io, shownUrl(url));
             else await subscribeCore(ctx, o, nc, io);
             // Let in-flight events settle so their acks are sent before the connection goes.
             await within(ctx.scheduler, io.settled(), o.closeTimeout);
             if (io.inFlight > 0) {
               ctx.logger.warn(
-                `node '${ctx.name}': closing NATS ${url} with ${io.inFlight} events unsettled; JetStream will redeliver them`,
+                `node '${ctx.name}': closing NATS ${shownUrl(url)} with ${io.inFlight} events unsettled; JetStream will redeliver them`,
               );
             }
           } finally {
