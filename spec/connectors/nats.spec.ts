@@ -292,7 +292,11 @@ describe('NATS connectors without a server', () => {
     net.add('pub', connectors.natsSink({ url: 'nats://app:hunter2@127.0.0.1:1', subject: 'x', retries: 0 }));
     net.link('gen', 'pub');
     await net.start();
-    await waitFor(() => logger.messages.filter((m) => m.includes("node 'pub'")).length >= 1 && logger.messages.length >= 3, 'attempts', 10_000);
+    await waitFor(
+      () => logger.messages.filter((m) => m.includes("node 'pub'")).length >= 1 && logger.messages.length >= 3,
+      'attempts',
+      10_000,
+    );
     expect(logger.messages.join('\n')).toContain('nats://app:***@127.0.0.1:1');
     await net.stop({ timeout: '1s' });
     expect(logger.messages.join('\n')).not.toContain('hunter2');
