@@ -5,6 +5,7 @@ import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph'
 import { nodesCommand } from './commands/nodes';
 import { runCommand } from './commands/run';
 import { CliError, EXIT, type CliIO } from './exit';
+import type { SessionOptions } from './session';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -36,6 +37,28 @@ function scriptOptions(cmd: Command): Command {
     .option('--allow-files', 'let sandboxed scripts create nodes that read or write local files (file_source, file_sink)')
     .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s')
     .option('--db <url>', 'window database: sqlite::memory: (default), sqlite:path, mysql://user:pass@host/db');
+}
+
+/** What commander parses for the options {@link scriptOptions} adds. */
+interface ScriptFlags {
+  require: string[];
+  plugin: string[];
+  sandbox: boolean;
+  allowFiles?: boolean;
+  scriptTimeout: string;
+  db?: string;
+}
+
+/** The session options those flags stand for. */
+function sessionOptions(opts: ScriptFlags): SessionOptions {
+  return {
+    requires: opts.require,
+    plugins: opts.plugin,
+    sandbox: opts.sandbox,
+    allowFiles: opts.allowFiles,
+    scriptTimeout: opts.scriptTimeout,
+    db: opts.db,
+  };
 }
 
 /**
@@ -75,36 +98,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
-      act(
-        (
-          scripts: string[],
-          opts: {
-            require: string[];
-            plugin: string[];
-            sandbox: boolean;
-            allowFiles?: boolean;
-            scriptTimeout: string;
-            drainTimeout: string;
-            db?: string;
-            for?: string;
-            stats?: boolean;
-          },
-        ) =>
-          runCommand(
-            scripts,
-            {
-              requires: opts.require,
-              plugins: opts.plugin,
-              sandbox: opts.sandbox,
-              allowFiles: opts.allowFiles,
-              scriptTimeout: opts.scriptTimeout,
-              drainTimeout: opts.drainTimeout,
-              db: opts.db,
-              for: opts.for,
-              stats: opts.stats,
-            },
-            io,
-          ),
+      act((scripts: string[], opts: ScriptFlags & { drainTimeout: string; for?: string; stats?: boolean }) =>
+        runCommand(scripts, { ...sessionOptions(opts), drainTimeout: opts.drainTimeout, for: opts.for, stats: opts.stats }, io),
       ),
     );
 
@@ -117,32 +112,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('dot'))
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
-      act(
-        (
-          scripts: string[],
-          opts: {
-            require: string[];
-            plugin: string[];
-            sandbox: boolean;
-            allowFiles?: boolean;
-            scriptTimeout: string;
-            db?: string;
-            format: GraphFormat;
-          },
-        ) =>
-          graphCommand(
-            scripts,
-            {
-              requires: opts.require,
-              plugins: opts.plugin,
-              sandbox: opts.sandbox,
-              allowFiles: opts.allowFiles,
-              scriptTimeout: opts.scriptTimeout,
-              db: opts.db,
-              format: opts.format,
-            },
-            io,
-          ),
+      act((scripts: string[], opts: ScriptFlags & { format: GraphFormat }) =>
+        graphCommand(scripts, { ...sessionOptions(opts), format: opts.format }, io),
       ),
     );
 
@@ -153,26 +124,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
   )
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(
-      act(
-        (
-          scripts: string[],
-          opts: { require: string[]; plugin: string[]; sandbox: boolean; allowFiles?: boolean; scriptTimeout: string; db?: string },
-        ) =>
-          checkCommand(
-            scripts,
-            {
-              requires: opts.require,
-              plugins: opts.plugin,
-              sandbox: opts.sandbox,
-              allowFiles: opts.allowFiles,
-              scriptTimeout: opts.scriptTimeout,
-              db: opts.db,
-            },
-            io,
-          ),
-      ),
-    );
+    .action(act((scripts: string[], opts: ScriptFlags) => checkCommand(scripts, sessionOptions(opts), io)));
 
   program
     .command('nodes')

@@ -51,27 +51,8 @@ export const nodes = {
   observable,
 };
 
-/** Every built-in node kind, in catalogue order. */
-export const builtinKinds = [
-  ticker,
-  forwarder,
-  discarder,
-  ratelimit,
-  tester,
-  printer,
-  map,
-  where,
-  flatmap,
-  tap,
-  delay,
-  buffer,
-  dedupe,
-  interceptor,
-  injector,
-  handler,
-  sink,
-  from,
-].map((f) => f.kind);
+/** Every core node kind, in catalogue order (the adapters are factories, not kinds). */
+export const builtinKinds = Object.values(nodes).flatMap((f) => ('kind' in f ? [f.kind] : []));
 
 /**
  * A new registry holding the core kinds, plus the plugins given; yours to extend. The
