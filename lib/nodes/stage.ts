@@ -120,8 +120,24 @@ export function sinkStage<A>(
  */
 export const CUT_OFF = new Error('the network was cut off before this event was processed');
 
+/** How often a node reports error events it gave back, after the first one. */
+export const ERROR_REPORT_INTERVAL_MS = 10_000;
+
+interface ErrorReports {
+  /** Scheduler time of the last line written. */
+  last: number;
+  /** Error events given back since then without a line of their own. */
+  quiet: number;
+}
+
+const reports = new WeakMap<NodeContext, ErrorReports>();
+
 /**
- * What a sink does with an error event nobody routed elsewhere: nack it and say so.
+ * What any node that is not an error route does with an error event: nack it (its source
+ * redelivers or answers with a failure; it is never acked as done) and say so — the first
+ * one at once, then at most one line per {@link ERROR_REPORT_INTERVAL_MS} per node counting
+ * the ones in between, so a failing database cannot flood the log. The node's `nacked`
+ * counter counts every one.
  *
  * @example
  * ```ts
@@ -130,7 +146,15 @@ export const CUT_OFF = new Error('the network was cut off before this event was 
  */
 export function rejectErrorEvent(ctx: NodeContext, event: Event): void {
   ctx.nack(event, event.error?.cause ?? event.error?.message);
-  ctx.logger.warn(`node '${ctx.name}': error event ${event.meta.id} from '${event.error?.node ?? '?'}': ${event.error?.message}`);
+  const now = ctx.scheduler.now();
+  const seen = reports.get(ctx);
+  if (seen && now - seen.last < ERROR_REPORT_INTERVAL_MS) {
+    seen.quiet++;
+    return;
+  }
+  const more = seen && seen.quiet > 0 ? ` (and ${seen.quiet} more error events nacked since the last report)` : '';
+  reports.set(ctx, { last: now, quiet: 0 });
+  ctx.logger.warn(`node '${ctx.name}': error event ${event.meta.id} from '${event.error?.node ?? '?'}': ${event.error?.message}${more}`);
 }
 
 /**
