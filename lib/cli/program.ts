@@ -12,7 +12,8 @@ Exit codes:
   0  success (run: drained cleanly after SIGINT/SIGTERM, --for, or the sources ending)
   1  the network failed while running (it broke, or the drain timed out)
   2  usage or script error (bad arguments, a failing script — reported as file:line —,
-     a host module that cannot be loaded, an unconnected graph, a bad --db)`;
+     a host module that cannot be loaded, an unconnected graph, a bad --db)
+  3  run: drained cleanly, but nodes produced error events (named on stderr and in --stats)`;
 
 function packageVersion(): string {
   try {

@@ -194,6 +194,36 @@ describe('tributary run', () => {
     expect(r2.stderr).toContain("cannot find the host module './does-not-exist.js'");
   });
 
+  it("runs the original's function-listing script (no nodes) and exits 0 after printing", async () => {
+    const r = await tributary(['run', 'examples/scripted/functions.lua']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['functions:', 'create_ticker', 'link', 'fanin']));
+  });
+
+  it('exits 3 when nodes produced error events, naming them on stderr and in --stats', async () => {
+    const failing = script(
+      'failing.lua',
+      [
+        'local tb = require("tributary")',
+        'tb.create_ticker("t", "30ms")',
+        'tb.create_map("half", function(n) error("cannot halve " .. n) end)',
+        'tb.create_discarder("d")',
+        'tb.link("t", "half")',
+        'tb.link("half", "d")',
+        '',
+      ].join('\n'),
+    );
+    const r = await tributary(['run', failing, '--for', '100ms', '--stats']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^tributary: \d+ error events? \(node 'half': \d+\)$/m);
+    const stats = JSON.parse(r.stderr.slice(r.stderr.indexOf('{'), r.stderr.lastIndexOf('}') + 1)) as {
+      failedNodes: Record<string, number>;
+    };
+    expect(Object.keys(stats.failedNodes)).toEqual(['half']);
+    expect(stats.failedNodes.half).toBeGreaterThan(0);
+  });
+
   it('--db opens the window database (a SQLite file here) when the network has a window', async () => {
     const db = path.join(dir, 'windows.db');
     const windowed = script(

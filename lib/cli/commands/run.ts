@@ -38,6 +38,8 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
   const session = await buildSession(scripts, options);
   const { network } = session;
   try {
+    // A script that builds nothing (the original's function-listing script) ran; that is all.
+    if (Object.keys(network.edges()).length === 0) return EXIT.OK;
     try {
       await network.start();
     } catch (e) {
@@ -45,14 +47,22 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     }
     const reason = await waitForEnd(network.done(), duration, network.scheduler);
     const report = await network.stop();
-    if (options.stats) io.stderr.write(JSON.stringify({ stoppedBy: reason, ...report }, null, 2) + '\n');
-    return verdict(report, io);
+    const failedNodes = failed(report);
+    if (options.stats) io.stderr.write(JSON.stringify({ stoppedBy: reason, failedNodes, ...report }, null, 2) + '\n');
+    return verdict(report, failedNodes, io);
   } finally {
     await session.close();
   }
 }
 
-function verdict(report: NetworkReport, io: CliIO): number {
+/** Nodes that produced error events, with how many. */
+function failed(report: NetworkReport): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, stats] of Object.entries(report.stats)) if (stats.errors > 0) out[name] = stats.errors;
+  return out;
+}
+
+function verdict(report: NetworkReport, failedNodes: Record<string, number>, io: CliIO): number {
   if (report.failure) {
     io.stderr.write(`tributary: ${report.failure}\n`);
     return EXIT.RUNTIME;
@@ -60,6 +70,12 @@ function verdict(report: NetworkReport, io: CliIO): number {
   if (report.timedOut) {
     io.stderr.write('tributary: the drain timed out; events in flight were cut off\n');
     return EXIT.RUNTIME;
+  }
+  const names = Object.entries(failedNodes);
+  if (names.length > 0) {
+    const total = names.reduce((n, [, c]) => n + c, 0);
+    io.stderr.write(`tributary: ${total} error event${total === 1 ? '' : 's'} (${names.map(([n, c]) => `node '${n}': ${c}`).join(', ')})\n`);
+    return EXIT.EVENTS_FAILED;
   }
   return EXIT.OK;
 }
