@@ -13,6 +13,34 @@ const UNIT_MS: Record<string, number> = {
 
 const PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
 
+/**
+ * The longest delay a timer can hold (2^31 − 1 ms, about 24.8 days): Node runs a longer one
+ * after 1 ms, so a duration that becomes a timer is refused above it rather than turned into
+ * a busy loop.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Parses a duration that will become a timer: like {@link parseDuration}, and an error naming
+ * `option` above {@link MAX_TIMER_MS}.
+ *
+ * @example
+ * ```ts
+ * parseTimer('30s', 'drainTimeout');              // 30000
+ * parseTimer('99999999999999h', 'drainTimeout');  // throws: … at most 2147483647ms …
+ * ```
+ */
+export function parseTimer(value: unknown, option = 'duration'): number {
+  const ms = parseDuration(value, option);
+  if (ms > MAX_TIMER_MS) {
+    throw new TributaryError(
+      'BAD_OPTION',
+      `option '${option}': ${JSON.stringify(value)} is longer than a timer can hold (at most ${MAX_TIMER_MS}ms, about 24.8 days)`,
+    );
+  }
+  return ms;
+}
+
 /** A duration as the original accepted it (Go syntax, `"1m30s"`) or a number of milliseconds. */
 export type Duration = string | number;
 

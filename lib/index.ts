@@ -3,7 +3,7 @@
 // 'tributary/lua', 'tributary/windows', 'tributary/connectors', 'tributary/plugins' (all
 // built-in plugins), 'tributary/testing'. Importing this module loads none of them.
 export { TributaryError, errorMessage, type TributaryErrorCode } from './errors';
-export { parseDuration, formatDuration, type Duration } from './duration';
+export { parseDuration, parseTimer, formatDuration, MAX_TIMER_MS, type Duration } from './duration';
 export {
   createEvent,
   withPayload,

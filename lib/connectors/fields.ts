@@ -35,9 +35,9 @@ export const connectionFields = {
  */
 export const deliveryFields = {
   maxInFlight: opt.integer('cap on emitted but unsettled events', { min: 1 }),
-  ackTimeout: opt.duration('how long to wait for the acks of an event before giving up on it', { min: 1 }),
+  ackTimeout: opt.timer('how long to wait for the acks of an event before giving up on it', { min: 1 }),
   closeTimeout: opt
-    .duration('on stop, how long in-flight events may take to settle before the connection closes', { min: 0 })
+    .timer('on stop, how long in-flight events may take to settle before the connection closes', { min: 0 })
     .withDefault('30s'),
   codec: opt.enum(CODECS, 'payload encoding on the wire: json, string or bytes').withDefault('json'),
   concurrency: opt.integer('publishes awaiting their acknowledgement at once', { min: 1 }).withDefault(64),

@@ -1,5 +1,5 @@
 import { Subject, type SchedulerLike } from 'rxjs';
-import { parseDuration, type Duration } from '../duration';
+import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Registry } from '../nodes/registry';
 import type { Logger, NodeStats } from '../nodes/types';
@@ -145,7 +145,7 @@ export class Lifecycle {
       return (this.stopping = services.close().then(() => this.report()));
     }
     this._state = 'stopping';
-    const timeout = parseDuration(options.timeout ?? this.parts.drainTimeout, 'timeout');
+    const timeout = parseTimer(options.timeout ?? this.parts.drainTimeout, 'timeout');
     this.stopping = new Promise<NetworkReport>((resolve) => {
       const timer = scheduler.schedule(() => {
         this.timedOut = true;

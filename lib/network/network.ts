@@ -1,5 +1,5 @@
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
-import { parseDuration, type Duration } from '../duration';
+import { parseTimer, type Duration } from '../duration';
 import { TributaryError } from '../errors';
 import { observable as observableNode } from '../nodes/adapters';
 import { createRegistry } from '../nodes/index';
@@ -68,7 +68,7 @@ export class Network {
     this.registry = options.registry ? (plugins.length ? options.registry.clone() : options.registry) : createRegistry();
     for (const p of plugins) this.registry.use(p);
     this.logger = options.logger ?? stderrLogger;
-    const drainTimeout = parseDuration(options.drainTimeout ?? '30s', 'drainTimeout');
+    const drainTimeout = parseTimer(options.drainTimeout ?? '30s', 'drainTimeout');
     this.services = new NetworkServices(options.services ?? {}, this.logger);
     const { graph, services, registry, scheduler, logger } = this;
     this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout });

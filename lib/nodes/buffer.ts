@@ -23,7 +23,7 @@ export const buffer = defineNode({
   summary: 'Collects payloads into lists by count and/or time.',
   options: {
     size: opt.integer('emit when this many payloads are collected', { min: 1 }),
-    interval: opt.duration('emit what was collected at least this often', { min: 1 }),
+    interval: opt.timer('emit what was collected at least this often', { min: 1 }),
   },
   positional: ['size'],
   example: "net.add('batches', nodes.buffer({ size: 100, interval: '1s' }));",

@@ -16,7 +16,7 @@ export const delay = defineNode({
   role: 'pipeline',
   summary: 'Holds each event for a duration before passing it on.',
   options: {
-    duration: opt.duration('how long each event is held').require(),
+    duration: opt.timer('how long each event is held').require(),
   },
   positional: ['duration'],
   example: "net.add('later', nodes.delay({ duration: '1s' }));",

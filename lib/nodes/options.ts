@@ -1,4 +1,4 @@
-import { parseDuration, type Duration } from '../duration';
+import { MAX_TIMER_MS, parseDuration, type Duration } from '../duration';
 import { TributaryError } from '../errors';
 import { suggest } from '../util/suggest';
 
@@ -163,6 +163,12 @@ function field<In, Out = In>(
 export const opt = {
   /** A duration: Go syntax (`"1m30s"`) or ms; `build` gets ms. */
   duration: (description: string, extras?: FieldExtras) => field<Duration, number>('duration', description, extras),
+  /**
+   * A duration that becomes a timer (a period, a timeout, a delay): at most
+   * {@link MAX_TIMER_MS}, which a timer can hold; a longer one is refused naming the option.
+   */
+  timer: (description: string, extras?: Omit<FieldExtras, 'max'>) =>
+    field<Duration, number>('duration', description, { ...extras, max: MAX_TIMER_MS }),
   string: (description: string, extras?: FieldExtras) => field<string>('string', description, extras),
   number: (description: string, extras?: FieldExtras) => field<number>('number', description, extras),
   integer: (description: string, extras?: FieldExtras) => field<number>('integer', description, extras),

@@ -1,4 +1,5 @@
 import { Subscription, type SchedulerLike } from 'rxjs';
+import { MAX_TIMER_MS } from '../duration';
 
 /**
  * Calls `fn` every `period` ms on `scheduler`, at start + k·period, until the returned
@@ -8,7 +9,8 @@ import { Subscription, type SchedulerLike } from 'rxjs';
  * - a late timer does not push later periods back, and periods missed while the process
  *   stalled are skipped (like Go's time.Ticker);
  * - a timer that fires before its due time by the scheduler's clock (setTimeout against
- *   Date.now can be 1 ms early) waits for it, so `fn` never sees an early clock.
+ *   Date.now can be 1 ms early) waits for it, so `fn` never sees an early clock;
+ * - a period longer than a timer can hold (about 24.8 days) is waited out in steps.
  *
  * @example
  * ```ts
@@ -22,8 +24,10 @@ export function periodic(scheduler: SchedulerLike, period: number, fn: () => voi
   const subscription = new Subscription();
   let pending: Subscription | undefined;
   let due = scheduler.now() + period;
+  // A timer cannot hold more than MAX_TIMER_MS (Node would fire it after 1 ms): a longer
+  // wait is armed in steps, each re-armed by the early-timer check in `tick`.
   const arm = (delay: number) => {
-    pending = scheduler.schedule(tick, delay);
+    pending = scheduler.schedule(tick, Math.min(delay, MAX_TIMER_MS));
   };
   const tick = () => {
     if (subscription.closed) return;

@@ -1,4 +1,4 @@
-import { parseDuration } from '../../duration';
+import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
 import type { NetworkReport } from '../../network/network';
 import { CliError, EXIT, type CliIO } from '../exit';
@@ -30,7 +30,7 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
   let duration: number | undefined;
   if (options.for !== undefined) {
     try {
-      duration = parseDuration(options.for, '--for');
+      duration = parseTimer(options.for, '--for');
     } catch (e) {
       throw new CliError(EXIT.USAGE, errorMessage(e));
     }
@@ -74,7 +74,9 @@ function verdict(report: NetworkReport, failedNodes: Record<string, number>, io:
   const names = Object.entries(failedNodes);
   if (names.length > 0) {
     const total = names.reduce((n, [, c]) => n + c, 0);
-    io.stderr.write(`tributary: ${total} error event${total === 1 ? '' : 's'} (${names.map(([n, c]) => `node '${n}': ${c}`).join(', ')})\n`);
+    io.stderr.write(
+      `tributary: ${total} error event${total === 1 ? '' : 's'} (${names.map(([n, c]) => `node '${n}': ${c}`).join(', ')})\n`,
+    );
     return EXIT.EVENTS_FAILED;
   }
   return EXIT.OK;

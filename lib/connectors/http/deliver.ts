@@ -162,10 +162,10 @@ export interface HttpDeadLetter {
  * ```
  */
 export const httpSinkCommonOptions = {
-  timeout: opt.duration('per-attempt timeout', { min: 1 }).withDefault('10s'),
+  timeout: opt.timer('per-attempt timeout', { min: 1 }).withDefault('10s'),
   retries: deliveryFields.retries.describe('retries after the first attempt (network errors, timeouts, 408/425/429, 5xx)'),
-  backoff: opt.duration('first back-off delay; doubles per retry', { min: 0 }).withDefault('500ms'),
-  maxBackoff: opt.duration('largest back-off delay (also caps Retry-After)', { min: 0 }).withDefault('30s'),
+  backoff: opt.timer('first back-off delay; doubles per retry', { min: 0 }).withDefault('500ms'),
+  maxBackoff: opt.timer('largest back-off delay (also caps Retry-After)', { min: 0 }).withDefault('30s'),
   concurrency: deliveryFields.concurrency.describe('requests in flight at once (1 keeps order)').withDefault(1),
   deadLetter: opt.fn<(letter: HttpDeadLetter) => unknown>(
     '({ event, error }) => unknown, called when an event fails for good; the event is acked once it resolves. Without it the event is nacked with the error',
