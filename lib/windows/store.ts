@@ -319,7 +319,7 @@ export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synch
   }
   throw new TributaryError(
     'BAD_OPTION',
-    `window store: unsupported URL '${url}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`,
+    `window store: unsupported URL '${shownUrl(url)}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`,
   );
 }
 

@@ -245,6 +245,20 @@ describe('tributary run', () => {
     expect(existsSync(db)).toBe(true);
   });
 
+  it('--db with credentials: a database that cannot be reached or a URL it cannot use never prints the password', async () => {
+    const windowed = script(
+      'windowed-secret.lua',
+      'local tb = require("tributary")\ntb.declare_table("ticks")\ntb.create_ticker("t", "20ms")\ntb.create_window("w", "ticks")\ntb.create_discarder("d")\ntb.link("t", "w")\ntb.link("w", "d")\n',
+    );
+    for (const db of ['mysql://root:hunter2@127.0.0.1:1/test', 'postgres://app:hunter2@127.0.0.1:1/test']) {
+      const r = await tributary(['run', windowed, '--for', '100ms', '--db', db, '--stats']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("cannot open service 'tributary.windows'");
+      expect(r.stderr).toContain(':***@127.0.0.1:1/test');
+      expect(r.stdout + r.stderr).not.toContain('hunter2');
+    }
+  });
+
   it('--db opens nothing for a network without windows (the store is opened only when used)', async () => {
     const db = path.join(dir, 'unused.db');
     const r = await tributary(['run', NETWORK, '--for', '100ms', '--db', `sqlite:${db}`]);
