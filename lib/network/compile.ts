@@ -3,6 +3,7 @@ import { TributaryError, errorMessage } from '../errors';
 import { withPayload, withoutError, type Event } from '../event';
 import type { Logger, NodeContext, NodeStats } from '../nodes/types';
 import { OutCounter, SourceGate, countsOutput, viaSubscriber } from '../operators/subscriber';
+import { trampoline } from '../operators/trampoline';
 import { Broadcast, type Lane } from './broadcast';
 import { createNodeContext } from './context';
 import type { Graph } from './graph';
@@ -72,6 +73,9 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
   const broadcasts = new Map<string, Broadcast>();
   const stopped = env.stop$;
   const selfCounted = new Set<string>();
+  // Synchronous nodes in a row since the last trampoline: each one nests a few stack frames
+  // per event (and per subscribe and unsubscribe), so a long chain would overflow the stack.
+  const depth = new Map<string, number>();
 
   for (const name of order) {
     const spec = graph.nodes.get(name)!;
@@ -95,7 +99,11 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
       } else {
         const op = spec.create(ctx) as (s: Observable<Event>) => Observable<Event>;
         if (countsOutput(op)) selfCounted.add(name);
-        raw = op(buildInput(name, graph, outputs, broadcasts, into));
+        let input = buildInput(name, graph, outputs, broadcasts, into);
+        const d = graph.inputs.get(name)!.reduce((m, p) => Math.max(m, depth.get(p) ?? 0), 0) + 1;
+        if (d >= TRAMPOLINE_EVERY) input = input.pipe(trampoline());
+        depth.set(name, d >= TRAMPOLINE_EVERY ? 0 : d);
+        raw = op(input);
       }
     } catch (e) {
       throw new TributaryError('NODE_FAILED', `node '${name}' (${spec.kind}) failed to build: ${errorMessage(e)}`, { cause: e });
@@ -130,6 +138,9 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
 }
 
 /** The stream a consumer reads: its producer's output, a broadcast branch, or a merge of them. */
+/** How many nodes of a chain run nested before a trampoline unwinds the stack (see compile). */
+export const TRAMPOLINE_EVERY = 128;
+
 function buildInput(
   name: string,
   graph: Graph,
