@@ -1,6 +1,7 @@
 import { TributaryError, errorMessage } from '../errors';
 import { isThenable } from '../util/values';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
+import { CallBudget } from './budget';
 import { luaText } from './strings';
 import { LuaValues, type FunctionMode } from './values';
 
@@ -38,9 +39,19 @@ export class LuaBridge extends LuaValues {
     if (!this.closed) lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   });
 
-  constructor(readonly L: LuaState) {
+  /**
+   * `callTimeout` is the time budget of each call of a Lua function from JS, in ms (see
+   * {@link CallBudget}); `Infinity` (the default here) or 0 turns it off.
+   */
+  constructor(
+    readonly L: LuaState,
+    callTimeout = Infinity,
+  ) {
     super();
+    this.budget = new CallBudget(callTimeout);
   }
+
+  private readonly budget: CallBudget;
 
   /**
    * After this, calling a converted Lua function throws instead of touching the freed VM.
@@ -165,7 +176,7 @@ export class LuaBridge extends LuaValues {
       if (!lua.lua_checkstack(L, args.length + 1)) throw new RangeError('Lua stack overflow');
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
       for (const a of args) this.push(L, a);
-      if (lua.lua_pcall(L, args.length, 1, 0) !== lua.LUA_OK) throw new LuaError(this.errorText(L, -1, where));
+      if (this.budget.pcall(L, args.length, 1) !== lua.LUA_OK) throw new LuaError(this.errorText(L, -1, where));
       return this.toJS(L, -1);
     } finally {
       lua.lua_settop(L, top);

@@ -12,6 +12,9 @@ export interface ScriptNode {
   readonly spec: NodeSpec;
 }
 
+/** Default {@link LuaRuntimeOptions.callTimeout}, in ms. */
+export const DEFAULT_CALL_TIMEOUT = 1000;
+
 /** Options of a {@link LuaRuntime}. */
 export interface LuaRuntimeOptions {
   /**
@@ -40,7 +43,16 @@ export interface LuaRuntimeOptions {
   /**
    * Longest a script run (`runFile`, `runString`) may take, in ms, before it is stopped with
    * an error at the line it was executing: a guard against endless loops. Default: no limit.
-   * Functions given to nodes are not limited.
+   * Functions given to nodes are limited by {@link callTimeout} instead.
    */
   scriptTimeout?: number;
+  /**
+   * Longest one call of a Lua function from JS may take, in ms (default 1000): a function
+   * given to a node (`create_map(…, function(p) … end)`) or passed to an export. A call still
+   * running then is stopped with a Lua error at the line it was executing, which becomes that
+   * event's error event (a sink nacks it), so one endless loop cannot freeze the process.
+   * Wall-clock, checked every 1000 Lua instructions (time spent inside JS exports or one
+   * long library call such as `string.rep` is not interrupted). `0` or `Infinity`: no limit.
+   */
+  callTimeout?: number;
 }

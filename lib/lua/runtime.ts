@@ -9,7 +9,7 @@ import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './
 import type { LuaHost } from './host';
 import { coreExports, createName, luaArgsToOptions } from './module';
 import { displayPath } from './require';
-import type { LuaRuntimeOptions } from './runtime-options';
+import { DEFAULT_CALL_TIMEOUT, type LuaRuntimeOptions } from './runtime-options';
 export type { LuaRuntimeOptions, ScriptNode } from './runtime-options';
 import { installRequire } from './require';
 import { checkSandboxedSql, openLibraries } from './sandbox';
@@ -52,7 +52,7 @@ export class LuaRuntime implements LuaHost {
     this.options = { sandbox: true, ...options };
     const L = lauxlib.luaL_newstate();
     this.L = L;
-    this.bridge = new LuaBridge(L);
+    this.bridge = new LuaBridge(L, this.options.callTimeout ?? DEFAULT_CALL_TIMEOUT);
     // A JS exception escaping some library function becomes an ordinary Lua error.
     lua.lua_atnativeerror(L, (S) => {
       lua.lua_pushstring(S, to_luastring(errorMessage(lua.lua_touserdata(S, -1))));

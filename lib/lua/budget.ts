@@ -1,0 +1,86 @@
+import { lauxlib, lua, to_luastring, type LuaState } from './fengari';
+
+/** Instructions between two looks at the clock: rare enough to cost little per call, often enough to stop in time. */
+const CHECK_EVERY = 1000;
+const NOT_STARTED = -1;
+
+/**
+ * A time budget for each call of a Lua function from JS (the functions given to nodes, and
+ * Lua functions passed to exports): a call still running after `ms` is stopped with a Lua
+ * error `file:line: …` at the line it was executing. It uses the instruction-count hook, as
+ * the script timeout does, and the clock is wall-clock on purpose: the budget guards the
+ * process (one endless loop in a map would otherwise freeze every node), not the network's
+ * (possibly virtual) time.
+ *
+ * The hook is set only around a call and the clock is first read after {@link CHECK_EVERY}
+ * instructions, so a short call costs two `lua_sethook`s and no clock read; the budget thus
+ * starts counting a few microseconds late, which does not matter for a guard. A nested call
+ * (Lua → JS export → Lua) gets its own budget and gives back the hook it found (the outer
+ * call's, or the script timeout's) when it returns; the outer call's clock kept running.
+ * A script's `pcall` cannot swallow the stop: once over budget, every further Lua
+ * instruction of the call raises the error again, until the call has returned to JS.
+ *
+ * @example
+ * ```ts
+ * const budget = new CallBudget(1000);
+ * lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+ * const status = budget.pcall(L, 0, 1); // like lua_pcall(L, 0, 1, 0), stopped after 1 s
+ * ```
+ */
+export class CallBudget {
+  /** When the running call's clock started (`performance.now()`), or {@link NOT_STARTED}. */
+  private start = NOT_STARTED;
+  private readonly message: Uint8Array;
+
+  /** `ms` ≤ 0 or `Infinity` means no budget: calls run unhooked. */
+  constructor(readonly ms: number) {
+    this.message = to_luastring(`function still running after ${ms} ms (an endless loop?); stopped (callTimeout)`);
+  }
+
+  /** False when calls are not limited. */
+  get enabled(): boolean {
+    return this.ms > 0 && Number.isFinite(this.ms);
+  }
+
+  /**
+   * `lua_pcall(L, nargs, nresults, 0)` under the budget; the hook found before is restored
+   * afterwards whatever happens.
+   *
+   * @example
+   * ```ts
+   * if (budget.pcall(L, args.length, 1) !== lua.LUA_OK) throw new LuaError(errorText(L, -1));
+   * ```
+   */
+  pcall(L: LuaState, nargs: number, nresults: number): number {
+    if (!this.enabled) return lua.lua_pcall(L, nargs, nresults, 0);
+    const hook = lua.lua_gethook(L);
+    // Usually no hook is set (a node's call, outside any script run): skip reading the rest.
+    const mask = hook === null ? 0 : (lua.lua_gethookmask(L) as number);
+    const count = hook === null ? 0 : (lua.lua_gethookcount(L) as number);
+    const outerStart = this.start;
+    this.start = NOT_STARTED;
+    lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, CHECK_EVERY);
+    try {
+      return lua.lua_pcall(L, nargs, nresults, 0);
+    } finally {
+      lua.lua_sethook(L, hook, mask, count);
+      this.start = outerStart;
+    }
+  }
+
+  private readonly hook = (S: LuaState): void => {
+    const now = performance.now();
+    if (this.start === NOT_STARTED) {
+      this.start = now;
+      return;
+    }
+    if (now - this.start <= this.ms) return;
+    // From now on every instruction raises again, so a script's pcall inside a loop can
+    // catch the stop but not keep the call running: each frame unwinds at its next instruction.
+    lua.lua_sethook(S, this.hook, lua.LUA_MASKCOUNT, 1);
+    lauxlib.luaL_where(S, 0);
+    lua.lua_pushstring(S, this.message);
+    lua.lua_concat(S, 2);
+    lua.lua_error(S);
+  };
+}

@@ -1,0 +1,127 @@
+import { Network } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
+import { VirtualTime } from 'tributary/testing';
+
+const TB = "local tb = require('tributary')\n";
+const STOPPED = 'function still running after 50 ms \\(an endless loop\\?\\); stopped \\(callTimeout\\)';
+
+/** Runs `in` (marbles a-b-c| carrying 1, 2, 3) → the script's node `m` → a recording sink. */
+function runMap(source: string, name: string, options: ConstructorParameters<typeof LuaRuntime>[1] = {}) {
+  const time = new VirtualTime();
+  const net = new Network({ scheduler: time.scheduler, logger: { warn: () => undefined, error: () => undefined } });
+  net.add('in', time.source('a-b-c|', { a: 1, b: 2, c: 3 }));
+  const out = time.sink();
+  net.add('out', out.node);
+  const runtime = new LuaRuntime(net, { callTimeout: 50, ...options });
+  try {
+    runtime.runString(TB + source + '\ntb.link("in", "m") tb.link("m", "out")', name);
+    const report = time.run(net, '10ms');
+    return { out, report };
+  } finally {
+    runtime.close();
+  }
+}
+
+describe('the time budget of a Lua function called from JS (callTimeout)', () => {
+  it('stops an endless loop in a map: that event becomes an error event naming the node, file and line; later events flow', () => {
+    const { out, report } = runMap(
+      `tb.create_map("m", function(n)
+         if n == 2 then
+           while true do end
+         end
+         return n * 10
+       end)`,
+      'spin.lua',
+    );
+    expect(out.frames[0]).toEqual({ frame: 0, value: 10 });
+    expect(out.frames[1].frame).toBe(2);
+    expect((out.frames[1].value as { error: string }).error).toMatch(new RegExp(`^spin\\.lua:4: ${STOPPED}$`));
+    expect(out.events[1].error?.node).toBe('m');
+    expect(out.frames[2]).toEqual({ frame: 4, value: 30 });
+    expect(report.stats.m).toMatchObject({ in: 3, out: 3, errors: 1 });
+  });
+
+  it('stops where and sink functions too', () => {
+    const where = runMap('tb.create_where("m", function(n)\n  while n == 3 do end\n  return true\nend)', 'where.lua');
+    expect(where.out.frames.map((f) => f.value)).toEqual([
+      1,
+      2,
+      { error: expect.stringMatching(new RegExp(`^where\\.lua:3: ${STOPPED}$`)) },
+    ]);
+
+    const time = new VirtualTime();
+    const logged: string[] = [];
+    const net = new Network({ scheduler: time.scheduler, logger: { warn: (m) => logged.push(m), error: (m) => logged.push(m) } });
+    net.add('in', time.source('ab|', { a: 1, b: 2 }));
+    const runtime = new LuaRuntime(net, { callTimeout: 50 });
+    runtime.runString(
+      TB + 'seen = 0\ntb.create_sink("s", function(n)\n  while n == 1 do end\n  seen = seen + 1\nend)\ntb.link("in", "s")',
+      'sink.lua',
+    );
+    const report = time.run(net, '5ms');
+    expect(report.stats.s).toMatchObject({ in: 2, errors: 1 });
+    expect(runtime.runString('return seen')).toBe(1);
+    expect(logged.join('\n')).toMatch(new RegExp(`sink\\.lua:4: ${STOPPED}`));
+    runtime.close();
+  });
+
+  it('a pcall in the function cannot keep the call running', () => {
+    const { out } = runMap(
+      'tb.create_map("m", function(n)\n  while true do\n    pcall(function() while true do end end)\n  end\nend)',
+      'pcall.lua',
+    );
+    expect(out.frames.map((f) => f.value)).toEqual(
+      [1, 2, 3].map(() => ({ error: expect.stringMatching(new RegExp(`^pcall\\.lua:\\d: ${STOPPED}$`)) })),
+    );
+  });
+
+  it('applies to Lua functions passed to exports and called later', () => {
+    const runtime = new LuaRuntime(new Network(), { callTimeout: 50 });
+    let saved: (() => unknown) | undefined;
+    runtime.export('keep', (fn: () => unknown) => void (saved = fn));
+    runtime.runString(TB + 'tb.keep(function()\n  local i = 0\n  while true do i = i + 1 end\nend)', 'kept.lua');
+    expect(() => saved!()).toThrow(new RegExp(`^kept\\.lua:4: ${STOPPED}$`));
+    runtime.close();
+  });
+
+  it('nested calls (Lua → JS export → Lua) each get a budget and give the outer hook back', () => {
+    const runtime = new LuaRuntime(new Network(), { callTimeout: 50 });
+    runtime.export('call_back', (fn: () => unknown) => fn());
+    const fns = runtime.runString(
+      TB +
+        `return {
+  function()                              -- line 3
+    tb.call_back(function() return 1 end)
+    while true do end                     -- line 5: stopped by the outer call's restored hook
+  end,
+  function()
+    local ok, err = pcall(tb.call_back, function()
+      while true do end                   -- line 9: stopped by the inner call's budget
+    end)
+    return err
+  end,
+}`,
+      'nested.lua',
+    ) as [() => unknown, () => unknown];
+    expect(() => fns[0]()).toThrow(new RegExp(`^nested\\.lua:5: ${STOPPED}$`));
+    expect(fns[1]()).toMatch(new RegExp(`^nested\\.lua:9: ${STOPPED}$`));
+    runtime.close();
+  });
+
+  it('gives the script timeout its hook back after a call made while the script runs', () => {
+    const runtime = new LuaRuntime(new Network(), { callTimeout: 50, scriptTimeout: 50 });
+    runtime.export('call_back', (fn: () => unknown) => fn());
+    expect(() => runtime.runString(TB + 'tb.call_back(function() return 1 end)\nwhile true do end', 'script.lua')).toThrow(
+      /^script\.lua:3: script still running after 50 ms \(an endless loop\?\); stopped$/,
+    );
+    runtime.close();
+  });
+
+  it('is on by default (1 s) and can be turned off', () => {
+    expect(new LuaRuntime(new Network()).runString('return 1')).toBe(1);
+    const runtime = new LuaRuntime(new Network(), { callTimeout: 0 });
+    const fn = runtime.runString('return function(n) local s = 0 for i = 1, n do s = s + i end return s end') as (n: number) => number;
+    expect(fn(1000)).toBe(500500);
+    runtime.close();
+  });
+});
