@@ -55,4 +55,11 @@ export interface LuaRuntimeOptions {
    * long library call such as `string.rep` is not interrupted). `0` or `Infinity`: no limit.
    */
   callTimeout?: number;
+  /**
+   * Longest string, in bytes, that `string.rep`, `table.concat`, `string.format` and
+   * `string.gsub` may build for a script (sandboxed or not; default 64 MiB): past it they
+   * raise a Lua error naming the limit instead of allocating gigabytes. The `..` operator is
+   * not covered (fengari gives no hook into it). `Infinity`: no limit.
+   */
+  maxStringBytes?: number;
 }

@@ -5,6 +5,7 @@ import type { NodeFactory, NodeKind } from '../nodes/registry';
 import type { NodeSpec } from '../nodes/types';
 import { LuaBridge } from './bridge';
 import { luaText } from './strings';
+import { DEFAULT_MAX_STRING_BYTES, limitStrings } from './strings-limit';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import type { LuaHost } from './host';
 import { coreExports, createName, luaArgsToOptions } from './module';
@@ -59,6 +60,7 @@ export class LuaRuntime implements LuaHost {
       return 1;
     });
     openLibraries(L, this.options.sandbox !== false);
+    limitStrings(L, this.options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES);
     installRequire(L, {
       bridge: this.bridge,
       sandbox: this.options.sandbox !== false,

@@ -125,3 +125,57 @@ describe('the time budget of a Lua function called from JS (callTimeout)', () =>
     runtime.close();
   });
 });
+
+describe('the string size limit (maxStringBytes)', () => {
+  function run(source: string, options: ConstructorParameters<typeof LuaRuntime>[1] = {}): unknown {
+    const runtime = new LuaRuntime(new Network(), options);
+    try {
+      return runtime.runString(source, 'big.lua');
+    } finally {
+      runtime.close();
+    }
+  }
+  const OVER = (fn: string, bytes: number, limit = 64 * 1024 * 1024) =>
+    `${fn}: the result would be ${bytes} bytes, over the limit of ${limit} (maxStringBytes)`;
+
+  it('string.rep refuses a result over the limit before allocating it, naming the line and the limit', () => {
+    expect(() => run('local s = "x"\nreturn #string.rep(s, 2^30)')).toThrow(`big.lua:2: ${OVER('string.rep', 2 ** 30)}`);
+    expect(() => run('return #("ab"):rep(3, "--")', { maxStringBytes: 7 })).toThrow(`big.lua:1: ${OVER('string.rep', 10, 7)}`);
+    expect(run('return ("ab"):rep(3, "-")', { maxStringBytes: 8 })).toBe('ab-ab-ab');
+    expect(run('return string.rep("x", 0) .. string.rep("x", -1)')).toBe('');
+  });
+
+  it('doubling a string in a loop (string.rep, table.concat, string.format) fails at the limit', () => {
+    const limit = 1024 * 1024;
+    for (const double of ['string.rep(s, 2)', 'table.concat({ s, s })', 'string.format("%s%s", s, s)']) {
+      const source = `local s = "x"\nfor i = 1, 40 do\n  s = ${double}\nend\nreturn #s`;
+      const fn = double.slice(0, double.indexOf('('));
+      expect(() => run(source, { maxStringBytes: limit })).toThrow(`big.lua:3: ${OVER(fn, 2 * limit, limit)}`);
+    }
+  });
+
+  it('table.concat counts separators and ranges; its own errors are unchanged', () => {
+    expect(run('return table.concat({ "a", "b", 3 }, ", ")', { maxStringBytes: 7 })).toBe('a, b, 3');
+    expect(() => run('return table.concat({ "a", "b", 3 }, ", ")', { maxStringBytes: 6 })).toThrow(
+      `big.lua:1: ${OVER('table.concat', 7, 6)}`,
+    );
+    expect(run('return table.concat({ "aaaa", "b", "c" }, "", 2, 3)', { maxStringBytes: 2 })).toBe('bc');
+    expect(() => run('return table.concat({ "a", {} })')).toThrow(/big\.lua:1: invalid value \(table\) at index 2 in table for 'concat'/);
+  });
+
+  it('string.gsub results are bounded too', () => {
+    expect(() => run('return string.gsub(string.rep("x", 1000), "x", "yy")', { maxStringBytes: 1500 })).toThrow(
+      `big.lua:1: ${OVER('string.gsub', 2000, 1500)}`,
+    );
+    expect(run('return (string.gsub("hello", "l", "L"))')).toBe('heLLo');
+  });
+
+  it('applies inside functions given to nodes, and can be turned off', () => {
+    const runtime = new LuaRuntime(new Network(), { maxStringBytes: 10 });
+    const fn = runtime.runString('return function(n) return string.rep("ab", n) end', 'fn.lua') as (n: number) => string;
+    expect(fn(5)).toBe('ababababab');
+    expect(() => fn(6)).toThrow(`fn.lua:1: ${OVER('string.rep', 12, 10)}`);
+    runtime.close();
+    expect(run('return #string.rep("x", 100)', { maxStringBytes: Infinity })).toBe(100);
+  });
+});
