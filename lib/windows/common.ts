@@ -31,6 +31,12 @@ export interface WindowBody {
   next(e: Event): void;
   /** Called once the input has completed; the output completes when no work is pending. */
   complete?(): void;
+  /**
+   * Called once, after the input has completed and no work is pending (the last inserts have
+   * committed): the body may start a last piece of work (`begin`/`end`, e.g. a final query)
+   * whose output is emitted before the output completes. Never called after an unsubscribe.
+   */
+  finish?(): void;
   teardown?(): void;
 }
 
@@ -48,7 +54,9 @@ export interface WindowOutput {
 /**
  * The shell of every window node: input events go to `body.next`; work the body starts is
  * counted with `begin()`/`end()`; the output completes once the input has completed and
- * nothing is pending, which is how `stop()` waits for pending inserts to commit.
+ * nothing is pending, which is how `stop()` waits for pending inserts to commit. At that
+ * point `body.finish` is called once and may begin more work (a final query), which is then
+ * waited for too. An unsubscribe (the network cut off) calls neither.
  *
  * @example
  * ```ts
@@ -65,11 +73,16 @@ export function windowOperator(make: (out: WindowOutput) => WindowBody): (source
     let pending = 0;
     let inputDone = false;
     let closed = false;
+    let finished = false;
     const maybeComplete = () => {
-      if (!closed && inputDone && pending === 0) {
-        closed = true;
-        subscriber.complete();
+      if (closed || !inputDone || pending !== 0) return;
+      if (!finished) {
+        finished = true;
+        body.finish?.();
+        if (pending !== 0) return; // the final work completes the output when it ends
       }
+      closed = true;
+      subscriber.complete();
     };
     const body = make({
       subscriber,
@@ -115,6 +128,7 @@ export const batchingOptions = {
  * The input side of the sliding windows: error events pass on; every other event is written
  * in the current batch and acked once its row is committed (a bad row becomes an error event
  * naming the node). Work is counted so the window completes only after the last commit.
+ * `committed`, when given, is called for each row committed (before its event is acked).
  *
  * @example
  * ```ts
@@ -123,13 +137,20 @@ export const batchingOptions = {
  * }));
  * ```
  */
-export function insertAndAck(ctx: NodeContext, writer: BatchWriter, out: Omit<WindowOutput, 'subscriber'>): (e: Event) => void {
+export function insertAndAck(
+  ctx: NodeContext,
+  writer: BatchWriter,
+  out: Omit<WindowOutput, 'subscriber'>,
+  committed?: () => void,
+): (e: Event) => void {
   return (e) => {
     if (e.error) return out.emit(e);
     out.begin();
     writer.write(e, (event, err) => {
-      if (err === undefined) ctx.ack(event);
-      else out.emit(ctx.fail(event, err));
+      if (err === undefined) {
+        committed?.();
+        ctx.ack(event);
+      } else out.emit(ctx.fail(event, err));
       out.end();
     });
   };

@@ -39,7 +39,8 @@ type CountWindowSettings = OutputOf<typeof countWindowOptions>;
  * rows by `orderColumn`, the query runs and each result row becomes an output event.
  *
  * After-batch runs follow the batching: a burst committed in one transaction triggers one
- * run. Use `every` when outputs must not depend on arrival timing.
+ * run. Use `every` when outputs must not depend on arrival timing. When the input ends, rows
+ * no run has seen (with `every`) get one final run before the window completes.
  *
  * @example
  * ```ts
@@ -75,9 +76,11 @@ export const countWindow = defineNode({
       checkSql(o.sql, { ...o.params, count: 0, now: 0 }, where);
       const serial = store.serialQueue();
       return windowOperator(({ emit, begin, end }) => {
+        // Rows committed that no run has queried yet: what the final run at input end is for.
+        const fresh = { rows: false };
         const run = () => {
           begin();
-          runCount(ctx, store, serial, table, o, order, emit).finally(end);
+          runCount(ctx, store, serial, table, o, order, fresh, emit).finally(end);
         };
         const writer = new BatchWriter(store, serial, table, { maxBatch: o.maxBatch, afterCommit: o.every ? undefined : run });
         let running = false;
@@ -86,15 +89,22 @@ export const countWindow = defineNode({
               if (running) return;
               running = true;
               begin();
-              runCount(ctx, store, serial, table, o, order, emit).finally(() => {
+              runCount(ctx, store, serial, table, o, order, fresh, emit).finally(() => {
                 running = false;
                 end();
               });
             })
           : undefined;
+        // After-batch runs begin in `afterCommit`, just after the batch's inserts end: the
+        // inserts end a microtask later, so the output cannot complete in between and drop them.
+        const endInsert = o.every ? end : () => queueMicrotask(end);
         return {
-          next: insertAndAck(ctx, writer, { emit, begin, end }),
+          next: insertAndAck(ctx, writer, { emit, begin, end: endInsert }, () => (fresh.rows = true)),
           complete: () => timer?.unsubscribe(),
+          // Input ended with rows no run has seen (a finite source before the first tick): run once more.
+          finish: () => {
+            if (fresh.rows) run();
+          },
           teardown: () => timer?.unsubscribe(),
         };
       });
@@ -102,6 +112,7 @@ export const countWindow = defineNode({
   }),
 });
 
+/** One run of a count window: trim to the newest `count` rows, query, emit each row. */
 async function runCount(
   ctx: NodeContext,
   store: WindowStore,
@@ -109,12 +120,15 @@ async function runCount(
   table: WindowTable,
   o: CountWindowSettings,
   order: string,
+  fresh: { rows: boolean },
   emit: (e: Event) => void,
 ): Promise<void> {
   const where = `node '${ctx.name}'`;
   const params = { ...o.params, count: o.count, now: toUnit(ctx.scheduler.now(), 's') };
   try {
     await serial.run(async () => {
+      // Inside the queue: every row committed before this point is seen by this run.
+      fresh.rows = false;
       const q = (s: string) => quoteIdent(store.dialect, s);
       // The newest row that falls out of the window; everything at or before it goes. Ties in
       // the order column (a create_time in seconds) are broken by the table's own key, so rows

@@ -7,7 +7,7 @@ import { defineNode } from '../nodes/registry';
 import type { NodeContext } from '../nodes/types';
 import { checkClear, clearDelivery, clearOptions } from './clear';
 import { batchingOptions, insertAndAck, storeOf, timeUnitOption, WINDOW_SERVICE, windowOperator } from './common';
-import { bindNamed, toUnit } from './sql';
+import { bindNamed, quoteIdent, toUnit } from './sql';
 import type { SerialQueue, WindowStore } from './store';
 import type { WindowTable } from './tables';
 import { BatchWriter } from './writer';
@@ -40,6 +40,9 @@ type TimeWindowSettings = OutputOf<typeof timeWindowOptions>;
  * `every` (default `duration`) on the network's scheduler the query runs, each result row
  * becomes an output event, and rows older than the window are deleted — with the cut-off
  * computed anew at every run (the Go original computed it once, so its table grew forever).
+ * When the input ends (a finite source, a replay, a drain), rows no run has seen get one final
+ * run before the window completes; its `:now` is the newest time column value if that is
+ * later than the scheduler's time.
  *
  * The query sees `:now`, `:window_start` (= now − duration) and `:duration` in the time
  * column's unit, so one statement works on SQLite and MySQL:
@@ -87,21 +90,28 @@ export const timeWindow = defineNode({
           time: { column: o.timeColumn, unit: o.timeUnit },
         });
         let running = false;
+        // Rows committed that no run has queried yet: what the final run at input end is for.
+        const fresh = { rows: false };
         const tick = () => {
           // A query still running (slow database) skips this tick instead of piling up.
           if (running) return;
           running = true;
           begin();
-          const now = ctx.scheduler.now();
-          runWindow(ctx, store, serial, table, o, now, emit).finally(() => {
+          runWindow(ctx, store, serial, table, o, fresh, emit).finally(() => {
             running = false;
             end();
           });
         };
         const timer: Subscription = periodic(ctx.scheduler, every, tick);
         return {
-          next: insertAndAck(ctx, writer, { emit, begin, end }),
+          next: insertAndAck(ctx, writer, { emit, begin, end }, () => (fresh.rows = true)),
           complete: () => timer.unsubscribe(),
+          // Input ended with rows no run has seen (a finite source, a replay): run once more.
+          finish: () => {
+            if (!fresh.rows) return;
+            begin();
+            runWindow(ctx, store, serial, table, o, fresh, emit, true).finally(end);
+          },
           teardown: () => timer.unsubscribe(),
         };
       });
@@ -122,23 +132,30 @@ export function checkSql(sql: string, params: Record<string, unknown>, where: st
   bindNamed(sql, params, where);
 }
 
-/** One run of a time window: query, emit each row, delete rows older than this run's cut-off. */
+/**
+ * One run of a time window: query, emit each row, delete rows older than this run's cut-off.
+ * `:now` is the scheduler's time; for the `final` run at input end it is the newest row's
+ * time when that is later (a replay whose rows are ahead of the clock).
+ */
 async function runWindow(
   ctx: NodeContext,
   store: WindowStore,
   serial: SerialQueue,
   table: WindowTable,
   o: TimeWindowSettings,
-  now: number,
+  fresh: { rows: boolean },
   emit: (e: Event) => void,
+  final = false,
 ): Promise<void> {
   const where = `node '${ctx.name}'`;
-  // Computed from this run's clock every time: the fix for the original's ever-growing table.
-  const cutoff = toUnit(now - o.duration, o.timeUnit);
-  const params = { ...o.params, now: toUnit(now, o.timeUnit), window_start: cutoff, duration: toUnit(o.duration, o.timeUnit) };
+  let now = ctx.scheduler.now();
   try {
     await serial.run(async () => {
+      // Inside the queue: every row committed before this point is seen by this run.
+      fresh.rows = false;
+      if (final) now = Math.max(now, await newestTime(store, table, o));
       let failed: { err: unknown } | undefined;
+      const params = bindings(o, now);
       try {
         const rows = await store.query(o.sql, params, where);
         for (const row of rows) {
@@ -150,7 +167,7 @@ async function runWindow(
       }
       // Expired rows go whether or not the query worked: a failing query must not make the
       // table grow forever (the original's bug, by another road).
-      const statements = table.deleteBefore(o.timeColumn, cutoff);
+      const statements = table.deleteBefore(o.timeColumn, params.window_start);
       await store.transaction(async (m) => {
         for (const s of statements) await m.query(s.sql, s.values);
       });
@@ -159,6 +176,25 @@ async function runWindow(
   } catch (err) {
     // A failed run is an error event (the stream lives on); the next tick tries again.
     ctx.logger.error(`${where}: window query failed: ${errorMessage(err)}`);
-    emit(ctx.fail(ctx.event({ sql: o.sql, now: params.now }), err));
+    emit(ctx.fail(ctx.event({ sql: o.sql, now: toUnit(now, o.timeUnit) }), err));
   }
+}
+
+/** The parameters of a run at `now` (ms), in the time column's unit; the cut-off is computed anew at every run. */
+function bindings(o: TimeWindowSettings, now: number) {
+  return {
+    ...o.params,
+    now: toUnit(now, o.timeUnit),
+    window_start: toUnit(now - o.duration, o.timeUnit),
+    duration: toUnit(o.duration, o.timeUnit),
+  };
+}
+
+/** The newest time column value in the table, in ms; -Infinity for an empty table. */
+async function newestTime(store: WindowStore, table: WindowTable, o: TimeWindowSettings): Promise<number> {
+  const q = (s: string) => quoteIdent(store.dialect, s);
+  const rows = await store.query(`SELECT MAX(${q(o.timeColumn)}) AS newest FROM ${q(table.name)}`);
+  const newest = Number(rows[0]?.newest ?? NaN);
+  if (!Number.isFinite(newest)) return -Infinity;
+  return o.timeUnit === 's' ? newest * 1000 : newest;
 }
