@@ -2,6 +2,7 @@ import { TributaryError, errorMessage } from '../errors';
 import { isThenable } from '../util/values';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import { CallBudget } from './budget';
+import { errorValueText } from './error-value';
 import { luaText } from './strings';
 import { LuaValues, type FunctionMode } from './values';
 
@@ -129,8 +130,10 @@ export class LuaBridge extends LuaValues {
   }
 
   /**
-   * The message of the Lua error value at `idx`; `where` (the function's definition) is
-   * prepended when the message has no position of its own (`error("x", 0)`, a table).
+   * The message of the Lua error value at `idx` (see {@link errorValueText}: `error(nil)` is
+   * `error called with nil`, a table its `__tostring` or JSON-like text); `where` (the
+   * function's definition) is prepended when the message has no position of its own
+   * (`error("x", 0)`, a table, nil).
    *
    * @example
    * ```ts
@@ -138,18 +141,7 @@ export class LuaBridge extends LuaValues {
    * ```
    */
   errorText(L: LuaState, idx: number, where?: string): string {
-    let msg: string;
-    const t = lua.lua_type(L, idx);
-    if (t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER) msg = luaText(lua.lua_tolstring(L, idx));
-    else if (t === lua.LUA_TLIGHTUSERDATA) msg = errorMessage(lua.lua_touserdata(L, idx));
-    else if (t === lua.LUA_TNIL) msg = 'nil';
-    else {
-      try {
-        msg = JSON.stringify(this.toJS(L, idx)) ?? 'error object';
-      } catch {
-        msg = `a ${luaText(lua.lua_typename(L, t))} value`;
-      }
-    }
+    const msg = errorValueText(L, idx, (S, nargs, nresults) => this.budget.pcall(S, nargs, nresults));
     return where && !/^.*?:\d+: /.test(msg) ? `${where}: ${msg}` : msg;
   }
 

@@ -179,3 +179,60 @@ describe('the string size limit (maxStringBytes)', () => {
     expect(run('return #string.rep("x", 100)', { maxStringBytes: Infinity })).toBe(100);
   });
 });
+
+describe('the message of a failed call says what failed', () => {
+  function failure(body: string, options: ConstructorParameters<typeof LuaRuntime>[1] = {}): string {
+    const runtime = new LuaRuntime(new Network(), options);
+    const fn = runtime.runString(`return function(n)\n  ${body}\nend`, 'fail.lua') as (n: unknown) => unknown;
+    try {
+      fn(1);
+    } catch (e) {
+      return (e as Error).message;
+    } finally {
+      runtime.close();
+    }
+    throw new Error('the call did not fail');
+  }
+
+  it('error(nil) and error() say so, with the file and line', () => {
+    expect(failure('error(nil)')).toBe('fail.lua:1: error called with nil');
+    expect(failure('error()')).toBe('fail.lua:1: error called with nil');
+  });
+
+  it('a table is shown by its __tostring, or as short JSON-like text', () => {
+    expect(failure('error(setmetatable({ code = 7 }, { __tostring = function(e) return "E" .. e.code end }))')).toBe('fail.lua:1: E7');
+    expect(failure('error({ reason = "too big", value = n, tags = { "a", "b" }, f = print })')).toBe(
+      'fail.lua:1: {"reason":"too big","value":1,"tags":["a","b"],"f":"<function>"}',
+    );
+    expect(failure('error({})')).toBe('fail.lua:1: {}');
+    expect(failure('error({ [true] = 1, [2.5] = 2 })')).toBe('fail.lua:1: {"true":1,"2.5":2}');
+  });
+
+  it('cycles, depth and size are cut short', () => {
+    expect(failure('local t = { name = "loop" } t.self = t error(t)')).toBe(
+      'fail.lua:1: {"name":"loop","self":{"name":"loop","self":{"name":"loop","self":{…}}}}',
+    );
+    const long = failure('local t = {} for i = 1, 100 do t["k" .. i] = string.rep("x", 20) end error(t)');
+    expect(long.length).toBeLessThanOrEqual('fail.lua:1: '.length + 300);
+    expect(long.endsWith('…')).toBe(true);
+  });
+
+  it('a failing or endless __tostring falls back to the JSON-like text', () => {
+    expect(failure('error(setmetatable({ a = 1 }, { __tostring = function() error("bad") end }))')).toBe('fail.lua:1: {"a":1}');
+    expect(failure('error(setmetatable({ a = 2 }, { __tostring = function() while true do end end }))', { callTimeout: 50 })).toBe(
+      'fail.lua:1: {"a":2}',
+    );
+  });
+
+  it('other values name their type', () => {
+    expect(failure('error(true)')).toBe('fail.lua:1: error called with true');
+    expect(failure('error(print)')).toBe('fail.lua:1: error called with a function');
+    expect(failure('error(coroutine.create(print))')).toBe('fail.lua:1: error called with a thread');
+  });
+
+  it('strings and runtime errors are unchanged', () => {
+    expect(failure('error("plain")')).toBe('fail.lua:2: plain');
+    expect(failure('error("no position", 0)')).toBe('fail.lua:1: no position');
+    expect(failure('return n.x')).toMatch(/^fail\.lua:2: attempt to index a number value/);
+  });
+});
