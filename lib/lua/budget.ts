@@ -1,4 +1,4 @@
-import { lauxlib, lua, to_luastring, type LuaState } from './fengari';
+import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 
 /** Instructions between two looks at the clock: rare enough to cost little per call, often enough to stop in time. */
 const CHECK_EVERY = 1000;
@@ -84,3 +84,62 @@ export class CallBudget {
     lua.lua_error(S);
   };
 }
+
+/** Gives the coroutine `co` the hook of the thread resuming it (or none). */
+function passHook(S: LuaState, co: LuaState | null): void {
+  if (!co || co === S) return;
+  const hook = lua.lua_gethook(S);
+  lua.lua_sethook(co, hook, hook === null ? 0 : lua.lua_gethookmask(S), hook === null ? 0 : lua.lua_gethookcount(S));
+}
+
+/**
+ * Makes coroutines run under the hook of whoever resumes them: a hook belongs to one Lua
+ * thread, and a coroutine created before a call (at the top of a script, say) would otherwise
+ * run an endless loop unchecked inside that call's time budget. `coroutine.resume` and the
+ * functions `coroutine.wrap` returns pass the resumer's hook on at every resume.
+ *
+ * @example
+ * ```ts
+ * openLibraries(L, true);
+ * hookCoroutines(L);
+ * ```
+ */
+export function hookCoroutines(L: LuaState): void {
+  lua.lua_getglobal(L, to_luastring('coroutine'));
+  if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+    lua.lua_pop(L, 1);
+    return;
+  }
+  lua.lua_getfield(L, -1, to_luastring('resume'));
+  const resume = lua.lua_tocfunction(L, -1) as LuaCFunction | null;
+  lua.lua_getfield(L, -2, to_luastring('wrap'));
+  const wrap = lua.lua_tocfunction(L, -1) as LuaCFunction | null;
+  lua.lua_pop(L, 2);
+  if (resume) {
+    lua.lua_pushcfunction(L, (S) => {
+      passHook(S, lua.lua_tothread(S, 1) as LuaState | null);
+      return resume(S);
+    });
+    lua.lua_setfield(L, -2, to_luastring('resume'));
+  }
+  if (wrap) {
+    lua.lua_pushcfunction(L, (S) => {
+      wrap(S); // pushes the wrapping function, whose upvalue is the coroutine
+      lua.lua_getupvalue(S, -1, 1);
+      lua.lua_pushcclosure(S, resumeWrapped, 2);
+      return 1;
+    });
+    lua.lua_setfield(L, -2, to_luastring('wrap'));
+  }
+  lua.lua_pop(L, 1);
+}
+
+/** A `coroutine.wrap` function: upvalue 1 is fengari's own wrapper, 2 its coroutine. */
+const resumeWrapped: LuaCFunction = (S) => {
+  passHook(S, lua.lua_tothread(S, lua.lua_upvalueindex(2)) as LuaState | null);
+  const n = lua.lua_gettop(S);
+  lua.lua_pushvalue(S, lua.lua_upvalueindex(1));
+  lua.lua_insert(S, 1);
+  lua.lua_call(S, n, lua.LUA_MULTRET);
+  return lua.lua_gettop(S);
+};

@@ -4,6 +4,7 @@ import type { Network } from '../network/network';
 import type { NodeFactory, NodeKind } from '../nodes/registry';
 import type { NodeSpec } from '../nodes/types';
 import { LuaBridge } from './bridge';
+import { hookCoroutines } from './budget';
 import { luaText } from './strings';
 import { DEFAULT_MAX_STRING_BYTES, limitStrings } from './strings-limit';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
@@ -61,6 +62,7 @@ export class LuaRuntime implements LuaHost {
     });
     openLibraries(L, this.options.sandbox !== false);
     limitStrings(L, this.options.maxStringBytes ?? DEFAULT_MAX_STRING_BYTES);
+    hookCoroutines(L);
     installRequire(L, {
       bridge: this.bridge,
       sandbox: this.options.sandbox !== false,

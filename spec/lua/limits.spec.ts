@@ -236,3 +236,27 @@ describe('the message of a failed call says what failed', () => {
     expect(failure('return n.x')).toMatch(/^fail\.lua:2: attempt to index a number value/);
   });
 });
+
+describe('the time budget and coroutines', () => {
+  it('a coroutine created before the call is stopped too, by resume and by wrap', () => {
+    const runtime = new LuaRuntime(new Network(), { callTimeout: 50 });
+    const fns = runtime.runString(
+      `local co = coroutine.create(function()
+  while true do end
+end)
+local w = coroutine.wrap(function()
+  while true do end
+end)
+return {
+  function() local ok, err = coroutine.resume(co) error(err, 0) end,
+  function() w() end,
+  function() local c = coroutine.wrap(function(a, b) coroutine.yield(a + b) return "done" end) return { c(1, 2), c() } end,
+}`,
+      'co.lua',
+    ) as (() => unknown)[];
+    expect(() => fns[0]()).toThrow(new RegExp(`^co\\.lua:2: ${STOPPED}$`));
+    expect(() => fns[1]()).toThrow(new RegExp(`co\\.lua:5: ${STOPPED}$`));
+    expect(fns[2]()).toEqual([3, 'done']);
+    runtime.close();
+  });
+});
