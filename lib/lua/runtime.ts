@@ -216,19 +216,16 @@ export class LuaRuntime implements LuaHost {
   private limitTime(L: LuaState, ms: number): void {
     // Wall-clock on purpose: this guards the operator's terminal, not the network's time.
     const deadline = performance.now() + ms;
-    lua.lua_sethook(
-      L,
-      (S: LuaState) => {
-        if (performance.now() <= deadline) return;
-        lua.lua_sethook(S, null, 0, 0);
-        lauxlib.luaL_where(S, 0);
-        lua.lua_pushstring(S, to_luastring(`script still running after ${ms} ms (an endless loop?); stopped`));
-        lua.lua_concat(S, 2);
-        lua.lua_error(S);
-      },
-      lua.LUA_MASKCOUNT,
-      10_000,
-    );
+    const hook = (S: LuaState) => {
+      if (performance.now() <= deadline) return;
+      // Past the deadline every instruction raises, so a pcall in a loop cannot keep the script running.
+      lua.lua_sethook(S, hook, lua.LUA_MASKCOUNT, 1);
+      lauxlib.luaL_where(S, 0);
+      lua.lua_pushstring(S, to_luastring(`script still running after ${ms} ms (an endless loop?); stopped`));
+      lua.lua_concat(S, 2);
+      lua.lua_error(S);
+    };
+    lua.lua_sethook(L, hook, lua.LUA_MASKCOUNT, 10_000);
   }
 
   /** Builds the node a `create_*` call asked for and adds it to the network. */

@@ -117,6 +117,15 @@ describe('the time budget of a Lua function called from JS (callTimeout)', () =>
     runtime.close();
   });
 
+  it('the script timeout cannot be caught by a pcall in a loop either', () => {
+    const runtime = new LuaRuntime(new Network(), { scriptTimeout: 50 });
+    expect(() => runtime.runString('while true do\n  pcall(function() while true do end end)\nend', 'escape.lua')).toThrow(
+      /^escape\.lua:\d: script still running after 50 ms/,
+    );
+    expect(runtime.runString('return 1 + 1')).toBe(2);
+    runtime.close();
+  });
+
   it('is on by default (1 s) and can be turned off', () => {
     expect(new LuaRuntime(new Network()).runString('return 1')).toBe(1);
     const runtime = new LuaRuntime(new Network(), { callTimeout: 0 });
