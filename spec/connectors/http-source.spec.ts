@@ -1,15 +1,20 @@
 import net from 'node:net';
+import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { Network, nodes, type Event } from 'tributary';
 import { connectors, type HttpSourceOptions, type ListeningInfo } from 'tributary/connectors';
 import { captureLogger, waitFor } from './helpers';
 
 /** Starts a network: http_source → collecting sink (whose behaviour a test can change). */
-async function startIngest(opts: Partial<HttpSourceOptions> = {}, handle: (p: unknown) => unknown = () => undefined) {
+async function startIngest(
+  opts: Partial<HttpSourceOptions> = {},
+  handle: (p: unknown) => unknown = () => undefined,
+  scheduler?: SchedulerLike,
+) {
   const seen: unknown[] = [];
   const logger = captureLogger();
   let resolveListening!: (i: ListeningInfo) => void;
   const listening = new Promise<ListeningInfo>((r) => (resolveListening = r));
-  const network = new Network({ logger });
+  const network = new Network({ logger, ...(scheduler ? { scheduler } : {}) });
   network.add('in', connectors.httpSource({ port: 0, onListening: resolveListening, ...opts }));
   network.add(
     'out',
@@ -36,15 +41,21 @@ async function post(url: string, body: string, headers: Record<string, string> =
 function rawConnection(port: number) {
   const socket = net.connect(port, '127.0.0.1');
   let buffer = '';
+  let all = '';
   let waiter: (() => void) | undefined;
   socket.on('data', (d) => {
     buffer += d.toString('utf8');
+    all += d.toString('utf8');
     waiter?.();
   });
+  socket.on('error', () => undefined); // a reset by the server shows as `closed`
   const connected = new Promise<void>((r) => socket.once('connect', () => r()));
+  /** Resolves with everything the server sent once the socket closed. */
+  const closed = new Promise<string>((r) => socket.once('close', () => r(all)));
   return {
     connected,
-    write: (s: string) => socket.write(s),
+    closed,
+    write: (s: string | Uint8Array) => socket.write(s),
     /** Waits for one full response (headers and a JSON body ending in a newline). */
     async response(): Promise<{ status: number; text: string }> {
       while (!/\r\n\r\n[\s\S]*\n$/.test(buffer)) await new Promise<void>((r) => (waiter = r));
@@ -234,11 +245,124 @@ describe('http_source against real HTTP requests', () => {
     await expect(fetch(`${s.base}/health`)).rejects.toThrow();
   });
 
+  it('frees the slots of clients trickling their bodies after bodyTimeout (408, socket closed), so other clients get through', async () => {
+    // The body timer comes from the network's scheduler: this one holds it until fire().
+    const clock = heldScheduler(7000);
+    const s = await startIngest({ maxInFlight: 2, bodyTimeout: '7s' }, undefined, clock);
+    running = s.network;
+    const tricklers = [rawConnection(s.info.port), rawConnection(s.info.port)];
+    for (const t of tricklers) {
+      await t.connected;
+      t.write('POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{');
+    }
+    await waitUntil(async () => (await health(s.base)).reading === 2);
+    // Both slots are held by bodies being read: a normal client is turned away...
+    const busy = await post(`${s.base}/events`, '"normal"');
+    expect(busy).toEqual({ status: 503, body: { error: 'busy: 0 events in flight, 2 request bodies being read' } });
+    for (const t of tricklers) t.write('"');
+    expect(clock.held()).toBe(2);
+    // ...until the body timeout answers the tricklers 408 and closes their sockets.
+    clock.fire();
+    for (const t of tricklers) {
+      const r = await t.response();
+      expect(r.status).toBe(408);
+      expect(r.text).toContain('body not received within 7000ms (bodyTimeout)');
+      await t.closed;
+    }
+    expect(await health(s.base)).toMatchObject({ inFlight: 0, reading: 0 });
+    expect(await post(`${s.base}/events`, '"normal"')).toEqual({ status: 202, body: { accepted: 1 } });
+    await running.stop();
+    expect(s.seen).toEqual(['normal']);
+  });
+
+  it('with a short real bodyTimeout, clients trickling a byte at a time get 408 or a closed socket and a normal client gets 202', async () => {
+    const s = await startIngest({ maxInFlight: 2, bodyTimeout: '200ms' });
+    running = s.network;
+    const tricklers = [trickle(s.info.port), trickle(s.info.port)];
+    const outcomes = await Promise.all(tricklers.map((t) => bounded(t.closed, 'a trickling client to be cut off')));
+    for (const text of outcomes) {
+      // Either the 408 arrived before the close, or the socket was closed (reset) outright.
+      if (text !== '') expect(text).toMatch(/^HTTP\/1\.1 408 [\s\S]*bodyTimeout/);
+    }
+    expect(await health(s.base)).toMatchObject({ inFlight: 0, reading: 0 });
+    expect(await post(`${s.base}/events`, '"normal"')).toEqual({ status: 202, body: { accepted: 1 } });
+    await running.stop();
+    expect(s.seen).toEqual(['normal']);
+  });
+
+  it('closes a connection whose headers trickle past headersTimeout (408) while other clients are served', async () => {
+    const s = await startIngest({ headersTimeout: '200ms' });
+    running = s.network;
+    const slow = trickle(s.info.port, 'POST /events HTTP/1.1\r\nHost: x\r\nX-Slow: a');
+    expect(await post(`${s.base}/events`, '"normal"')).toEqual({ status: 202, body: { accepted: 1 } });
+    const text = await bounded(slow.closed, 'the slow-headers client to be cut off');
+    if (text !== '') expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    await running.stop();
+    expect(s.seen).toEqual(['normal']);
+  });
+
+  it('answers 400 naming the limit for an event nested deeper than maxDepth (default 64), and emits nothing from that request', async () => {
+    const s = await startIngest();
+    running = s.network;
+    const nest = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    expect(await post(`${s.base}/events`, `{"a":${nest(64)}}`)).toEqual({
+      status: 400,
+      body: { error: 'the JSON body is nested deeper than the limit of 64 levels (maxDepth)' },
+    });
+    expect(await post(`${s.base}/events`, `[1, ${nest(65)}]`)).toEqual({
+      status: 400,
+      body: { error: 'element 2 is nested deeper than the limit of 64 levels (maxDepth)' },
+    });
+    expect(await post(`${s.base}/events`, `{"a":${nest(63)}}`)).toEqual({ status: 202, body: { accepted: 1 } });
+    await running.stop();
+    expect(s.seen).toHaveLength(1);
+
+    const small = await startIngest({ maxDepth: 2, format: 'ndjson' });
+    running = small.network;
+    expect(await post(`${small.base}/events`, '{"a":[1]}\n{"a":[{"b":1}]}\n')).toEqual({
+      status: 400,
+      body: { error: 'NDJSON line 2 is nested deeper than the limit of 2 levels (maxDepth)' },
+    });
+    await running.stop();
+    expect(small.seen).toEqual([]);
+  });
+
+  it('answers 400 "body is not valid UTF-8" for invalid UTF-8, and decodes a character split across chunks', async () => {
+    const s = await startIngest();
+    running = s.network;
+    const bad = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const res = await fetch(`${s.base}/events`, { method: 'POST', body: bad, headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'body is not valid UTF-8' });
+    const ndjson = await fetch(`${s.base}/events`, {
+      method: 'POST',
+      body: Buffer.concat([Buffer.from('"ok"\n"'), Buffer.from([0xff]), Buffer.from('"\n')]),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
+    expect(ndjson.status).toBe(400);
+    expect(await ndjson.json()).toEqual({ error: 'body is not valid UTF-8' });
+    // "é" is two bytes; sent in two chunks, it still decodes.
+    const body = Buffer.from('{"name":"é"}');
+    const c = rawConnection(s.info.port);
+    await c.connected;
+    c.write(`POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    c.write(body.subarray(0, 10));
+    await waitUntil(async () => (await health(s.base)).reading === 1);
+    c.write(body.subarray(10));
+    expect((await c.response()).status).toBe(202);
+    c.close();
+    await running.stop();
+    expect(s.seen).toEqual([{ name: 'é' }]);
+  });
+
   it('rejects bad options naming the option', () => {
     expect(() => connectors.httpSource({ path: 'events' })).toThrow("option 'path' must start with '/'");
     expect(() => connectors.httpSource({ format: 'xml' as never })).toThrow("option 'format' must be one of");
     expect(() => connectors.httpSource({ port: -1 })).toThrow("option 'port' must be at least 0");
     expect(() => connectors.httpSource({ path: '/h', healthPath: '/h' })).toThrow('must differ');
+    expect(() => connectors.httpSource({ bodyTimeout: 0 })).toThrow("option 'bodyTimeout'");
+    expect(() => connectors.httpSource({ headersTimeout: 'soon' })).toThrow("option 'headersTimeout'");
+    expect(() => connectors.httpSource({ maxDepth: 0 })).toThrow("option 'maxDepth' must be at least 1");
   });
 
   it('reports a port in use with the address and keeps retrying until stopped', async () => {
@@ -260,6 +384,60 @@ describe('http_source against real HTTP requests', () => {
 /** Waits for a condition of the local server or network (bounded). */
 function waitUntil(check: () => boolean | Promise<boolean>): Promise<void> {
   return waitFor(check, 'the condition', 10_000);
+}
+
+/** The health body of a running source. */
+async function health(base: string): Promise<{ status: string; inFlight: number; reading: number }> {
+  return (await fetch(`${base}/health`).then((r) => r.json())) as { status: string; inFlight: number; reading: number };
+}
+
+/** Waits for a promise a real server settles (a socket closing), with a generous upper bound. */
+async function bounded<T>(p: Promise<T>, what: string): Promise<T> {
+  let settled = false;
+  let value!: T;
+  void p.then((v) => {
+    settled = true;
+    value = v;
+  });
+  await waitFor(() => settled, what, 10_000);
+  return value;
+}
+
+/**
+ * A hostile client: sends `head` (by default the headers of a 1000-byte JSON body), then one
+ * more byte on every timer tick until the server closes the socket.
+ */
+function trickle(
+  port: number,
+  head = 'POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n',
+) {
+  const c = rawConnection(port);
+  void c.connected.then(() => c.write(head));
+  const tick = setInterval(() => c.write(head.endsWith('\r\n\r\n') ? ' ' : 'a'), 20);
+  void c.closed.then(() => clearInterval(tick));
+  return c;
+}
+
+/**
+ * A scheduler like asyncScheduler, except that work asked for after exactly `delay` ms is held
+ * until `fire()` runs it: a test decides when that timeout passes.
+ */
+function heldScheduler(delay: number): SchedulerLike & { held(): number; fire(): void } {
+  const held: { work: () => void; sub: Subscription }[] = [];
+  return {
+    now: () => asyncScheduler.now(),
+    held: () => held.filter((h) => !h.sub.closed).length,
+    fire() {
+      for (const h of held.splice(0)) if (!h.sub.closed) h.work();
+    },
+    schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, d = 0, state?: T): Subscription {
+      if (d !== delay) return asyncScheduler.schedule(work, d, state);
+      // A never-due action stands for the held one, so unsubscribe() cancels it as usual.
+      const sub = asyncScheduler.schedule(() => undefined, 2 ** 31 - 1);
+      held.push({ work: () => work.call(sub as SchedulerAction<T>, state), sub });
+      return sub;
+    },
+  } as SchedulerLike & { held(): number; fire(): void };
 }
 
 // Event type used only for documentation of what the sink sees.

@@ -9,6 +9,7 @@ import { defineNode } from '../../nodes/registry';
 import { connectionFields, deliveryFields, optionOrEnv } from '../fields';
 import type { NodeContext } from '../../nodes/types';
 import { connectWithRetry } from '../retry';
+import { decodeBody, parseBody } from './body';
 
 /** Where an HTTP source ended up listening (port 0 picks a free one). */
 export interface ListeningInfo {
@@ -26,6 +27,13 @@ export const httpSourceOptions = {
   healthPath: opt.string('health path: 200 while running, 503 while stopping').withDefault('/health'),
   format: opt.enum(['auto', 'json', 'ndjson'] as const, 'body format; auto picks NDJSON for application/x-ndjson').withDefault('auto'),
   maxBodySize: opt.integer('largest accepted body in bytes (400 past it)', { min: 1 }).withDefault(1_048_576),
+  maxDepth: opt.integer('deepest nesting of objects/arrays in one event (400 past it)', { min: 1 }).withDefault(64),
+  headersTimeout: opt
+    .timer('how long a client may take to send the request headers (408 and the socket closed past it)', { min: 1 })
+    .withDefault('10s'),
+  bodyTimeout: opt
+    .timer('how long a client may take to send the body once its headers arrived (408 and the socket closed past it)', { min: 1 })
+    .withDefault('10s'),
   token: connectionFields.token.describe('bearer token clients must send (default: the variable named by tokenEnv, if set)'),
   tokenEnv: connectionFields.tokenEnv.describe('environment variable holding the bearer token').withDefault('TRIBUTARY_HTTP_TOKEN'),
   respond: opt
@@ -39,48 +47,18 @@ export const httpSourceOptions = {
 /** Options of {@link httpSource}. */
 export type HttpSourceOptions = InputOf<typeof httpSourceOptions>;
 
-class BadRequest extends Error {}
+export { parseBody };
 
-/**
- * Parses a request body into payloads: one per object of an NDJSON body, one per element of
- * a JSON array, or the one JSON value. Throws with the line number for bad NDJSON.
- *
- * @example
- * ```ts
- * parseBody('{"a":1}\n{"a":2}\n', 'ndjson'); // [{ a: 1 }, { a: 2 }]
- * parseBody('[1,2]', 'json');               // [1, 2]
- * ```
- */
-export function parseBody(text: string, format: 'json' | 'ndjson'): unknown[] {
-  if (format === 'json') {
-    if (text.trim() === '') throw new BadRequest('empty body: expected JSON');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      throw new BadRequest(`malformed JSON: ${errorMessage(err)}`);
-    }
-    return Array.isArray(value) ? value : [value];
-  }
-  const out: unknown[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (line === '') continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch (err) {
-      throw new BadRequest(`malformed NDJSON at line ${i + 1}: ${errorMessage(err)}`);
-    }
-  }
-  if (out.length === 0) throw new BadRequest('empty body: expected NDJSON lines');
-  return out;
-}
-
-function send(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+  then?: () => void,
+): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body) + '\n');
+  res.end(JSON.stringify(body) + '\n', then);
 }
 
 function tokenMatches(expected: string, header: string | undefined): boolean {
@@ -127,7 +105,8 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
       // A body being read reserves one slot until it is parsed and its events counted.
       if (o.maxInFlight !== undefined && inFlight + reading >= o.maxInFlight) {
         req.resume();
-        return send(res, 503, { error: `busy: ${inFlight} events in flight` }, { 'retry-after': '1' });
+        const bodies = reading > 0 ? `, ${reading} request bodies being read` : '';
+        return send(res, 503, { error: `busy: ${inFlight} events in flight${bodies}` }, { 'retry-after': '1' });
       }
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > o.maxBodySize) {
@@ -139,31 +118,59 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
       const chunks: Buffer[] = [];
       let size = 0;
       let over = false;
+      let ended = false; // the body arrived, failed or timed out: no more reading
+      let finished = false;
       pendingRequests++;
       reading++;
       let read = false;
+      let bodyTimer: { unsubscribe(): void } | undefined;
       const doneReading = () => {
         if (!read) reading--;
         read = true;
       };
       const finish = () => {
+        bodyTimer?.unsubscribe();
         doneReading();
+        if (finished) return;
+        finished = true;
         pendingRequests--;
         maybeClose();
       };
       req.on('data', (chunk: Buffer) => {
-        if (over) return;
+        if (over || ended) return;
         size += chunk.length;
         if (size > o.maxBodySize) {
           over = true;
           chunks.length = 0;
+          doneReading(); // answered: the rest is only drained (bounded by bodyTimeout)
           send(res, 400, { error: `body is over the limit of ${o.maxBodySize} bytes` }, { connection: 'close' });
           return;
         }
         chunks.push(chunk);
       });
-      req.on('error', () => finish());
+      // A client that went away mid-body ('close' without 'end') frees its slot at once.
+      const gone = () => {
+        if (ended) return;
+        ended = true;
+        finish();
+      };
+      req.on('error', gone);
+      req.on('close', gone);
+      // A client trickling its body would hold its slot for ever: past bodyTimeout it gets 408
+      // and its socket is closed, which frees the slot.
+      bodyTimer = ctx.scheduler.schedule(() => {
+        if (ended) return;
+        ended = true;
+        chunks.length = 0;
+        const close = () => req.socket.destroy();
+        if (res.headersSent) close();
+        else send(res, 408, { error: `body not received within ${o.bodyTimeout}ms (bodyTimeout)` }, { connection: 'close' }, close);
+        finish();
+      }, o.bodyTimeout);
       req.on('end', () => {
+        if (ended) return;
+        ended = true;
+        bodyTimer?.unsubscribe();
         if (over) return finish();
         if (stopping) {
           send(res, 503, { error: 'the network is stopping' }, { connection: 'close' });
@@ -171,7 +178,7 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
         }
         let payloads: unknown[];
         try {
-          payloads = parseBody(Buffer.concat(chunks).toString('utf8'), format);
+          payloads = parseBody(decodeBody(Buffer.concat(chunks)), format, o.maxDepth);
         } catch (err) {
           send(res, 400, { error: errorMessage(err) });
           return finish();
@@ -246,8 +253,8 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
       const url = (req.url ?? '/').split('?')[0];
       if (url === o.healthPath && (req.method === 'GET' || req.method === 'HEAD')) {
         return stopping
-          ? send(res, 503, { status: 'stopping', inFlight }, { connection: 'close' })
-          : send(res, 200, { status: 'ok', inFlight });
+          ? send(res, 503, { status: 'stopping', inFlight, reading }, { connection: 'close' })
+          : send(res, 200, { status: 'ok', inFlight, reading });
       }
       if (stopping) {
         req.resume();
@@ -263,7 +270,16 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
     void connectWithRetry(
       () =>
         new Promise<Server>((resolve, reject) => {
-          const s = http.createServer(handle);
+          // Node answers 408 to a client still sending headers after headersTimeout (checked every
+          // connectionsCheckingInterval); the body has its own timer (bodyTimeout, above).
+          const s = http.createServer(
+            {
+              headersTimeout: o.headersTimeout,
+              requestTimeout: 0,
+              connectionsCheckingInterval: Math.min(30_000, Math.max(10, Math.floor(o.headersTimeout / 4))),
+            },
+            handle,
+          );
           s.once('error', reject);
           s.listen(o.port, o.host, () => {
             s.off('error', reject);
@@ -307,8 +323,10 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
  * Source listening for events over HTTP: POST JSON (one event, or one per array element) or
  * NDJSON (one event per line) to `path`. Answers 202 once the events are in the network, or
  * with `respond: 'acked'` only after every event was acked (200) or one was nacked (500).
- * Malformed bodies and bodies over `maxBodySize` get 400 with the reason, a missing or wrong
- * bearer token 401, and every request once the network is stopping 503 (the server keeps
+ * Malformed bodies, bodies over `maxBodySize`, bodies that are not valid UTF-8 and events
+ * nested deeper than `maxDepth` get 400 with the reason, a missing or wrong bearer token 401,
+ * a client still sending its headers after `headersTimeout` or its body after `bodyTimeout` 408
+ * (its socket is closed, freeing its `maxInFlight` slot), and every request once the network is stopping 503 (the server keeps
  * listening, answering 503 with Connection: close, until its events settled). `healthPath` answers
  * 200 while running. The server closes when the network stops.
  *
@@ -322,7 +340,7 @@ export const httpSource = defineNode({
   name: 'http_source',
   io: 'network',
   role: 'source',
-  summary: 'Listens for JSON or NDJSON POSTs (one event per object); 202 when accepted or 200 once acked; 400/401/503 with reasons.',
+  summary: 'Listens for JSON or NDJSON POSTs (one event per object); 202 when accepted or 200 once acked; 400/401/408/503 with reasons.',
   options: httpSourceOptions,
   positional: ['port'],
   example: "net.add('ingest', connectors.httpSource({ port: 8080, path: '/bets' }));",
