@@ -40,7 +40,7 @@ export interface FieldExtras {
  *
  * @example
  * ```ts
- * const interval = opt.duration('period between ticks').required(); // Field<Duration, number, 'required'>
+ * const interval = opt.duration('period between ticks').require(); // Field<Duration, number, 'required'>
  * ```
  */
 export class Field<In, Out, P extends Presence = 'optional'> implements OptionSpec {
@@ -72,7 +72,7 @@ export class Field<In, Out, P extends Presence = 'optional'> implements OptionSp
    *
    * @example
    * ```ts
-   * opt.string('subject to read').required();
+   * opt.string('subject to read').require();
    * ```
    */
   require(): Field<In, Out, 'required'> {
