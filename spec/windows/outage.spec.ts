@@ -1,0 +1,64 @@
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Network, nodes } from 'tributary';
+import { connectors, type ListeningInfo } from 'tributary/connectors';
+import { openWindowStore, windows, windowsPlugin } from 'tributary/windows';
+
+/**
+ * Issue 9, point 1, the reported loss: http_source (respond "acked") → window → discarder,
+ * and the window's database goes away mid-stream. Every request answered 2xx must be in the
+ * table afterwards; the ones whose rows could not be stored are answered with a failure (the
+ * client retries them), never 2xx. Here the outage is the table vanishing from a real SQLite
+ * file (renamed away by another connection, then back), which fails inserts the way a lost
+ * database does and keeps what was stored before.
+ */
+describe('a window database outage behind http_source respond "acked"', () => {
+  it('answers 2xx only for rows that were stored; the others get 500 and nothing is lost', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tb-outage-')), 'w.db');
+    const url = `sqlite:${file}`;
+    const table = { name: 'readings', columns: { n: 'integer' as const } };
+    const net = new Network({
+      plugins: [windowsPlugin({ url, tables: [table] })],
+      logger: { warn: () => undefined, error: () => undefined },
+    });
+    let resolveListening!: (i: ListeningInfo) => void;
+    const listening = new Promise<ListeningInfo>((r) => (resolveListening = r));
+    net.add('in', connectors.httpSource({ port: 0, respond: 'acked', onListening: resolveListening }));
+    net.add('store', windows.window({ table: 'readings' }));
+    net.add('void', nodes.discarder());
+    net.link('in', 'store');
+    net.link('store', 'void');
+    await net.start();
+    const base = `http://127.0.0.1:${(await listening).port}/events`;
+
+    // A second connection to the same file, as an operator's (or a failover's) would be.
+    const admin = await openWindowStore({ url, tables: [table] });
+    const answers = new Map<number, number>();
+    const send = async (n: number) => {
+      const res = await fetch(base, { method: 'POST', body: JSON.stringify({ n }), headers: { 'content-type': 'application/json' } });
+      await res.text();
+      answers.set(n, res.status);
+    };
+    try {
+      for (let n = 1; n <= 10; n++) await send(n);
+      await admin.query('ALTER TABLE readings RENAME TO readings_away');
+      for (let n = 11; n <= 20; n++) await send(n);
+      await admin.query('ALTER TABLE readings_away RENAME TO readings');
+      for (let n = 21; n <= 30; n++) await send(n);
+
+      const stored = new Set((await admin.query('SELECT n FROM readings')).map((r) => Number(r.n)));
+      const ok = [...answers].filter(([, status]) => status >= 200 && status < 300).map(([n]) => n);
+      // Nothing answered 2xx is missing: the rule this spec guards.
+      expect(ok.filter((n) => !stored.has(n))).toEqual([]);
+      // During the outage the client heard of the failure (and may retry): no 2xx.
+      expect([...answers].filter(([n]) => n > 10 && n <= 20).map(([, s]) => s)).toEqual(Array(10).fill(500));
+      // Before and after it, everything went through.
+      expect(ok.sort((a, b) => a - b)).toEqual([...Array(10).keys()].map((i) => i + 1).concat([...Array(10).keys()].map((i) => i + 21)));
+      expect(net.stats().void).toMatchObject({ nacked: 10 });
+    } finally {
+      await net.stop();
+      await admin.close();
+    }
+  }, 30_000);
+});
