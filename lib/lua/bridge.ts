@@ -4,7 +4,7 @@ import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './
 import { CallBudget } from './budget';
 import { errorValueText } from './error-value';
 import { luaText } from './strings';
-import { LuaValues, type FunctionMode } from './values';
+import { LuaValues, NotDataError, type FunctionMode } from './values';
 
 const SOURCE_INFO = to_luastring('>S');
 
@@ -53,6 +53,8 @@ export class LuaBridge extends LuaValues {
   }
 
   private readonly budget: CallBudget;
+  /** The node a `create_*` call (mode `node`) is converting arguments for, while it does. */
+  private owner: string | undefined;
 
   /**
    * After this, calling a converted Lua function throws instead of touching the freed VM.
@@ -85,7 +87,16 @@ export class LuaBridge extends LuaValues {
       try {
         const n = lua.lua_gettop(L);
         const args: unknown[] = new Array(n);
-        for (let i = 0; i < n; i++) args[i] = this.toJS(L, i + 1, mode);
+        if (mode === 'node' && n > 0) {
+          // A create_* call: its first argument names the node its functions are for.
+          args[0] = this.toJS(L, 1, mode);
+          this.owner = typeof args[0] === 'string' ? args[0] : undefined;
+          try {
+            for (let i = 1; i < n; i++) args[i] = this.toJS(L, i + 1, mode);
+          } finally {
+            this.owner = undefined;
+          }
+        } else for (let i = 0; i < n; i++) args[i] = this.toJS(L, i + 1, mode);
         result = fn(...args);
         if (isThenable(result)) failure = `${name} returned a Promise; functions called from Lua must be synchronous`;
       } catch (e) {
@@ -152,15 +163,22 @@ export class LuaBridge extends LuaValues {
     const where = ar.linedefined > 0 ? `${luaText(ar.short_src)}:${ar.linedefined}` : luaText(ar.short_src);
     lua.lua_pushvalue(L, idx);
     const ref = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    const fn =
-      mode === 'node' ? (payload: unknown) => this.call(ref, [payload], where) : (...args: unknown[]) => this.call(ref, args, where);
+    let fn: (...args: unknown[]) => unknown;
+    if (mode === 'node') {
+      const owner = this.owner === undefined ? 'the Lua function' : `node '${this.owner}': the Lua function`;
+      fn = (payload: unknown) => this.call(ref, [payload], where, owner);
+    } else fn = (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });
     return fn;
   }
 
-  /** Calls a Lua function kept in the registry; a Lua error is thrown as a {@link LuaError}. */
-  private call(ref: number, args: unknown[], where: string): unknown {
+  /**
+   * Calls a Lua function kept in the registry; a Lua error is thrown as a {@link LuaError}.
+   * With `owner` (a function given to a node) the result is data the node passes on, so a
+   * function, coroutine, userdata, NaN or ±inf in it is an error naming the node.
+   */
+  private call(ref: number, args: unknown[], where: string, owner?: string): unknown {
     if (this.closed) throw new TributaryError('STATE', `the Lua runtime is closed; cannot call the function defined at ${where}`);
     const L = this.L;
     const top = lua.lua_gettop(L);
@@ -169,7 +187,14 @@ export class LuaBridge extends LuaValues {
       lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
       for (const a of args) this.push(L, a);
       if (this.budget.pcall(L, args.length, 1) !== lua.LUA_OK) throw new LuaError(this.errorText(L, -1, where));
-      return this.toJS(L, -1);
+      if (owner === undefined) return this.toJS(L, -1);
+      try {
+        return this.toJS(L, -1, 'result');
+      } catch (e) {
+        if (!(e instanceof NotDataError)) throw e;
+        const at = e.path ? ` at ${e.path}` : '';
+        throw new LuaError(`${where}: ${owner} returned ${e.what}${at}, which is not a payload`);
+      }
     } finally {
       lua.lua_settop(L, top);
     }

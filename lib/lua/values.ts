@@ -10,11 +10,49 @@ const MAX_DEPTH = 100;
 const KEY_MAX_LENGTH = 64;
 
 /**
- * How a Lua function is turned into a JS function. `node` is for functions given to nodes
+ * How a Lua value is converted. `node` is for functions given to nodes
  * (`create_map(name, function(p) … end)`): they receive only the node's first argument (the
  * payload, or the event for event-level kinds), not the event the core passes as well.
+ * `result` is for what such a function returns: it becomes data a node passes on, so a
+ * function, coroutine or userdata, NaN or ±inf anywhere in it is refused with a
+ * {@link NotDataError} instead of becoming a JS function, or `null` once serialised.
  */
-export type FunctionMode = 'plain' | 'node';
+export type FunctionMode = 'plain' | 'node' | 'result';
+
+/**
+ * Thrown by {@link LuaValues.toJS} in `result` mode for a value that is not data: `what`
+ * says what it was in Lua terms (`a function`, `NaN`, `math.huge` …), `path` where it sat in
+ * the returned value (`''` for the value itself, else like `.score` or `[2].name`).
+ *
+ * @example
+ * ```ts
+ * try { bridge.toJS(L, -1, 'result'); } catch (e) { if (e instanceof NotDataError) console.error(`returned ${e.what}${e.path && ` at ${e.path}`}`); }
+ * ```
+ */
+export class NotDataError extends TypeError {
+  override readonly name = 'NotDataError';
+  constructor(
+    readonly what: string,
+    public path = '',
+  ) {
+    super(`${what}${path && ` at ${path}`} is not data`);
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Re-throws `e` with `step` (a table key) prepended to its path, if it is a {@link NotDataError}. */
+function withPathStep(e: unknown, step: string | number): unknown {
+  if (!(e instanceof NotDataError)) return e;
+  const key = typeof step === 'number' ? `[${step}]` : IDENTIFIER.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+  e.path = key + e.path;
+  e.message = `${e.what} at ${e.path} is not data`;
+  return e;
+}
+
+function numberText(n: number): string {
+  return Number.isNaN(n) ? 'NaN' : n > 0 ? 'math.huge (inf)' : '-math.huge (-inf)';
+}
 
 /**
  * Data conversion between a Lua stack and JS: tables ↔ objects/arrays, strings (bytes ↔
@@ -65,17 +103,24 @@ export abstract class LuaValues {
         return undefined;
       case lua.LUA_TBOOLEAN:
         return lua.lua_toboolean(L, idx);
-      case lua.LUA_TNUMBER:
-        return lua.lua_isinteger(L, idx) ? lua.lua_tointeger(L, idx) : lua.lua_tonumber(L, idx);
+      case lua.LUA_TNUMBER: {
+        if (lua.lua_isinteger(L, idx)) return lua.lua_tointeger(L, idx);
+        const n = lua.lua_tonumber(L, idx);
+        if (mode === 'result' && !Number.isFinite(n)) throw new NotDataError(numberText(n));
+        return n;
+      }
       case lua.LUA_TSTRING:
         return luaBytesToJS(lua.lua_tolstring(L, idx)!);
       case lua.LUA_TTABLE:
         return this.tableToJS(L, idx, mode, depth);
       case lua.LUA_TFUNCTION:
+        if (mode === 'result') throw new NotDataError('a function');
         return this.wrapFunction(L, idx, mode);
       case lua.LUA_TLIGHTUSERDATA:
+        if (mode === 'result') throw new NotDataError('a userdata');
         return lua.lua_touserdata(L, idx);
       default:
+        if (mode === 'result') throw new NotDataError(lua.lua_type(L, idx) === lua.LUA_TTHREAD ? 'a coroutine' : 'a userdata');
         throw new TypeError(`cannot convert a Lua ${lua.lua_type(L, idx) === lua.LUA_TTHREAD ? 'coroutine' : 'userdata'} to JS`);
     }
   }
@@ -195,7 +240,11 @@ export abstract class LuaValues {
           holes = true;
           break;
         }
-        arr[i - 1] = this.toJS(L, -1, mode, depth + 1);
+        try {
+          arr[i - 1] = this.toJS(L, -1, mode, depth + 1);
+        } catch (e) {
+          throw withPathStep(e, i);
+        }
         lua.lua_pop(L, 1);
       }
       if (!holes) {
@@ -225,7 +274,12 @@ export abstract class LuaValues {
         lua.lua_pop(L, 2);
         throw new TypeError(`cannot convert a Lua table with ${luaText(lua.lua_typename(L, kt))} keys to JS`);
       }
-      const v = this.toJS(L, -1, mode, depth + 1);
+      let v: unknown;
+      try {
+        v = this.toJS(L, -1, mode, depth + 1);
+      } catch (e) {
+        throw withPathStep(e, kt === lua.LUA_TNUMBER ? Number(key) : key);
+      }
       // A '__proto__' key assigned plainly would set the prototype, not a property.
       if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
       else obj[key] = v;
