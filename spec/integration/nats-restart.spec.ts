@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { Network, nodes } from 'tributary';
+import { connectors } from 'tributary/connectors';
+
+/**
+ * Issue 9, fault suite: the NATS server itself is killed (SIGKILL) while a network consumes a
+ * JetStream stream, and restarted on the same store. Nothing may be lost. Duplicates: the
+ * server syncs its consumer state to disk periodically (nats-server 2.9 has no
+ * `sync_interval: always`), so a SIGKILL of the *server* forgets acks it had received and
+ * redelivers those messages; what the consumer can promise is that every duplicate is a
+ * message first delivered before the kill (or in flight then), none after the restart. A private nats-server on a spare port; the shared one on 4222 is
+ * never touched. Runs with the integration suites (TRIBUTARY_NATS_URL set, as `.ci/run` does).
+ */
+const NATS_SERVER = '/usr/sbin/nats-server';
+const enabled = process.env.TRIBUTARY_NATS_URL !== undefined && existsSync(NATS_SERVER);
+const suite = enabled ? describe : describe.skip;
+if (!enabled) console.log('nats-restart: set TRIBUTARY_NATS_URL (and install nats-server) to run the NATS kill test');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+class OwnNats {
+  private child?: ChildProcess;
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<NatsConnection> {
+    this.child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir], { stdio: 'ignore' });
+    for (let attempt = 0; attempt < 200; attempt++) {
+      try {
+        const nc = await connect({ servers: `nats://127.0.0.1:${this.port}`, reconnect: false });
+        await (await nc.jetstreamManager()).streams.list().next();
+        return nc;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    throw new Error(`nats-server on ${this.port} did not come up`);
+  }
+
+  kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+}
+
+suite('the NATS server is killed (SIGKILL) and restarted while a network consumes JetStream', () => {
+  let server: OwnNats;
+  beforeAll(async () => {
+    server = new OwnNats(mkdtempSync(path.join(os.tmpdir(), 'tb-nats-')), await freePort());
+  });
+  afterAll(async () => {
+    await server?.kill();
+    if (server) rmSync(server.dir, { recursive: true, force: true });
+  });
+
+  it('loses nothing; duplicates are only messages delivered before the kill or in flight then', async () => {
+    const N = 300;
+    const MAX_IN_FLIGHT = 16;
+    const admin = await server.start();
+    const jsm = await admin.jetstreamManager();
+    await jsm.streams.add({ name: 'FAULT', subjects: ['fault.>'] });
+    const js = admin.jetstream();
+    for (let i = 1; i <= N; i++) await js.publish('fault.in', JSON.stringify({ i }));
+    await admin.close();
+
+    const seen: number[] = [];
+    let killed = false;
+    let killedAt = 0;
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    const net = new Network({ logger: { warn: () => undefined, error: () => undefined }, drainTimeout: '20s' });
+    net.add(
+      'in',
+      connectors.natsSource({
+        url: `nats://127.0.0.1:${server.port}`,
+        subject: 'fault.in',
+        stream: 'FAULT',
+        durable: 'fault',
+        maxInFlight: MAX_IN_FLIGHT,
+        ackWait: '2s',
+        nackDelay: 0,
+      }),
+    );
+    net.add(
+      'out',
+      nodes.sink({
+        fn: async (p: { i: number }) => {
+          seen.push(p.i);
+          // A third of the way in, kill the server under the consumer, restart it, go on.
+          if (!killed && seen.length === N / 3) {
+            killed = true;
+            killedAt = seen.length;
+            void server
+              .kill()
+              .then(() => server.start())
+              .then(async (nc) => {
+                await nc.close();
+                resume();
+              });
+          }
+        },
+      }),
+    );
+    net.link('in', 'out');
+    await net.start();
+    await resumed;
+    // Bounded wait for every message to arrive at least once.
+    for (let round = 0; round < 600 && new Set(seen).size < N; round++) await new Promise((r) => setTimeout(r, 50));
+    await net.stop();
+    const unique = new Set(seen);
+    const duplicates = seen.length - unique.size;
+    const firstAt = new Map<number, number>();
+    seen.forEach((i, at) => firstAt.has(i) || firstAt.set(i, at));
+    const late = [...firstAt].filter(([i, at]) => seen.lastIndexOf(i) !== at && at >= killedAt + MAX_IN_FLIGHT).map(([i]) => i);
+    console.log(
+      `nats-restart: ${N} published, ${unique.size} received, ${duplicates} duplicates, killed after ${killedAt} (in-flight cap ${MAX_IN_FLIGHT})`,
+    );
+    expect(unique.size).toBe(N);
+    expect(late).toEqual([]);
+  }, 120_000);
+});
