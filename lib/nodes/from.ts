@@ -8,7 +8,8 @@ import { defineNode } from './registry';
 /**
  * Source emitting the given items as events, then completing. Iterables are pulled, so
  * `maxInFlight` caps unsettled events; an Observable pushes and is taken as it comes.
- * Items that already are events are passed as they are.
+ * Items that already are events are passed as they are. A Lua list with a `nil` in it (which
+ * converts to an object with keys 1, 3 …) is refused naming the nil item.
  *
  * @example
  * ```ts
@@ -43,6 +44,13 @@ export const from = defineNode({
     const isSync = typeof (iterable as Iterable<unknown>)?.[Symbol.iterator] === 'function';
     const isAsync = typeof (iterable as AsyncIterable<unknown>)?.[Symbol.asyncIterator] === 'function';
     if (!isSync && !isAsync) {
+      const hole = luaListHole(items);
+      if (hole !== undefined) {
+        throw new TributaryError(
+          'BAD_OPTION',
+          `node kind 'from': option 'items': item ${hole} is nil; a Lua list cannot hold nil — use a sentinel such as false`,
+        );
+      }
       throw new TributaryError('BAD_OPTION', "node kind 'from': option 'items' must be an Observable, a list or an (async) iterable");
     }
     const tracked = flow.maxInFlight !== undefined || flow.onSettle !== undefined;
@@ -98,3 +106,16 @@ export const from = defineNode({
     };
   },
 });
+
+/**
+ * The first missing index of what a Lua list with a nil in it converts to: a table whose keys
+ * are positive integers but not exactly 1..n becomes an object (`{1, nil, 3}` gives
+ * `{ '1': 1, '3': 3 }`), so the first absent index is the nil. `undefined` for anything else.
+ */
+function luaListHole(items: unknown): number | undefined {
+  if (items === null || typeof items !== 'object' || Object.getPrototypeOf(items) !== Object.prototype) return undefined;
+  const keys = Object.keys(items);
+  if (keys.length === 0 || !keys.every((k) => /^[1-9][0-9]*$/.test(k))) return undefined;
+  const present = new Set(keys.map(Number));
+  for (let i = 1; ; i++) if (!present.has(i)) return i;
+}

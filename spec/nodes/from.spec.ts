@@ -1,5 +1,6 @@
 import { lastValueFrom, Observable, take, toArray } from 'rxjs';
-import { createEvent, nodes, TributaryError, type Event, type Settlement } from 'tributary';
+import { createEvent, Network, nodes, TributaryError, type Event, type Settlement } from 'tributary';
+import { LuaRuntime } from 'tributary/lua';
 import { probeContext, sourceOf, testScheduler, ticks, view, viewAll } from './support';
 
 function collect(source: Observable<Event>): Promise<Event[]> {
@@ -119,5 +120,25 @@ describe('from', () => {
     );
     expect(() => nodes.from({ items: [], maxInFlight: 0 })).toThrow(/node kind 'from': option 'maxInFlight' must be at least 1/);
     expect(() => (nodes.from as (o?: object) => unknown)({})).toThrow(/node kind 'from': option 'items' is required/);
+  });
+
+  it('says which item of a Lua list was nil, in Lua terms, instead of rejecting the table as not a list', () => {
+    const runtime = new LuaRuntime(new Network());
+    try {
+      expect(() => runtime.runString(`require('tributary').create_from("nums", { 1, nil, 3 })`, 'list.lua')).toThrow(
+        "list.lua:1: node 'nums': node kind 'from': option 'items': item 2 is nil; a Lua list cannot hold nil — use a sentinel such as false",
+      );
+      expect(() => runtime.runString(`require('tributary').create_from("first", { nil, 2 })`, 'list.lua')).toThrow(
+        /option 'items': item 1 is nil;/,
+      );
+      expect(runtime.network.exists('nums')).toBe(false);
+      // A trailing nil is not in the table at all: the list is just shorter.
+      runtime.runString(`require('tributary').create_from("short", { 1, 2, nil })`, 'list.lua');
+      expect(runtime.network.exists('short')).toBe(true);
+    } finally {
+      runtime.close();
+    }
+    expect(() => nodes.from({ items: { 1: 'a', 3: 'c' } as never })).toThrow(/option 'items': item 2 is nil;/);
+    expect(() => nodes.from({ items: { a: 1 } as never })).toThrow(/option 'items' must be an Observable, a list or an \(async\) iterable/);
   });
 });
