@@ -234,6 +234,46 @@ describe('file_sink', () => {
     expect(settled.nacked()).toHaveLength(2);
     expect(logger.messages.join('\n')).toContain(file);
   });
+
+  it('a path that cannot be created (its parent is a regular file) fails the node naming the path, nacking the events, even with an endless source', async () => {
+    const parent = path.join(dir, 'plain-file');
+    fs.writeFileSync(parent, 'not a directory');
+    const file = path.join(parent, 'sub', 'out.ndjson');
+    const settled = settlements();
+    const logger = captureLogger();
+    const net = new Network({ logger });
+    function* endless() {
+      for (let i = 1; ; i++) yield i;
+    }
+    net.add('gen', nodes.from({ items: endless(), maxInFlight: 4, onSettle: settled.onSettle }));
+    net.add('out', connectors.fileSink({ path: file }));
+    net.link('gen', 'out');
+    await net.start();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the network did not end within 20 s')), 20_000);
+    });
+    try {
+      const report = await Promise.race([net.done(), bound]);
+      expect(report.failure).toMatch(/^network broke at 'out': cannot create or open .*plain-file\/sub\/out\.ndjson: ENOTDIR/);
+      expect(report.failure).toContain(file);
+      expect(settled.acked()).toEqual([]);
+      expect(settled.nacked().length).toBeGreaterThan(0);
+      expect(report.stats.out).toMatchObject({ acked: 0 });
+    } finally {
+      clearTimeout(timer);
+      await net.stop();
+    }
+  });
+
+  it('the file itself being a directory also fails the node, naming the path; the events are nacked', async () => {
+    const file = path.join(dir, 'is-a-dir');
+    fs.mkdirSync(file);
+    const { settled, report } = await write(connectors.fileSink({ path: file }), [1, 2, 3]);
+    expect(report.failure).toMatch(/^network broke at 'out': cannot create or open .*is-a-dir: EISDIR/);
+    expect(settled.acked()).toEqual([]);
+    expect(settled.nacked().map((n) => n.payload)).toEqual([1, 2, 3]);
+  });
 });
 
 describe('stdin_source and stdout_sink', () => {

@@ -2,7 +2,10 @@ import { opt, type InputOf } from '../../nodes/options';
 import { defineNode } from '../../nodes/registry';
 import { csvOptions, fileFormat, fileFormatField } from './lines';
 import { formatCsvRecord } from './csv';
-import { batchedLineSink, ndjsonLine, type LineTarget } from './writer';
+import { batchedLineSink, ndjsonLine, TargetUnavailableError, type LineTarget } from './writer';
+
+/** Error codes saying a file can never be created or opened for appending at its path. */
+const UNCREATABLE = new Set(['ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'EROFS', 'ENAMETOOLONG', 'ELOOP', 'EEXIST']);
 
 /** The options of {@link fileSink}, declared once: types, validation, defaults and docs come from here. */
 export const fileSinkOptions = {
@@ -24,7 +27,9 @@ export type FileSinkOptions = InputOf<typeof fileSinkOptions>;
  * their write succeeded (events arriving during a write are written together in the next
  * one). With `rotateBytes`, a file about to grow past the size is renamed to `path.1` (older
  * ones shift up to `path.<keep>`) and a new one is started (with a CSV header). Payloads that
- * cannot be written are nacked on their own; a failed write nacks its events.
+ * cannot be written are nacked on their own; a failed write nacks its events. A path that
+ * cannot be created (a parent is a regular file, no permission …) fails the node, naming the
+ * path: the events are nacked and the network stops with that error.
  *
  * @example
  * ```ts
@@ -114,6 +119,11 @@ export const fileSink = defineNode({
           try {
             return await open();
           } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            // The path itself is wrong (a parent is a file, no permission …): no later write can succeed.
+            if (code !== undefined && UNCREATABLE.has(code)) {
+              throw new TargetUnavailableError(`cannot create or open ${o.path}: ${(err as Error).message}`);
+            }
             throw new Error(`${o.path}: ${(err as Error).message}`);
           }
         });

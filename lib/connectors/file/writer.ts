@@ -13,11 +13,27 @@ export interface LineTarget {
 }
 
 /**
+ * Thrown by a {@link LineTarget} opener when the target can never be opened (a file whose
+ * path cannot be created): {@link batchedLineSink} then nacks every event it holds with it
+ * and fails the node, so the network stops with this message instead of retrying per batch.
+ *
+ * @example
+ * ```ts
+ * if (e.code === 'ENOTDIR') throw new TargetUnavailableError(`cannot create ${file}: ${e.message}`);
+ * ```
+ */
+export class TargetUnavailableError extends Error {
+  override readonly name = 'TargetUnavailableError';
+}
+
+/**
  * A sink operator that formats each event into a line and writes whatever accumulated while
  * the previous write was running in one go, acking those events once their write succeeded
  * (nacking them if it failed, and closing the target so the next write reopens it). A
  * payload that cannot be formatted is nacked on its own. Completes after the last write and
- * `target.close()`. Unsubscribed early (the network cut off), it writes nothing more: events
+ * `target.close()`. An opener throwing a {@link TargetUnavailableError} fails the node: the
+ * batch and everything queued are nacked with that error and the stream errors (the network
+ * stops, reporting it). Unsubscribed early (the network cut off), it writes nothing more: events
  * still queued are nacked with `CUT_OFF` and the target is closed after the write in progress.
  *
  * @example
@@ -62,6 +78,18 @@ export function batchedLineSink(
             await (await target).write(batch.map((b) => b.line));
             for (const b of batch) ctx.ack(b.event);
           } catch (err) {
+            if (err instanceof TargetUnavailableError) {
+              // Nothing will ever be written: give every event back and fail the node.
+              const held = batch.concat(queue);
+              queue = [];
+              cutOff = true;
+              writing = false;
+              target = undefined;
+              ctx.stats.errors += held.length;
+              for (const b of held) ctx.nack(b.event, err);
+              subscriber.error(err);
+              return;
+            }
             // Close the handle of the failed write; the next batch opens a fresh one.
             closeTarget(target);
             target = undefined;
