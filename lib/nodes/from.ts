@@ -7,7 +7,8 @@ import { defineNode } from './registry';
 
 /**
  * Source emitting the given items as events, then completing. Iterables are pulled, so
- * `maxInFlight` caps unsettled events; an Observable pushes and is taken as it comes.
+ * `maxInFlight` caps unsettled events; an Observable pushes and is taken as it comes (so
+ * `maxInFlight` with one is an error rather than a cap that does nothing).
  * Items that already are events are passed as they are. A Lua list with a `nil` in it (which
  * converts to an object with keys 1, 3 …) is refused naming the nil item.
  *
@@ -33,6 +34,12 @@ export const from = defineNode({
   luaExample: 'tb.create_from("numbers", { 1, 2, 3 })',
   build: ({ items, ...flow }) => {
     if (isObservable(items)) {
+      if (flow.maxInFlight !== undefined) {
+        throw new TributaryError(
+          'BAD_OPTION',
+          "node kind 'from': option 'maxInFlight' cannot apply to an Observable, which pushes its items as they come — give a list or an (async) iterable to be pulled, or slow the Observable itself",
+        );
+      }
       const obs = items;
       return {
         role: 'source',

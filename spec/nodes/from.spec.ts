@@ -122,6 +122,16 @@ describe('from', () => {
     expect(() => (nodes.from as (o?: object) => unknown)({})).toThrow(/node kind 'from': option 'items' is required/);
   });
 
+  it('refuses maxInFlight with an Observable, which it cannot hold back, instead of ignoring it', () => {
+    const message = /node kind 'from': option 'maxInFlight' cannot apply to an Observable, which pushes its items as they come/;
+    expect(() => nodes.from({ items: new Observable(), maxInFlight: 4 })).toThrow(message);
+    const net = new Network();
+    expect(() => net.create('from', 'clicks', { items: new Observable(), maxInFlight: 4 })).toThrow(/node 'clicks'/);
+    expect(net.exists('clicks')).toBe(false);
+    expect(() => nodes.from({ items: new Observable() })).not.toThrow();
+    expect(() => nodes.from({ items: [1], maxInFlight: 4 })).not.toThrow();
+  });
+
   it('says which item of a Lua list was nil, in Lua terms, instead of rejecting the table as not a list', () => {
     const runtime = new LuaRuntime(new Network());
     try {
