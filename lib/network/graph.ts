@@ -320,7 +320,7 @@ export function checkName(name: unknown): void {
       `node name '${name}' is reserved (names may not start with '$' or be __proto__, constructor, prototype)`,
     );
   }
-  if (/[\s\u0000-\u001f"]/.test(name)) {
+  if (/[\s\u0000-\u001f"']/.test(name)) {
     throw new TributaryError('BAD_OPTION', `node name ${JSON.stringify(name)} may not contain spaces, quotes or control characters`);
   }
 }

@@ -1,5 +1,6 @@
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import { parseTimer, type Duration } from '../duration';
+import { suggest } from '../util/suggest';
 import { TributaryError } from '../errors';
 import { observable as observableNode } from '../nodes/adapters';
 import { createRegistry } from '../nodes/index';
@@ -63,6 +64,7 @@ export class Network {
   private readonly life: Lifecycle;
 
   constructor(options: NetworkOptions = {}) {
+    checkNetworkOptions(options);
     this.scheduler = options.scheduler ?? asyncScheduler;
     const plugins = options.plugins ?? [];
     this.registry = options.registry ? (plugins.length ? options.registry.clone() : options.registry) : createRegistry();
@@ -408,5 +410,23 @@ export class Network {
    */
   report(): NetworkReport {
     return this.life.report();
+  }
+}
+
+const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services'];
+
+/** Misspelt or misplaced network options are errors naming them, not silently ignored. */
+function checkNetworkOptions(options: NetworkOptions): void {
+  if (options === null || typeof options !== 'object') throw new TributaryError('BAD_OPTION', 'Network options must be an object');
+  for (const key of Object.keys(options)) {
+    if (NETWORK_OPTIONS.includes(key)) continue;
+    const hint = suggest(key, NETWORK_OPTIONS);
+    throw new TributaryError(
+      'BAD_OPTION',
+      `Network: unknown option '${key}' (known: ${NETWORK_OPTIONS.join(', ')})${hint ? ` — did you mean '${hint}'?` : ''}`,
+    );
+  }
+  if (options.plugins !== undefined && !Array.isArray(options.plugins)) {
+    throw new TributaryError('BAD_OPTION', "Network: option 'plugins' must be a list of plugins (definePlugin(…))");
   }
 }

@@ -112,3 +112,11 @@ describe('building a network', () => {
     expect(net.edges()).toEqual({ src: ['mid'], mid: ['out2', 'out'], out: [], out2: [] });
   });
 });
+
+describe('node names with quotes', () => {
+  it('refuses a single quote as it does a double quote (names are quoted in every message)', () => {
+    const net = new Network();
+    expect(() => net.add("a'b", nodes.forwarder())).toThrow(/node name "a'b" may not contain spaces, quotes or control characters/);
+    expect(() => net.add('a"b', nodes.forwarder())).toThrow(/may not contain spaces, quotes or control characters/);
+  });
+});

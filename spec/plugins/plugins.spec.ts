@@ -130,6 +130,15 @@ describe('options declared once', () => {
     expect(() => r.create('double', { By: 2 })).toThrow(/did you mean 'by'\?/);
   });
 
+  it('suggests across a swap of two letters, and names misspelt Network options', () => {
+    expect(() => createRegistry().create('buffer', { szie: 3 })).toThrow(/unknown option 'szie' .*— did you mean 'size'\?/);
+    expect(() => new Network({ stopTimeout: '1s' } as never)).toThrow(
+      /^Network: unknown option 'stopTimeout' \(known: scheduler, registry, plugins, logger, drainTimeout, services\)$/,
+    );
+    expect(() => new Network({ drianTimeout: '1s' } as never)).toThrow(/— did you mean 'drainTimeout'\?/);
+    expect(() => new Network({ plugins: 5 } as never)).toThrow(/Network: option 'plugins' must be a list of plugins/);
+  });
+
   it('types options from the schema (a compile-time check: these lines type-check)', () => {
     const node = double({ by: 4 });
     expect(node.role).toBe('pipeline');
