@@ -442,3 +442,11 @@ function heldScheduler(delay: number): SchedulerLike & { held(): number; fire():
 
 // Event type used only for documentation of what the sink sees.
 export type _Seen = Event;
+
+describe('http_source port', () => {
+  it('a port above 65535 is refused naming the option (it used to retry forever at start)', () => {
+    expect(() => connectors.httpSource({ port: 70000 })).toThrow(
+      /node kind 'http_source': option 'port' must be at most 65535, got number 70000/,
+    );
+  });
+});

@@ -21,7 +21,7 @@ export interface ListeningInfo {
 
 /** The options of {@link httpSource}, declared once: types, validation, defaults and docs come from here. */
 export const httpSourceOptions = {
-  port: opt.integer('port to listen on; 0 picks a free one (see onListening)', { min: 0 }).withDefault(8080),
+  port: opt.integer('port to listen on; 0 picks a free one (see onListening)', { min: 0, max: 65535 }).withDefault(8080),
   host: opt.string('interface to bind ("0.0.0.0" for all)').withDefault('127.0.0.1'),
   path: opt.string('ingest path (POST)').withDefault('/events'),
   healthPath: opt.string('health path: 200 while running, 503 while stopping').withDefault('/health'),
