@@ -51,6 +51,7 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   const cwd = options.cwd ?? process.cwd();
   // The window store opens when a network with a window node starts, from this config: the
   // URL from --db, entities and tables that host modules and scripts add until then.
+  if (options.db !== undefined) checkDb(options.db);
   const windows: WindowConfig = { entities: [], ...(options.db !== undefined ? { url: options.db } : {}) };
   const registry = createRegistry({ plugins: builtinPlugins({ windows }) });
   for (const spec of options.plugins ?? []) {
@@ -97,6 +98,18 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
     throw e;
   }
   return host;
+}
+
+/** `--db` is checked at once, whether or not a script uses windows (the store opens only if one does). */
+function checkDb(db: string): void {
+  // Loaded only when --db is given: a run without it loads no window code.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- on demand, see above
+  const { checkWindowUrl } = require('../windows/store') as typeof import('../windows/store');
+  try {
+    checkWindowUrl(db);
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, `--db: ${errorMessage(e)}`);
+  }
 }
 
 /**

@@ -281,6 +281,24 @@ export class WindowStore {
 }
 
 /**
+ * Checks that a window URL names a database the store can open (SQLite, MySQL/MariaDB),
+ * without opening it: an error naming the URL (password hidden) otherwise.
+ *
+ * @example
+ * ```ts
+ * checkWindowUrl('sqlite:./tb.db');        // fine
+ * checkWindowUrl('postgres://u:p@h/db');   // throws: window store: unsupported URL 'postgres://u:***@h/db' …
+ * ```
+ */
+export function checkWindowUrl(url: string): void {
+  if (url.startsWith('sqlite:') || /^(mysql|mariadb):\/\//.test(url)) return;
+  throw new TributaryError(
+    'BAD_OPTION',
+    `window store: unsupported URL '${shownUrl(url)}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`,
+  );
+}
+
+/**
  * Builds TypeORM DataSource options from a window URL.
  *
  * @example
@@ -290,6 +308,7 @@ export class WindowStore {
  * ```
  */
 export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synchronize = true): DataSourceOptions {
+  checkWindowUrl(url);
   const e = entities as DataSourceOptions['entities'];
   if (url.startsWith('sqlite:')) {
     let database = url.slice('sqlite:'.length);
@@ -317,10 +336,7 @@ export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synch
       extra: { decimalNumbers: true },
     };
   }
-  throw new TributaryError(
-    'BAD_OPTION',
-    `window store: unsupported URL '${shownUrl(url)}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`,
-  );
+  throw new TributaryError('BAD_OPTION', `window store: unsupported URL '${shownUrl(url)}'`); // checked above
 }
 
 /**

@@ -250,13 +250,20 @@ describe('tributary run', () => {
       'windowed-secret.lua',
       'local tb = require("tributary")\ntb.declare_table("ticks")\ntb.create_ticker("t", "20ms")\ntb.create_window("w", "ticks")\ntb.create_discarder("d")\ntb.link("t", "w")\ntb.link("w", "d")\n',
     );
-    for (const db of ['mysql://root:hunter2@127.0.0.1:1/test', 'postgres://app:hunter2@127.0.0.1:1/test']) {
-      const r = await tributary(['run', windowed, '--for', '100ms', '--db', db, '--stats']);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain("cannot open service 'tributary.windows'");
-      expect(r.stderr).toContain(':***@127.0.0.1:1/test');
-      expect(r.stdout + r.stderr).not.toContain('hunter2');
-    }
+    const unreachable = await tributary(['run', windowed, '--for', '100ms', '--db', 'mysql://root:hunter2@127.0.0.1:1/test', '--stats']);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toContain("cannot open service 'tributary.windows'");
+    expect(unreachable.stderr).toContain('mysql://root:***@127.0.0.1:1/test');
+    const unusable = await tributary(['run', windowed, '--for', '100ms', '--db', 'postgres://app:hunter2@127.0.0.1:1/test', '--stats']);
+    expect(unusable.code).toBe(2);
+    expect(unusable.stderr).toContain("--db: window store: unsupported URL 'postgres://app:***@127.0.0.1:1/test'");
+    expect([unreachable, unusable].map((r) => r.stdout + r.stderr).join('')).not.toContain('hunter2');
+  });
+
+  it('--db is checked at once, also for a script without windows: exit 2 naming --db', async () => {
+    const r = await tributary(['run', NETWORK, '--for', '100ms', '--db', 'postgres://x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--db: window store: unsupported URL 'postgres://x'");
   });
 
   it('--db opens nothing for a network without windows (the store is opened only when used)', async () => {
