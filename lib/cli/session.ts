@@ -104,9 +104,9 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
 function checkDb(db: string): void {
   // Loaded only when --db is given: a run without it loads no window code.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- on demand, see above
-  const { checkWindowUrl } = require('../windows/store') as typeof import('../windows/store');
+  const { windowDialect } = require('../windows/store') as typeof import('../windows/store');
   try {
-    checkWindowUrl(db);
+    windowDialect(db);
   } catch (e) {
     throw new CliError(EXIT.USAGE, `--db: ${errorMessage(e)}`);
   }

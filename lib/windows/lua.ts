@@ -5,6 +5,7 @@ import type { LuaExport } from '../nodes/plugin';
 import { WINDOW_SERVICE } from './common';
 import type { WindowStore } from './store';
 import { DeclaredTable } from './declared-table';
+import { windowDialect } from './store';
 import type { Dialect } from './sql';
 import type { ColumnDeclaration, TableDeclaration } from './tables';
 import { isPlainObject } from '../util/values';
@@ -55,7 +56,7 @@ function linkOut(host: LuaHost, name: string, out: string): void {
 
 /** The driver family a URL opens, without opening it. */
 function driverOf(url: string | undefined): Dialect {
-  return url === undefined || url.startsWith('sqlite:') ? 'sqlite' : 'mysql';
+  return url === undefined ? 'sqlite' : windowDialect(url);
 }
 
 /**

@@ -281,17 +281,20 @@ export class WindowStore {
 }
 
 /**
- * Checks that a window URL names a database the store can open (SQLite, MySQL/MariaDB),
- * without opening it: an error naming the URL (password hidden) otherwise.
+ * The driver family a window URL opens — `'sqlite'` (`sqlite:…`) or `'mysql'` (`mysql://`,
+ * `mariadb://`) — without opening it; any other URL is an error naming it (password hidden).
+ * The one place that reads a window URL's scheme.
  *
  * @example
  * ```ts
- * checkWindowUrl('sqlite:./tb.db');        // fine
- * checkWindowUrl('postgres://u:p@h/db');   // throws: window store: unsupported URL 'postgres://u:***@h/db' …
+ * windowDialect('sqlite:./tb.db');        // 'sqlite'
+ * windowDialect('mariadb://root@h/db');   // 'mysql'
+ * windowDialect('postgres://u:p@h/db');   // throws: window store: unsupported URL 'postgres://u:***@h/db' …
  * ```
  */
-export function checkWindowUrl(url: string): void {
-  if (url.startsWith('sqlite:') || /^(mysql|mariadb):\/\//.test(url)) return;
+export function windowDialect(url: string): Dialect {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql';
   throw new TributaryError(
     'BAD_OPTION',
     `window store: unsupported URL '${shownUrl(url)}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`,
@@ -308,9 +311,8 @@ export function checkWindowUrl(url: string): void {
  * ```
  */
 export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synchronize = true): DataSourceOptions {
-  checkWindowUrl(url);
   const e = entities as DataSourceOptions['entities'];
-  if (url.startsWith('sqlite:')) {
+  if (windowDialect(url) === 'sqlite') {
     let database = url.slice('sqlite:'.length);
     if (database.startsWith('//')) database = database.slice(2);
     if (database === '' || database === ':memory:' || database === ':memory') database = ':memory:';
@@ -324,19 +326,16 @@ export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synch
       ...(file ? { enableWAL: true, busyTimeout: 5000 } : {}),
     };
   }
-  if (/^(mysql|mariadb):\/\//.test(url)) {
-    return {
-      type: url.startsWith('mariadb') ? 'mariadb' : 'mysql',
-      url: url.replace(/^mariadb:/, 'mysql:'),
-      entities: e,
-      synchronize,
-      // COUNT/SUM/BIGINT and DECIMAL as numbers, so rows look the same as on SQLite.
-      supportBigNumbers: true,
-      bigNumberStrings: false,
-      extra: { decimalNumbers: true },
-    };
-  }
-  throw new TributaryError('BAD_OPTION', `window store: unsupported URL '${shownUrl(url)}'`); // checked above
+  return {
+    type: url.startsWith('mariadb') ? 'mariadb' : 'mysql',
+    url: url.replace(/^mariadb:/, 'mysql:'),
+    entities: e,
+    synchronize,
+    // COUNT/SUM/BIGINT and DECIMAL as numbers, so rows look the same as on SQLite.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    extra: { decimalNumbers: true },
+  };
 }
 
 /**
