@@ -1,12 +1,7 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { createConnection } from 'mysql2/promise';
-import { Network, nodes } from 'tributary';
-import { connectors, type ListeningInfo } from 'tributary/connectors';
-import { windows, windowsPlugin } from 'tributary/windows';
+import { ackedIngest } from '../support/acked-ingest';
+import { OwnServer, faultSuite } from './servers';
 
 /**
  * Issue 9, point 1, the reported loss, with the real failure: http_source (respond "acked")
@@ -17,75 +12,39 @@ import { windows, windowsPlugin } from 'tributary/windows';
  * (TRIBUTARY_MYSQL_URL set, as `.ci/run` does) where mariadbd is installed.
  */
 const MARIADBD = '/usr/sbin/mariadbd';
-const enabled = process.env.TRIBUTARY_MYSQL_URL !== undefined && existsSync(MARIADBD);
-const suite = enabled ? describe : describe.skip;
-if (!enabled) console.log('mariadb-outage: set TRIBUTARY_MYSQL_URL (and install mariadbd) to run the MariaDB kill test');
+const suite = faultSuite('mariadb-outage', 'TRIBUTARY_MYSQL_URL', MARIADBD);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A private mariadbd: install a data directory once, start and kill it by PID. */
+/** A private mariadbd: a data directory installed once, started and killed by PID. */
 class OwnMariaDb {
-  private child?: ChildProcess;
-  constructor(
-    readonly dir: string,
-    readonly port: number,
-  ) {
+  private constructor(readonly server: OwnServer) {}
+
+  static async create(): Promise<OwnMariaDb> {
+    const server = await OwnServer.create('tb-mariadb-');
     const r = spawnSync(
       'mariadb-install-db',
-      ['--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'],
-      {
-        encoding: 'utf8',
-      },
+      ['--no-defaults', `--datadir=${server.dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'],
+      { encoding: 'utf8' },
     );
     if (r.status !== 0) throw new Error(`mariadb-install-db failed: ${r.stderr}`);
+    return new OwnMariaDb(server);
   }
 
-  async start(): Promise<void> {
-    this.child = spawn(
-      MARIADBD,
-      [
-        '--no-defaults',
-        `--datadir=${this.dir}/data`,
-        `--port=${this.port}`,
-        `--socket=${this.dir}/sock`,
-        '--bind-address=127.0.0.1',
-        '--user=root',
-        '--skip-grant-tables',
-        `--pid-file=${this.dir}/pid`,
-      ],
-      { stdio: 'ignore' },
-    );
-    // Wait until it answers (bounded): a connection attempt per round, no fixed sleep.
-    for (let attempt = 0; attempt < 200; attempt++) {
-      try {
-        const c = await createConnection({ host: '127.0.0.1', port: this.port, user: 'root' });
-        await c.query('CREATE DATABASE IF NOT EXISTS t');
-        await c.end();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    throw new Error(`mariadbd on ${this.port} did not come up`);
+  get port(): number {
+    return this.server.port;
+  }
+
+  start(): Promise<void> {
+    const { dir, port } = this.server;
+    const argv = [MARIADBD, '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, `--socket=${dir}/sock`, '--bind-address=127.0.0.1'];
+    return this.server.start([...argv, '--user=root', '--skip-grant-tables', `--pid-file=${dir}/pid`], async () => {
+      const c = await createConnection({ host: '127.0.0.1', port, user: 'root' });
+      await c.query('CREATE DATABASE IF NOT EXISTS t');
+      await c.end();
+    });
   }
 
   kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    return this.server.kill();
   }
 
   async rows(): Promise<number[]> {
@@ -102,34 +61,15 @@ class OwnMariaDb {
 suite('a MariaDB the window writes to is killed (SIGKILL) and restarted behind http_source respond "acked"', () => {
   let db: OwnMariaDb;
   beforeAll(async () => {
-    db = new OwnMariaDb(mkdtempSync(path.join(os.tmpdir(), 'tb-mariadb-')), await freePort());
+    db = await OwnMariaDb.create();
     await db.start();
   }, 60_000);
   afterAll(async () => {
-    await db?.kill();
-    if (db) rmSync(db.dir, { recursive: true, force: true });
+    await db?.server.dispose();
   });
 
   it('every request answered 2xx is in the table after recovery; none during the outage got 2xx', async () => {
-    const net = new Network({
-      plugins: [windowsPlugin({ url: `mysql://root@127.0.0.1:${db.port}/t`, tables: [{ name: 'readings', columns: { n: 'integer' } }] })],
-      logger: { warn: () => undefined, error: () => undefined },
-    });
-    let resolveListening!: (i: ListeningInfo) => void;
-    const listening = new Promise<ListeningInfo>((r) => (resolveListening = r));
-    net.add('in', connectors.httpSource({ port: 0, respond: 'acked', onListening: resolveListening }));
-    net.add('store', windows.window({ table: 'readings' }));
-    net.add('void', nodes.discarder());
-    net.link('in', 'store');
-    net.link('store', 'void');
-    await net.start();
-    const url = `http://127.0.0.1:${(await listening).port}/events`;
-    const answers = new Map<number, number>();
-    const send = async (n: number) => {
-      const res = await fetch(url, { method: 'POST', body: JSON.stringify({ n }), headers: { 'content-type': 'application/json' } });
-      await res.text();
-      answers.set(n, res.status);
-    };
+    const { net, answers, send } = await ackedIngest(`mysql://root@127.0.0.1:${db.port}/t`);
     try {
       for (let n = 1; n <= 20; n++) await send(n);
       await db.kill();

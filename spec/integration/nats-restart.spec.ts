@@ -1,11 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { Network, nodes } from 'tributary';
 import { connectors } from 'tributary/connectors';
+import { OwnServer, faultSuite } from './servers';
 
 /**
  * Issue 9, fault suite: the NATS server itself is killed (SIGKILL) while a network consumes a
@@ -17,67 +13,30 @@ import { connectors } from 'tributary/connectors';
  * never touched. Runs with the integration suites (TRIBUTARY_NATS_URL set, as `.ci/run` does).
  */
 const NATS_SERVER = '/usr/sbin/nats-server';
-const enabled = process.env.TRIBUTARY_NATS_URL !== undefined && existsSync(NATS_SERVER);
-const suite = enabled ? describe : describe.skip;
-if (!enabled) console.log('nats-restart: set TRIBUTARY_NATS_URL (and install nats-server) to run the NATS kill test');
+const suite = faultSuite('nats-restart', 'TRIBUTARY_NATS_URL', NATS_SERVER);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
+/** Starts a private nats-server with JetStream on its own store; resolves with a client once it answers. */
+function startNats(server: OwnServer): Promise<NatsConnection> {
+  return server.start([NATS_SERVER, '-a', '127.0.0.1', '-p', String(server.port), '-js', '-sd', server.dir], async () => {
+    const nc = await connect({ servers: `nats://127.0.0.1:${server.port}`, reconnect: false });
+    await (await nc.jetstreamManager()).streams.list().next();
+    return nc;
   });
-}
-
-class OwnNats {
-  private child?: ChildProcess;
-  constructor(
-    readonly dir: string,
-    readonly port: number,
-  ) {}
-
-  async start(): Promise<NatsConnection> {
-    this.child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.dir], { stdio: 'ignore' });
-    for (let attempt = 0; attempt < 200; attempt++) {
-      try {
-        const nc = await connect({ servers: `nats://127.0.0.1:${this.port}`, reconnect: false });
-        await (await nc.jetstreamManager()).streams.list().next();
-        return nc;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    throw new Error(`nats-server on ${this.port} did not come up`);
-  }
-
-  kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
 }
 
 suite('the NATS server is killed (SIGKILL) and restarted while a network consumes JetStream', () => {
-  let server: OwnNats;
+  let server: OwnServer;
   beforeAll(async () => {
-    server = new OwnNats(mkdtempSync(path.join(os.tmpdir(), 'tb-nats-')), await freePort());
+    server = await OwnServer.create('tb-nats-');
   });
   afterAll(async () => {
-    await server?.kill();
-    if (server) rmSync(server.dir, { recursive: true, force: true });
+    await server?.dispose();
   });
 
   it('loses nothing; duplicates are only messages delivered before the kill or in flight then', async () => {
     const N = 300;
     const MAX_IN_FLIGHT = 16;
-    const admin = await server.start();
+    const admin = await startNats(server);
     const jsm = await admin.jetstreamManager();
     await jsm.streams.add({ name: 'FAULT', subjects: ['fault.>'] });
     const js = admin.jetstream();
@@ -113,7 +72,7 @@ suite('the NATS server is killed (SIGKILL) and restarted while a network consume
             killedAt = seen.length;
             void server
               .kill()
-              .then(() => server.start())
+              .then(() => startNats(server))
               .then(async (nc) => {
                 await nc.close();
                 resume();

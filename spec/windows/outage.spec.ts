@@ -1,9 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Network, nodes } from 'tributary';
-import { connectors, type ListeningInfo } from 'tributary/connectors';
-import { openWindowStore, windows, windowsPlugin } from 'tributary/windows';
+import { openWindowStore } from 'tributary/windows';
+import { READINGS, ackedIngest } from '../support/acked-ingest';
 
 /**
  * Issue 9, point 1, the reported loss: http_source (respond "acked") → window → discarder,
@@ -17,29 +16,9 @@ describe('a window database outage behind http_source respond "acked"', () => {
   it('answers 2xx only for rows that were stored; the others get 500 and nothing is lost', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'tb-outage-')), 'w.db');
     const url = `sqlite:${file}`;
-    const table = { name: 'readings', columns: { n: 'integer' as const } };
-    const net = new Network({
-      plugins: [windowsPlugin({ url, tables: [table] })],
-      logger: { warn: () => undefined, error: () => undefined },
-    });
-    let resolveListening!: (i: ListeningInfo) => void;
-    const listening = new Promise<ListeningInfo>((r) => (resolveListening = r));
-    net.add('in', connectors.httpSource({ port: 0, respond: 'acked', onListening: resolveListening }));
-    net.add('store', windows.window({ table: 'readings' }));
-    net.add('void', nodes.discarder());
-    net.link('in', 'store');
-    net.link('store', 'void');
-    await net.start();
-    const base = `http://127.0.0.1:${(await listening).port}/events`;
-
+    const { net, answers, send } = await ackedIngest(url);
     // A second connection to the same file, as an operator's (or a failover's) would be.
-    const admin = await openWindowStore({ url, tables: [table] });
-    const answers = new Map<number, number>();
-    const send = async (n: number) => {
-      const res = await fetch(base, { method: 'POST', body: JSON.stringify({ n }), headers: { 'content-type': 'application/json' } });
-      await res.text();
-      answers.set(n, res.status);
-    };
+    const admin = await openWindowStore({ url, tables: [READINGS] });
     try {
       for (let n = 1; n <= 10; n++) await send(n);
       await admin.query('ALTER TABLE readings RENAME TO readings_away');
