@@ -142,9 +142,9 @@ export class LuaBridge extends LuaValues {
 
   /**
    * The message of the Lua error value at `idx` (see {@link errorValueText}: `error(nil)` is
-   * `error called with nil`, a table its `__tostring` or JSON-like text); `where` (the
-   * function's definition) is prepended when the message has no position of its own
-   * (`error("x", 0)`, a table, nil).
+   * `error called with nil`, a table its `__tostring` or JSON-like text; calls made through
+   * `pcallLocated` already carry the line of the `error` call); `where` (the function's
+   * definition) is prepended when the message has no position of its own (`error("x", 0)`).
    *
    * @example
    * ```ts

@@ -1,4 +1,5 @@
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
+import { pcallLocated } from './error-value';
 
 /** Instructions between two looks at the clock: rare enough to cost little per call, often enough to stop in time. */
 const CHECK_EVERY = 1000;
@@ -52,7 +53,7 @@ export class CallBudget {
    * ```
    */
   pcall(L: LuaState, nargs: number, nresults: number): number {
-    if (!this.enabled) return lua.lua_pcall(L, nargs, nresults, 0);
+    if (!this.enabled) return pcallLocated(L, nargs, nresults, lua.lua_pcall);
     const hook = lua.lua_gethook(L);
     // Usually no hook is set (a node's call, outside any script run): skip reading the rest.
     const mask = hook === null ? 0 : (lua.lua_gethookmask(L) as number);
@@ -61,7 +62,7 @@ export class CallBudget {
     this.start = NOT_STARTED;
     lua.lua_sethook(L, this.hook, lua.LUA_MASKCOUNT, CHECK_EVERY);
     try {
-      return lua.lua_pcall(L, nargs, nresults, 0);
+      return pcallLocated(L, nargs, nresults, lua.lua_pcall);
     } finally {
       lua.lua_sethook(L, hook, mask, count);
       this.start = outerStart;

@@ -11,6 +11,62 @@ const callToString: LuaCFunction = (S) => {
   lauxlib.luaL_tolstring(S, 1);
   return 1;
 };
+const LINE_INFO = to_luastring('Sl');
+const plainPcall = (S: LuaState, nargs: number, nresults: number) => lua.lua_pcall(S, nargs, nresults, 0);
+
+/**
+ * `file:line:` of the innermost Lua function on the stack of a failed call (the line that
+ * called `error`), or '' when no Lua function is running.
+ */
+function errorPlace(L: LuaState): string {
+  const ar = new lua.lua_Debug();
+  for (let level = 1; lua.lua_getstack(L, level, ar) === 1; level++) {
+    lua.lua_getinfo(L, LINE_INFO, ar);
+    if (ar.currentline > 0) return `${luaText(ar.short_src)}:${ar.currentline}: `;
+  }
+  return '';
+}
+
+/**
+ * The message handler of every protected call into Lua: an error value that is not a string
+ * or number (`error({ reason = … })`, `error()`) becomes text prefixed with the file and line
+ * of the `error` call, which Lua itself adds to string messages only. Strings and numbers pass
+ * unchanged (`error("x", 0)` keeps asking for no position).
+ */
+const locateError: LuaCFunction = (S) => {
+  const t = lua.lua_type(S, 1);
+  if (t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER || t === lua.LUA_TLIGHTUSERDATA) return 1;
+  const text = errorValueText(S, 1, plainPcall);
+  lua.lua_pushstring(S, to_luastring(errorPlace(S) + text));
+  return 1;
+};
+
+/**
+ * `lua_pcall` with {@link locateError} as the message handler: on failure the value on top
+ * names the line of a table or nil error too. `call` is the pcall to use (a time-budgeted
+ * one, say); it gets the handler's stack index.
+ *
+ * @example
+ * ```ts
+ * // stack: function, arg
+ * if (pcallLocated(L, 1, 1, lua.lua_pcall) !== lua.LUA_OK) throw new LuaError(luaText(lua.lua_tolstring(L, -1)));
+ * ```
+ */
+export function pcallLocated(
+  L: LuaState,
+  nargs: number,
+  nresults: number,
+  call: (L: LuaState, nargs: number, nresults: number, msgh: number) => number,
+): number {
+  const base = lua.lua_gettop(L) - nargs;
+  lua.lua_pushcfunction(L, locateError);
+  lua.lua_insert(L, base);
+  try {
+    return call(L, nargs, nresults, base);
+  } finally {
+    lua.lua_remove(L, base);
+  }
+}
 
 /**
  * What a Lua error value says, as text: a string or number as it is; `nil` as `error called

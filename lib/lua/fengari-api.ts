@@ -52,6 +52,7 @@ export interface FengariModule {
     lua_getinfo(L: LuaState, what: Uint8Array, ar: LuaDebug): number;
     lua_getstack(L: LuaState, level: number, ar: LuaDebug): number;
     lua_gettop(L: LuaState): number;
+    lua_insert(L: LuaState, idx: number): void;
     lua_isinteger(L: LuaState, idx: number): boolean;
     lua_next(L: LuaState, idx: number): number;
     lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;
@@ -68,6 +69,7 @@ export interface FengariModule {
     lua_rawget(L: LuaState, idx: number): number;
     lua_rawgeti(L: LuaState, idx: number, n: number): number;
     lua_rawlen(L: LuaState, idx: number): number;
+    lua_remove(L: LuaState, idx: number): void;
     lua_rawset(L: LuaState, idx: number): void;
     lua_rawseti(L: LuaState, idx: number, n: number): void;
     lua_setfield(L: LuaState, idx: number, k: Uint8Array): void;

@@ -15,6 +15,7 @@ import { DEFAULT_CALL_TIMEOUT, type LuaRuntimeOptions } from './runtime-options'
 export type { LuaRuntimeOptions, ScriptNode } from './runtime-options';
 import { installRequire } from './require';
 import { checkSandboxedSql, openLibraries } from './sandbox';
+import { pcallLocated } from './error-value';
 import { suggest } from '../util/suggest';
 
 const MODULE = 'tributary';
@@ -203,7 +204,7 @@ export class LuaRuntime implements LuaHost {
       }
       const limit = this.options.scriptTimeout;
       if (limit !== undefined) this.limitTime(L, limit);
-      const status = lua.lua_pcall(L, 0, 1, 0);
+      const status = pcallLocated(L, 0, 1, lua.lua_pcall);
       if (limit !== undefined) lua.lua_sethook(L, null, 0, 0);
       if (status !== lua.LUA_OK) throw new TributaryError('SCRIPT', this.bridge.errorText(L, -1, name));
       return this.bridge.toJS(L, -1);

@@ -111,6 +111,20 @@ const CASES: RuntimeCase[] = [
     [1, 3],
   ],
   [
+    'map: error with a table on a later line',
+    'tb.create_map("f", function(n)\n  if n == 2 then\n    error({reason = "later"})\n  end\n  return n\nend)',
+    5,
+    '{"reason":"later"}',
+    [1, 3],
+  ],
+  [
+    'map: error() with nil on a later line',
+    'tb.create_map("f", function(n)\n  if n == 2 then\n    error()\n  end\n  return n\nend)',
+    5,
+    'error called with nil',
+    [1, 3],
+  ],
+  [
     'map: failing on a later line',
     'tb.create_map("f", function(n)\n  if n == 2 then\n    error("line five")\n  end\n  return n\nend)',
     5,

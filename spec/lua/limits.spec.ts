@@ -203,40 +203,40 @@ describe('the message of a failed call says what failed', () => {
     throw new Error('the call did not fail');
   }
 
-  it('error(nil) and error() say so, with the file and line', () => {
-    expect(failure('error(nil)')).toBe('fail.lua:1: error called with nil');
-    expect(failure('error()')).toBe('fail.lua:1: error called with nil');
+  it('error(nil) and error() say so, with the file and the line of the error call', () => {
+    expect(failure('error(nil)')).toBe('fail.lua:2: error called with nil');
+    expect(failure('error()')).toBe('fail.lua:2: error called with nil');
   });
 
   it('a table is shown by its __tostring, or as short JSON-like text', () => {
-    expect(failure('error(setmetatable({ code = 7 }, { __tostring = function(e) return "E" .. e.code end }))')).toBe('fail.lua:1: E7');
+    expect(failure('error(setmetatable({ code = 7 }, { __tostring = function(e) return "E" .. e.code end }))')).toBe('fail.lua:2: E7');
     expect(failure('error({ reason = "too big", value = n, tags = { "a", "b" }, f = print })')).toBe(
-      'fail.lua:1: {"reason":"too big","value":1,"tags":["a","b"],"f":"<function>"}',
+      'fail.lua:2: {"reason":"too big","value":1,"tags":["a","b"],"f":"<function>"}',
     );
-    expect(failure('error({})')).toBe('fail.lua:1: {}');
-    expect(failure('error({ [true] = 1, [2.5] = 2 })')).toBe('fail.lua:1: {"true":1,"2.5":2}');
+    expect(failure('error({})')).toBe('fail.lua:2: {}');
+    expect(failure('error({ [true] = 1, [2.5] = 2 })')).toBe('fail.lua:2: {"true":1,"2.5":2}');
   });
 
   it('cycles, depth and size are cut short', () => {
     expect(failure('local t = { name = "loop" } t.self = t error(t)')).toBe(
-      'fail.lua:1: {"name":"loop","self":{"name":"loop","self":{"name":"loop","self":{…}}}}',
+      'fail.lua:2: {"name":"loop","self":{"name":"loop","self":{"name":"loop","self":{…}}}}',
     );
     const long = failure('local t = {} for i = 1, 100 do t["k" .. i] = string.rep("x", 20) end error(t)');
-    expect(long.length).toBeLessThanOrEqual('fail.lua:1: '.length + 300);
+    expect(long.length).toBeLessThanOrEqual('fail.lua:2: '.length + 300);
     expect(long.endsWith('…')).toBe(true);
   });
 
   it('a failing or endless __tostring falls back to the JSON-like text', () => {
-    expect(failure('error(setmetatable({ a = 1 }, { __tostring = function() error("bad") end }))')).toBe('fail.lua:1: {"a":1}');
+    expect(failure('error(setmetatable({ a = 1 }, { __tostring = function() error("bad") end }))')).toBe('fail.lua:2: {"a":1}');
     expect(failure('error(setmetatable({ a = 2 }, { __tostring = function() while true do end end }))', { callTimeout: 50 })).toBe(
-      'fail.lua:1: {"a":2}',
+      'fail.lua:2: {"a":2}',
     );
   });
 
   it('other values name their type', () => {
-    expect(failure('error(true)')).toBe('fail.lua:1: error called with true');
-    expect(failure('error(print)')).toBe('fail.lua:1: error called with a function');
-    expect(failure('error(coroutine.create(print))')).toBe('fail.lua:1: error called with a thread');
+    expect(failure('error(true)')).toBe('fail.lua:2: error called with true');
+    expect(failure('error(print)')).toBe('fail.lua:2: error called with a function');
+    expect(failure('error(coroutine.create(print))')).toBe('fail.lua:2: error called with a thread');
   });
 
   it('strings and runtime errors are unchanged', () => {
