@@ -25,12 +25,13 @@ load = function(chunk, name, mode, ...)
   if select('#', ...) > 0 then return _load(chunk, name, 't', ...) end
   return _load(chunk, name, 't')
 end
+string.dump = refuse('string.dump')
 for _, k in ipairs({ 'execute', 'exit', 'remove', 'rename', 'tmpname', 'getenv', 'setlocale' }) do os[k] = refuse('os.' .. k) end
 `;
 
 /**
  * Opens the standard libraries on a fresh state. Sandboxed: base (without `dofile`,
- * `loadfile`, and with a text-only `load`), coroutine, table, string, math, utf8 and `os`
+ * `loadfile`, and with a text-only `load`), coroutine, table, string (without `dump`), math, utf8 and `os`
  * without `execute`, `exit`, `remove`, `rename`, `tmpname`, `getenv`, `setlocale`; no `io`,
  * `debug` or `package`. Not sandboxed: everything fengari has.
  *
