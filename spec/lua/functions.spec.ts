@@ -168,6 +168,24 @@ describe('Lua function nodes', () => {
     s.runtime.close();
   });
 
+  it('an interceptor returning its event table changed in place emits that event, not the table as a payload', () => {
+    const s = luaScenario({
+      source:
+        TB +
+        `tb.create_ticker("n", "1s")
+         tb.create_interceptor("tag", function(e) e.payload = e.payload * 10; e.meta.key = "k" .. e.payload; return e end)
+         tb.create_handler("out", function(e) seen = seen or {}; seen[#seen + 1] = { e.payload, e.meta.key } end)
+         tb.link("n", "tag") tb.link("tag", "out")`,
+      inputs: { n: { marbles: 'ab|', values: { a: 1, b: 2 } } },
+    });
+    s.time.run(s.network, '5ms');
+    expect(s.runtime.runString('return seen')).toEqual([
+      [10, 'k10'],
+      [20, 'k20'],
+    ]);
+    s.runtime.close();
+  });
+
   it('host-provided nodes (nodes:) exist before the script, which links to them', () => {
     const time = new VirtualTime();
     const s = luaScenario({

@@ -33,6 +33,27 @@ describe('interceptor', () => {
     expect(out.delivery).toBe(sent.delivery);
   });
 
+  it('reads a plain { payload, meta } with the input id as that event changed, keeping id and ack handle', async () => {
+    const sent = tracked(3);
+    const ctx = probeContext('i');
+    const out = await runAll(
+      [sent.event],
+      pipelineOf(
+        nodes.interceptor({ fn: (e: Event<any>) => ({ ...e, payload: e.payload + 1, meta: { ...e.meta, id: e.meta.id, key: 'c9' } }) }),
+        ctx,
+      ),
+    );
+    expect(out.map(view)).toEqual([4]);
+    expect(out[0].meta.id).toBe(sent.event.meta.id);
+    expect(out[0].meta.key).toBe('c9');
+    expect(out[0].delivery).toBe(sent.delivery);
+    const other = await runAll(
+      [createEvent(1)],
+      pipelineOf(nodes.interceptor({ fn: () => ({ payload: 'x', meta: { id: 'someone-else' } }) }), probeContext('i')),
+    );
+    expect(other.map(view)).toEqual([{ payload: 'x', meta: { id: 'someone-else' } }]);
+  });
+
   it('may emit an error event it built itself', async () => {
     const [out] = await runAll(
       [createEvent(1)],
