@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import net from 'node:net';
 import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { Network, nodes, type Event } from 'tributary';
@@ -90,6 +91,38 @@ describe('http_source against real HTTP requests', () => {
     expect(r).toEqual({ status: 202, body: { accepted: 3 } });
     await running.stop();
     expect(s.seen).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+  });
+
+  it("reads compressed bodies (gzip, deflate, br), declared charsets, and JSON sent as text/plain or curl's form type", async () => {
+    const s = await startIngest();
+    running = s.network;
+    const send = async (body: Uint8Array, headers: Record<string, string>) => {
+      const res = await fetch(`${s.base}/events`, { method: 'POST', body, headers });
+      return { status: res.status, body: await res.json() };
+    };
+    const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+    expect(await send(gzipSync(json({ n: 1 })), { 'content-type': 'application/json', 'content-encoding': 'gzip' })).toEqual({
+      status: 202,
+      body: { accepted: 1 },
+    });
+    expect((await send(deflateSync(json({ n: 2 })), { 'content-type': 'application/json', 'content-encoding': 'deflate' })).status).toBe(
+      202,
+    );
+    expect(
+      (
+        await send(brotliCompressSync(Buffer.from('{"n":3}\n{"n":4}\n')), {
+          'content-type': 'application/x-ndjson',
+          'content-encoding': 'br',
+        })
+      ).body,
+    ).toEqual({ accepted: 2 });
+    expect((await send(Buffer.from('{"n":"é5"}', 'latin1'), { 'content-type': 'application/json; charset=ISO-8859-1' })).status).toBe(202);
+    expect((await send(Buffer.from('{"n":"6"}', 'utf16le'), { 'content-type': 'application/json; charset="utf-16le"' })).status).toBe(202);
+    expect((await send(json({ n: 7 }), { 'content-type': 'text/plain;charset=UTF-8' })).status).toBe(202);
+    expect((await send(json({ n: 8 }), { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(202);
+    expect((await send(json({ n: 9 }), { 'content-type': 'application/vnd.bets+json' })).status).toBe(202);
+    await running.stop();
+    expect(s.seen).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 'é5' }, { n: '6' }, { n: 7 }, { n: 8 }, { n: 9 }]);
   });
 
   it('answers 400 with the reason for malformed JSON or NDJSON and emits nothing from that request', async () => {

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { Network, nodes } from 'tributary';
 import { connectors, type ListeningInfo } from 'tributary/connectors';
 import { captureLogger } from '../connectors/helpers';
@@ -27,7 +28,13 @@ const CASES: BodyCase[] = [
   ['stray closing brace', '}', JSON_CT, 400, /^malformed JSON: /],
   ['two documents', '{"a":1}{"b":2}', JSON_CT, 400, /^malformed JSON: .*after JSON at position 7/],
   ['extra closing brace', '{"a":1}}', JSON_CT, 400, /^malformed JSON: /],
-  ['XML body', '<a/>', { 'content-type': 'application/xml' }, 400, /^malformed JSON: Unexpected token '<'/],
+  [
+    'XML body',
+    '<a/>',
+    { 'content-type': 'application/xml' },
+    415,
+    /^content type 'application\/xml' is not supported; send application\/json/,
+  ],
   ['form body', 'a=1&b=2', { 'content-type': 'application/x-www-form-urlencoded' }, 400, /^malformed JSON: /],
   ['empty body', '', JSON_CT, 400, /^empty body: expected JSON$/],
   ['whitespace body', ' \n\t ', JSON_CT, 400, /^empty body: expected JSON$/],
@@ -50,6 +57,50 @@ const CASES: BodyCase[] = [
   ['NDJSON blank lines only', '\n\n', NDJSON_CT, 400, /^empty body: expected NDJSON lines$/],
   ['NDJSON line too deep', `1\n${deep(70)}`, NDJSON_CT, 400, /^NDJSON line 2 is nested deeper than the limit of 64 levels \(maxDepth\)$/],
   ['NDJSON invalid UTF-8', bytes(0x31, 0x0a, 0xff, 0x0a), NDJSON_CT, 400, /^body is not valid UTF-8$/],
+  [
+    'multipart form',
+    '--x\r\n\r\n{}\r\n--x--',
+    { 'content-type': 'multipart/form-data; boundary=x' },
+    415,
+    /^content type 'multipart\/form-data'/,
+  ],
+  [
+    'octet stream',
+    '{"a":1}',
+    { 'content-type': 'application/octet-stream' },
+    415,
+    /^content type 'application\/octet-stream' is not supported/,
+  ],
+  [
+    'unknown charset',
+    '{"a":1}',
+    { 'content-type': 'application/json; charset=klingon' },
+    415,
+    /^charset 'klingon' is not supported; send UTF-8$/,
+  ],
+  [
+    'bytes invalid in the declared charset',
+    bytes(0x00, 0xd8),
+    { 'content-type': 'application/json; charset=utf-16le' },
+    400,
+    /^body is not valid utf-16le$/,
+  ],
+  [
+    'unknown content encoding',
+    '{"a":1}',
+    { ...JSON_CT, 'content-encoding': 'compress' },
+    415,
+    /^content encoding 'compress' is not supported; use gzip, deflate, br or none$/,
+  ],
+  ['gzip header on a plain body', '{"a":1}', { ...JSON_CT, 'content-encoding': 'gzip' }, 400, /^body is not valid gzip data: /],
+  [
+    'gzip bomb past maxBodySize',
+    gzipSync(Buffer.alloc(5_000_000, 0x20)),
+    { ...JSON_CT, 'content-encoding': 'gzip' },
+    400,
+    /^body is over the limit of 1048576 bytes once decompressed \(gzip\)$/,
+  ],
+  ['gzip of malformed JSON', gzipSync('{"a":'), { ...JSON_CT, 'content-encoding': 'gzip' }, 400, /^malformed JSON: /],
 ];
 
 type MethodCase = [label: string, method: string, path: string, status: number, reason: string];

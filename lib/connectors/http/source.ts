@@ -9,7 +9,7 @@ import { defineNode } from '../../nodes/registry';
 import { connectionFields, deliveryFields, optionOrEnv } from '../fields';
 import type { NodeContext } from '../../nodes/types';
 import { connectWithRetry } from '../retry';
-import { decodeBody, parseBody } from './body';
+import { decodeBody, encodingOf, inflateBody, mediaOf, parseBody, type Media } from './body';
 
 /** Where an HTTP source ended up listening (port 0 picks a free one). */
 export interface ListeningInfo {
@@ -113,8 +113,16 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
         req.resume();
         return send(res, 400, { error: `body of ${declared} bytes is over the limit of ${o.maxBodySize} bytes` }, { connection: 'close' });
       }
-      const type = String(req.headers['content-type'] ?? '').toLowerCase();
-      const format: 'json' | 'ndjson' = o.format !== 'auto' ? o.format : /ndjson|jsonl|json-seq|jsonlines/.test(type) ? 'ndjson' : 'json';
+      let media: Media;
+      let coding: ReturnType<typeof encodingOf>;
+      try {
+        media = mediaOf(req.headers['content-type']);
+        coding = encodingOf(req.headers['content-encoding']);
+      } catch (err) {
+        req.resume();
+        return send(res, 415, { error: errorMessage(err) }, { connection: 'close' });
+      }
+      const format: 'json' | 'ndjson' = o.format !== 'auto' ? o.format : (media.format ?? 'json');
       const chunks: Buffer[] = [];
       let size = 0;
       let over = false;
@@ -178,7 +186,8 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
         }
         let payloads: unknown[];
         try {
-          payloads = parseBody(decodeBody(Buffer.concat(chunks)), format, o.maxDepth);
+          const body = inflateBody(Buffer.concat(chunks), coding, o.maxBodySize);
+          payloads = parseBody(decodeBody(body, media.charset), format, o.maxDepth);
         } catch (err) {
           send(res, 400, { error: errorMessage(err) });
           return finish();
@@ -323,7 +332,11 @@ function httpSourceObservable(ctx: NodeContext, o: OutputOf<typeof httpSourceOpt
  * Source listening for events over HTTP: POST JSON (one event, or one per array element) or
  * NDJSON (one event per line) to `path`. Answers 202 once the events are in the network, or
  * with `respond: 'acked'` only after every event was acked (200) or one was nacked (500).
- * Malformed bodies, bodies over `maxBodySize`, bodies that are not valid UTF-8 and events
+ * Bodies may be compressed (`content-encoding` gzip, deflate or br; `maxBodySize` bounds the
+ * decompressed size too) and in another charset (`content-type: …; charset=iso-8859-1`);
+ * JSON sent as `text/plain` or curl's default form type is read as JSON, while other content
+ * types (`multipart/form-data`, `application/xml` …), unknown charsets and encodings get 415.
+ * Malformed bodies, bodies over `maxBodySize`, bodies that are not valid in their charset and events
  * nested deeper than `maxDepth` get 400 with the reason, a missing or wrong bearer token 401,
  * a client still sending its headers after `headersTimeout` or its body after `bodyTimeout` 408
  * (its socket is closed, freeing its `maxInFlight` slot), and every request once the network is stopping 503 (the server keeps
@@ -340,7 +353,8 @@ export const httpSource = defineNode({
   name: 'http_source',
   io: 'network',
   role: 'source',
-  summary: 'Listens for JSON or NDJSON POSTs (one event per object); 202 when accepted or 200 once acked; 400/401/408/503 with reasons.',
+  summary:
+    'Listens for JSON or NDJSON POSTs (one event per object); 202 when accepted or 200 once acked; 400/401/408/415/503 with reasons.',
   options: httpSourceOptions,
   positional: ['port'],
   example: "net.add('ingest', connectors.httpSource({ port: 8080, path: '/bets' }));",
