@@ -20,8 +20,11 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
     intro:
       'POST JSON (one event, or one per array element) or NDJSON (one event per line) to `path`. Answers: 202 `{"accepted": n}` ' +
       'once the events are in the network; with `respond: "acked"` 200 once every event was acked, 500 if one was nacked, 504 after ' +
-      '`ackTimeout`; 400 with the reason for malformed bodies and bodies over `maxBodySize` (nothing from such a request is emitted); ' +
-      '401 without the bearer token; 503 (with `Retry-After`) past `maxInFlight`; 503 for every request once the network is stopping. ' +
+      '`ackTimeout`; 400 with the reason for malformed bodies, bodies over `maxBodySize` (also once decompressed), bodies not ' +
+      'valid in their charset and events nested deeper than `maxDepth` (nothing from such a request is emitted); 401 without the ' +
+      'bearer token; 408 for headers or a body that trickle past `headersTimeout`/`bodyTimeout`; 415 for a content type, charset ' +
+      'or content encoding it cannot read (it reads gzip, deflate and br bodies, any charset the platform decodes, and JSON sent ' +
+      "as `text/plain` or curl's default form type); 503 (with `Retry-After`) past `maxInFlight`; 503 for every request once the network is stopping. " +
       '`healthPath` answers 200 while running and 503 while stopping. The server closes when the network stops, after answering ' +
       'the requests still waiting for their acks.',
   },
@@ -57,7 +60,8 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
     kinds: ['file_source', 'file_sink', 'stdin_source', 'stdout_sink'],
     intro:
       'Sources read line by line (a CSV record may span lines inside quotes) and pause while `maxInFlight` events are unsettled; ' +
-      'the end of input completes the source. A line that does not parse becomes an error event naming the file and line. ' +
+      'the end of input completes the source. A line that does not parse, or is not valid UTF-8, becomes an error event naming the ' +
+      'file and line. A CSV header with a blank or repeated column name fails the node. ' +
       'Sinks append, batching the events that arrive during a write, and ack once the write succeeded.',
   },
 ];

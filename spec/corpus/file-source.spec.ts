@@ -23,7 +23,8 @@ interface DeadLetter {
 async function readAll(file: string, options: Record<string, unknown> = {}) {
   const good: unknown[] = [];
   const bad: DeadLetter[] = [];
-  const net = new Network({ logger: captureLogger() });
+  const logger = captureLogger();
+  const net = new Network({ logger });
   net.add('in', connectors.fileSource({ path: file, ...options }));
   net.add('good', nodes.sink({ fn: (p) => void good.push(p) }));
   net.add('bad', nodes.sink({ fn: (p) => void bad.push(p as DeadLetter) }));
@@ -31,13 +32,16 @@ async function readAll(file: string, options: Record<string, unknown> = {}) {
   net.routeErrors('in', 'bad');
   await net.start();
   await net.done();
-  return { good, bad };
+  const report = await net.stop();
+  return { good, bad, logger, report };
 }
+const bytes = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
 type FileCase = [
   label: string,
   name: string,
-  content: string,
+  content: string | Buffer,
   line: number,
   reason: RegExp,
   good: unknown[],
@@ -112,6 +116,28 @@ const CASES: FileCase[] = [
     { header: false, columns: ['a', 'b'] },
   ],
   ['CSV cast: long row', 'c.csv', 'n\n1\n2,3\n4\n', 3, /2 fields, expected 1 \(n\)/, [{ n: 1 }, { n: 4 }], { cast: true }],
+  [
+    'NDJSON: invalid UTF-8 byte',
+    'u.ndjson',
+    bytes('{"a":1}\n"', [0xff], '"\n{"a":3}\n'),
+    2,
+    /^\S+ line 2: not valid UTF-8$/,
+    [{ a: 1 }, { a: 3 }],
+  ],
+  ['NDJSON: overlong UTF-8', 'u.ndjson', bytes('1\n2\n"', [0xc0, 0xaf], '"\n'), 3, /not valid UTF-8/, [1, 2]],
+  ['NDJSON: UTF-8 encoded surrogate', 'u.ndjson', bytes('"', [0xed, 0xa0, 0x80], '"\n"ok"\n'), 1, /not valid UTF-8/, ['ok']],
+  ['NDJSON: Latin-1 file', 'l.ndjson', bytes('{"name":"Jos', [0xe9], '"}\n{"name":"Ann"}\n'), 1, /not valid UTF-8/, [{ name: 'Ann' }]],
+  [
+    'CSV: invalid UTF-8 in a row',
+    'u.csv',
+    bytes('k,v\n1,2\n3,', [0xfe], '\n5,6\n'),
+    3,
+    /not valid UTF-8/,
+    [
+      { k: '1', v: '2' },
+      { k: '5', v: '6' },
+    ],
+  ],
 ];
 
 describe('file_source: a malformed line is an error event naming the file and line, and reading goes on', () => {
@@ -133,5 +159,41 @@ describe('file_source: a malformed line is an error event naming the file and li
     const r = await readAll(file);
     expect(r.bad.map((b) => b.error.split(': ')[0])).toEqual([`${file} line 2`, `${file} line 4`, `${file} line 6`]);
     expect(r.good).toEqual([1, 3, 5, 7]);
+  });
+});
+
+describe('file_source: a file that cannot be read as a whole fails the node, naming the file, line and column', () => {
+  it.each([
+    ['a repeated column', 'k,v,k\n1,2,3\n', /line 1: the CSV header names column 'k' twice \(columns 1 and 3\); rows would lose a field/],
+    ['a blank column name', 'k,,v\n1,2,3\n', /line 1: the CSV header has a blank name for column 2; name every column/],
+    ['a header of blanks only', ' , \n1,2\n', /line 1: the CSV header has a blank name for column 1/],
+  ])('CSV header with %s', async (_label, content, reason) => {
+    const file = path.join(dir, 'h.csv');
+    fs.writeFileSync(file, content);
+    const r = await readAll(file);
+    expect(r.good).toEqual([]);
+    expect(r.report.stats.in.errors).toBe(1);
+    const logged = r.logger.messages.join('\n');
+    expect(logged).toContain(`node 'in': ${file} line 1: the CSV header`);
+    expect(logged).toMatch(reason);
+  });
+
+  it('a repeated or blank name in the columns option is refused at build, naming the option', () => {
+    expect(() => connectors.fileSource({ path: 'x.csv', header: false, columns: ['a', 'b', 'a'] })).toThrow(
+      "option 'columns' names column 'a' twice (columns 1 and 3)",
+    );
+    expect(() => connectors.fileSource({ path: 'x.csv', header: false, columns: ['a', ''] })).toThrow(
+      "option 'columns' has a blank name for column 2",
+    );
+  });
+
+  it('reads a multi-byte character split across read chunks', async () => {
+    const file = path.join(dir, 'split.ndjson');
+    // 65535 ASCII bytes, then "é" (2 bytes) straddles the first 64 KiB chunk boundary.
+    const first = JSON.stringify({ pad: 'x'.repeat(65535 - 12) });
+    fs.writeFileSync(file, `${first}\n"é"\n"ü"\n`);
+    const r = await readAll(file);
+    expect(r.bad).toEqual([]);
+    expect(r.good.slice(1)).toEqual(['é', 'ü']);
   });
 });

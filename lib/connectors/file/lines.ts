@@ -97,6 +97,8 @@ export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
   if (f.columns && !f.columns.every((c) => typeof c === 'string')) {
     throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'columns' must be a list of strings`);
   }
+  const bad = f.columns && badColumns(f.columns);
+  if (bad) throw new TributaryError('BAD_OPTION', `node kind '${kind}': option 'columns' ${bad.replace(/; .*$/, '')}`);
 }
 
 /**
@@ -111,27 +113,27 @@ export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
  * ```
  */
 export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, where: string, f: LineFormat): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
-  const readline = require('node:readline') as typeof import('node:readline');
-  const rl = readline.createInterface({ input, crlfDelay: Infinity });
-  const stop = () => {
-    rl.close();
-    input.destroy();
-  };
+  const stop = () => input.destroy();
   io.signal.addEventListener('abort', stop, { once: true });
   const noop = () => undefined;
   let lineNo = 0;
   let columns = f.columns;
   let pending = '';
   let pendingStart = 0;
-  const failure = new Promise<never>((_, reject) => input.once('error', (err) => reject(new Error(`${where}: ${errorMessage(err)}`))));
-  failure.catch(() => undefined);
-  const read = (async () => {
-    for await (const raw of rl) {
+  try {
+    for await (const bytes of byteLines(input)) {
       lineNo++;
+      if (io.signal.aborted) break;
+      let raw: string;
+      try {
+        raw = utf8.decode(bytes);
+      } catch {
+        // One bad line is one error event; the lines around it still count.
+        await io.emitError(bytes.toString('utf8'), new Error(`${where} line ${lineNo}: not valid UTF-8`), {}, noop);
+        continue;
+      }
       // A UTF-8 byte order mark (from Windows editors, Excel) is not part of the first line.
       const line = lineNo === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
-      if (io.signal.aborted) break;
       if (f.format === 'ndjson') {
         if (line.trim() === '') continue;
         let payload: unknown;
@@ -154,6 +156,9 @@ export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, w
       const fields = parseCsvRecord(record, f.delimiter);
       const values = f.cast ? fields.map(castField) : fields;
       if (f.header && !columns) {
+        // Rows keyed by a blank or repeated name would lose fields silently: refuse the file.
+        const bad = badColumns(fields);
+        if (bad) throw new BadFile(`${where} line ${pendingStart}: the CSV header ${bad}`);
         columns = fields;
         continue;
       }
@@ -177,11 +182,49 @@ export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, w
     if (pending !== '' && !io.signal.aborted) {
       await io.emitError(pending, new Error(`${where} line ${pendingStart}: unterminated quoted field at end of input`), {}, noop);
     }
-  })();
-  try {
-    await Promise.race([read, failure]);
+  } catch (err) {
+    if (io.signal.aborted) return;
+    if (err instanceof BadFile) throw err;
+    throw new Error(`${where}: ${errorMessage(err)}`, { cause: err });
   } finally {
     io.signal.removeEventListener('abort', stop);
-    rl.close();
   }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A file the source cannot read as a whole (its message already names the file and line). */
+class BadFile extends Error {}
+
+/**
+ * The lines of a byte stream, without their `\n` or `\r\n` ending, as bytes (so each line can
+ * be checked for valid UTF-8 on its own); the last line needs no ending.
+ */
+async function* byteLines(input: Readable): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  const line = (bytes: Buffer) => (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes);
+  for await (const chunk of input) {
+    const buf: Buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+    let start = 0;
+    for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, start)) {
+      const piece = buf.subarray(start, i);
+      yield line(parts.length === 0 ? piece : Buffer.concat([...parts, piece]));
+      parts = [];
+      start = i + 1;
+    }
+    if (start < buf.length) parts.push(buf.subarray(start));
+  }
+  if (parts.length > 0) yield line(Buffer.concat(parts));
+}
+
+/** What is wrong with a CSV header row (a blank or a repeated name), or undefined. */
+function badColumns(names: string[]): string | undefined {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < names.length; i++) {
+    if (names[i].trim() === '') return `has a blank name for column ${i + 1}; name every column (or set header: false and columns)`;
+    const first = seen.get(names[i]);
+    if (first !== undefined) return `names column '${names[i]}' twice (columns ${first + 1} and ${i + 1}); rows would lose a field`;
+    seen.set(names[i], i);
+  }
+  return undefined;
 }

@@ -16,8 +16,9 @@ export type FileSourceOptions = InputOf<typeof fileSourceOptions>;
 /**
  * Source reading a file line by line: NDJSON (one event per line) or CSV (one event per
  * record, an object keyed by the header row). The end of the file completes the source. A
- * line that does not parse becomes an error event naming the file and line, and reading goes
- * on. Reading pauses while `maxInFlight` events are unsettled, so a file larger than memory
+ * line that does not parse, or is not valid UTF-8, becomes an error event naming the file and
+ * line, and reading goes on. A CSV header with a blank or repeated column name fails the node
+ * (rows keyed by it would lose fields). Reading pauses while `maxInFlight` events are unsettled, so a file larger than memory
  * streams through. A missing file is logged with its path and completes the source.
  *
  * @example
@@ -43,7 +44,7 @@ export const fileSource = defineNode({
         flowSource(ctx, o.maxInFlight, async (io) => {
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
           const fs = require('node:fs') as typeof import('node:fs');
-          const input = fs.createReadStream(o.path, { encoding: 'utf8' });
+          const input = fs.createReadStream(o.path);
           await readLines(ctx, io, input, o.path, { format, header: o.header, columns: o.columns, delimiter, cast: o.cast });
         }),
     };
