@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openWindowStore } from 'tributary/windows';
 import { READINGS, ackedIngest } from '../support/acked-ingest';
+import { reportFault } from './counts';
 
 /**
  * Issue 9, point 1, the reported loss: http_source (respond "acked") → window → discarder,
@@ -26,8 +27,16 @@ describe('a window database outage behind http_source respond "acked"', () => {
       await admin.query('ALTER TABLE readings_away RENAME TO readings');
       for (let n = 21; n <= 30; n++) await send(n);
 
-      const stored = new Set((await admin.query('SELECT n FROM readings')).map((r) => Number(r.n)));
+      const rows = (await admin.query('SELECT n FROM readings')).map((r) => Number(r.n));
+      const stored = new Set(rows);
       const ok = [...answers].filter(([, status]) => status >= 200 && status < 300).map(([n]) => n);
+      reportFault('sqlite-outage', {
+        sent: ok.length,
+        received: ok.filter((n) => stored.has(n)).length,
+        lost: ok.filter((n) => !stored.has(n)).length,
+        duplicates: rows.length - stored.size,
+        fault: `the window table of a SQLite file renamed away and back behind respond "acked": ${answers.size} requests, ${ok.length} answered 2xx (counted as sent)`,
+      });
       // Nothing answered 2xx is missing: the rule this spec guards.
       expect(ok.filter((n) => !stored.has(n))).toEqual([]);
       // During the outage the client heard of the failure (and may retry): no 2xx.

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createConnection } from 'mysql2/promise';
 import { ackedIngest } from '../support/acked-ingest';
+import { reportFault } from './counts';
 import { OwnServer, faultSuite } from './servers';
 
 /**
@@ -80,12 +81,17 @@ suite('a MariaDB the window writes to is killed (SIGKILL) and restarted behind h
       for (; n <= 200 && !(answers.get(n - 1)! >= 200 && answers.get(n - 1)! < 300); n++) await send(n);
       for (const end = n + 10; n < end; n++) await send(n);
 
-      const stored = new Set(await db.rows());
+      const rows = await db.rows();
+      const stored = new Set(rows);
       const ok = [...answers].filter(([, s]) => s >= 200 && s < 300).map(([k]) => k);
       const during = [...answers].filter(([k]) => k > 20 && k <= 30).map(([, s]) => s);
-      console.log(
-        `mariadb-outage: ${answers.size} requests, ${ok.length} answered 2xx, ${stored.size} rows stored, outage answers ${during.join(',')}`,
-      );
+      reportFault('mariadb-outage', {
+        sent: ok.length,
+        received: ok.filter((k) => stored.has(k)).length,
+        lost: ok.filter((k) => !stored.has(k)).length,
+        duplicates: rows.length - stored.size,
+        fault: `own mariadbd SIGKILLed and restarted behind respond "acked": ${answers.size} requests, ${ok.length} answered 2xx (counted as sent), outage answers ${during.join(',')}`,
+      });
       expect(ok.filter((k) => !stored.has(k))).toEqual([]);
       expect(during.filter((s) => s >= 200 && s < 300)).toEqual([]);
       expect(ok).toEqual(expect.arrayContaining([...Array(20).keys()].map((i) => i + 1)));

@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from 'nats';
 import { Network, nodes } from 'tributary';
 import { connectors } from 'tributary/connectors';
+import { reportFault } from './counts';
 import { OwnServer, faultSuite } from './servers';
 
 /**
@@ -13,7 +14,7 @@ import { OwnServer, faultSuite } from './servers';
  * never touched. Runs with the integration suites (TRIBUTARY_NATS_URL set, as `.ci/run` does).
  */
 const NATS_SERVER = '/usr/sbin/nats-server';
-const suite = faultSuite('nats-restart', 'TRIBUTARY_NATS_URL', NATS_SERVER);
+const suite = faultSuite('nats-server-kill', 'TRIBUTARY_NATS_URL', NATS_SERVER);
 
 /** Starts a private nats-server with JetStream on its own store; resolves with a client once it answers. */
 function startNats(server: OwnServer): Promise<NatsConnection> {
@@ -92,9 +93,14 @@ suite('the NATS server is killed (SIGKILL) and restarted while a network consume
     const firstAt = new Map<number, number>();
     seen.forEach((i, at) => firstAt.has(i) || firstAt.set(i, at));
     const late = [...firstAt].filter(([i, at]) => seen.lastIndexOf(i) !== at && at >= killedAt + MAX_IN_FLIGHT).map(([i]) => i);
-    console.log(
-      `nats-restart: ${N} published, ${unique.size} received, ${duplicates} duplicates, killed after ${killedAt} (in-flight cap ${MAX_IN_FLIGHT})`,
-    );
+    reportFault('nats-server-kill', {
+      sent: N,
+      received: unique.size,
+      lost: N - unique.size,
+      duplicates,
+      cap: MAX_IN_FLIGHT,
+      fault: `own nats-server SIGKILLed after ${killedAt} events and restarted on its store; duplicates first delivered before the kill: ${duplicates - late.length}, after it: ${late.length}`,
+    });
     expect(unique.size).toBe(N);
     expect(late).toEqual([]);
   }, 120_000);
