@@ -36,7 +36,9 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
       'downstream, a nack redelivers it (after `nackDelay`: 1s by default, doubling per redelivery up to `ackWait`, so a failing ' +
       'message does not spin), a message not acked within `ackWait` is redelivered, and at most ' +
       '`maxInFlight` events are open. Restarting with the same `durable` resumes after the last ack, so a crash loses nothing ' +
-      '(at-least-once: make consumers idempotent, or set `msgId` on the sink for JetStream de-duplication). Without `stream` it ' +
+      '(at-least-once: make consumers idempotent, or set `msgId` on the sink for JetStream de-duplication). A server killed before ' +
+      'it saved its consumer state delivers messages again whose acks it had received: the source remembers the last 65,536 ' +
+      'it acked and acks those again without processing them (logged). Without `stream` it ' +
       'is a core subscription (at most once). A message that cannot be decoded becomes an error event; if that event is nacked, ' +
       'the message is terminated (`term()`), never redelivered. `nats_sink` publishes through JetStream and acks after the stream stored the message. ' +
       'The first connection is retried with back-off (each failure logged with the address); afterwards the client reconnects on its own. ' +

@@ -101,6 +101,8 @@ async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: Resolved,
 /** `url` is the address as shown in messages (no password). */
 async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnection, io: FlowIO, url: string): Promise<void> {
   const durable = o.durable ?? durableName(ctx.name);
+  // Kept across reconnects: a server that restarted may have forgotten acks it had received.
+  const acked = new AckedSequences(ctx);
   for (let attempt = 0; !io.signal.aborted; attempt++) {
     let messages: ConsumerMessages | undefined;
     try {
@@ -116,7 +118,12 @@ async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnectio
           m.nak();
           continue;
         }
-        await emitJs(o, io, m);
+        // Not only `redelivered` ones: a server that lost its consumer state delivers them as new.
+        if (acked.seen(m)) {
+          m.ack(); // settled here before: ack again, do not process twice
+          continue;
+        }
+        await emitJs(o, io, m, acked);
       }
       io.signal.removeEventListener('abort', stop);
       if (io.signal.aborted) return;
@@ -134,9 +141,46 @@ function nackDelay(o: Resolved, deliveryCount: number): number | undefined {
   return Math.min(Math.max(o.ackWait, o.nackDelay), o.nackDelay * 2 ** Math.max(0, Math.min(20, deliveryCount - 1)));
 }
 
-function emitJs(o: Resolved, io: FlowIO, m: JsMsg): Promise<void> {
+/** How many acked stream sequences a JetStream source remembers to recognise redeliveries of them. */
+const REMEMBERED_ACKS = 65_536;
+
+/**
+ * The stream sequences this source acked, most recent {@link REMEMBERED_ACKS}. A server killed
+ * before it persisted consumer state (nats-server syncs it periodically) redelivers messages
+ * whose acks it had received; those are acked again, not processed twice.
+ */
+class AckedSequences {
+  private readonly keys = new Set<string>();
+  private skipped = 0;
+  constructor(private readonly ctx: NodeContext) {}
+  /** Sequence and store time: a stream deleted and made again reuses sequences, never both. */
+  private static key(m: JsMsg): string {
+    return `${m.seq}/${m.info.timestampNanos}`;
+  }
+  add(m: JsMsg): void {
+    this.keys.add(AckedSequences.key(m));
+    if (this.keys.size > REMEMBERED_ACKS) this.keys.delete(this.keys.values().next().value as string);
+  }
+  /** True (and counted, logged at the 1st, 1001st … time) when this message was acked before. */
+  seen(m: JsMsg): boolean {
+    if (!this.keys.has(AckedSequences.key(m))) return false;
+    const seq = m.seq;
+    if (this.skipped++ % 1000 === 0) {
+      this.ctx.logger.warn(
+        `node '${this.ctx.name}': JetStream redelivered message ${seq}, which was acked already (the server lost the ack, e.g. in a restart); acked again, not processed twice (${this.skipped} so far)`,
+      );
+    }
+    return true;
+  }
+}
+
+function emitJs(o: Resolved, io: FlowIO, m: JsMsg, acked: AckedSequences): Promise<void> {
   const init = { headers: headersOf(m.subject, m.headers) };
-  const settle = (s: { acked: boolean }) => (s.acked ? m.ack() : m.nak(nackDelay(o, m.info.deliveryCount)));
+  const settle = (s: { acked: boolean }) => {
+    if (!s.acked) return m.nak(nackDelay(o, m.info.deliveryCount));
+    acked.add(m);
+    m.ack();
+  };
   // Redelivering cannot fix a decode failure: if its error event is nacked, the message is terminated.
   const terminal = (s: { acked: boolean }) => (s.acked ? m.ack() : m.term());
   return emitMessage(io, m.data, o.codec, `message ${m.info.streamSequence} on '${m.subject}'`, init, settle, terminal);
