@@ -50,7 +50,9 @@ export {
 } from './nodes/plugin';
 export { luaSignature, renderCatalogue } from './nodes/catalogue';
 export type { LuaHost } from './lua/host';
-export type { NodeSpec, SourceNode, PipelineNode, SinkNode, NodeContext, NodeStats, Role, Logger } from './nodes/types';
+export type { NodeSpec, SourceNode, PipelineNode, SinkNode, NodeContext, NodeProbe, NodeStats, Role, Logger } from './nodes/types';
+export type { NetworkSnapshot, NodeSnapshot } from './network/snapshot';
+export { TIMING_BUCKETS } from './network/probe';
 export type { TextOutput } from './nodes/tester';
 export { formatPayload } from './nodes/tester';
 export type { InjectorIO, FlowOptions } from './nodes/injector';

@@ -32,7 +32,7 @@ tarball="$(cd "$root" && npm pack --silent --pack-destination "$work" | tail -n 
 [ -f "$work/$tarball" ] || { echo "consumer-check: FAIL: npm pack produced no tarball ($tarball)" >&2; exit 1; }
 tar -tzf "$work/$tarball" | sed 's#^package/##' | sort >"$work/contents.txt"
 for f in package.json LICENSE README.md bin/tributary.js dist/lib/index.js dist/lib/index.d.ts \
-  dist/lib/lua/index.d.ts dist/lib/windows/index.d.ts dist/lib/connectors/index.d.ts dist/lib/testing/index.d.ts; do
+  dist/lib/lua/index.d.ts dist/lib/windows/index.d.ts dist/lib/connectors/index.d.ts dist/lib/observe/index.d.ts dist/lib/testing/index.d.ts; do
   grep -qx "$f" "$work/contents.txt" || fail "the tarball lacks $f"
 done
 if grep -E '\.(js|d\.ts)\.map$|^(lib|spec|bench|examples)/' "$work/contents.txt" >/dev/null; then
@@ -58,8 +58,9 @@ import type * as lua from 'tributary/lua';
 import type * as windows from 'tributary/windows';
 import type * as connectors from 'tributary/connectors';
 import type * as plugins from 'tributary/plugins';
+import type * as observe from 'tributary/observe';
 
-export type Subpaths = [keyof typeof lua, keyof typeof windows, keyof typeof connectors, keyof typeof plugins];
+export type Subpaths = [keyof typeof lua, keyof typeof windows, keyof typeof connectors, keyof typeof plugins, keyof typeof observe];
 
 async function main(): Promise<void> {
   const seen: number[] = [];
@@ -127,7 +128,7 @@ import { VirtualTime } from 'tributary/testing';
 const require = createRequire(import.meta.url);
 // Every name the CommonJS build exports must be a named export of the ES module view.
 let missing = [];
-for (const sub of ['tributary', 'tributary/lua', 'tributary/windows', 'tributary/connectors', 'tributary/plugins', 'tributary/testing']) {
+for (const sub of ['tributary', 'tributary/lua', 'tributary/windows', 'tributary/connectors', 'tributary/plugins', 'tributary/observe', 'tributary/testing']) {
   const esm = await import(sub);
   const names = Object.keys(require(sub)).filter((k) => k !== '__esModule' && k !== 'default');
   missing.push(...names.filter((k) => !(k in esm)).map((k) => `${sub}:${k}`));

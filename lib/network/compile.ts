@@ -1,7 +1,7 @@
 import { Observable, merge, map, type SchedulerLike, type Subscription } from 'rxjs';
 import { TributaryError, errorMessage } from '../errors';
 import { withPayload, withoutError, type Event } from '../event';
-import type { Logger, NodeContext, NodeStats } from '../nodes/types';
+import type { Logger, NodeContext, NodeProbe, NodeStats } from '../nodes/types';
 import { OutCounter, SourceGate, countsOutput, viaSubscriber } from '../operators/subscriber';
 import { trampoline } from '../operators/trampoline';
 import { Broadcast, type Lane } from './broadcast';
@@ -28,6 +28,8 @@ export interface DeadLetter {
 export interface CompileEnv {
   scheduler: SchedulerLike;
   logger: Logger;
+  /** Each node's probe (metrics: sampled timings, gauges, last errors). */
+  probe?: (name: string) => NodeProbe;
   /** Read by the node contexts when a node looks a service up, so later additions are seen. */
   services: ReadonlyMap<string, unknown>;
   /** Emits when the network stops: every source is closed and the drain begins. */
@@ -79,7 +81,7 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
 
   for (const name of order) {
     const spec = graph.nodes.get(name)!;
-    const ctx = createNodeContext(name, { scheduler: env.scheduler, logger: env.logger, services: env.services });
+    const ctx = createNodeContext(name, { scheduler: env.scheduler, logger: env.logger, services: env.services, probe: env.probe?.(name) });
     into.contexts.set(name, ctx);
     let raw: Observable<Event>;
     try {

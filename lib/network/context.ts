@@ -1,7 +1,8 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { TributaryError } from '../errors';
 import { createEvent, eventAt, withError, type Event, type EventInit } from '../event';
-import type { Logger, NodeContext, NodeStats } from '../nodes/types';
+import type { Logger, NodeContext, NodeProbe, NodeStats } from '../nodes/types';
+import { quietProbe } from './probe';
 
 /**
  * Fresh zeroed counters.
@@ -41,15 +42,17 @@ export const stderrLogger: Logger = {
  */
 export function createNodeContext(
   name: string,
-  opts: { scheduler?: SchedulerLike; logger?: Logger; stats?: NodeStats; services?: ReadonlyMap<string, unknown> } = {},
+  opts: { scheduler?: SchedulerLike; logger?: Logger; stats?: NodeStats; services?: ReadonlyMap<string, unknown>; probe?: NodeProbe } = {},
 ): NodeContext {
   const scheduler = opts.scheduler ?? asyncScheduler;
+  const probe = opts.probe ?? quietProbe();
   const stats = opts.stats ?? emptyStats();
   const services = opts.services ?? new Map<string, unknown>();
   return {
     name,
     scheduler,
     stats,
+    probe,
     logger: opts.logger ?? stderrLogger,
     event<P>(payload: P, init?: EventInit): Event<P> {
       if (init === undefined) return eventAt(payload, scheduler.now());
@@ -57,7 +60,9 @@ export function createNodeContext(
     },
     fail<P>(event: Event<P>, cause: unknown): Event<P> {
       stats.errors++;
-      return withError(event, cause, name);
+      const failed = withError(event, cause, name);
+      probe.error(failed.error!.message);
+      return failed;
     },
     ack(event: Event<unknown>): void {
       if (event.delivery && !event.delivery.settled) {

@@ -6,6 +6,7 @@ import type { Logger, NodeStats } from '../nodes/types';
 import { compile, type CompileEnv, type Compiled } from './compile';
 import { emptyStats } from './context';
 import type { Graph } from './graph';
+import { NetworkProbe } from './probe';
 import type { NetworkServices } from './services';
 
 /** Where a network is in its life. */
@@ -30,6 +31,8 @@ export interface LifecycleParts {
   logger: Logger;
   /** Default drain timeout in ms. */
   drainTimeout: number;
+  /** Time 1 in this many node calls for the processing-time histogram; 0: no timing. */
+  sampleEvery: number;
 }
 
 /**
@@ -56,6 +59,7 @@ export class Lifecycle {
   private timedOut = false;
   /** Opens when the network stopped running, however that happened. */
   private readonly finished = new Latch();
+  private readonly probes = new Map<string, NetworkProbe>();
 
   constructor(private readonly parts: LifecycleParts) {}
 
@@ -207,12 +211,27 @@ export class Lifecycle {
     return { stats: this.stats(), timedOut: this.timedOut, ...(this.failure ? { failure: this.failure } : {}) };
   }
 
+  /**
+   * The probe of a node (sampled timings, gauges, last errors), made on first use.
+   *
+   * @example
+   * ```ts
+   * life.probe('enrich').reading().errors;
+   * ```
+   */
+  probe(name: string): NetworkProbe {
+    let p = this.probes.get(name);
+    if (!p) this.probes.set(name, (p = new NetworkProbe(this.parts.sampleEvery)));
+    return p;
+  }
+
   /** What compiling needs; its callbacks fire at most once, off the hot path. */
   private env(): CompileEnv {
     const { scheduler, logger, services } = this.parts;
     return {
       scheduler,
       logger,
+      probe: (name) => this.probe(name),
       services: services.map,
       stop$: this.stop$,
       broken: (node, err) => {

@@ -1,3 +1,4 @@
+import type { Registry as PromRegistry } from 'prom-client';
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import { parseTimer, type Duration } from '../duration';
 import { suggest } from '../util/suggest';
@@ -6,12 +7,14 @@ import { observable as observableNode } from '../nodes/adapters';
 import { createRegistry } from '../nodes/index';
 import type { LazyPlugin, Plugin } from '../nodes/plugin';
 import type { Registry } from '../nodes/registry';
-import type { Logger, NodeSpec, NodeStats } from '../nodes/types';
+import type { Logger, NodeSpec, NodeStats, Role } from '../nodes/types';
+import { redactOptions } from '../util/redact';
 import { stderrLogger } from './context';
 import { Graph, type NetworkJSON } from './graph';
 import { Lifecycle, type NetworkReport, type NetworkState } from './lifecycle';
 import { toDot, toTree } from './render';
 import { NetworkServices } from './services';
+import { nodeSnapshot, type NetworkSnapshot } from './snapshot';
 
 export type { DeadLetter } from './compile';
 export type { NetworkJSON } from './graph';
@@ -34,6 +37,12 @@ export interface NetworkOptions {
   drainTimeout?: Duration;
   /** Shared services nodes look up with `ctx.service(key)` (see {@link Network.provide}). */
   services?: Record<string, unknown>;
+  /**
+   * Time node calls for the processing-time histogram of {@link Network.snapshot} and
+   * `networkMetrics()`: `true` samples 1 in 64 calls, `{ sampleEvery: n }` 1 in n. Counters,
+   * gauges and last errors are kept either way. Default off.
+   */
+  metrics?: boolean | { sampleEvery?: number };
 }
 
 /**
@@ -62,6 +71,9 @@ export class Network {
   private readonly graph = new Graph();
   private readonly services: NetworkServices;
   private readonly life: Lifecycle;
+  private registry_?: PromRegistry;
+  /** The options each node was created with (`create()`), for {@link describe}. */
+  private readonly options = new Map<string, Record<string, unknown>>();
 
   constructor(options: NetworkOptions = {}) {
     checkNetworkOptions(options);
@@ -72,8 +84,9 @@ export class Network {
     this.logger = options.logger ?? stderrLogger;
     const drainTimeout = parseTimer(options.drainTimeout ?? '30s', 'drainTimeout');
     this.services = new NetworkServices(options.services ?? {}, this.logger);
+    const sampleEvery = sampling(options.metrics);
     const { graph, services, registry, scheduler, logger } = this;
-    this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout });
+    this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout, sampleEvery });
   }
 
   /**
@@ -143,7 +156,61 @@ export class Network {
       if (e instanceof TributaryError) throw new TributaryError(e.code, `node '${name}': ${e.message}`, { cause: e });
       throw e;
     }
-    return this.add(name, spec);
+    this.add(name, spec);
+    if (options) this.options.set(name, options);
+    return this;
+  }
+
+  /**
+   * A node's kind, role and the options it was created with, secrets hidden (see
+   * `redactOptions`): what the live page shows when a node is clicked. Undefined for an
+   * unknown name; `options` is `{}` for nodes added ready-made with `add()`.
+   *
+   * @example
+   * ```ts
+   * net.describe('bets'); // { name: 'bets', role: 'source', kind: 'nats_source', options: { url: 'nats://h:4222', … } }
+   * ```
+   */
+  describe(name: string): { name: string; role: Role; kind: string; options: unknown } | undefined {
+    const spec = this.graph.nodes.get(name);
+    if (!spec) return undefined;
+    return { name, role: spec.role, kind: spec.kind, options: redactOptions(this.options.get(name) ?? {}) };
+  }
+
+  /**
+   * The network's Prometheus metrics (see `networkMetrics` in `tributary/observe`): a
+   * prom-client registry, made on first call, to serve or merge into the host's own
+   * (`Registry.merge([hostRegistry, net.metrics()])`). prom-client loads only then.
+   *
+   * @example
+   * ```ts
+   * const net = new Network({ metrics: true });
+   * app.get('/metrics', async (_req, res) => res.type('text/plain').send(await net.metrics().metrics()));
+   * ```
+   */
+  metrics(): PromRegistry {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not with the core
+    this.registry_ ??= (require('../observe/metrics') as typeof import('../observe/metrics')).networkMetrics(this);
+    return this.registry_;
+  }
+
+  /**
+   * The network as of now, as plain data: per node its counters, events in flight, sampled
+   * processing times (with `metrics` on), gauges (queue depth, rows, lag …) and last errors.
+   * What `networkMetrics()`, the live page and the progress line read.
+   *
+   * @example
+   * ```ts
+   * const snap = net.snapshot();
+   * snap.nodes.find((n) => n.name === 'enrich')?.inFlight;
+   * ```
+   */
+  snapshot(): NetworkSnapshot {
+    const stats = this.stats();
+    const nodes = [...this.graph.nodes].map(([name, spec]) =>
+      nodeSnapshot(name, spec.role, spec.kind, stats[name], this.life.probe(name).reading()),
+    );
+    return { state: this.state, at: this.scheduler.now(), nodes };
   }
 
   /**
@@ -413,7 +480,21 @@ export class Network {
   }
 }
 
-const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services'];
+const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics'];
+
+/** How many calls per timed one `metrics` asks for; 0 for none. */
+function sampling(metrics: NetworkOptions['metrics']): number {
+  if (metrics === undefined || metrics === false) return 0;
+  if (metrics === true) return 64;
+  const n = metrics.sampleEvery ?? 64;
+  if (!Number.isInteger(n) || n < 1) {
+    throw new TributaryError(
+      'BAD_OPTION',
+      `Network: option 'metrics.sampleEvery' must be a whole number of calls of at least 1, got ${String(n)}`,
+    );
+  }
+  return n;
+}
 
 /** Misspelt or misplaced network options are errors naming them, not silently ignored. */
 function checkNetworkOptions(options: NetworkOptions): void {

@@ -41,18 +41,27 @@ export function functionStage<A, R>(
         return;
       }
       let result: R | PromiseLike<R>;
+      const timed = ctx.probe.sample();
       try {
         result = fn(arg(event), event);
       } catch (err) {
+        timed?.();
         emit(ctx.fail(event, err));
         return;
       }
       if (isThenable(result)) {
         return result.then(
-          (r) => finish(event, r, emit),
-          (err: unknown) => emit(ctx.fail(event, err)),
+          (r) => {
+            timed?.();
+            finish(event, r, emit);
+          },
+          (err: unknown) => {
+            timed?.();
+            emit(ctx.fail(event, err));
+          },
         );
       }
+      timed?.();
       finish(event, result, emit);
     },
     ctx.stats,
@@ -77,36 +86,53 @@ export function sinkStage<A>(
   arg: (event: Event) => A,
 ): OperatorFunction<Event, never> {
   const failed = (event: Event, err: unknown) => {
+    ctx.probe.finished();
     // Already given back (the network was cut off while this call ran): nothing more to report.
     if (event.delivery?.settled) return;
     ctx.stats.errors++;
     ctx.nack(event, err);
+    ctx.probe.error(errorMessage(err));
     ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (event ${event.meta.id})`);
   };
   return workerPool<Event, never>(
     concurrency,
     (event) => {
       if (event.error) {
+        ctx.probe.finished();
         rejectErrorEvent(ctx, event);
         return;
       }
       let result: unknown;
+      const timed = ctx.probe.sample();
       try {
         result = fn(arg(event), event);
       } catch (err) {
+        timed?.();
         failed(event, err);
         return;
       }
       if (isThenable(result)) {
         return result.then(
-          () => ctx.ack(event),
-          (err: unknown) => failed(event, err),
+          () => {
+            timed?.();
+            ctx.probe.finished();
+            ctx.ack(event);
+          },
+          (err: unknown) => {
+            timed?.();
+            failed(event, err);
+          },
         );
       }
+      timed?.();
+      ctx.probe.finished();
       ctx.ack(event);
     },
     undefined,
-    (event) => ctx.nack(event, CUT_OFF),
+    (event) => {
+      ctx.probe.finished();
+      ctx.nack(event, CUT_OFF);
+    },
   );
 }
 

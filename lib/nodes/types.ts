@@ -50,6 +50,38 @@ export interface NodeContext {
    * missing one is an error naming this node and the key.
    */
   service<T>(key: string): T;
+  /** What the node tells the network's metrics beyond its counters (always present in a network). */
+  readonly probe: NodeProbe;
+}
+
+/**
+ * A node's line to the network's metrics: sampled processing times, gauges read when metrics
+ * are scraped, and its last error messages. Cheap by design: `sample()` is a counter bump on
+ * the events that are not sampled, gauges cost nothing until read.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => {
+ *   ctx.probe.gauge('queue_depth', 'events waiting for a worker', () => queue.length);
+ *   const done = ctx.probe.sample(); // undefined unless this call is sampled
+ *   work();
+ *   done?.();
+ *   ctx.probe.finished(); // a sink: this event is done
+ * }
+ * ```
+ */
+export interface NodeProbe {
+  /** Starts timing this call if it is sampled (1 in N, only with metrics on); call the result when the work is done. */
+  sample(): (() => void) | undefined;
+  /**
+   * Publishes a gauge of this node (`queue_depth`, `rows`, `lag`, `bytes_left` …), read on
+   * scrape: `tributary_node_<name>{node, kind}`. A second gauge of the same name replaces the first.
+   */
+  gauge(name: string, help: string, read: () => number): void;
+  /** Records an error message of this node (the live page shows the last few). */
+  error(message: string): void;
+  /** A sink finished with one event (acked, nacked or failed): its in-flight count is `in` minus these. */
+  finished(): void;
 }
 
 /** A source: an observable of events, built when the network starts. */

@@ -88,3 +88,43 @@ export function urlSecrets(url: string): string[] {
 export function redactUrlSecrets(url: string, text: string): string {
   return redact(text, urlSecrets(url));
 }
+
+/** Option names whose values are secret whatever they hold. */
+const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|private[-_]?key|auth|credential|cookie|signature/i;
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * A node's options fit to show (the live page, `/nodes/<name>`): values under secret-looking
+ * names (`password`, `token`, `authorization` …) become `***`, URLs keep only scheme, host and
+ * port (user info, paths and queries can carry keys, as a Slack webhook's path does), functions
+ * become `<function>`. Nesting is cut at 4 levels.
+ *
+ * @example
+ * ```ts
+ * redactOptions({ url: 'nats://u:p@h:4222/x?y', token: 'abc', fn: () => 1 });
+ * // { url: 'nats://h:4222', token: '***', fn: '<function>' }
+ * ```
+ */
+export function redactOptions(value: unknown, depth = 0): unknown {
+  if (typeof value === 'function') return '<function>';
+  if (typeof value === 'string') return URL_LIKE.test(value) ? urlOrigin(value) : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= 4) return '…';
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => redactOptions(v, depth + 1));
+  if (!isPlainObject(value)) return `<${(value as object).constructor?.name ?? 'object'}>`;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v !== undefined ? '***' : redactOptions(v, depth + 1);
+  return out;
+}
+
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function urlOrigin(url: string): string {
+  const u = userInfo(url);
+  const bare = u ? `${u.scheme}${u.rest}` : url;
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)/i.exec(bare);
+  return m ? m[1] : '***';
+}

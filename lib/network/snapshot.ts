@@ -1,0 +1,59 @@
+import type { NodeStats, Role } from '../nodes/types';
+import type { NetworkState } from './lifecycle';
+import type { ProbeReading } from './probe';
+
+/** One node as of now: counters, events in flight, sampled timings, gauges and last errors. */
+export interface NodeSnapshot {
+  name: string;
+  role: Role;
+  kind: string;
+  stats: NodeStats;
+  /**
+   * Events in the node: received but not yet emitted or dropped (pipelines), received and not
+   * yet finished (sinks that report it, as every `sinkStage` does), emitted but not yet settled
+   * downstream (sources that publish an `in_flight` gauge).
+   */
+  inFlight: number;
+  /** Sampled processing time: cumulative bucket counts (see TIMING_BUCKETS, then +Inf), sum and count. */
+  timing: { buckets: number[]; sum: number; count: number };
+  /** Gauges the node published, read now (a gauge that throws reads as NaN). */
+  gauges: Record<string, { help: string; value: number }>;
+  /** The node's last error messages, newest last. */
+  errors: string[];
+}
+
+/** The whole network as of now, as plain data: what metrics, the live page and progress read. */
+export interface NetworkSnapshot {
+  state: NetworkState;
+  /** The network scheduler's time (ms). */
+  at: number;
+  nodes: NodeSnapshot[];
+}
+
+/**
+ * A node's snapshot from its counters and probe reading.
+ *
+ * @example
+ * ```ts
+ * nodeSnapshot('enrich', 'pipeline', 'map', stats, probe.reading());
+ * ```
+ */
+export function nodeSnapshot(name: string, role: Role, kind: string, stats: NodeStats, r: ProbeReading): NodeSnapshot {
+  const gauges: Record<string, { help: string; value: number }> = {};
+  for (const [g, { help, read }] of r.gauges) {
+    let value: number;
+    try {
+      value = Number(read());
+    } catch {
+      value = NaN;
+    }
+    gauges[g] = { help, value };
+  }
+  const inFlight =
+    role === 'source'
+      ? Math.max(0, gauges.in_flight?.value || 0)
+      : role === 'sink'
+        ? Math.max(0, stats.in - (r.finished ?? stats.acked + stats.nacked))
+        : Math.max(0, stats.in - stats.out - stats.dropped);
+  return { name, role, kind, stats, inFlight, timing: { buckets: r.buckets, sum: r.sum, count: r.count }, gauges, errors: [...r.errors] };
+}
