@@ -6,6 +6,8 @@ import { nodesCommand } from './commands/nodes';
 import { runCommand } from './commands/run';
 import { CliError, EXIT, type CliIO } from './exit';
 import type { SessionOptions } from './session';
+import { parseListen } from '../observe/listen';
+import type { OpsServerOptions } from '../observe/server';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -97,10 +99,18 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--for <duration>', 'stop and drain after this long (Go syntax: 500ms, 3s, 1m30s)')
     .option('--drain-timeout <duration>', 'how long the drain may take before the network is cut off (exit 1)', '30s')
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
+    .option(
+      '--http <[host:]port>',
+      'serve the operations port while running: /metrics, /healthz, /readyz and the live page (host 127.0.0.1 unless given; bearer token from TRIBUTARY_HTTP_TOKEN)',
+    )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
-      act((scripts: string[], opts: ScriptFlags & { drainTimeout: string; for?: string; stats?: boolean }) =>
-        runCommand(scripts, { ...sessionOptions(opts), drainTimeout: opts.drainTimeout, for: opts.for, stats: opts.stats }, io),
+      act((scripts: string[], opts: ScriptFlags & { drainTimeout: string; for?: string; stats?: boolean; http?: string }) =>
+        runCommand(
+          scripts,
+          { ...sessionOptions(opts), drainTimeout: opts.drainTimeout, for: opts.for, stats: opts.stats, ...httpOption(opts.http) },
+          io,
+        ),
       ),
     );
 
@@ -173,4 +183,17 @@ export async function main(argv: string[] = process.argv, io: CliIO = { stdout: 
     io.stderr.write(`tributary: ${errorMessage(e)}\n`);
     return EXIT.RUNTIME;
   }
+}
+
+/** `--http` as the Network option: address, the token from the environment, the page titled by the script. */
+function httpOption(flag: string | undefined): { http?: OpsServerOptions } {
+  if (flag === undefined) return {};
+  let address: { host: string; port: number };
+  try {
+    address = parseListen(flag);
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, errorMessage(e));
+  }
+  const token = process.env.TRIBUTARY_HTTP_TOKEN;
+  return { http: { ...address, ...(token ? { token } : {}) } };
 }

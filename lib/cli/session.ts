@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { parseDuration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import { LuaRuntime } from '../lua/runtime';
+import type { OpsServerOptions } from '../observe/server';
 import { Network } from '../network/network';
 import { createRegistry } from '../nodes/index';
 import type { Registry } from '../nodes/registry';
@@ -27,6 +28,8 @@ export interface SessionOptions {
   scriptTimeout?: string;
   /** How long `stop()` waits for the drain (`--drain-timeout`); default the network's 30 s. */
   drainTimeout?: string;
+  /** The operations port (`--http`): metrics, health, the live page. */
+  http?: OpsServerOptions;
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -65,7 +68,11 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   }
   let network: Network;
   try {
-    network = new Network({ registry, ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}) });
+    network = new Network({
+      registry,
+      ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}),
+      ...(options.http !== undefined ? { http: options.http } : {}),
+    });
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
   }

@@ -1,4 +1,5 @@
 import type { Registry as PromRegistry } from 'prom-client';
+import type { OpsServer, OpsServerOptions } from '../observe/server';
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import { parseTimer, type Duration } from '../duration';
 import { suggest } from '../util/suggest';
@@ -43,6 +44,12 @@ export interface NetworkOptions {
    * gauges and last errors are kept either way. Default off.
    */
   metrics?: boolean | { sampleEvery?: number };
+  /**
+   * Serve the operations port while the network runs (see `startOpsServer` in
+   * `tributary/observe`): `/metrics`, `/healthz`, `/readyz`, the live page. It opens in
+   * `start()` and closes once the network stopped. Turns `metrics` on unless it is given.
+   */
+  http?: OpsServerOptions;
 }
 
 /**
@@ -72,6 +79,8 @@ export class Network {
   private readonly services: NetworkServices;
   private readonly life: Lifecycle;
   private registry_?: PromRegistry;
+  private readonly http?: OpsServerOptions;
+  private ops?: Promise<OpsServer>;
   /** The options each node was created with (`create()`), for {@link describe}. */
   private readonly options = new Map<string, Record<string, unknown>>();
 
@@ -84,7 +93,8 @@ export class Network {
     this.logger = options.logger ?? stderrLogger;
     const drainTimeout = parseTimer(options.drainTimeout ?? '30s', 'drainTimeout');
     this.services = new NetworkServices(options.services ?? {}, this.logger);
-    const sampleEvery = sampling(options.metrics);
+    const sampleEvery = sampling(options.metrics ?? (options.http !== undefined ? true : undefined));
+    this.http = options.http;
     const { graph, services, registry, scheduler, logger } = this;
     this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout, sampleEvery });
   }
@@ -373,8 +383,51 @@ export class Network {
    * await net.start();
    * ```
    */
-  start(): Promise<void> {
-    return this.life.start();
+  async start(): Promise<void> {
+    if (this.http === undefined) return this.life.start();
+    // The port is up before the network: /readyz answers 503 until it runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a network that serves it
+    const { startOpsServer } = require('../observe/server') as typeof import('../observe/server');
+    this.life.assertBuilding('start');
+    this.ops = startOpsServer(this, this.http);
+    const ops = await this.ops;
+    try {
+      await this.life.start();
+    } catch (e) {
+      this.ops = undefined;
+      await ops.close();
+      throw e;
+    }
+    void this.life.done().then(() => this.closeOps());
+  }
+
+  /**
+   * The operations server of the `http` option, once `start()` opened it.
+   *
+   * @example
+   * ```ts
+   * const net = new Network({ http: { port: 0 } });
+   * await net.start();
+   * console.log(`live page: ${(await net.opsServer())?.url}`);
+   * ```
+   */
+  opsServer(): Promise<OpsServer | undefined> {
+    return this.ops ?? Promise.resolve(undefined);
+  }
+
+  /** `report`, resolved only once the operations port (if any) is closed. */
+  private afterOps(report: Promise<NetworkReport>): Promise<NetworkReport> {
+    if (this.http === undefined) return report;
+    return report.then(async (r) => {
+      await this.closeOps();
+      return r;
+    });
+  }
+
+  private async closeOps(): Promise<void> {
+    const ops = this.ops;
+    this.ops = undefined;
+    if (ops) await (await ops).close();
   }
 
   /**
@@ -386,6 +439,9 @@ export class Network {
    * ```
    */
   startSync(): void {
+    if (this.http !== undefined) {
+      throw new TributaryError('STATE', "startSync() cannot open the operations port of the 'http' option; use start()");
+    }
     this.life.startSync();
   }
 
@@ -400,7 +456,7 @@ export class Network {
    * ```
    */
   stop(options: { timeout?: Duration } = {}): Promise<NetworkReport> {
-    return this.life.stop(options);
+    return this.afterOps(this.life.stop(options));
   }
 
   /**
@@ -413,7 +469,7 @@ export class Network {
    * ```
    */
   done(): Promise<NetworkReport> {
-    return this.life.done();
+    return this.afterOps(this.life.done());
   }
 
   /**
@@ -436,8 +492,8 @@ export class Network {
    * fs.writeFileSync('network.dot', net.toDot());
    * ```
    */
-  toDot(): string {
-    return toDot(this.graph.view());
+  toDot(options: { live?: boolean } = {}): string {
+    return toDot(this.graph.view(), 'tributary', options);
   }
 
   /**
@@ -480,7 +536,7 @@ export class Network {
   }
 }
 
-const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics'];
+const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http'];
 
 /** How many calls per timed one `metrics` asks for; 0 for none. */
 function sampling(metrics: NetworkOptions['metrics']): number {

@@ -18,18 +18,22 @@ function quote(id: string): string {
 
 /**
  * Graphviz DOT for a graph: stable order (insertion), quoted ids, sources and sinks as filled
- * ovals, pipelines as boxes, error routes dashed; unconnected nodes are drawn too.
+ * ovals, pipelines as boxes, error routes dashed; unconnected nodes are drawn too. With `live`
+ * each node also shows its kind and a counters line, and its SVG group gets the id
+ * `node:<name>` (the live page of the operations port updates those).
  *
  * @example
  * ```ts
  * writeFileSync('network.dot', toDot(graph.view(), 'fraud'));
  * ```
  */
-export function toDot(g: GraphView, title = 'tributary'): string {
+export function toDot(g: GraphView, title = 'tributary', options: { live?: boolean } = {}): string {
   const lines = [`digraph ${quote(title)} {`, '  rankdir=LR;', '  node [fontname="Helvetica"];'];
   for (const n of g.nodes) {
     const shape = n.role === 'pipeline' ? 'box' : 'oval';
-    lines.push(`  ${quote(n.name)} [shape=${shape}, style=filled, fillcolor="${FILL[n.role]}", tooltip=${quote(n.kind)}];`);
+    // The live page's drawing: kind and a counters line under the name, which the page rewrites.
+    const live = options.live ? `, id=${quote(`node:${n.name}`)}, label=${quote(`${n.name}\n${n.kind}\nin – · out – · err 0`)}` : '';
+    lines.push(`  ${quote(n.name)} [shape=${shape}, style=filled, fillcolor="${FILL[n.role]}", tooltip=${quote(n.kind)}${live}];`);
   }
   for (const n of g.nodes) {
     for (const to of g.edges.get(n.name) ?? []) lines.push(`  ${quote(n.name)} -> ${quote(to)};`);

@@ -281,6 +281,35 @@ describe('tributary run', () => {
     expect(r.stderr).toMatch(/endless\.lua:[234]: script still running after 200 ms \(an endless loop\?\); stopped/);
   });
 
+  it('--http serves /metrics, /healthz and /readyz while it runs, on 127.0.0.1', async () => {
+    const run = start(['run', NETWORK, '--http', '0', '--for', '30s']);
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let err = '';
+        run.child.stderr!.on('data', (d) => {
+          err += d;
+          const m = /operations port (http:\/\/127\.0\.0\.1:\d+)\//.exec(err);
+          if (m) resolve(m[1]);
+        });
+        void run.done.then((r) => reject(new Error(`exited before serving: ${r.stderr}`)));
+      });
+      await run.waitForOutput('.');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^tributary_node_events_in_total\{node="tick_printer",kind="tester"\} [1-9]\d*$/m);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'alive' });
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    expect((await run.done).code).toBe(0);
+  });
+
+  it('--http with a bad address exits 2 naming the flag', async () => {
+    const r = await tributary(['run', NETWORK, '--http', 'somewhere:99999']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--http must be [host:]port (a port up to 65535, e.g. 127.0.0.1:9464), got 'somewhere:99999'");
+  });
+
   it('usage errors exit 2: a bad --for, an unknown command, a missing script argument', async () => {
     const r1 = await tributary(['run', NETWORK, '--for', 'soon']);
     expect(r1.code).toBe(2);
@@ -308,6 +337,13 @@ describe('tributary graph', () => {
     expect(parsed.stdout.toString()).toContain('<svg');
   });
 
+  it('draws SVG without a system Graphviz (WebAssembly), every node in it', async () => {
+    const r = await tributary(['graph', NETWORK, '--format', 'svg']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/<svg[\s\S]*<\/svg>\s*$/);
+    for (const node of ['ticker_500ms', 'forwarder1', 'filter_2s', 'tick_printer']) expect(r.stdout).toContain(`<title>${node}</title>`);
+  });
+
   it('prints JSON and the text tree', async () => {
     const json = await tributary(['graph', NETWORK, '--format', 'json']);
     expect(JSON.parse(json.stdout).edges).toEqual([
@@ -324,7 +360,7 @@ describe('tributary graph', () => {
   it('refuses an unknown format', async () => {
     const r = await tributary(['graph', NETWORK, '--format', 'png']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('Allowed choices are dot, tree, json');
+    expect(r.stderr).toContain('Allowed choices are dot, svg, tree, json');
   });
 });
 

@@ -45,6 +45,8 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     } catch (e) {
       throw new CliError(EXIT.USAGE, errorMessage(e));
     }
+    const ops = await network.opsServer();
+    if (ops) io.stderr.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
     const reason = await waitForEnd(network.done(), duration, network.scheduler);
     const report = await network.stop();
     const failedNodes = failed(report);
