@@ -38,6 +38,11 @@ export interface ProbeReading {
  */
 export class NetworkProbe implements NodeProbe {
   private n = 0;
+  /** Calls per timed one; Infinity when timing is off (one comparison decides both). */
+  private readonly every: number;
+  private started = 0;
+  /** Ends the sampled call (one at a time: an overlapping sample restarts the clock). */
+  private readonly stop = (): void => this.observe((performance.now() - this.started) / 1000);
   private readonly counts = new Array<number>(TIMING_BUCKETS.length + 1).fill(0);
   private sum = 0;
   private count = 0;
@@ -45,13 +50,17 @@ export class NetworkProbe implements NodeProbe {
   private readonly errors: string[] = [];
   private done: number | undefined;
 
-  constructor(private readonly every: number) {}
+  constructor(every: number) {
+    this.every = every > 0 ? every : Infinity;
+    // The first call is timed at once, so a slow stream shows a figure before its 64th event.
+    this.n = every > 0 ? every - 1 : 0;
+  }
 
   sample(): (() => void) | undefined {
-    if (this.every === 0 || ++this.n < this.every) return undefined;
+    if (++this.n < this.every) return undefined;
     this.n = 0;
-    const start = performance.now();
-    return () => this.observe((performance.now() - start) / 1000);
+    this.started = performance.now();
+    return this.stop;
   }
 
   gauge(name: string, help: string, read: () => number): void {

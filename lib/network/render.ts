@@ -32,7 +32,9 @@ export function toDot(g: GraphView, title = 'tributary', options: { live?: boole
   for (const n of g.nodes) {
     const shape = n.role === 'pipeline' ? 'box' : 'oval';
     // The live page's drawing: kind and a counters line under the name, which the page rewrites.
-    const live = options.live ? `, id=${quote(`node:${n.name}`)}, label=${quote(`${n.name}\n${n.kind}\nin – · out – · err 0`)}` : '';
+    const live = options.live
+      ? `, id=${quote(`node:${n.name}`)}, label=${quote(`${n.name}\n${n.kind}\nin 000.0/s · out 000.0/s · err 000 · in flight 000`)}`
+      : '';
     lines.push(`  ${quote(n.name)} [shape=${shape}, style=filled, fillcolor="${FILL[n.role]}", tooltip=${quote(n.kind)}${live}];`);
   }
   for (const n of g.nodes) {

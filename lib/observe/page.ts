@@ -28,7 +28,8 @@ export function livePage(title: string): string {
   #state { font-weight: 600; }
   #state.running { color: #a6d96a; } #state.stopping, #state.stopped, #state.disconnected { color: #fdae61; }
   main { display: grid; grid-template-columns: minmax(0, 1fr) 22rem; gap: 1rem; padding: 1rem; }
-  #graph svg { max-width: 100%; height: auto; }
+  #graph { overflow-x: auto; }
+  #graph svg { height: auto; }
   #graph g.node { cursor: pointer; }
   #graph g.node.errored polygon, #graph g.node.errored ellipse { stroke: #d7191c; stroke-width: 3; fill: #fde0dd; }
   #graph g.node.backlog polygon, #graph g.node.backlog ellipse { stroke: #f46d43; stroke-width: 3; }
@@ -107,7 +108,7 @@ export function livePage(title: string): string {
       growth.set(n.name, grew);
       const errored = n.stats.errors > 0 || n.stats.nacked > 0;
       const backlog = grew >= 3;
-      const line = 'in ' + fmt(rateIn) + '/s · out ' + fmt(rateOut) + '/s · err ' + n.stats.errors + ' · ⧗ ' + n.inFlight;
+      const line = 'in ' + fmt(rateIn) + '/s · out ' + fmt(rateOut) + '/s · err ' + n.stats.errors + ' · in flight ' + n.inFlight;
       const g = groups.get(n.name);
       if (g) {
         const texts = g.querySelectorAll('text');
