@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { parseDuration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
-import { LuaRuntime } from '../lua/runtime';
-import { Network } from '../network/network';
+import { LuaRuntime, type LuaRuntimeOptions } from '../lua/runtime';
+import { Network, type NetworkOptions } from '../network/network';
 import { createRegistry } from '../nodes/index';
 import type { Registry } from '../nodes/registry';
 import { builtinPlugins } from '../plugins';
@@ -27,6 +27,16 @@ export interface SessionOptions {
   scriptTimeout?: string;
   /** How long `stop()` waits for the drain (`--drain-timeout`); default the network's 30 s. */
   drainTimeout?: string;
+  /**
+   * For `tributary test`: how the network is made (a virtual scheduler, nodes replaced or
+   * recorded), extra Lua runtime options (captured output, virtual clock, seeded random) and
+   * the seed host modules see as `host.seed`.
+   */
+  virtual?: {
+    network(options: NetworkOptions): Network;
+    runtime?: Partial<LuaRuntimeOptions>;
+    seed?: number;
+  };
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -65,7 +75,11 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   }
   let network: Network;
   try {
-    network = new Network({ registry, ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}) });
+    const networkOptions: NetworkOptions = {
+      registry,
+      ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}),
+    };
+    network = options.virtual ? options.virtual.network(networkOptions) : new Network(networkOptions);
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
   }
@@ -82,8 +96,15 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
     allowFiles: options.allowFiles === true,
     luaPath,
     scriptTimeout,
+    ...options.virtual?.runtime,
   });
-  const host: HostContext = { network, runtime, registry, windows };
+  const host: HostContext = {
+    network,
+    runtime,
+    registry,
+    windows,
+    ...(options.virtual?.seed !== undefined ? { seed: options.virtual.seed } : {}),
+  };
   try {
     for (const spec of options.requires ?? []) {
       const setup = await loadHostModule(spec, cwd);

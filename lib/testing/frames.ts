@@ -12,7 +12,8 @@ export type Mark =
 /**
  * Parses a marble diagram into marks with run-mode timing (`-` is 1 ms, time progressions
  * such as `500ms` or `2s` allowed) whether or not a `TestScheduler.run` callback is active.
- * A letter without an entry in `values` stands for itself, as in RxJS.
+ * Without `values` (or with an empty table) a letter stands for itself; with values, a letter
+ * that has none is an error naming it (RxJS would silently use `undefined`).
  *
  * @example
  * ```ts
@@ -24,8 +25,19 @@ export function marks(marbles: string, values?: Record<string, unknown>, error?:
   // Outside a run() callback RxJS counts 10 frames per character; marbles here are always run mode.
   const factor = TestScheduler.frameTimeFactor;
   TestScheduler.frameTimeFactor = 1;
+  const lookup =
+    values === undefined || Object.keys(values).length === 0
+      ? undefined
+      : new Proxy(values, {
+          get(target, key) {
+            if (typeof key === 'string' && !(key in target)) {
+              throw new Error(`marble '${key}' in '${marbles}' has no value (values: ${Object.keys(target).join(', ')})`);
+            }
+            return Reflect.get(target, key);
+          },
+        });
   try {
-    return TestScheduler.parseMarbles(marbles, values, error, false, true).map(({ frame, notification: n }): Mark => {
+    return TestScheduler.parseMarbles(marbles, lookup, error, false, true).map(({ frame, notification: n }): Mark => {
       if (n.kind === 'N') return { frame, kind: 'next', value: n.value };
       if (n.kind === 'E') return { frame, kind: 'error', error: n.error };
       return { frame, kind: 'complete' };
@@ -110,7 +122,8 @@ export interface FrameMismatch {
 }
 
 /**
- * Compares expected and actual notifications frame by frame. Returns `undefined` when they
+ * Compares expected and actual notifications frame by frame (`unit: 'event'` for lists whose
+ * "frames" are positions 1, 2, 3 …). Returns `undefined` when they
  * match, otherwise where they first differ with a table of the frames around it (two before,
  * up to five after, the first differing row marked `>`):
  *
@@ -128,7 +141,11 @@ export interface FrameMismatch {
  * if (mismatch) throw new Error(mismatch.message);
  * ```
  */
-export function compareFrames(expected: readonly Mark[], actual: readonly Mark[]): FrameMismatch | undefined {
+export function compareFrames(
+  expected: readonly Mark[],
+  actual: readonly Mark[],
+  unit: 'frame' | 'event' = 'frame',
+): FrameMismatch | undefined {
   const byFrame = (list: readonly Mark[]) => {
     const m = new Map<number, Mark[]>();
     for (const x of list) m.set(x.frame, [...(m.get(x.frame) ?? []), x]);
@@ -151,20 +168,20 @@ export function compareFrames(expected: readonly Mark[], actual: readonly Mark[]
   const from = Math.max(0, first - 2);
   const to = Math.min(rows.length, first + 6);
   const shown = rows.slice(from, to);
-  const frameWidth = Math.max(5, ...shown.map((r) => String(r.frame).length));
+  const frameWidth = Math.max(unit.length, ...shown.map((r) => String(r.frame).length));
   const expWidth = Math.max(8, ...shown.map((r) => cell(r.ex).length));
   const lines = [
-    `first difference at frame ${row.frame}: expected ${list(row.ex)}, actual ${list(row.ac)}`,
-    `    ${'frame'.padEnd(frameWidth)}  ${'expected'.padEnd(expWidth)}  actual`,
+    `first difference at ${unit} ${row.frame}: expected ${list(row.ex)}, actual ${list(row.ac)}`,
+    `    ${unit.padEnd(frameWidth)}  ${'expected'.padEnd(expWidth)}  actual`,
   ];
-  if (from > 0) lines.push(`    ${'…'.padEnd(frameWidth)}  (${from} equal frame${from === 1 ? '' : 's'} before)`);
+  if (from > 0) lines.push(`    ${'…'.padEnd(frameWidth)}  (${from} equal ${unit}${from === 1 ? '' : 's'} before)`);
   for (const r of shown) {
     lines.push(`  ${r.same ? ' ' : '>'} ${String(r.frame).padEnd(frameWidth)}  ${cell(r.ex).padEnd(expWidth)}  ${cell(r.ac)}`);
   }
   const rest = rows.slice(to);
   if (rest.length > 0) {
     const bad = rest.filter((r) => !r.same).length;
-    lines.push(`    ${'…'.padEnd(frameWidth)}  (${rest.length} more frame${rest.length === 1 ? '' : 's'}, ${bad} of them different)`);
+    lines.push(`    ${'…'.padEnd(frameWidth)}  (${rest.length} more ${unit}${rest.length === 1 ? '' : 's'}, ${bad} of them different)`);
   }
   return { frame: row.frame, expected: row.ex, actual: row.ac, differing: rows.filter((r) => !r.same).length, message: lines.join('\n') };
 }

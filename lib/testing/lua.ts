@@ -39,8 +39,10 @@ export interface LuaScenarioOptions {
   sandbox?: boolean;
   /** Where the network reports problems (sink failures, error events at sinks); default stderr. */
   logger?: Logger;
-  /** Reuse a clock, e.g. to compare with a code-built network. */
+  /** Reuse a clock, e.g. to compare with a code-built network; `new VirtualTime(m.scheduler)` in an rxjs-marbles test. */
   time?: VirtualTime;
+  /** Seed of the script's `math.random` (default 0: the same numbers every run). */
+  seed?: number;
 }
 
 /** A script-built network on a virtual clock, with its sinks recorded. */
@@ -95,6 +97,11 @@ export function luaScenario(options: LuaScenarioOptions): LuaScenario {
   const runtime = new LuaRuntime(network, {
     sandbox: options.sandbox,
     stdout: output,
+    // Deterministic: os.time/os.clock/os.date read the virtual clock, math.random is seeded,
+    // and the endless-loop guards count instructions instead of reading the wall clock.
+    clock: () => time.scheduler.now(),
+    randomSeed: options.seed ?? 0,
+    budgetClock: instructionClock(),
     onCreate: ({ name, kind, spec }) => {
       const input = inputs.get(name);
       if (input !== undefined) {
@@ -179,4 +186,19 @@ function recordSink(time: VirtualTime, inner: SinkNode): MarbleSink {
     } satisfies SinkNode,
   });
   return record;
+}
+
+/**
+ * A clock for the Lua runtime's endless-loop guards that advances 1 ms per look (the guards
+ * look every 1000 or 10 000 instructions): the limits then count instructions, so whether a
+ * script is stopped never depends on how loaded the machine is.
+ *
+ * @example
+ * ```ts
+ * new LuaRuntime(net, { budgetClock: instructionClock() });
+ * ```
+ */
+export function instructionClock(): () => number {
+  let ticks = 0;
+  return () => ticks++;
 }
