@@ -215,7 +215,17 @@ export function recordedMarks(sink: Pick<MarbleSink, 'frames' | 'completedAt'>, 
   return out;
 }
 
-/** The recording half of a marble sink: frames, events, completion and the `payloads` observable. */
+/**
+ * The recording half of a marble sink: frames, events, completion and the `payloads`
+ * observable; `note(event)` and `done()` feed it. For wrapping nodes of your own.
+ *
+ * @example
+ * ```ts
+ * const rec = recorder(m.scheduler);
+ * events$.pipe(tap({ next: (e) => rec.note(e), complete: () => rec.done() })).subscribe();
+ * m.expect(rec.payloads).toBeObservable('-a|', { a: 1 });
+ * ```
+ */
 export function recorder<T>(scheduler: SchedulerLike): Omit<MarbleSink<T>, 'node'> & { note(e: Event): void; done(): void } {
   const live = new Subject<T>();
   const record = {
