@@ -48,6 +48,12 @@ export class VirtualClock {
    * such as the window store of a `windowsPlugin`) and lets its start-up work settle.
    */
   async start(net: Network): Promise<void> {
+    if ((this.scheduler as unknown as { runMode?: boolean }).runMode) {
+      // TestScheduler.run flushes synchronously, before any database answer could arrive.
+      throw new Error(
+        'VirtualClock cannot run inside TestScheduler.run (an rxjs-marbles test): use it in an async test with new VirtualTime()',
+      );
+    }
     this.prevFactor = TestScheduler.frameTimeFactor;
     TestScheduler.frameTimeFactor = 1;
     // start() opens pending services first; with none it compiles within the call, as startSync.

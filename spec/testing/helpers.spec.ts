@@ -1,6 +1,6 @@
 import { marbles } from 'rxjs-marbles/jest';
 import { Network, nodes } from 'tributary';
-import { compareFrames, DeliveryProbe, luaScenario, marks, sameValue, VirtualTime } from 'tributary/testing';
+import { compareFrames, DeliveryProbe, luaScenario, marks, sameValue, VirtualClock, VirtualTime } from 'tributary/testing';
 
 describe('marks', () => {
   it('parses run-mode marbles (1 ms per character, time progressions, groups) inside or outside a run', () => {
@@ -136,6 +136,18 @@ describe('VirtualTime on an rxjs-marbles scheduler', () => {
       'expectFrames: first difference at frame 3: expected nothing, actual 2',
     );
   });
+});
+
+describe('VirtualClock', () => {
+  it(
+    'refuses to run inside an rxjs-marbles test, saying where it works',
+    marbles((m) => {
+      const clock = new VirtualClock(m.scheduler, { idle: () => Promise.resolve() });
+      return expect(clock.start(new Network({ scheduler: m.scheduler }))).rejects.toThrow(
+        /cannot run inside TestScheduler\.run.*async test/,
+      );
+    }),
+  );
 });
 
 describe('luaScenario', () => {
