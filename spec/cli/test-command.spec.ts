@@ -109,7 +109,9 @@ print("started at", os.time(), os.clock(), os.date("%Y-%m-%d %H:%M:%S"), math.ra
     expect(first.code).toBe(1);
     expect(first.stderr).toBe('');
     expect(second.stdout).toBe(first.stdout);
-    expect(JSON.parse(first.stdout)).toMatchObject({ passed: 7, failed: 2 });
+    const report = JSON.parse(first.stdout);
+    expect(report).toMatchObject({ failed: 2, broken: 0 });
+    expect(report.passed).toBeGreaterThanOrEqual(7);
   });
 
   it('the script sees the virtual clock and a seeded math.random', async () => {

@@ -12,7 +12,6 @@ import { compareFrames, marks, type Mark } from '../../testing/frames';
 import { recordedMarks, recorder, textRecorder } from '../../testing/index';
 import { instructionClock } from '../../testing/lua';
 import { suggest } from '../../util/suggest';
-import { WINDOW_SERVICE } from '../../windows/common';
 import { buildSession, type Session } from '../session';
 import type { MarbleSpec, TestCase, TestFile } from './testfile';
 
@@ -133,6 +132,9 @@ export async function runCase(suite: TestFile, tc: TestCase): Promise<CaseResult
         failures.push({ check: 'build', node: name, message: `acks and nacks are checked at inputs; '${name}' is not one` });
     }
     if (failures.length > 0) return { name: tc.name, ok: false, failures, log };
+    // Loaded here, not at the top: the CLI loads window code only for commands that need it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- on demand, see above
+    const { WINDOW_SERVICE } = require('../../windows/common') as typeof import('../../windows/common');
     const work: Settles = { idle: () => net.service<Settles>(WINDOW_SERVICE)?.idle() ?? Promise.resolve() };
     try {
       report = await new VirtualClock(scheduler, work).run(net, tc.run);
