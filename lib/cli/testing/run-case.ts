@@ -68,7 +68,7 @@ export async function runCase(suite: TestFile, tc: TestCase): Promise<CaseResult
 
   const probe = (net: Network, name: string, spec: NodeSpec): NodeSpec => {
     const io = net.registry.has(spec.kind) ? net.registry.get(spec.kind).io : undefined;
-    const input = tc.inputs[name];
+    const input = Object.hasOwn(tc.inputs, name) ? tc.inputs[name] : undefined;
     if (input) {
       if (spec.role !== 'source') {
         throw new TributaryError('BAD_OPTION', `test input '${name}' can only replace a source, but this is a ${spec.role} (${spec.kind})`);
@@ -85,7 +85,7 @@ export async function runCase(suite: TestFile, tc: TestCase): Promise<CaseResult
       // A sink that would write to files or the network only records (and acks) under test.
       spec = standInSink(spec.kind);
     }
-    if (tc.expect[name]) {
+    if (Object.hasOwn(tc.expect, name)) {
       const rec = recorder(scheduler);
       recorders.set(name, rec);
       spec = recorded(spec, rec);
