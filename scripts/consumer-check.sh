@@ -183,6 +183,15 @@ else
   fail "the documented marble tests failed in the consumer project"
 fi
 
+step "tributary test with the installed command: the scripted example's test file"
+mkdir -p scripted && cp "$root/examples/scripted/network.lua" "$root/examples/scripted/network.test.lua" scripted/
+if node node_modules/tributary/bin/tributary.js test scripted >"$work/tributary-test.txt" 2>&1; then
+  tail -n 1 "$work/tributary-test.txt"
+else
+  cat "$work/tributary-test.txt"
+  fail "tributary test failed in the consumer project"
+fi
+
 if [ "${#failures[@]}" -gt 0 ]; then
   printf '\nconsumer-check: %d failure(s):\n' "${#failures[@]}" >&2
   printf '  - %s\n' "${failures[@]}" >&2
