@@ -1,8 +1,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/spec'],
-  testMatch: ['**/*.spec.ts'],
+  // examples/testing holds the documented user tests (rxjs-marbles), run as they are.
+  roots: ['<rootDir>/spec', '<rootDir>/examples'],
+  testMatch: ['<rootDir>/spec/**/*.spec.ts', '<rootDir>/examples/**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
   },

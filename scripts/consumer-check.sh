@@ -8,7 +8,10 @@
 #   CONSUMER_CHECK_KEEP=1 bash scripts/...     # keep the temp dir to look at
 #
 # The consumer installs with --ignore-scripts: it compiles and runs a core network only, so
-# sqlite3's native build (minutes without a prebuilt binary) is not needed.
+# sqlite3's native build (minutes without a prebuilt binary) is not needed. The last step runs
+# the documented marble tests (examples/testing/*.test.ts, unchanged) with rxjs-marbles and
+# Jest; those come from this checkout's node_modules (copied or linked, never downloaded), as
+# does the built sqlite3 the window example needs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/tributary-consumer.XXXXXX")"
@@ -148,6 +151,47 @@ if (typeof VirtualTime !== 'function') throw new Error('VirtualTime is not a cla
 console.log(`esm consumer: ${JSON.stringify(seen)}`);
 JS
 node main.mjs || fail "the ES module consumer failed"
+
+step "jest + rxjs-marbles consumer: the documented examples/testing/*.test.ts, unchanged"
+# rxjs-marbles and its one runtime dependency are copied, not linked, so that they resolve the
+# consumer's own rxjs (the one tributary uses), as an npm install would.
+mods="$root/node_modules"
+for pkg in rxjs-marbles fast-equals; do
+  [ -d "$mods/$pkg" ] || { fail "$pkg is not in $mods (npm ci first)"; continue; }
+  rm -rf "node_modules/$pkg" && cp -R "$(cd "$mods/$pkg" && pwd -P)" "node_modules/$pkg"
+done
+# The window example opens SQLite: use the checkout's built driver instead of building one.
+rm -rf node_modules/sqlite3 && cp -R "$(cd "$mods/sqlite3" && pwd -P)" node_modules/sqlite3
+mkdir -p node_modules/@types test
+ln -sfn "$(cd "$mods/@types/jest" && pwd -P)" node_modules/@types/jest
+cp "$root"/examples/testing/*.test.ts test/
+cat >tsconfig.json <<'JSON'
+{ "compilerOptions": { "target": "ES2022", "module": "commonjs", "moduleResolution": "node", "strict": true, "esModuleInterop": true, "skipLibCheck": false, "types": ["jest", "node"] } }
+JSON
+cat >jest.config.js <<JS
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  transform: { '^.+\\.ts\$': [require.resolve('ts-jest', { paths: ['$root'] }), { tsconfig: '<rootDir>/tsconfig.json' }] },
+};
+JS
+if node "$mods/jest/bin/jest.js" --config jest.config.js --ci -w 1 >"$work/jest.txt" 2>&1; then
+  grep -E '^(Tests|Test Suites):' "$work/jest.txt"
+  for f in test/*.test.ts; do cmp -s "$f" "$root/examples/testing/$(basename "$f")" || fail "$f differs from the documented example"; done
+else
+  cat "$work/jest.txt"
+  fail "the documented marble tests failed in the consumer project"
+fi
+
+step "tributary test with the installed command: the scripted example's test file"
+mkdir -p scripted && cp "$root/examples/scripted/network.lua" "$root/examples/scripted/network.test.lua" scripted/
+if node node_modules/tributary/bin/tributary.js test scripted >"$work/tributary-test.txt" 2>&1; then
+  tail -n 1 "$work/tributary-test.txt"
+else
+  cat "$work/tributary-test.txt"
+  fail "tributary test failed in the consumer project"
+fi
 
 if [ "${#failures[@]}" -gt 0 ]; then
   printf '\nconsumer-check: %d failure(s):\n' "${#failures[@]}" >&2

@@ -73,3 +73,35 @@ describe('docs/plugins.md', () => {
     expect(block![1]).toBe(readFileSync(join(root, 'examples/plugin/index.ts'), 'utf8'));
   });
 });
+
+describe('docs/testing.md', () => {
+  const page = readFileSync(join(root, 'docs/testing.md'), 'utf8');
+  const blocks = [...page.matchAll(/<!-- example: (\S+) -->\n```\w+\n([\s\S]*?)```\n/g)];
+
+  it('shows each example file exactly as it is (the files are run: examples/testing by jest, the .test.lua by tributary test)', () => {
+    expect(blocks.map((b) => b[1])).toEqual([
+      'examples/testing/operator.test.ts',
+      'examples/testing/network.test.ts',
+      'examples/testing/lua.test.ts',
+      'examples/testing/window.test.ts',
+      'examples/scripted/network.test.lua',
+    ]);
+    for (const [, file, text] of blocks) expect({ file, text }).toEqual({ file, text: readFileSync(join(root, file), 'utf8') });
+  });
+
+  it('teaches every helper of tributary/testing', () => {
+    for (const name of [
+      'startSync()',
+      'VirtualTime',
+      'VirtualClock',
+      'luaScenario',
+      'payloadOperator',
+      'sourcePayloads',
+      'DeliveryProbe',
+      'rxjs-marbles/jest',
+      'm.scheduler',
+    ]) {
+      expect(page).toContain(name);
+    }
+  });
+});

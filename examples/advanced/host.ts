@@ -109,12 +109,15 @@ function defaultSeed(): number {
 export interface AdvancedHost {
   network: Network;
   windows: { entities: unknown[] };
+  /** Set by `tributary test` (the case's seed): the bets are then the same on every run. */
+  seed?: number;
 }
 
 /**
  * The host module of the advanced example (the original's `main.go`): registers the `Bet`
  * and `Selection` entities with the window database, and adds the `streaming_ingest` source
- * and the `liability_printer` sink the Lua scripts link up.
+ * (seeded by `host.seed` under `tributary test`) and the `liability_printer` sink the Lua
+ * scripts link up.
  *
  * @example
  * ```sh
@@ -124,6 +127,6 @@ export interface AdvancedHost {
  */
 export function setup(host: AdvancedHost, options: IngestOptions & { output?: TextOutput } = {}): void {
   host.windows.entities.push(...entities);
-  host.network.add('streaming_ingest', streamingIngest(options));
+  host.network.add('streaming_ingest', streamingIngest({ ...options, seed: options.seed ?? host.seed }));
   host.network.add('liability_printer', nodes.printer({ output: options.output }));
 }

@@ -25,6 +25,11 @@ export interface HostContext {
   readonly runtime: LuaRuntime;
   readonly registry: Registry;
   readonly windows: WindowConfig;
+  /**
+   * Set under `tributary test` (the case's `seed`): a host module's random sources should
+   * take it, so that a test gives the same result every run.
+   */
+  readonly seed?: number;
 }
 
 /** The shape `--require` modules export. */

@@ -4,6 +4,7 @@ import { checkCommand } from './commands/check';
 import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph';
 import { nodesCommand } from './commands/nodes';
 import { runCommand } from './commands/run';
+import { TEST_REPORTERS, testCommand, type TestReporter } from './commands/test';
 import { CliError, EXIT, type CliIO } from './exit';
 import type { SessionOptions } from './session';
 import { parseListen } from '../observe/listen';
@@ -15,7 +16,14 @@ Exit codes:
   1  the network failed while running (it broke, or the drain timed out)
   2  usage or script error (bad arguments, a failing script — reported as file:line —,
      a host module that cannot be loaded, an unconnected graph, a bad --db)
-  3  run: drained cleanly, but nodes produced error events (named on stderr and in --stats)`;
+  3  run: drained cleanly, but nodes produced error events (named on stderr and in --stats)
+  (test: 0 all cases passed, 1 a case failed, 2 a broken test file or none found)`;
+
+const TEST_EXIT_CODES_HELP = `
+Exit codes of test:
+  0  every case passed
+  1  a case failed (its diff is printed: the first differing frame, frame by frame)
+  2  usage error, a test file that cannot be read or is malformed, or no test files found`;
 
 function packageVersion(): string {
   try {
@@ -65,7 +73,7 @@ function sessionOptions(opts: ScriptFlags): SessionOptions {
 }
 
 /**
- * The `tributary` command (commander): `run`, `graph`, `check`, `nodes`. `result.code` holds
+ * The `tributary` command (commander): `run`, `graph`, `check`, `test`, `nodes`. `result.code` holds
  * the exit code once `parseAsync` resolved.
  *
  * @example
@@ -136,6 +144,14 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
   )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(act((scripts: string[], opts: ScriptFlags) => checkCommand(scripts, sessionOptions(opts), io)));
+
+  program
+    .command('test')
+    .description('run marble tests of Lua networks (*.test.lua) on virtual time; searches the working directory when no path is given')
+    .argument('[paths...]', 'test files, or directories to search for *.test.lua (node_modules skipped)')
+    .addOption(new Option('--reporter <format>', 'output format').choices([...TEST_REPORTERS]).default('text'))
+    .addHelpText('after', TEST_EXIT_CODES_HELP)
+    .action(act((paths: string[], opts: { reporter: TestReporter }) => testCommand(paths, { reporter: opts.reporter }, io)));
 
   program
     .command('nodes')

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { parseDuration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
-import { LuaRuntime } from '../lua/runtime';
+import { LuaRuntime, type LuaRuntimeOptions } from '../lua/runtime';
 import type { OpsServerOptions } from '../observe/server';
-import { Network } from '../network/network';
+import { Network, type NetworkOptions } from '../network/network';
 import { createRegistry } from '../nodes/index';
 import type { Registry } from '../nodes/registry';
 import { builtinPlugins } from '../plugins';
@@ -30,6 +30,16 @@ export interface SessionOptions {
   drainTimeout?: string;
   /** The operations port (`--http`): metrics, health, the live page. */
   http?: OpsServerOptions;
+  /**
+   * For `tributary test`: how the network is made (a virtual scheduler, nodes replaced or
+   * recorded), extra Lua runtime options (captured output, virtual clock, seeded random) and
+   * the seed host modules see as `host.seed`.
+   */
+  virtual?: {
+    network(options: NetworkOptions): Network;
+    runtime?: Partial<LuaRuntimeOptions>;
+    seed?: number;
+  };
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -68,11 +78,12 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   }
   let network: Network;
   try {
-    network = new Network({
+    const networkOptions: NetworkOptions = {
       registry,
       ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}),
       ...(options.http !== undefined ? { http: options.http } : {}),
-    });
+    };
+    network = options.virtual ? options.virtual.network(networkOptions) : new Network(networkOptions);
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
   }
@@ -89,8 +100,15 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
     allowFiles: options.allowFiles === true,
     luaPath,
     scriptTimeout,
+    ...options.virtual?.runtime,
   });
-  const host: HostContext = { network, runtime, registry, windows };
+  const host: HostContext = {
+    network,
+    runtime,
+    registry,
+    windows,
+    ...(options.virtual?.seed !== undefined ? { seed: options.virtual.seed } : {}),
+  };
   try {
     for (const spec of options.requires ?? []) {
       const setup = await loadHostModule(spec, cwd);

@@ -42,14 +42,16 @@ export class LuaBridge extends LuaValues {
 
   /**
    * `callTimeout` is the time budget of each call of a Lua function from JS, in ms (see
-   * {@link CallBudget}); `Infinity` (the default here) or 0 turns it off.
+   * {@link CallBudget}); `Infinity` (the default here) or 0 turns it off. `budgetClock` is
+   * what the budget reads (default `performance.now`).
    */
   constructor(
     readonly L: LuaState,
     callTimeout = Infinity,
+    budgetClock?: () => number,
   ) {
     super();
-    this.budget = new CallBudget(callTimeout);
+    this.budget = new CallBudget(callTimeout, budgetClock);
   }
 
   private readonly budget: CallBudget;

@@ -33,8 +33,15 @@ export class CallBudget {
   private start = NOT_STARTED;
   private readonly message: Uint8Array;
 
-  /** `ms` ≤ 0 or `Infinity` means no budget: calls run unhooked. */
-  constructor(readonly ms: number) {
+  /**
+   * `ms` ≤ 0 or `Infinity` means no budget: calls run unhooked. `now` is the clock the budget
+   * reads (default `performance.now`); `tributary test` gives one that counts checks instead,
+   * so the budget stops endless loops without reading the wall clock.
+   */
+  constructor(
+    readonly ms: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.message = to_luastring(`function still running after ${ms} ms (an endless loop?); stopped (callTimeout)`);
   }
 
@@ -70,7 +77,7 @@ export class CallBudget {
   }
 
   private readonly hook = (S: LuaState): void => {
-    const now = performance.now();
+    const now = this.now();
     if (this.start === NOT_STARTED) {
       this.start = now;
       return;

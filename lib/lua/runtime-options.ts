@@ -62,4 +62,17 @@ export interface LuaRuntimeOptions {
    * not covered (fengari gives no hook into it). `Infinity`: no limit.
    */
   maxStringBytes?: number;
+  /**
+   * The clock `os.time()`, `os.clock()` and `os.date()` (without a time argument) read, in ms:
+   * give the network scheduler's `now` so scripts see virtual time. Default: the system clock.
+   */
+  clock?: () => number;
+  /** Seeds `math.random` (otherwise it uses `Math.random` until the script calls `math.randomseed`). */
+  randomSeed?: number;
+  /**
+   * The clock {@link callTimeout} and {@link scriptTimeout} read, in ms; default
+   * `performance.now`. A clock that advances per check makes both limits count instructions
+   * (deterministic, as `tributary test` does).
+   */
+  budgetClock?: () => number;
 }

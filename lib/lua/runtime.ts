@@ -55,7 +55,7 @@ export class LuaRuntime implements LuaHost {
     this.options = { sandbox: true, ...options };
     const L = lauxlib.luaL_newstate();
     this.L = L;
-    this.bridge = new LuaBridge(L, this.options.callTimeout ?? DEFAULT_CALL_TIMEOUT);
+    this.bridge = new LuaBridge(L, this.options.callTimeout ?? DEFAULT_CALL_TIMEOUT, this.options.budgetClock);
     // A JS exception escaping some library function becomes an ordinary Lua error.
     lua.lua_atnativeerror(L, (S) => {
       lua.lua_pushstring(S, to_luastring(errorMessage(lua.lua_touserdata(S, -1))));
@@ -72,6 +72,45 @@ export class LuaRuntime implements LuaHost {
     });
     lua.lua_pushcfunction(L, this.printFn());
     lua.lua_setglobal(L, to_luastring('print'));
+    if (this.options.clock || this.options.randomSeed !== undefined) this.pinClockAndRandom(L);
+  }
+
+  /** Points `os.time`/`os.clock`/`os.date` at the given clock and seeds `math.random` (see the options). */
+  private pinClockAndRandom(L: LuaState): void {
+    const { clock, randomSeed } = this.options;
+    if (clock) {
+      lua.lua_pushcfunction(L, (S) => {
+        lua.lua_pushnumber(S, clock());
+        return 1;
+      });
+      lua.lua_setglobal(L, to_luastring('__tributary_now'));
+    }
+    const prelude = `
+local now = __tributary_now
+__tributary_now = nil
+if now and os then
+  local time, date = os.time, os.date
+  os.time = function(t) if t == nil then return math.floor(now() / 1000) end return time(t) end
+  os.clock = function() return now() / 1000 end
+  os.date = function(format, t)
+    if t == nil then t = math.floor(now() / 1000) end
+    -- The table form in UTC, whatever the machine's time zone (fengari formats strings in
+    -- local time even after '!': tributary test runs with TZ=UTC for those).
+    if format == '*t' then format = '!*t' end
+    return date(format, t)
+  end
+end
+${randomSeed !== undefined ? `if math then math.randomseed(${Math.trunc(randomSeed)}) end` : ''}
+`;
+    const chunk = to_luastring(prelude);
+    if (
+      lauxlib.luaL_loadbufferx(L, chunk, chunk.length, to_luastring('=clock'), TEXT_MODE) !== lua.LUA_OK ||
+      lua.lua_pcall(L, 0, 0, 0) !== lua.LUA_OK
+    ) {
+      const msg = luaText(lua.lua_tolstring(L, -1));
+      lua.lua_pop(L, 1);
+      throw new TributaryError('SCRIPT', `could not pin the Lua clock: ${msg}`);
+    }
   }
 
   /** True once {@link close} was called. */
@@ -215,10 +254,12 @@ export class LuaRuntime implements LuaHost {
 
   /** Stops the running script with an error once `ms` have passed (checked every 10k instructions). */
   private limitTime(L: LuaState, ms: number): void {
-    // Wall-clock on purpose: this guards the operator's terminal, not the network's time.
-    const deadline = performance.now() + ms;
+    // Wall-clock on purpose (unless a budget clock is given): this guards the operator's
+    // terminal, not the network's time.
+    const now = this.options.budgetClock ?? (() => performance.now());
+    const deadline = now() + ms;
     const hook = (S: LuaState) => {
-      if (performance.now() <= deadline) return;
+      if (now() <= deadline) return;
       // Past the deadline every instruction raises, so a pcall in a loop cannot keep the script running.
       lua.lua_sethook(S, hook, lua.LUA_MASKCOUNT, 1);
       lauxlib.luaL_where(S, 0);

@@ -383,13 +383,17 @@ export class Network {
    * await net.start();
    * ```
    */
-  async start(): Promise<void> {
-    if (this.http === undefined) return this.life.start();
+  start(): Promise<void> {
+    // Without the port, exactly the lifecycle's promise: callers' timing stays as it was.
+    return this.http === undefined ? this.life.start() : this.startServing(this.http);
+  }
+
+  private async startServing(http: OpsServerOptions): Promise<void> {
     // The port is up before the network: /readyz answers 503 until it runs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for a network that serves it
     const { startOpsServer } = require('../observe/server') as typeof import('../observe/server');
     this.life.assertBuilding('start');
-    this.ops = startOpsServer(this, this.http);
+    this.ops = startOpsServer(this, http);
     const ops = await this.ops;
     try {
       await this.life.start();

@@ -43,11 +43,21 @@ export class VirtualClock {
     return this.scheduler.now();
   }
 
-  /** Starts the network at the current virtual time and lets its start-up work settle. */
+  /**
+   * Starts the network at the current virtual time (opening the services its nodes need,
+   * such as the window store of a `windowsPlugin`) and lets its start-up work settle.
+   */
   async start(net: Network): Promise<void> {
+    if ((this.scheduler as unknown as { runMode?: boolean }).runMode) {
+      // TestScheduler.run flushes synchronously, before any database answer could arrive.
+      throw new Error(
+        'VirtualClock cannot run inside TestScheduler.run (an rxjs-marbles test): use it in an async test with new VirtualTime()',
+      );
+    }
     this.prevFactor = TestScheduler.frameTimeFactor;
     TestScheduler.frameTimeFactor = 1;
-    net.startSync();
+    // start() opens pending services first; with none it compiles within the call, as startSync.
+    await net.start();
     await this.work.idle();
   }
 

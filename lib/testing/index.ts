@@ -1,10 +1,13 @@
 import { TestScheduler } from 'rxjs/testing';
 import { deepStrictEqual } from 'node:assert';
-import { Observable, Subscription } from 'rxjs';
+import { map, Observable, Subject, Subscription, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { parseDuration, type Duration } from '../duration';
-import type { Event } from '../event';
+import { createEvent, type Event } from '../event';
 import type { Network, NetworkReport } from '../network/network';
-import type { SinkNode, SourceNode } from '../nodes/types';
+import { createNodeContext } from '../network/context';
+import type { Logger, NodeSpec, NodeStats, SinkNode, SourceNode } from '../nodes/types';
+import type { DeliveryProbe } from './deliveries';
+import { compareFrames, marks, type Mark } from './frames';
 
 /** One recorded emission: the virtual frame (ms) and what was seen. */
 export interface Frame<T = unknown> {
@@ -22,12 +25,22 @@ export interface MarbleSink<T = unknown> {
   readonly events: Event[];
   /** Frame at which the sink's input completed, if it did. */
   completedAt?: number;
+  /**
+   * The payloads as an observable, each at the frame it arrived, completing when the sink's
+   * input completes: `m.expect(out.payloads).toBeObservable('-a-b|', values)` in an
+   * rxjs-marbles test. Error events appear as `{ error: message }`.
+   */
+  readonly payloads: Observable<T>;
 }
 
 /**
  * Test helpers for running whole networks under the RxJS `TestScheduler`: sources from
  * marble strings, sinks that record frames, and a clock that runs a network for a virtual
  * duration. Nothing sleeps; ten virtual seconds take microseconds.
+ *
+ * Give it the scheduler of an rxjs-marbles test (`new VirtualTime(m.scheduler)`) to use the
+ * same helpers there: `start()` instead of `run()` (the test flushes), and `m.expect` on a
+ * sink's `payloads`.
  *
  * @example
  * ```ts
@@ -44,13 +57,15 @@ export interface MarbleSink<T = unknown> {
 export class VirtualTime {
   readonly scheduler: TestScheduler;
 
-  constructor() {
-    this.scheduler = new TestScheduler((actual, expected) => deepStrictEqual(actual, expected));
+  /** `scheduler`: an existing one, e.g. `m.scheduler` of an rxjs-marbles test; default a new one. */
+  constructor(scheduler?: TestScheduler) {
+    this.scheduler = scheduler ?? new TestScheduler((actual, expected) => deepStrictEqual(actual, expected));
   }
 
   /**
    * A source node emitting a cold marble diagram (`-` is 1 ms, `|` completes, time
-   * progressions like `500ms` allowed) once the network starts.
+   * progressions like `500ms` allowed) once the network starts. In an rxjs-marbles test
+   * `net.add(name, m.cold(…))` does the same.
    *
    * @example
    * ```ts
@@ -63,16 +78,16 @@ export class VirtualTime {
       role: 'source',
       kind: 'marbles',
       create: (ctx) => {
-        const messages = parseRunMode(marbles, values, error);
+        const messages = marks(marbles, values, error);
         return new Observable<Event>((subscriber) => {
           const timers = new Subscription();
-          for (const { frame, notification: n } of messages) {
+          for (const m of messages) {
             timers.add(
               scheduler.schedule(() => {
-                if (n.kind === 'N') subscriber.next(ctx.event(n.value));
-                else if (n.kind === 'E') subscriber.error(n.error);
+                if (m.kind === 'next') subscriber.next(ctx.event(m.value));
+                else if (m.kind === 'error') subscriber.error(m.error);
                 else subscriber.complete();
-              }, frame),
+              }, m.frame),
             );
           }
           return timers;
@@ -82,7 +97,8 @@ export class VirtualTime {
   }
 
   /**
-   * A sink that records each payload with its frame (and acks it).
+   * A sink that records each payload with its frame (and acks it; error events are nacked
+   * and recorded as `{ error: message }`).
    *
    * @example
    * ```ts
@@ -91,10 +107,8 @@ export class VirtualTime {
    * ```
    */
   sink<T = unknown>(): MarbleSink<T> {
-    const scheduler = this.scheduler;
-    const record: MarbleSink<T> = {
-      frames: [],
-      events: [],
+    const record = recorder<T>(this.scheduler);
+    return Object.assign(record, {
       node: {
         role: 'sink',
         kind: 'marbles',
@@ -102,28 +116,53 @@ export class VirtualTime {
           new Observable<never>((subscriber) =>
             source.subscribe({
               next(e) {
-                // Error events are recorded as { error: message } so tests can assert on them.
-                const value = (e.error ? { error: e.error.message } : e.payload) as T;
-                record.frames.push({ frame: scheduler.now(), value });
-                record.events.push(e);
+                record.note(e);
                 if (e.error) ctx.nack(e, e.error.cause);
                 else ctx.ack(e);
               },
               error: (err) => subscriber.error(err),
               complete: () => {
-                record.completedAt = scheduler.now();
+                record.done();
                 subscriber.complete();
               },
             }),
           ),
-      },
-    };
-    return record;
+      } satisfies SinkNode,
+    });
+  }
+
+  /**
+   * Starts the network on this clock without flushing it, for use inside a running
+   * `TestScheduler.run` (an rxjs-marbles test flushes when its body returns, or at
+   * `m.flush()`). With a duration the network is stopped and drained at that time (events
+   * due exactly then included); without, it runs until its sources complete.
+   *
+   * @example
+   * ```ts
+   * it('doubles', marbles((m) => {
+   *   const t = new VirtualTime(m.scheduler);
+   *   // … build net on m.scheduler …
+   *   t.start(net, '10s');
+   *   m.expect(out.payloads).toBeObservable('-a-b 9996ms |', { a: 2, b: 4 });
+   * }));
+   * ```
+   */
+  start(net: Network, duration?: Duration): void {
+    const ms = duration === undefined ? undefined : parseDuration(duration, 'duration');
+    net.startSync();
+    if (ms === undefined) return;
+    // Nested so it runs after every action due at the same frame that was scheduled earlier.
+    this.scheduler.schedule(() => {
+      this.scheduler.schedule(() => {
+        void net.stop();
+      });
+    }, ms);
   }
 
   /**
    * Starts the network on the virtual clock, lets it run for `duration` (events at exactly
-   * that time included), then drains it. Returns the stop report.
+   * that time included), then drains it. Returns the stop report. (Inside an rxjs-marbles
+   * test, whose scheduler is already running, use {@link start}.)
    *
    * @example
    * ```ts
@@ -132,21 +171,17 @@ export class VirtualTime {
    * ```
    */
   run(net: Network, duration: Duration): NetworkReport {
-    const ms = parseDuration(duration, 'duration');
-    this.scheduler.run(() => {
-      net.startSync();
-      // Nested so it runs after every action due at the same frame that was scheduled earlier.
-      this.scheduler.schedule(() => {
-        this.scheduler.schedule(() => {
-          void net.stop();
-        });
-      }, ms);
-    });
+    if ((this.scheduler as unknown as { runMode?: boolean }).runMode) {
+      throw new Error('VirtualTime.run: the scheduler is already running (an rxjs-marbles test?); use t.start(net, duration) there');
+    }
+    this.scheduler.run(() => this.start(net, duration));
     return net.report();
   }
 
   /**
-   * Asserts a sink saw exactly the marble diagram (frames and values; `|` for completion).
+   * Asserts a sink saw exactly the marble diagram (frames and values; `|` for completion,
+   * checked only when the diagram has one). A mismatch throws an error showing the first
+   * differing frame and the frames around it.
    *
    * @example
    * ```ts
@@ -154,29 +189,132 @@ export class VirtualTime {
    * ```
    */
   expectFrames(sink: MarbleSink, marbles: string, values?: Record<string, unknown>): void {
-    const expected = parseRunMode(marbles, values).map((m) =>
-      m.notification.kind === 'C'
-        ? { frame: m.frame, value: '|' }
-        : { frame: m.frame, value: (m.notification as { value?: unknown }).value },
+    const expected = marks(marbles, values);
+    const mismatch = compareFrames(
+      expected,
+      recordedMarks(
+        sink,
+        expected.some((m) => m.kind === 'complete'),
+      ),
     );
-    const actual: Frame[] = [...sink.frames];
-    if (sink.completedAt !== undefined && marbles.includes('|')) actual.push({ frame: sink.completedAt, value: '|' });
-    deepStrictEqual(actual, expected);
+    if (mismatch) throw new Error(`expectFrames: ${mismatch.message}`);
   }
 }
 
 /**
- * Parses a marble diagram with run-mode timing (one character = 1 ms) whether or not a
- * `TestScheduler.run` callback is active: outside one, RxJS would count 10 ms per character.
+ * What a sink recorded as marks, for {@link compareFrames}; the completion only when asked.
+ *
+ * @example
+ * ```ts
+ * compareFrames(marks('-a|'), recordedMarks(out, true));
+ * ```
  */
-function parseRunMode(marbles: string, values?: Record<string, unknown>, error?: unknown) {
-  const factor = TestScheduler.frameTimeFactor;
-  TestScheduler.frameTimeFactor = 1;
-  try {
-    return TestScheduler.parseMarbles(marbles, values, error, false, true);
-  } finally {
-    TestScheduler.frameTimeFactor = factor;
-  }
+export function recordedMarks(sink: Pick<MarbleSink, 'frames' | 'completedAt'>, withCompletion = true): Mark[] {
+  const out: Mark[] = sink.frames.map((f) => ({ frame: f.frame, kind: 'next', value: f.value }));
+  if (withCompletion && sink.completedAt !== undefined) out.push({ frame: sink.completedAt, kind: 'complete' });
+  return out;
+}
+
+/**
+ * The recording half of a marble sink: frames, events, completion and the `payloads`
+ * observable; `note(event)` and `done()` feed it. For wrapping nodes of your own.
+ *
+ * @example
+ * ```ts
+ * const rec = recorder(m.scheduler);
+ * events$.pipe(tap({ next: (e) => rec.note(e), complete: () => rec.done() })).subscribe();
+ * m.expect(rec.payloads).toBeObservable('-a|', { a: 1 });
+ * ```
+ */
+export function recorder<T>(scheduler: SchedulerLike): Omit<MarbleSink<T>, 'node'> & { note(e: Event): void; done(): void } {
+  const live = new Subject<T>();
+  const record = {
+    frames: [] as Frame<T>[],
+    events: [] as Event[],
+    completedAt: undefined as number | undefined,
+    payloads: new Observable<T>((subscriber) => {
+      // An expectation subscribes at frame 0, maybe after frame-0 events already arrived: replay those.
+      const now = scheduler.now();
+      for (const f of record.frames) if (f.frame === now) subscriber.next(f.value);
+      if (record.completedAt !== undefined) {
+        if (record.completedAt === now) subscriber.complete();
+        return undefined;
+      }
+      return live.subscribe(subscriber);
+    }),
+    note(e: Event) {
+      const value = (e.error ? { error: e.error.message } : e.payload) as T;
+      record.frames.push({ frame: scheduler.now(), value });
+      record.events.push(e);
+      live.next(value);
+    },
+    done() {
+      record.completedAt = scheduler.now();
+      live.complete();
+    },
+  };
+  return record;
+}
+
+/** Options of {@link payloadOperator} and {@link sourcePayloads}. */
+export interface MarbleNodeOptions {
+  /** The test's scheduler (`m.scheduler`); all of the node's time comes from it. */
+  scheduler: SchedulerLike;
+  /** Gives each input event a delivery handle this probe watches, to assert acks and nacks. */
+  deliveries?: DeliveryProbe<any>;
+  /** Counters to fill (read them after the flush). */
+  stats?: NodeStats;
+  /** Name in error events and logs; default the node's kind. */
+  name?: string;
+  logger?: Logger;
+  /** Services the node looks up (`ctx.service(key)`). */
+  services?: ReadonlyMap<string, unknown>;
+}
+
+/**
+ * A pipeline node as an RxJS operator over payloads, for marble tests: each input value is
+ * wrapped into an event (with a watched delivery handle when `deliveries` is given), run
+ * through the node on the test's scheduler, and unwrapped. Unlike `toPayloadOperator`, error
+ * events stay visible, as `{ error: message }`.
+ *
+ * @example
+ * ```ts
+ * it('lets one through per 2 s', marbles((m) => {
+ *   const limit = payloadOperator(nodes.ratelimit({ interval: '2s' }), { scheduler: m.scheduler });
+ *   m.expect(m.cold('a 999ms b 999ms c|').pipe(limit)).toBeObservable('a 1999ms c|');
+ * }));
+ * ```
+ */
+export function payloadOperator<I = unknown, O = unknown>(
+  node: NodeSpec,
+  options: MarbleNodeOptions,
+): OperatorFunction<I, O | { error: string }> {
+  if (node.role !== 'pipeline') throw new TypeError(`payloadOperator needs a pipeline node, got a ${node.role} (${node.kind})`);
+  const { scheduler, deliveries } = options;
+  const op = node.create(createNodeContext(options.name ?? node.kind, options));
+  const wrap = (p: I): Event => (deliveries ? deliveries.event(p) : createEvent(p, { time: scheduler.now() }));
+  return (source) => op(source.pipe(map(wrap))).pipe(map(unwrap<O>));
+}
+
+/**
+ * A source node's output as an observable of payloads on the test's scheduler (error events
+ * as `{ error: message }`).
+ *
+ * @example
+ * ```ts
+ * it('ticks every 500 ms', marbles((m) => {
+ *   const ticks = sourcePayloads(nodes.ticker({ interval: '500ms' }), { scheduler: m.scheduler });
+ *   m.expect(ticks, '^ 1600ms !').toBeObservable('500ms a 499ms b 499ms c', { a: 500, b: 1000, c: 1500 });
+ * }));
+ * ```
+ */
+export function sourcePayloads<O = unknown>(node: NodeSpec, options: MarbleNodeOptions): Observable<O | { error: string }> {
+  if (node.role !== 'source') throw new TypeError(`sourcePayloads needs a source node, got a ${node.role} (${node.kind})`);
+  return node.create(createNodeContext(options.name ?? node.kind, options)).pipe(map(unwrap<O>));
+}
+
+function unwrap<O>(e: Event): O | { error: string } {
+  return e.error ? { error: e.error.message } : (e.payload as O);
 }
 
 /**
@@ -203,3 +341,5 @@ export function textRecorder(scheduler?: { now(): number }): { write(text: strin
 }
 export * from './lua';
 export { VirtualClock, type Settles } from './clock';
+export { DeliveryProbe, type Settled } from './deliveries';
+export { marks, compareFrames, sameValue, showMark, type Mark, type FrameMismatch } from './frames';

@@ -1,15 +1,19 @@
-import { tap, type Observable } from 'rxjs';
+import { isObservable, tap, type Observable } from 'rxjs';
 import type { Duration } from '../duration';
 import { TributaryError } from '../errors';
 import { LuaRuntime } from '../lua/runtime';
+import { observable as observableNode } from '../nodes/adapters';
 import { Network, type NetworkReport } from '../network/network';
 import type { LazyPlugin, Plugin } from '../nodes/plugin';
 import type { Registry } from '../nodes/registry';
 import type { Logger, NodeSpec, SinkNode } from '../nodes/types';
-import { VirtualTime, textRecorder, type MarbleSink } from './index';
+import { VirtualTime, recorder, textRecorder, type MarbleSink } from './index';
 
-/** A marble input replacing a source node of the script. */
-export type MarbleInput = string | { marbles: string; values?: Record<string, unknown>; error?: unknown };
+/**
+ * A marble input replacing a source node of the script: a diagram (with values), or any
+ * observable of payloads, such as `m.cold(…)`/`m.hot(…)` in an rxjs-marbles test.
+ */
+export type MarbleInput = string | { marbles: string; values?: Record<string, unknown>; error?: unknown } | Observable<unknown>;
 
 /** What {@link luaScenario} needs: the script(s) and how to feed and observe them. */
 export interface LuaScenarioOptions {
@@ -35,8 +39,10 @@ export interface LuaScenarioOptions {
   sandbox?: boolean;
   /** Where the network reports problems (sink failures, error events at sinks); default stderr. */
   logger?: Logger;
-  /** Reuse a clock, e.g. to compare with a code-built network. */
+  /** Reuse a clock, e.g. to compare with a code-built network; `new VirtualTime(m.scheduler)` in an rxjs-marbles test. */
   time?: VirtualTime;
+  /** Seed of the script's `math.random` (default 0: the same numbers every run). */
+  seed?: number;
 }
 
 /** A script-built network on a virtual clock, with its sinks recorded. */
@@ -50,6 +56,12 @@ export interface LuaScenario {
   readonly sinks: Record<string, MarbleSink>;
   /** Runs the network for a virtual duration, drains it, closes the runtime; returns the report. */
   run(duration: Duration): NetworkReport;
+  /**
+   * Starts the network without flushing, inside a running `TestScheduler.run` (an
+   * rxjs-marbles test): stopped and drained at `duration` if given; the runtime closes once
+   * the network stopped.
+   */
+  start(duration?: Duration): void;
   /** Asserts a sink saw exactly the marble diagram. */
   expectFrames(sink: string, marbles: string, values?: Record<string, unknown>): void;
 }
@@ -85,6 +97,11 @@ export function luaScenario(options: LuaScenarioOptions): LuaScenario {
   const runtime = new LuaRuntime(network, {
     sandbox: options.sandbox,
     stdout: output,
+    // Deterministic: os.time/os.clock/os.date read the virtual clock, math.random is seeded,
+    // and the endless-loop guards count instructions instead of reading the wall clock.
+    clock: () => time.scheduler.now(),
+    randomSeed: options.seed ?? 0,
+    budgetClock: instructionClock(),
     onCreate: ({ name, kind, spec }) => {
       const input = inputs.get(name);
       if (input !== undefined) {
@@ -95,6 +112,7 @@ export function luaScenario(options: LuaScenarioOptions): LuaScenario {
           );
         }
         used.add(name);
+        if (isObservable(input)) return observableNode(input);
         const m = typeof input === 'string' ? { marbles: input } : input;
         return time.source(m.marbles, m.values, m.error);
       }
@@ -134,21 +152,22 @@ export function luaScenario(options: LuaScenarioOptions): LuaScenario {
         runtime.close();
       }
     },
+    start(duration) {
+      time.start(network, duration);
+      void network.done().then(() => runtime.close());
+    },
     expectFrames(sink, marbles, values) {
       const recorded = sinks[sink];
       if (!recorded) throw new Error(`no recorded sink '${sink}' (sinks: ${Object.keys(sinks).join(', ') || 'none'})`);
-      // Marbles parse at 1 ms per frame only inside run() (outside, TestScheduler uses 10).
-      time.scheduler.run(() => time.expectFrames(recorded, marbles, values));
+      time.expectFrames(recorded, marbles, values);
     },
   };
 }
 
 /** Wraps a sink so every event reaching it is recorded with its frame before it is handled. */
 function recordSink(time: VirtualTime, inner: SinkNode): MarbleSink {
-  const scheduler = time.scheduler;
-  const record: MarbleSink = {
-    frames: [],
-    events: [],
+  const rec = recorder(time.scheduler);
+  const record: MarbleSink = Object.assign(rec, {
     node: {
       role: 'sink',
       kind: inner.kind,
@@ -158,18 +177,28 @@ function recordSink(time: VirtualTime, inner: SinkNode): MarbleSink {
           handle(
             source.pipe(
               tap({
-                next(e) {
-                  record.frames.push({ frame: scheduler.now(), value: e.error ? { error: e.error.message } : e.payload });
-                  record.events.push(e);
-                },
-                complete() {
-                  record.completedAt = scheduler.now();
-                },
+                next: (e) => rec.note(e),
+                complete: () => rec.done(),
               }),
             ),
           );
       },
-    },
-  };
+    } satisfies SinkNode,
+  });
   return record;
+}
+
+/**
+ * A clock for the Lua runtime's endless-loop guards that advances 1 ms per look (the guards
+ * look every 1000 or 10 000 instructions): the limits then count instructions, so whether a
+ * script is stopped never depends on how loaded the machine is.
+ *
+ * @example
+ * ```ts
+ * new LuaRuntime(net, { budgetClock: instructionClock() });
+ * ```
+ */
+export function instructionClock(): () => number {
+  let ticks = 0;
+  return () => ticks++;
 }

@@ -28,7 +28,7 @@ const CASES: CliCase[] = [
   ['--require not found', ['check', '%DIR%/ok.lua', '--require', './nope.js'], ["cannot find the host module './nope.js'"]],
   ['misspelt flag', ['run', '%DIR%/ok.lua', '--fro', '1s'], ["unknown option '--fro'", 'Did you mean --for?']],
   ['misspelt --json', ['nodes', '--jsn'], ["unknown option '--jsn'", 'Did you mean --json?']],
-  ['bad --format', ['graph', '%DIR%/ok.lua', '--format', 'svg'], ["option '--format <format>' argument 'svg' is invalid"]],
+  ['bad --format', ['graph', '%DIR%/ok.lua', '--format', 'png'], ["option '--format <format>' argument 'png' is invalid"]],
   ['unknown command', ['bogus-command'], ["unknown command 'bogus-command'"]],
   [
     '--db with an unsupported URL',

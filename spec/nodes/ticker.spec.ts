@@ -1,37 +1,41 @@
 import { nodes, TributaryError, createNodeContext, type Event } from 'tributary';
 import type { SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import { marbles } from 'rxjs-marbles/jest';
+import { sourcePayloads } from 'tributary/testing';
 import { probeContext, sourceOf, testScheduler, viewAll } from './support';
 
 describe('ticker', () => {
-  it('emits nothing when unsubscribed before the first period ends', () => {
-    const t = testScheduler();
-    t.run(({ expectObservable }) => {
-      const ticks = sourceOf(nodes.ticker({ interval: '500ms' }), probeContext('ticker_500ms', t));
-      expectObservable(ticks.pipe(viewAll), '^ 498ms !').toBe('');
-    });
-  });
+  it(
+    'emits nothing when unsubscribed before the first period ends',
+    marbles((m) => {
+      m.expect(sourcePayloads(nodes.ticker({ interval: '500ms' }), { scheduler: m.scheduler }), '^ 498ms !').toBeObservable('');
+    }),
+  );
 
-  it('emits one event per period whose payload and event time are the tick time', () => {
-    const t = testScheduler();
-    const seen: Event[] = [];
-    t.run(({ expectObservable }) => {
-      const ticks = sourceOf(nodes.ticker({ interval: '500ms' }), probeContext('ticker_500ms', t));
-      expectObservable(ticks.pipe(viewAll), '^ 1600ms !').toBe('500ms a 499ms b 499ms c', { a: 500, b: 1000, c: 1500 });
+  it(
+    'emits one event per period whose payload and event time are the tick time',
+    marbles((m) => {
+      const seen: Event[] = [];
+      const ticks = sourceOf(nodes.ticker({ interval: '500ms' }), probeContext('ticker_500ms', m.scheduler));
+      m.expect(ticks.pipe(viewAll), '^ 1600ms !').toBeObservable('500ms a 499ms b 499ms c', { a: 500, b: 1000, c: 1500 });
       const sub = ticks.subscribe((e) => seen.push(e));
-      t.schedule(() => sub.unsubscribe(), 1600);
-    });
-    expect(seen.map((e) => e.meta.time)).toEqual([500, 1000, 1500]);
-    expect(new Set(seen.map((e) => e.meta.id)).size).toBe(3);
-  });
+      m.scheduler.schedule(() => sub.unsubscribe(), 1600);
+      m.flush();
+      expect(seen.map((e) => e.meta.time)).toEqual([500, 1000, 1500]);
+      expect(new Set(seen.map((e) => e.meta.id)).size).toBe(3);
+    }),
+  );
 
-  it('emits exactly on the period boundary (an event at the unsubscribe frame is not lost early)', () => {
-    const t = testScheduler();
-    t.run(({ expectObservable }) => {
-      const ticks = sourceOf(nodes.ticker({ interval: 2 }), probeContext('t', t));
-      expectObservable(ticks.pipe(viewAll), '^-----!').toBe('--a-b-', { a: 2, b: 4 });
-    });
-  });
+  it(
+    'emits exactly on the period boundary (an event at the unsubscribe frame is not lost early)',
+    marbles((m) => {
+      m.expect(sourcePayloads(nodes.ticker({ interval: 2 }), { scheduler: m.scheduler }), '^-----!').toBeObservable('--a-b-', {
+        a: 2,
+        b: 4,
+      });
+    }),
+  );
 
   it('never completes on its own, and a virtual hour of ticks unsubscribes without overflowing the stack', () => {
     const t = testScheduler();
@@ -49,13 +53,13 @@ describe('ticker', () => {
     expect(completed).toBe(false);
   });
 
-  it('starts its period at subscription (network start), not when the node is created', () => {
-    const t = testScheduler();
-    t.run(({ expectObservable }) => {
-      const ticks = sourceOf(nodes.ticker({ interval: '500ms' }), probeContext('t', t));
-      expectObservable(ticks.pipe(viewAll), '1000ms ^ 1100ms !').toBe('1500ms a 499ms b', { a: 1500, b: 2000 });
-    });
-  });
+  it(
+    'starts its period at subscription (network start), not when the node is created',
+    marbles((m) => {
+      const ticks = sourcePayloads(nodes.ticker({ interval: '500ms' }), { scheduler: m.scheduler });
+      m.expect(ticks, '1000ms ^ 1100ms !').toBeObservable('1500ms a 499ms b', { a: 1500, b: 2000 });
+    }),
+  );
 
   it('stops ticking after an early unsubscribe', () => {
     const t = testScheduler();
