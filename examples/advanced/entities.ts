@@ -18,16 +18,16 @@ export class Bet {
   @Column({ type: 'varchar', length: 36 })
   customer_uuid!: string;
 
-  @Column({ type: 'double' })
+  @Column({ type: 'double precision' })
   stake!: number;
 
   @Column({ type: 'varchar', length: 3, default: 'USD' })
   currency!: string;
 
-  @Column({ type: 'double', default: 1 })
+  @Column({ type: 'double precision', default: 1 })
   exchange_rate!: number;
 
-  @Column({ type: 'double' })
+  @Column({ type: 'double precision' })
   odds!: number;
 
   /** Unix seconds, as in the original (`FROM_UNIXTIME(b.create_time)`). */
@@ -56,7 +56,7 @@ export class Selection {
   @Column({ type: 'varchar', length: 64, default: 'moneyline/home' })
   market_id!: string;
 
-  @Column({ type: 'double' })
+  @Column({ type: 'double precision' })
   odds!: number;
 }
 

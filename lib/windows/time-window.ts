@@ -169,7 +169,7 @@ async function runWindow(
       // table grow forever (the original's bug, by another road).
       const statements = table.deleteBefore(o.timeColumn, params.window_start);
       await store.transaction(async (m) => {
-        for (const s of statements) await m.query(s.sql, s.values);
+        for (const s of statements) await store.execute(s.sql, s.values, m);
       });
       if (failed) throw failed.err;
     });
