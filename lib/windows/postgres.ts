@@ -217,6 +217,15 @@ function render(pieces: Piece[]): string {
 const isWord = (p: Piece | undefined, ...words: string[]) => p?.type === 'word' && words.includes(p.text.toLowerCase());
 const solid = (pieces: Piece[]) => pieces.filter((p) => p.type !== 'space');
 
+/** The pieces without leading and trailing white space. */
+function trim(pieces: Piece[]): Piece[] {
+  let a = 0;
+  let b = pieces.length;
+  while (a < b && pieces[a].type === 'space') a++;
+  while (b > a && pieces[b - 1].type === 'space') b--;
+  return pieces.slice(a, b);
+}
+
 /** Splits a level at its commas. */
 function splitCommas(pieces: Piece[]): Piece[][] {
   const parts: Piece[][] = [[]];
@@ -252,11 +261,15 @@ function selectItems(level: Piece[]): SelectItem[] | undefined {
     const implicit =
       aliasLike &&
       before !== undefined &&
-      (before.type === 'group' || before.type === 'ident' || before.type === 'string' || before.type === 'number' || isWord(before, 'end'));
-    if (!explicit && !implicit) return { expr: item };
+      (before.type === 'group' ||
+        before.type === 'ident' ||
+        before.type === 'string' ||
+        before.type === 'number' ||
+        (before.type === 'word' && (!KEYWORDS.has(before.text.toLowerCase()) || isWord(before, 'end'))));
+    if (!explicit && !implicit) return { expr: trim(item) };
     const cut = item.lastIndexOf(explicit ? before : last);
     const quoted = last.type === 'ident';
-    return { expr: item.slice(0, cut), alias: { name: quoted ? last.text.slice(1, -1).replace(/""/g, '"') : last.text, quoted } };
+    return { expr: trim(item.slice(0, cut)), alias: { name: quoted ? last.text.slice(1, -1).replace(/""/g, '"') : last.text, quoted } };
   });
 }
 
