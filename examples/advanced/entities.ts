@@ -2,7 +2,8 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn,
 
 /**
  * A bet, as the original's advanced example stored it (table `example_bets`). One JSON payload
- * carries the bet and its `selections`; the window inserts both in one transaction.
+ * carries the bet and its `selections`; the window inserts both in one transaction. Column
+ * types use names SQLite, MySQL and PostgreSQL all know (`double precision`, not `double`).
  *
  * @example
  * ```ts
