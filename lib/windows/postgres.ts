@@ -91,8 +91,9 @@ export interface PgRewrite {
   /** The statement for PostgreSQL. */
   sql: string;
   /**
-   * Result columns PostgreSQL names in lower case (an unquoted alias it folds), mapped to the
-   * name as written: `as totalStake` comes back as `totalstake`; rename it to `totalStake`.
+   * Result column names to rename, mapped to the name SQLite and MySQL give: an unquoted
+   * alias PostgreSQL folds (`as totalStake` comes back as `totalstake`), and the placeholder
+   * alias of an unaliased expression (`count(*)`).
    */
   names: Map<string, string>;
 }
@@ -132,7 +133,10 @@ const KEYWORDS = new Set([
  * - `json_extract(doc, '$.path')` becomes `jsonb_path_query_first(doc::jsonb, '$.path')`,
  *   whose JSON result `pg` returns as the number, text or object SQLite and MySQL give;
  * - unquoted select-list aliases with capitals are reported in `names`, since PostgreSQL
- *   returns them folded to lower case.
+ *   returns them folded to lower case;
+ * - an unaliased expression of the outer select list (`count(*)`) gets a placeholder alias
+ *   reported in `names` with its text, the name SQLite and MySQL give it (PostgreSQL would
+ *   name it `count`).
  *
  * Named parameters (`:window_start`) pass through; bind them afterwards.
  *
@@ -146,10 +150,24 @@ export function pgPortableSql(sql: string): PgRewrite {
   const pieces = parse(tokenize(sql));
   const names = new Map<string, string>();
   const top = selectItems(pieces);
+  let unnamed = 0;
   for (const item of top ?? []) {
-    if (item.alias && !item.alias.quoted && item.alias.name !== item.alias.name.toLowerCase()) {
-      names.set(item.alias.name.toLowerCase(), item.alias.name);
+    if (item.alias) {
+      if (!item.alias.quoted && item.alias.name !== item.alias.name.toLowerCase())
+        names.set(item.alias.name.toLowerCase(), item.alias.name);
+      continue;
     }
+    const s = solid(item.expr);
+    const last = s[s.length - 1];
+    if (!last) continue;
+    // A column (`n`, `b.n`) is named by the column, as on SQLite; `*` and a lone string are left alone.
+    const column = s.every((p, i) => (i % 2 === 0 ? p.type === 'word' || p.type === 'ident' : p.type === 'punct' && p.text === '.'));
+    const literal = s.length === 1 && s[0].type === 'string';
+    if (column || literal || (last.type === 'punct' && last.text === '*')) continue;
+    // An expression is named by its text, as SQLite and MySQL name it (PostgreSQL would say `count`).
+    const key = `__tb_expr_${++unnamed}`;
+    pieces.splice(pieces.indexOf(last) + 1, 0, { type: 'punct', text: ` AS "${key}"` });
+    names.set(key, render(item.expr));
   }
   havingAliases(pieces);
   functions(pieces);

@@ -43,6 +43,13 @@ describe.each(drivers)('portable SQL on $name', (driver) => {
     expect(result).toEqual([{ k: 'a', Total: 2, sumN: 3, avgX: 1.25, spread: 1 }]);
   });
 
+  it('names unaliased expressions by their text', async () => {
+    const store = await filled();
+    expect(await store.query('select count(*), max(n) - min(n), k from readings where n = 40 group by k')).toEqual([
+      { 'count(*)': 1, 'max(n) - min(n)': 0, k: 'b' },
+    ]);
+  });
+
   it('returns booleans and comparisons as 1/0, and compares boolean columns with true', async () => {
     const store = await filled();
     expect(await store.query('select k, ok, n > 1 as big from readings where ok = true order by n')).toEqual([

@@ -74,6 +74,21 @@ describe('pgPortableSql', () => {
     expect(pgPortableSql(sql).sql).toBe(sql);
   });
 
+  it('names unaliased expressions of the outer select list by their text, as SQLite and MySQL do', () => {
+    const rewrite = pgPortableSql("select count(*), max(n)  +  1, n, b.n, 'x', (select count(*) from u) from t");
+    expect(rewrite.sql).toBe(
+      `select count(*) AS "__tb_expr_1", max(n)  +  1 AS "__tb_expr_2", n, b.n, 'x', (select count(*) from u) AS "__tb_expr_3" from t`,
+    );
+    expect(rewrite.names).toEqual(
+      new Map([
+        ['__tb_expr_1', 'count(*)'],
+        ['__tb_expr_2', 'max(n)  +  1'],
+        ['__tb_expr_3', '(select count(*) from u)'],
+      ]),
+    );
+    expect(pgPortableSql('select * from t').sql).toBe('select * from t');
+  });
+
   it('reads JSON with json_extract through jsonpath', () => {
     expect(pgPortableSql("select json_extract(payload, '$.stake') as stake from raw_events").sql).toBe(
       "select jsonb_path_query_first((payload)::jsonb, ('$.stake')::jsonpath) as stake from raw_events",
