@@ -144,6 +144,11 @@ export function placeholders(dialect: Dialect, sql: string): string {
       const stop = end === -1 ? sql.length : end;
       out += sql.slice(i, stop);
       i = stop;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      const stop = end === -1 ? sql.length : end + 2;
+      out += sql.slice(i, stop);
+      i = stop;
     } else if (c === '?') {
       out += `$${++n}`;
       i++;

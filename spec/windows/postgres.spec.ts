@@ -40,8 +40,8 @@ describe('bindNamed for PostgreSQL', () => {
 
 describe('placeholders', () => {
   it('rewrites ? to $n on PostgreSQL only, outside quoted text and comments', () => {
-    expect(placeholders('postgres', `DELETE FROM "t?" WHERE a < ? AND b = '?' -- ?\nAND c IN (?, ?)`)).toBe(
-      `DELETE FROM "t?" WHERE a < $1 AND b = '?' -- ?\nAND c IN ($2, $3)`,
+    expect(placeholders('postgres', `DELETE FROM "t?" WHERE a < ? AND b = '?' -- ?\nAND c IN (?, /* ? */ ?)`)).toBe(
+      `DELETE FROM "t?" WHERE a < $1 AND b = '?' -- ?\nAND c IN ($2, /* ? */ $3)`,
     );
     expect(placeholders('mysql', 'DELETE FROM t WHERE a < ?')).toBe('DELETE FROM t WHERE a < ?');
   });
