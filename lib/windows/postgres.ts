@@ -297,6 +297,8 @@ function havingAliases(level: Piece[]): void {
   if (items) {
     const aliases = new Map<string, Piece[]>();
     for (const it of items) if (it.alias) aliases.set(it.alias.quoted ? `"${it.alias.name}` : it.alias.name.toLowerCase(), it.expr);
+    // A name that is also a GROUP BY column means the column, as MySQL decides it.
+    for (const name of groupByColumns(level)) aliases.delete(name);
     let inHaving = false;
     for (let i = 0; i < level.length; i++) {
       const p = level[i];
@@ -306,6 +308,22 @@ function havingAliases(level: Piece[]): void {
     }
   }
   for (const p of level) forEachQuery(p, havingAliases);
+}
+
+/** The plain column names (`k`, `"K"`, not `b.k` or expressions) of a query level's GROUP BY. */
+function groupByColumns(level: Piece[]): string[] {
+  const start = level.findIndex((p, i) => isWord(p, 'group') && isWord(solid(level.slice(i + 1))[0], 'by'));
+  if (start < 0) return [];
+  const by = level.indexOf(solid(level.slice(start + 1))[0]);
+  let end = level.findIndex((p, i) => i > by && isWord(p, 'having', 'order', 'limit', 'offset', 'window', 'union', 'intersect', 'except'));
+  if (end < 0) end = level.length;
+  return splitCommas(level.slice(by + 1, end)).flatMap((item) => {
+    const s = solid(item);
+    if (s.length !== 1) return [];
+    if (s[0].type === 'word') return [s[0].text.toLowerCase()];
+    if (s[0].type === 'ident') return [`"${s[0].text.slice(1, -1).replace(/""/g, '"')}`];
+    return [];
+  });
 }
 
 /** Calls `fn` for the query levels nested in a piece (subqueries, also inside function calls). */

@@ -69,6 +69,11 @@ describe('pgPortableSql', () => {
     );
   });
 
+  it('leaves an alias that is also a GROUP BY column to mean the column, as MySQL does', () => {
+    const sql = 'select count(x) as k, sum(y) as s from t group by k, b.s having k = 2 and s > 1';
+    expect(pgPortableSql(sql).sql).toBe('select count(x) as k, sum(y) as s from t group by k, b.s having k = 2 and (sum(y)) > 1');
+  });
+
   it('leaves quoted text, comments and a one-argument round alone', () => {
     const sql = "select round(x) as r, 'having r' as s from t -- round(a, b)\nwhere y = 'round(1, 2)'";
     expect(pgPortableSql(sql).sql).toBe(sql);
