@@ -261,8 +261,8 @@ export class WindowStore {
    * Runs SQL with named parameters (`:name`, see {@link bindNamed}) and returns the rows as
    * plain JSON-friendly objects (no rows: an empty list). Not serialized; call it inside a
    * serial queue or {@link exclusive} when order matters. On PostgreSQL the portable SQL is
-   * rewritten first (see {@link pgPortableSql}) and folded alias names are given back their
-   * capitals, so the rows are the ones SQLite and MySQL return.
+   * rewritten first (`pgPortableSql` in lib/windows/postgres.ts) and result names are given
+   * back their spelling, so the rows are the ones SQLite and MySQL return.
    *
    * @example
    * ```ts
