@@ -2,7 +2,7 @@
  * Window benchmarks (issue 4), measured side by side in one run:
  * - ingest rate through a `window` node (events/s committed: the network has drained, every
  *   row is in the database) on an SQLite file and, when TRIBUTARY_MYSQL_URL is set, on
- *   MariaDB/MySQL — batched (group commit, multi-row INSERT, max_batch 1000) against
+ *   MariaDB/MySQL, and when TRIBUTARY_PG_URL is set, on PostgreSQL (schema tb_bench) — batched (group commit, multi-row INSERT, max_batch 1000) against
  *   row-by-row (max_batch 1: one transaction per event); for a declared table (one row per
  *   event) and for the Bet entity with one selection (two rows per event, two tables);
  * - latency of the advanced example's liability query (join + group by) with 100k bets in
@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { range, map } from 'rxjs';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Network, createEvent, nodes, type SourceNode } from '../lib/index';
 import { WINDOW_SERVICE, openWindowStore, windows, type WindowStore } from '../lib/windows/index';
@@ -170,6 +171,23 @@ async function main(): Promise<void> {
       }
     } else {
       console.log('\n(set TRIBUTARY_MYSQL_URL to include MariaDB/MySQL)');
+    }
+    const pgUrl = process.env.TRIBUTARY_PG_URL;
+    if (pgUrl) {
+      const admin = new Client({ connectionString: pgUrl });
+      await admin.connect();
+      try {
+        await admin.query('DROP SCHEMA IF EXISTS tb_bench CASCADE');
+        await admin.query('CREATE SCHEMA tb_bench');
+        const url = `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=tb_bench`;
+        await ingestSuite('PostgreSQL', url);
+        await querySuite('PostgreSQL', url);
+      } finally {
+        await admin.query('DROP SCHEMA IF EXISTS tb_bench CASCADE');
+        await admin.end();
+      }
+    } else {
+      console.log('\n(set TRIBUTARY_PG_URL to include PostgreSQL)');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

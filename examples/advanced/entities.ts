@@ -2,7 +2,8 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn,
 
 /**
  * A bet, as the original's advanced example stored it (table `example_bets`). One JSON payload
- * carries the bet and its `selections`; the window inserts both in one transaction.
+ * carries the bet and its `selections`; the window inserts both in one transaction. Column
+ * types use names SQLite, MySQL and PostgreSQL all know (`double precision`, not `double`).
  *
  * @example
  * ```ts
@@ -18,16 +19,16 @@ export class Bet {
   @Column({ type: 'varchar', length: 36 })
   customer_uuid!: string;
 
-  @Column({ type: 'double' })
+  @Column({ type: 'double precision' })
   stake!: number;
 
   @Column({ type: 'varchar', length: 3, default: 'USD' })
   currency!: string;
 
-  @Column({ type: 'double', default: 1 })
+  @Column({ type: 'double precision', default: 1 })
   exchange_rate!: number;
 
-  @Column({ type: 'double' })
+  @Column({ type: 'double precision' })
   odds!: number;
 
   /** Unix seconds, as in the original (`FROM_UNIXTIME(b.create_time)`). */
@@ -56,7 +57,7 @@ export class Selection {
   @Column({ type: 'varchar', length: 64, default: 'moneyline/home' })
   market_id!: string;
 
-  @Column({ type: 'double' })
+  @Column({ type: 'double precision' })
   odds!: number;
 }
 

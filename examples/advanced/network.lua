@@ -3,8 +3,8 @@ local tb = require("tributary")
 -- Customer liability over the last 10 s per customer and game, when above 130.
 --
 -- Portable SQL: the window binds :window_start (now - 10 s) at every run, in the unit of the
--- time column (create_time: Unix seconds), so this runs on SQLite and MySQL alike and follows
--- the network's clock (virtual time in specs).
+-- time column (create_time: Unix seconds), so this runs on SQLite, MySQL and PostgreSQL alike
+-- and follows the network's clock (virtual time in specs).
 local portable = [[
 select
 	customer_uuid,

@@ -47,7 +47,10 @@ function scriptOptions(cmd: Command): Command {
     .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)')
     .option('--allow-files', 'let sandboxed scripts create nodes that read or write local files (file_source, file_sink)')
     .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s')
-    .option('--db <url>', 'window database: sqlite::memory: (default), sqlite:path, mysql://user:pass@host/db');
+    .option(
+      '--db <url>',
+      'window database: sqlite::memory: (default), sqlite:path, mysql://user:pass@host/db, postgres://user:pass@host/db',
+    );
 }
 
 /** What commander parses for the options {@link scriptOptions} adds. */

@@ -61,13 +61,19 @@ export function openLibraries(L: LuaState, sandbox: boolean): void {
   }
 }
 
-/** SQL that reaches outside the window database: attaching or writing files, loading code. */
-const UNSAFE_SQL = /\b(attach|detach|vacuum|load_extension|load_file|outfile|dumpfile|load\s+data)\b/i;
+/**
+ * SQL that reaches outside the window database: attaching or writing files, loading code
+ * (SQLite, MySQL), and PostgreSQL's server-side file and program access.
+ */
+const UNSAFE_SQL =
+  /\b(attach|detach|vacuum|load_extension|load_file|outfile|dumpfile|load\s+data|copy|pg_read_file|pg_read_binary_file|pg_ls_dir|pg_stat_file|lo_import|lo_export|dblink\w*|create\s+extension)\b/i;
 
 /**
  * Refuses SQL a sandboxed script may not run: statements that attach, write or read files or
  * load extensions (`ATTACH DATABASE '/etc/x'`, `VACUUM INTO`, `SELECT … INTO OUTFILE`,
- * `LOAD_FILE()`, `LOAD DATA`). Queries over the window tables are unaffected.
+ * `LOAD_FILE()`, `LOAD DATA`; on PostgreSQL `COPY … TO/FROM` a file or program,
+ * `pg_read_file()`, `lo_import()`, `dblink`, `CREATE EXTENSION`). Queries over the window
+ * tables are unaffected.
  *
  * @example
  * ```ts

@@ -84,7 +84,7 @@ export function clearDelivery(
         }
         const statements = table.deleteWhere(conds.join(' AND '), values);
         await store.transaction(async (m) => {
-          for (const st of statements) await m.query(st.sql, st.values);
+          for (const st of statements) await store.execute(st.sql, st.values, m);
         });
       })
       .catch((err) => ctx.logger.error(`${where}: clear after ack failed: ${errorMessage(err)}`));

@@ -144,7 +144,7 @@ async function runCount(
           ? table.deleteWhere(`(${q(order)} < ? OR (${q(order)} = ? AND ${q(key)} <= ?))`, [edge[0].edge, edge[0].edge, edge[0].edge_key])
           : table.deleteWhere(`${q(order)} <= ?`, [edge[0].edge]);
         await store.transaction(async (m) => {
-          for (const s of statements) await m.query(s.sql, s.values);
+          for (const s of statements) await store.execute(s.sql, s.values, m);
         });
       }
       const rows = await store.query(o.sql, params, where);

@@ -4,7 +4,7 @@ import type { EntityManager, EntityMetadata } from 'typeorm';
 type ColumnMetadata = EntityMetadata['columns'][number];
 import type { Event } from '../event';
 import { isPlainObject } from '../util/values';
-import { quoteIdent, type Dialect } from './sql';
+import { placeholders, quoteIdent, type Dialect } from './sql';
 import {
   chunkSize,
   objectPayload,
@@ -182,7 +182,7 @@ export class EntityTable implements WindowTable {
           else values.push(driver.preparePersistentValue(v, c));
         }
       }
-      await manager.query(head + chunk.map(() => tuple).join(', '), values);
+      await manager.query(placeholders(this.dialect, head + chunk.map(() => tuple).join(', ')), values);
     }
   }
 

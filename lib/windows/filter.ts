@@ -40,7 +40,7 @@ function ensureTable(store: WindowStore, table: string): Promise<void> {
  * Pipeline dropping (and acking) a payload identical to one let through less than `duration`
  * ago, remembered in the window database (the original's `create_filter`): a SHA-256 of the
  * payload's JSON text under a unique key (node name, hash). Rows older than the duration are
- * deleted on a timer of the same period. With a file or MySQL database, duplicates stay
+ * deleted on a timer of the same period. With a file, MySQL or PostgreSQL database, duplicates stay
  * suppressed across a restart — the point of keeping it in SQL. For in-memory dedupe use
  * `dedupe`.
  *
@@ -76,7 +76,7 @@ export const filter = defineNode({
             serial
               .run(async () => {
                 await ensureTable(store, table);
-                await store.dataSource.query(`DELETE FROM ${t} WHERE filter_name = ? AND created_at < ?`, [ctx.name, cutoff]);
+                await store.execute(`DELETE FROM ${t} WHERE filter_name = ? AND created_at < ?`, [ctx.name, cutoff]);
               })
               .catch((err) => ctx.logger.error(`${where}: clean-up failed: ${errorMessage(err)}`))
               .finally(end);
@@ -96,25 +96,27 @@ export const filter = defineNode({
               serial
                 .run(async () => {
                   await ensureTable(store, table);
-                  const seen = (await store.dataSource.query(`SELECT created_at FROM ${t} WHERE filter_name = ? AND hash = ?`, [
+                  const seen = (await store.execute(`SELECT created_at FROM ${t} WHERE filter_name = ? AND hash = ?`, [
                     ctx.name,
                     hash,
                   ])) as { created_at: number | string }[];
                   if (seen.length > 0) {
                     if (Number(seen[0].created_at) > now - duration) return false;
-                    await store.dataSource.query(`UPDATE ${t} SET created_at = ? WHERE filter_name = ? AND hash = ?`, [
-                      now,
-                      ctx.name,
-                      hash,
-                    ]);
+                    await store.execute(`UPDATE ${t} SET created_at = ? WHERE filter_name = ? AND hash = ?`, [now, ctx.name, hash]);
                     return true;
                   }
-                  try {
-                    await store.dataSource.query(`INSERT INTO ${t} (filter_name, hash, created_at) VALUES (?, ?, ?)`, [
+                  const insert = `INSERT INTO ${t} (filter_name, hash, created_at) VALUES (?, ?, ?)`;
+                  if (store.dialect === 'postgres') {
+                    // A failed INSERT would also fail the transaction around it: let the key decide quietly.
+                    const won = await store.execute(`${insert} ON CONFLICT (filter_name, hash) DO NOTHING RETURNING 1 AS won`, [
                       ctx.name,
                       hash,
                       now,
                     ]);
+                    return Array.isArray(won) && won.length > 0;
+                  }
+                  try {
+                    await store.execute(insert, [ctx.name, hash, now]);
                   } catch (err) {
                     // Another process let the same payload through first.
                     if (/duplicate|unique/i.test(errorMessage(err))) return false;

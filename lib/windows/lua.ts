@@ -72,7 +72,7 @@ function driverOf(url: string | undefined): Dialect {
  *   same for a `count_window`.
  * - `declare_table(name [, columns [, options]])`: declares a table with typed columns
  *   (`{ stake = "number" }`), or a schemaless one when no columns are given.
- * - `window_driver()`: `"sqlite"` or `"mysql"`, to pick SQL for the database in use.
+ * - `window_driver()`: `"sqlite"`, `"mysql"` or `"postgres"`, to pick SQL for the database in use.
  *
  * @example
  * ```lua

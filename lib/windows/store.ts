@@ -1,7 +1,8 @@
 import type { DataSource, DataSourceOptions, EntityManager, EntityMetadata } from 'typeorm';
 import { TributaryError, errorMessage } from '../errors';
 import { shownUrl } from '../util/redact';
-import { bindNamed, normalizeRow, type Dialect, type SqlParams } from './sql';
+import { pgPortableSql, pgResultTypes } from './postgres';
+import { bindNamed, normalizeRow, placeholders, quoteIdent, type Dialect, type SqlParams } from './sql';
 import { DeclaredTable } from './declared-table';
 import { EntityTable } from './entity-table';
 import type { TableDeclaration, WindowTable } from './tables';
@@ -10,7 +11,9 @@ import type { TableDeclaration, WindowTable } from './tables';
 export interface WindowStoreOptions {
   /**
    * Where the window database is: `sqlite::memory:` (the default), `sqlite:./tb.db`,
-   * `mysql://user:pass@host:port/db` (also `mariadb://`). Ignored when `dataSource` is given.
+   * `mysql://user:pass@host:port/db` (also `mariadb://`), `postgres://user:pass@host:port/db`
+   * (also `postgresql://`; `?schema=name` for a schema other than the default). Ignored when
+   * `dataSource` is given.
    */
   url?: string;
   /** A TypeORM DataSource of your own (any entities; initialized or not). */
@@ -86,15 +89,20 @@ export class WindowStore {
   ) {
     const type = dataSource.options.type;
     if (type === 'mysql' || type === 'mariadb' || type === 'aurora-mysql') this.dialect = 'mysql';
+    else if (type === 'postgres') this.dialect = 'postgres';
     else if (type === 'sqlite' || type === 'better-sqlite3' || type === 'sqljs' || type === 'capacitor' || type === 'expo')
       this.dialect = 'sqlite';
-    else throw new TributaryError('BAD_OPTION', `window store: database type '${type}' is not supported (SQLite or MySQL/MariaDB)`);
+    else
+      throw new TributaryError(
+        'BAD_OPTION',
+        `window store: database type '${type}' is not supported (SQLite, MySQL/MariaDB or PostgreSQL)`,
+      );
     this.global = new SerialQueue(this);
     this.defaultName = defaultTable;
     for (const m of dataSource.entityMetadatas) this.entityTable(m);
   }
 
-  /** The driver family: `'sqlite'` or `'mysql'` (MariaDB included). */
+  /** The driver family: `'sqlite'`, `'mysql'` (MariaDB included) or `'postgres'`. */
   get driver(): Dialect {
     return this.dialect;
   }
@@ -119,6 +127,20 @@ export class WindowStore {
    */
   serialQueue(): SerialQueue {
     return this.dialect === 'sqlite' ? this.global : new SerialQueue(this);
+  }
+
+  /**
+   * Runs one of the window code's own statements, written with `?` placeholders (rewritten
+   * to `$1` … on PostgreSQL), on `manager` (a transaction) or the DataSource. The raw driver
+   * result; use {@link query} for rows.
+   *
+   * @example
+   * ```ts
+   * await store.execute('DELETE FROM "example_bets" WHERE "create_time" < ?', [1700000000]);
+   * ```
+   */
+  execute(sql: string, values: unknown[] = [], manager?: EntityManager): Promise<unknown> {
+    return (manager ?? this.dataSource.manager).query(placeholders(this.dialect, sql), values);
   }
 
   /**
@@ -224,7 +246,7 @@ export class WindowStore {
 
   /**
    * Runs `fn` with no other store work in between on SQLite and after everything queued
-   * before it (table creation included) on MySQL. Use it for your own statements.
+   * before it (table creation included) on MySQL and PostgreSQL. Use it for your own statements.
    *
    * @example
    * ```ts
@@ -238,17 +260,35 @@ export class WindowStore {
   /**
    * Runs SQL with named parameters (`:name`, see {@link bindNamed}) and returns the rows as
    * plain JSON-friendly objects (no rows: an empty list). Not serialized; call it inside a
-   * serial queue or {@link exclusive} when order matters.
+   * serial queue or {@link exclusive} when order matters. On PostgreSQL the portable SQL is
+   * rewritten first (`pgPortableSql` in lib/windows/postgres.ts) and result names are given
+   * back their spelling, so the rows are the ones SQLite and MySQL return.
    *
    * @example
    * ```ts
    * const rows = await store.query('select count(*) as n from example_bets where create_time >= :t', { t: 1700000000 });
    * ```
    */
-  async query(sql: string, params: SqlParams = {}, where = 'query', manager?: EntityManager): Promise<Record<string, unknown>[]> {
-    const bound = bindNamed(sql, params, where);
-    const result = await (manager ?? this.dataSource.manager).query(bound.sql, bound.values);
-    return Array.isArray(result) ? result.map((r) => normalizeRow({ ...r })) : [];
+  query(sql: string, params: SqlParams = {}, where = 'query', manager?: EntityManager): Promise<Record<string, unknown>[]> {
+    // Tracked, so idle() and close() wait for it (closing the pool would cut it off).
+    return this.track(this.rows(sql, params, where, manager));
+  }
+
+  private async rows(sql: string, params: SqlParams, where: string, manager?: EntityManager): Promise<Record<string, unknown>[]> {
+    const pg = this.dialect === 'postgres' ? pgPortableSql(sql) : undefined;
+    const bound = bindNamed(pg?.sql ?? sql, params, where, this.dialect);
+    let result: unknown = await (manager ?? this.dataSource.manager).query(bound.sql, bound.values);
+    // TypeORM answers an UPDATE or DELETE on PostgreSQL with [rows, affected count].
+    if (pg && Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+      result = result[0];
+    }
+    if (!Array.isArray(result)) return [];
+    return result.map((r: Record<string, unknown>) => {
+      if (!pg || pg.names.size === 0) return normalizeRow({ ...r });
+      const renamed: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(r)) renamed[pg.names.get(k) ?? k] = v;
+      return normalizeRow(renamed);
+    });
   }
 
   /**
@@ -281,23 +321,26 @@ export class WindowStore {
 }
 
 /**
- * The driver family a window URL opens — `'sqlite'` (`sqlite:…`) or `'mysql'` (`mysql://`,
- * `mariadb://`) — without opening it; any other URL is an error naming it (password hidden).
- * The one place that reads a window URL's scheme.
+ * The driver family a window URL opens — `'sqlite'` (`sqlite:…`), `'mysql'` (`mysql://`,
+ * `mariadb://`) or `'postgres'` (`postgres://`, `postgresql://`) — without opening it; any
+ * other URL is an error naming it (password hidden). The one place that reads a window URL's
+ * scheme.
  *
  * @example
  * ```ts
- * windowDialect('sqlite:./tb.db');        // 'sqlite'
- * windowDialect('mariadb://root@h/db');   // 'mysql'
- * windowDialect('postgres://u:p@h/db');   // throws: window store: unsupported URL 'postgres://u:***@h/db' …
+ * windowDialect('sqlite:./tb.db');          // 'sqlite'
+ * windowDialect('mariadb://root@h/db');     // 'mysql'
+ * windowDialect('postgresql://u:p@h/db');   // 'postgres'
+ * windowDialect('mongodb://u:p@h/db');      // throws: window store: unsupported URL 'mongodb://u:***@h/db' …
  * ```
  */
 export function windowDialect(url: string): Dialect {
   if (url.startsWith('sqlite:')) return 'sqlite';
   if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
   throw new TributaryError(
     'BAD_OPTION',
-    `window store: unsupported URL '${shownUrl(url)}' (use sqlite::memory:, sqlite:./file.db or mysql://user:pass@host:port/db)`,
+    `window store: unsupported URL '${shownUrl(url)}' (use sqlite::memory:, sqlite:./file.db, mysql://user:pass@host:port/db or postgres://user:pass@host:port/db)`,
   );
 }
 
@@ -308,11 +351,14 @@ export function windowDialect(url: string): Dialect {
  * ```ts
  * dataSourceOptionsFromUrl('sqlite:./tb.db', []);               // { type: 'sqlite', database: './tb.db', … }
  * dataSourceOptionsFromUrl('mysql://root@127.0.0.1:3306/test', []); // { type: 'mysql', url: …, … }
+ * dataSourceOptionsFromUrl('postgres://app@db/tb?schema=windows', []); // { type: 'postgres', url: 'postgres://app@db/tb', schema: 'windows', … }
  * ```
  */
 export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synchronize = true): DataSourceOptions {
   const e = entities as DataSourceOptions['entities'];
-  if (windowDialect(url) === 'sqlite') {
+  const dialect = windowDialect(url);
+  if (dialect === 'postgres') return postgresOptions(url, e, synchronize);
+  if (dialect === 'sqlite') {
     let database = url.slice('sqlite:'.length);
     if (database.startsWith('//')) database = database.slice(2);
     if (database === '' || database === ':memory:' || database === ':memory') database = ':memory:';
@@ -335,6 +381,71 @@ export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synch
     supportBigNumbers: true,
     bigNumberStrings: false,
     extra: { decimalNumbers: true },
+  };
+}
+
+/** DataSource options for a `postgres://` URL: `?schema=` read off, numbers parsed as on the other drivers. */
+function postgresOptions(url: string, entities: DataSourceOptions['entities'], synchronize: boolean): DataSourceOptions {
+  let schema: string | undefined;
+  const q = url.indexOf('?');
+  let base = url;
+  if (q >= 0) {
+    const rest = url
+      .slice(q + 1)
+      .split('&')
+      .filter((kv) => {
+        const [k, v = ''] = kv.split('=');
+        if (k !== 'schema') return true;
+        schema = decodeURIComponent(v);
+        return false;
+      });
+    base = url.slice(0, q) + (rest.length ? `?${rest.join('&')}` : '');
+  }
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
+    throw new TributaryError(
+      'BAD_OPTION',
+      `window store: schema '${schema}' in '${shownUrl(url)}' must be letters, digits and underscores`,
+    );
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pg = require('pg') as { types: Parameters<typeof pgResultTypes>[0] };
+  return {
+    type: 'postgres',
+    url: base,
+    entities,
+    synchronize,
+    ...(schema ? { schema } : {}),
+    // BIGINT, COUNT and NUMERIC as numbers (when exact) and booleans as 1/0, so rows look
+    // the same as on SQLite and MySQL; the schema first on the search path for your SQL.
+    extra: { types: pgResultTypes(pg.types), ...(schema ? { options: `-c search_path=${schema}` } : {}) },
+  };
+}
+
+/**
+ * Column types of MySQL and SQLite entities that PostgreSQL calls otherwise, so one entity
+ * class (the example's `@Column({ type: 'double' })`) works on every window database.
+ */
+const PG_TYPE_NAMES: Record<string, string> = {
+  double: 'double precision',
+  datetime: 'timestamp without time zone',
+  tinyint: 'smallint',
+  mediumint: 'integer',
+  tinytext: 'text',
+  mediumtext: 'text',
+  longtext: 'text',
+  blob: 'bytea',
+  tinyblob: 'bytea',
+  mediumblob: 'bytea',
+  longblob: 'bytea',
+};
+
+/** Teaches a PostgreSQL DataSource's driver the type names of {@link PG_TYPE_NAMES}. */
+function acceptMysqlTypes(ds: DataSource): void {
+  const driver = ds.driver as unknown as { normalizeType(column: { type?: unknown }): string };
+  const normalize = driver.normalizeType.bind(driver);
+  driver.normalizeType = (column) => {
+    const mapped = typeof column.type === 'string' ? PG_TYPE_NAMES[column.type.toLowerCase()] : undefined;
+    return mapped ?? normalize(column);
   };
 }
 
@@ -373,6 +484,7 @@ export async function openWindowStore(options: WindowStoreOptions = {}): Promise
       dataSourceOptionsFromUrl(options.url ?? 'sqlite::memory:', options.entities ?? [], options.synchronize ?? true),
     );
     owned = true;
+    if (ds.options.type === 'postgres') acceptMysqlTypes(ds);
     try {
       await ds.initialize();
     } catch (e) {
@@ -397,7 +509,7 @@ export async function openWindowStore(options: WindowStoreOptions = {}): Promise
   // Surface a failed CREATE TABLE now rather than at the first insert.
   for (const t of options.tables ?? []) {
     try {
-      await ds.query(`SELECT 1 FROM ${store.dialect === 'mysql' ? '`' + t.name + '`' : '"' + t.name + '"'} WHERE 1 = 0`);
+      await ds.query(`SELECT 1 FROM ${quoteIdent(store.dialect, t.name)} WHERE 1 = 0`);
     } catch (e) {
       await store.close();
       throw new TributaryError('BAD_OPTION', `window store: table '${t.name}' could not be created: ${errorMessage(e)}`, { cause: e });

@@ -45,7 +45,7 @@ type TimeWindowSettings = OutputOf<typeof timeWindowOptions>;
  * later than the scheduler's time.
  *
  * The query sees `:now`, `:window_start` (= now − duration) and `:duration` in the time
- * column's unit, so one statement works on SQLite and MySQL:
+ * column's unit, so one statement works on SQLite, MySQL and PostgreSQL:
  * `… where b.create_time >= :window_start …`. MySQL-only SQL such as
  * `FROM_UNIXTIME(b.create_time) >= now() - interval 10 second` also works on MariaDB (it reads
  * the database clock, so it does not follow a virtual scheduler).
@@ -169,7 +169,7 @@ async function runWindow(
       // table grow forever (the original's bug, by another road).
       const statements = table.deleteBefore(o.timeColumn, params.window_start);
       await store.transaction(async (m) => {
-        for (const s of statements) await m.query(s.sql, s.values);
+        for (const s of statements) await store.execute(s.sql, s.values, m);
       });
       if (failed) throw failed.err;
     });

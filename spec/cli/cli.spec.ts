@@ -254,17 +254,81 @@ describe('tributary run', () => {
     expect(unreachable.code).toBe(2);
     expect(unreachable.stderr).toContain("cannot open service 'tributary.windows'");
     expect(unreachable.stderr).toContain('mysql://root:***@127.0.0.1:1/test');
-    const unusable = await tributary(['run', windowed, '--for', '100ms', '--db', 'postgres://app:hunter2@127.0.0.1:1/test', '--stats']);
+    const pgUnreachable = await tributary([
+      'run',
+      windowed,
+      '--for',
+      '100ms',
+      '--db',
+      'postgres://app:hunter2@127.0.0.1:1/test',
+      '--stats',
+    ]);
+    expect(pgUnreachable.code).toBe(2);
+    expect(pgUnreachable.stderr).toContain("cannot open service 'tributary.windows'");
+    expect(pgUnreachable.stderr).toContain('postgres://app:***@127.0.0.1:1/test');
+    const unusable = await tributary(['run', windowed, '--for', '100ms', '--db', 'mongodb://app:hunter2@127.0.0.1:1/test', '--stats']);
     expect(unusable.code).toBe(2);
-    expect(unusable.stderr).toContain("--db: window store: unsupported URL 'postgres://app:***@127.0.0.1:1/test'");
-    expect([unreachable, unusable].map((r) => r.stdout + r.stderr).join('')).not.toContain('hunter2');
+    expect(unusable.stderr).toContain("--db: window store: unsupported URL 'mongodb://app:***@127.0.0.1:1/test'");
+    expect([unreachable, pgUnreachable, unusable].map((r) => r.stdout + r.stderr).join('')).not.toContain('hunter2');
   });
 
   it('--db is checked at once, also for a script without windows: exit 2 naming --db', async () => {
-    const r = await tributary(['run', NETWORK, '--for', '100ms', '--db', 'postgres://x']);
+    const r = await tributary(['run', NETWORK, '--for', '100ms', '--db', 'mongodb://x']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--db: window store: unsupported URL 'postgres://x'");
+    expect(r.stderr).toContain("--db: window store: unsupported URL 'mongodb://x'");
   });
+
+  (process.env.TRIBUTARY_PG_URL ? it : it.skip)(
+    '--db postgres:// runs a time window and the filter of a Lua script in a schema given by ?schema=',
+    async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Client } = require('pg') as typeof import('pg');
+      const admin = new Client({ connectionString: process.env.TRIBUTARY_PG_URL });
+      await admin.connect();
+      const schema = `tb_cli_${process.pid}`;
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      try {
+        const input = path.join(dir, 'bets.ndjson');
+        const bets = [
+          { customer: 'c1', stake: 7.25 },
+          { customer: 'c2', stake: 3 },
+          { customer: 'c1', stake: 8.5 },
+          { customer: 'c1', stake: 7.25 },
+        ];
+        writeFileSync(input, bets.map((b) => JSON.stringify(b)).join('\n') + '\n');
+        const pgScript = script(
+          'postgres-windows.lua',
+          [
+            'local tb = require("tributary")',
+            'assert(tb.window_driver() == "postgres", tb.window_driver())',
+            'tb.declare_table("bets", { customer = "string", stake = "number", at = "integer" }, { index = "at" })',
+            `tb.create_file_source("in", ${JSON.stringify(input)})`,
+            'tb.sliding_window_time("totals", "totals_out", [[',
+            '  select customer, count(*) as Bets, round(sum(stake), 1) as total from bets',
+            '  where at >= :window_start group by customer having total > 10 order by customer]], "bets", "1h", "at")',
+            'tb.create_filter("once", "1h")',
+            'tb.create_printer("p")',
+            'tb.link("in", "once")',
+            'tb.link("once", "totals")',
+            'tb.link("totals_out", "p")',
+            '',
+          ].join('\n'),
+        );
+        const url = `${process.env.TRIBUTARY_PG_URL}${process.env.TRIBUTARY_PG_URL!.includes('?') ? '&' : '?'}schema=${schema}`;
+        const r = await tributary(['run', pgScript, '--allow-files', '--for', '5s', '--db', url]);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        // the repeated bet was dropped by the filter; c2 stays under 10
+        expect(r.stdout.trim().split('\n')).toEqual(['{"customer":"c1","Bets":2,"total":15.8}']);
+        const { rows } = await admin.query(`select count(*)::int as n from "${schema}".tributary_filter`);
+        expect(rows).toEqual([{ n: 3 }]);
+      } finally {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      }
+    },
+  );
 
   it('--db opens nothing for a network without windows (the store is opened only when used)', async () => {
     const db = path.join(dir, 'unused.db');

@@ -110,14 +110,18 @@ describe('the sandbox and node kinds that reach outside the process', () => {
     ["select load_file('/etc/passwd')"],
     ["select * from bets into outfile '/tmp/out'"],
     ["select load_extension('/tmp/x.so')"],
+    ["copy bets to '/tmp/out.csv'"],
+    ["copy bets from program 'id'"],
+    ["select pg_read_file('/etc/passwd')"],
+    ["select lo_import('/etc/passwd')"],
   ])('refuses window SQL that reaches files: %s', (sql) => {
     expect(() => runWith(`local tb = require("tributary")\ntb.query_window("q", "${sql}")`)).toThrow(
-      /files\.lua:2: .*a sandboxed script may not use (ATTACH|VACUUM|LOAD_FILE|OUTFILE|LOAD_EXTENSION) in SQL/,
+      /files\.lua:2: .*a sandboxed script may not use (ATTACH|VACUUM|LOAD_FILE|OUTFILE|LOAD_EXTENSION|COPY|PG_READ_FILE|LO_IMPORT) in SQL/,
     );
   });
 
   it('accepts ordinary window SQL, including names that merely contain those words', () => {
-    const net = runWith('local tb = require("tributary")\ntb.query_window("q", "select attached_at, vacuumed from bets")');
+    const net = runWith('local tb = require("tributary")\ntb.query_window("q", "select attached_at, vacuumed, copy_count from bets")');
     expect(net.exists('q')).toBe(true);
   });
 });

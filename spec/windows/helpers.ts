@@ -2,8 +2,10 @@
  * Shared helpers of the window specs.
  *
  * Drivers: every window spec runs once per driver — real SQLite in memory, real SQLite in a
- * temporary file, and real MariaDB/MySQL when TRIBUTARY_MYSQL_URL is set (each test gets its
- * own database there, dropped afterwards, so parallel spec files never share tables).
+ * temporary file, real MariaDB/MySQL when TRIBUTARY_MYSQL_URL is set (each test gets its own
+ * database there, dropped afterwards, so parallel spec files never share tables) and real
+ * PostgreSQL when TRIBUTARY_PG_URL is set (each test gets its own schema, `?schema=` in the
+ * window URL, dropped afterwards).
  *
  * Virtual time with a real database: `VirtualTime.run` flushes the TestScheduler
  * synchronously, but inserts and queries are promises. Tests therefore drive the clock with
@@ -16,6 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { VirtualClock } from 'tributary/testing';
 import { createDelivery, createEvent, Network, type Event, type SourceNode } from 'tributary';
@@ -83,7 +86,25 @@ function mysqlDriver(base: string): Driver {
   };
 }
 
-/** Opens a store on a file or MySQL URL, with a way to open it again (a simulated restart). */
+function postgresDriver(base: string): Driver {
+  return {
+    name: 'postgres',
+    async open(options = {}) {
+      const admin = new Client({ connectionString: base });
+      await admin.connect();
+      const schema = `tb_spec_${process.pid}_${++dbSeq}_${Math.floor(Math.random() * 1e6)}`;
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      cleanups.push(async () => {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await admin.end();
+      });
+      const url = `${base}${base.includes('?') ? '&' : '?'}schema=${schema}`;
+      return openHandle(url, options);
+    },
+  };
+}
+
+/** Opens a store on a file, MySQL or PostgreSQL URL, with a way to open it again (a simulated restart). */
 async function openHandle(url: string, options: WindowStoreOptions) {
   const open = async (o: WindowStoreOptions) => {
     const s = await openWindowStore({ ...o, url });
@@ -94,11 +115,15 @@ async function openHandle(url: string, options: WindowStoreOptions) {
   return { store, url, reopen: (o = options) => open(o), dispose: () => store.close() };
 }
 
-/** The drivers this run covers: SQLite always, MySQL/MariaDB when TRIBUTARY_MYSQL_URL is set. */
+/**
+ * The drivers this run covers: SQLite always, MySQL/MariaDB when TRIBUTARY_MYSQL_URL is set,
+ * PostgreSQL when TRIBUTARY_PG_URL is set.
+ */
 export const drivers: Driver[] = [
   sqliteMemory,
   sqliteFile,
   ...(process.env.TRIBUTARY_MYSQL_URL ? [mysqlDriver(process.env.TRIBUTARY_MYSQL_URL)] : []),
+  ...(process.env.TRIBUTARY_PG_URL ? [postgresDriver(process.env.TRIBUTARY_PG_URL)] : []),
 ];
 
 /** Drivers that keep data across a restart. */

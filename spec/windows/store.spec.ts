@@ -1,6 +1,7 @@
 import { DataSource, EntitySchema } from 'typeorm';
 import { createEvent } from 'tributary';
 import { dataSourceOptionsFromUrl, openWindowStore } from 'tributary/windows';
+import { windowDialect } from '../../lib/windows/store';
 import { Bet, entities } from '../../examples/advanced/entities';
 import { drivers } from './helpers';
 
@@ -36,9 +37,21 @@ describe('window store URLs', () => {
     expect(dataSourceOptionsFromUrl('mariadb://u@db/tb', [])).toMatchObject({ type: 'mariadb', url: 'mysql://u@db/tb' });
   });
 
+  it('understands postgres:// and postgresql:// URLs, with ?schema= for the schema', () => {
+    expect(windowDialect('postgres://u:p@db:5432/tb')).toBe('postgres');
+    expect(windowDialect('postgresql://u@db/tb')).toBe('postgres');
+    expect(dataSourceOptionsFromUrl('postgres://u:p@db:5432/tb', [])).toMatchObject({ type: 'postgres', url: 'postgres://u:p@db:5432/tb' });
+    const withSchema = dataSourceOptionsFromUrl('postgresql://u@db/tb?sslmode=disable&schema=windows', []);
+    expect(withSchema).toMatchObject({ type: 'postgres', url: 'postgresql://u@db/tb?sslmode=disable', schema: 'windows' });
+    expect((withSchema as { extra: { options: string } }).extra.options).toBe('-c search_path=windows');
+    expect(() => dataSourceOptionsFromUrl('postgres://u:secret@db/tb?schema=a;b', [])).toThrow(
+      "window store: schema 'a;b' in 'postgres://u:***@db/tb?schema=a;b' must be letters, digits and underscores",
+    );
+  });
+
   it('rejects other URLs with a message listing the supported forms', () => {
-    expect(() => dataSourceOptionsFromUrl('postgres://x', [])).toThrow(
-      /unsupported URL 'postgres:\/\/x' \(use sqlite::memory:, sqlite:.\/file.db or mysql:/,
+    expect(() => dataSourceOptionsFromUrl('mongodb://x', [])).toThrow(
+      /unsupported URL 'mongodb:\/\/x' \(use sqlite::memory:, sqlite:.\/file.db, mysql:\/\/user:pass@host:port\/db or postgres:\/\/user:pass@host:port\/db\)/,
     );
   });
 
@@ -56,6 +69,29 @@ describe('window store URLs', () => {
       /cannot open 'mysql:\/\/root:\*\*\*@127.0.0.1:1\/none'/,
     );
   });
+
+  it('names a PostgreSQL URL without its password when the server cannot be reached', async () => {
+    const err = await openWindowStore({ url: 'postgres://app:s3cret@127.0.0.1:1/none' }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^window store: cannot open 'postgres:\/\/app:\*\*\*@127.0.0.1:1\/none': /);
+    expect(err?.message).not.toContain('s3cret');
+  });
+
+  (process.env.TRIBUTARY_PG_URL ? it : it.skip)(
+    'names a PostgreSQL URL with a wrong password and a missing database without the password',
+    async () => {
+      const base = new URL(process.env.TRIBUTARY_PG_URL!);
+      const url = `postgres://${base.username || 'postgres'}:wrong-pw-4711@${base.host}/tb_no_such_database`;
+      const err = await openWindowStore({ url }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).toContain(`cannot open 'postgres://${base.username || 'postgres'}:***@${base.host}/tb_no_such_database'`);
+      expect(err?.message).not.toContain('wrong-pw-4711');
+    },
+  );
 });
 
 describe.each(drivers)('window store on $name', (driver) => {
