@@ -21,7 +21,7 @@ export {
 } from './event';
 export { createDelivery, forkDelivery, joinDeliveries, type Delivery, type Settlement } from './delivery';
 export { Network, type DeadLetter, type NetworkOptions, type NetworkReport, type NetworkState, type NetworkJSON } from './network/network';
-export { createNodeContext, emptyStats } from './network/context';
+export { createNodeContext, emptyStats, childLogger } from './network/context';
 export { toOperator, toPayloadOperator, type StandaloneOptions } from './network/operator';
 export { nodes, createRegistry, builtinKinds } from './nodes/index';
 export { Registry, defineNode, buildKind, type NodeKind, type NodeFactory } from './nodes/registry';
@@ -50,7 +50,18 @@ export {
 } from './nodes/plugin';
 export { luaSignature, renderCatalogue } from './nodes/catalogue';
 export type { LuaHost } from './lua/host';
-export type { NodeSpec, SourceNode, PipelineNode, SinkNode, NodeContext, NodeStats, Role, Logger } from './nodes/types';
+export type {
+  NodeSpec,
+  SourceNode,
+  PipelineNode,
+  SinkNode,
+  NodeContext,
+  NodeStats,
+  NodeProgress,
+  Role,
+  Logger,
+  LogBindings,
+} from './nodes/types';
 export type { TextOutput } from './nodes/tester';
 export { formatPayload } from './nodes/tester';
 export type { InjectorIO, FlowOptions } from './nodes/injector';
@@ -60,4 +71,4 @@ export { operate, handle, type OperatorHandlers } from './operators/operate';
 export { CUT_OFF } from './nodes/stage';
 export { suggest } from './util/suggest';
 export { isPlainObject, isThenable } from './util/values';
-export { redact, shownUrl, redactUrlSecrets } from './util/redact';
+export { redact, shownUrl, redactUrlSecrets, redactCredentials } from './util/redact';
