@@ -6,3 +6,27 @@ export { runCommand, type RunOptions } from './commands/run';
 export { graphCommand, GRAPH_FORMATS, type GraphFormat } from './commands/graph';
 export { checkCommand } from './commands/check';
 export { nodesCommand, nodeListing, type NodeListing } from './commands/nodes';
+export {
+  createCliLogger,
+  prettyLine,
+  LOG_LEVELS,
+  LOG_FORMATS,
+  DEFAULT_LOG_LEVEL,
+  REDACT_PATHS,
+  type CliLoggerOptions,
+  type LogLevel,
+  type LogFormat,
+  type LogStream,
+} from './logging';
+export {
+  ProgressLine,
+  StatusLine,
+  sampleNetwork,
+  progressText,
+  CLEAR_LINE,
+  PROGRESS_INTERVAL_MS,
+  type ProgressOptions,
+  type ProgressSample,
+  type ProgressTarget,
+  type TtyStream,
+} from './progress';

@@ -5,6 +5,7 @@ import { LuaRuntime } from '../lua/runtime';
 import { Network } from '../network/network';
 import { createRegistry } from '../nodes/index';
 import type { Registry } from '../nodes/registry';
+import type { Logger } from '../nodes/types';
 import { builtinPlugins } from '../plugins';
 import { CliError, EXIT } from './exit';
 import { loadHostModule, loadPluginModule, type HostContext, type WindowConfig } from './hosts';
@@ -27,6 +28,8 @@ export interface SessionOptions {
   scriptTimeout?: string;
   /** How long `stop()` waits for the drain (`--drain-timeout`); default the network's 30 s. */
   drainTimeout?: string;
+  /** The network's logger (`run` passes its pino logger); default the network's stderr text. */
+  logger?: Logger;
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -65,7 +68,11 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   }
   let network: Network;
   try {
-    network = new Network({ registry, ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}) });
+    network = new Network({
+      registry,
+      ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    });
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
   }

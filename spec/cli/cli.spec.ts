@@ -217,7 +217,8 @@ describe('tributary run', () => {
     const r = await tributary(['run', failing, '--for', '100ms', '--stats']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^tributary: \d+ error events? \(node 'half': \d+\)$/m);
-    const stats = JSON.parse(r.stderr.slice(r.stderr.indexOf('{'), r.stderr.lastIndexOf('}') + 1)) as {
+    // The report is the one multi-line JSON object; log lines before it are one JSON object each.
+    const stats = JSON.parse(r.stderr.slice(r.stderr.indexOf('{\n'), r.stderr.lastIndexOf('}') + 1)) as {
       failedNodes: Record<string, number>;
     };
     expect(Object.keys(stats.failedNodes)).toEqual(['half']);
