@@ -219,7 +219,7 @@ describe('tributary run: progress and log flags (in process)', () => {
     expect(await main(['node', 'tributary', 'run', script, '--log-level', 'info'], piped)).toBe(0);
     const lines = piped.stderr.writes.map((w) => JSON.parse(w.text));
     expect(lines).toEqual([
-      expect.objectContaining({ level: 'info', msg: 'network started', nodes: 2, sources: 1, sinks: 1 }),
+      expect.objectContaining({ level: 'info', msg: 'network starting', nodes: 2, sources: 1, sinks: 1 }),
       expect.objectContaining({ level: 'info', msg: 'draining', reason: 'finished' }),
       expect.objectContaining({ level: 'info', msg: 'network stopped', reason: 'finished', in: 3, out: 3, errors: 0, timedOut: false }),
     ]);
@@ -228,7 +228,7 @@ describe('tributary run: progress and log flags (in process)', () => {
   it('--log-format pretty on a pipe; a bad --log-level is a usage error naming the choices', async () => {
     const piped = io(false);
     expect(await main(['node', 'tributary', 'run', script, '--log-level', 'debug', '--log-format', 'pretty'], piped)).toBe(0);
-    expect(piped.stderr.writes[0].text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  network started nodes=2 sources=1 sinks=1\n$/);
+    expect(piped.stderr.writes[0].text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  network starting nodes=2 sources=1 sinks=1\n$/);
     const bad = io(false);
     expect(await main(['node', 'tributary', 'run', script, '--log-level', 'loud'], bad)).toBe(2);
     expect(bad.stderr.writes.map((w) => w.text).join('')).toContain('Allowed choices are trace, debug, info, warn, error, silent');

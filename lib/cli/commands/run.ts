@@ -59,12 +59,7 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
   try {
     // A script that builds nothing (the original's function-listing script) ran; that is all.
     if (Object.keys(network.edges()).length === 0) return EXIT.OK;
-    try {
-      await network.start();
-    } catch (e) {
-      throw new CliError(EXIT.USAGE, errorMessage(e));
-    }
-    logger.info(shape(network), 'network started');
+    logger.info(shape(network), 'network starting');
     const progress =
       !options.quiet && io.stderr.isTTY === true ? new ProgressLine({ network, line: status, scheduler: network.scheduler }) : undefined;
     // stdout on the same terminal (a tester's dots, a printer's lines) must not tear the status line.
@@ -73,6 +68,11 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     let report: NetworkReport;
     try {
       progress?.start();
+      try {
+        await network.start();
+      } catch (e) {
+        throw new CliError(EXIT.USAGE, errorMessage(e));
+      }
       reason = await waitForEnd(network.done(), duration, network.scheduler);
       logger.info({ reason }, 'draining');
       progress?.markDraining();
@@ -90,7 +90,7 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
   }
 }
 
-/** How many nodes of each role the network has, for the 'network started' line. */
+/** How many nodes of each role the network has, for the 'network starting' line. */
 function shape(network: Network): { nodes: number; sources: number; sinks: number } {
   const names = Object.keys(network.edges());
   const count = (role: string) => names.filter((n) => network.get(n)?.role === role).length;
