@@ -225,6 +225,22 @@ describe('tributary run: progress and log flags (in process)', () => {
     ]);
   });
 
+  it('log lines never show the --db password, even inside a message and URL-decoded', async () => {
+    const leaky = path.join(dir, 'leaky.lua');
+    writeFileSync(
+      leaky,
+      "local tb = require('tributary')\ntb.create_from('n', {1})\n" +
+        "tb.create_map('m', function(n) error('login with pa@ss refused') end)\ntb.create_discarder('d')\n" +
+        "tb.link('n', 'm')\ntb.link('m', 'd')\n",
+    );
+    const piped = io(false);
+    // A network without windows never opens the database: only the logger sees the URL.
+    expect(await main(['node', 'tributary', 'run', leaky, '--db', 'mysql://root:pa%40ss@127.0.0.1:1/test'], piped)).toBe(3);
+    const text = piped.stderr.writes.map((w) => w.text).join('');
+    expect(text).toContain('login with <redacted> refused');
+    expect(text).not.toContain('pa@ss');
+  });
+
   it('--log-format pretty on a pipe; a bad --log-level is a usage error naming the choices', async () => {
     const piped = io(false);
     expect(await main(['node', 'tributary', 'run', script, '--log-level', 'debug', '--log-format', 'pretty'], piped)).toBe(0);
