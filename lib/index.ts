@@ -21,7 +21,7 @@ export {
 } from './event';
 export { createDelivery, forkDelivery, joinDeliveries, type Delivery, type Settlement } from './delivery';
 export { Network, type DeadLetter, type NetworkOptions, type NetworkReport, type NetworkState, type NetworkJSON } from './network/network';
-export { createNodeContext, emptyStats } from './network/context';
+export { createNodeContext, emptyStats, childLogger } from './network/context';
 export { toOperator, toPayloadOperator, type StandaloneOptions } from './network/operator';
 export { nodes, createRegistry, builtinKinds } from './nodes/index';
 export { Registry, defineNode, buildKind, type NodeKind, type NodeFactory } from './nodes/registry';
@@ -50,7 +50,19 @@ export {
 } from './nodes/plugin';
 export { luaSignature, renderCatalogue } from './nodes/catalogue';
 export type { LuaHost } from './lua/host';
-export type { NodeSpec, SourceNode, PipelineNode, SinkNode, NodeContext, NodeProbe, NodeStats, Role, Logger } from './nodes/types';
+export type {
+  NodeSpec,
+  SourceNode,
+  PipelineNode,
+  SinkNode,
+  NodeContext,
+  NodeProbe,
+  NodeStats,
+  NodeProgress,
+  Role,
+  Logger,
+  LogBindings,
+} from './nodes/types';
 export type { NetworkSnapshot, NodeSnapshot } from './network/snapshot';
 export { TIMING_BUCKETS } from './network/probe';
 export type { TextOutput } from './nodes/tester';
@@ -62,4 +74,4 @@ export { operate, handle, type OperatorHandlers } from './operators/operate';
 export { CUT_OFF } from './nodes/stage';
 export { suggest } from './util/suggest';
 export { isPlainObject, isThenable } from './util/values';
-export { redact, shownUrl, redactUrlSecrets } from './util/redact';
+export { redact, shownUrl, redactUrlSecrets, redactCredentials } from './util/redact';

@@ -20,8 +20,11 @@ export class CliError extends Error {
   }
 }
 
-/** Where the CLI writes: the process streams, or a test's collectors. */
+/**
+ * Where the CLI writes: the process streams, or a test's collectors. `isTTY` (and `columns`)
+ * decide the log format and whether `run` shows its progress line.
+ */
 export interface CliIO {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
+  stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  stderr: { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number };
 }

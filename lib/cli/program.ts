@@ -6,6 +6,7 @@ import { nodesCommand } from './commands/nodes';
 import { runCommand } from './commands/run';
 import { TEST_REPORTERS, testCommand, type TestReporter } from './commands/test';
 import { CliError, EXIT, type CliIO } from './exit';
+import { DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logging';
 import type { SessionOptions } from './session';
 import { parseListen } from '../observe/listen';
 import type { OpsServerOptions } from '../observe/server';
@@ -63,6 +64,17 @@ interface ScriptFlags {
   db?: string;
 }
 
+/** What commander parses for the options of `run`. */
+interface RunFlags {
+  drainTimeout: string;
+  for?: string;
+  stats?: boolean;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  quiet?: boolean;
+  http?: string;
+}
+
 /** The session options those flags stand for. */
 function sessionOptions(opts: ScriptFlags): SessionOptions {
   return {
@@ -110,16 +122,34 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--for <duration>', 'stop and drain after this long (Go syntax: 500ms, 3s, 1m30s)')
     .option('--drain-timeout <duration>', 'how long the drain may take before the network is cut off (exit 1)', '30s')
     .option('--stats', 'print the stop report (counters per node) as JSON on stderr')
+    .addOption(
+      new Option('--log-level <level>', 'least severe log lines written to stderr').choices([...LOG_LEVELS]).default(DEFAULT_LOG_LEVEL),
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log lines: auto = readable on a terminal, JSON otherwise')
+        .choices([...LOG_FORMATS])
+        .default('auto'),
+    )
+    .option('-q, --quiet', 'no progress line on the terminal')
     .option(
       '--http <[host:]port>',
       'serve the operations port while running: /metrics, /healthz, /readyz and the live page (host 127.0.0.1 unless given; bearer token from TRIBUTARY_HTTP_TOKEN)',
     )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
-      act((scripts: string[], opts: ScriptFlags & { drainTimeout: string; for?: string; stats?: boolean; http?: string }) =>
+      act((scripts: string[], opts: ScriptFlags & RunFlags) =>
         runCommand(
           scripts,
-          { ...sessionOptions(opts), drainTimeout: opts.drainTimeout, for: opts.for, stats: opts.stats, ...httpOption(opts.http) },
+          {
+            ...sessionOptions(opts),
+            drainTimeout: opts.drainTimeout,
+            for: opts.for,
+            stats: opts.stats,
+            logLevel: opts.logLevel,
+            logFormat: opts.logFormat,
+            quiet: opts.quiet,
+            ...httpOption(opts.http),
+          },
           io,
         ),
       ),

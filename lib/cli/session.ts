@@ -6,6 +6,7 @@ import type { OpsServerOptions } from '../observe/server';
 import { Network, type NetworkOptions } from '../network/network';
 import { createRegistry } from '../nodes/index';
 import type { Registry } from '../nodes/registry';
+import type { Logger } from '../nodes/types';
 import { builtinPlugins } from '../plugins';
 import { CliError, EXIT } from './exit';
 import { loadHostModule, loadPluginModule, type HostContext, type WindowConfig } from './hosts';
@@ -40,6 +41,8 @@ export interface SessionOptions {
     runtime?: Partial<LuaRuntimeOptions>;
     seed?: number;
   };
+  /** The network's logger (`run` passes its pino logger); default the network's stderr text. */
+  logger?: Logger;
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -82,6 +85,7 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
       registry,
       ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}),
       ...(options.http !== undefined ? { http: options.http } : {}),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
     };
     network = options.virtual ? options.virtual.network(networkOptions) : new Network(networkOptions);
   } catch (e) {

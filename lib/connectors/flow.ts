@@ -83,6 +83,7 @@ export function flowSource(ctx: NodeContext, maxInFlight: number, loop: (io: Flo
         return inFlight;
       },
     };
+    ctx.reportProgress(() => ({ inFlight }));
     loop(io).then(
       () => subscriber.complete(),
       (err: unknown) => {

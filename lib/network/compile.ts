@@ -81,7 +81,13 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
 
   for (const name of order) {
     const spec = graph.nodes.get(name)!;
-    const ctx = createNodeContext(name, { scheduler: env.scheduler, logger: env.logger, services: env.services, probe: env.probe?.(name) });
+    const ctx = createNodeContext(name, {
+      scheduler: env.scheduler,
+      logger: env.logger,
+      services: env.services,
+      kind: spec.kind,
+      probe: env.probe?.(name),
+    });
     into.contexts.set(name, ctx);
     let raw: Observable<Event>;
     try {
@@ -89,7 +95,7 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
         const make = spec.create;
         raw = new Observable<Event>((destination) => {
           const gate = new SourceGate<Event>(destination, ctx.stats, (err) =>
-            env.logger.error(`source '${name}' failed and was closed: ${errorMessage(err)}`),
+            ctx.logger.error(`source '${name}' failed and was closed: ${errorMessage(err)}`),
           );
           // Stopping completes the gate, which unsubscribes the source: in-flight events
           // downstream still flow and settle.

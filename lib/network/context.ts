@@ -1,7 +1,7 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { TributaryError } from '../errors';
 import { createEvent, eventAt, withError, type Event, type EventInit } from '../event';
-import type { Logger, NodeContext, NodeProbe, NodeStats } from '../nodes/types';
+import type { LogBindings, Logger, NodeContext, NodeProbe, NodeProgress, NodeStats } from '../nodes/types';
 import { quietProbe } from './probe';
 
 /**
@@ -31,29 +31,61 @@ export const stderrLogger: Logger = {
 };
 
 /**
+ * The logger a node gets: `logger.child(bindings)` when the logger has a `child` function (a
+ * pino logger: every line then carries `node` and `kind` as fields), else the logger itself
+ * (a plain `{ warn, error }` object: messages name the node in their text).
+ *
+ * @example
+ * ```ts
+ * const log = childLogger(pino(), { node: 'bets', kind: 'file_source' });
+ * log.warn('slow disk'); // {"level":40,"node":"bets","kind":"file_source","msg":"slow disk",…}
+ * ```
+ */
+export function childLogger(logger: Logger, bindings: LogBindings): Logger {
+  return typeof logger.child === 'function' ? logger.child(bindings) : logger;
+}
+
+/**
  * Builds the context a node gets: its name, scheduler, counters and settle helpers. The
  * network makes one per node; {@link toOperator} makes one to run a node outside a network.
  *
  * @example
  * ```ts
- * const ctx = createNodeContext('probe', { scheduler: testScheduler });
+ * const ctx = createNodeContext('probe', { scheduler: testScheduler, kind: 'ratelimit' });
  * const op = nodes.ratelimit({ interval: '2s' }).create(ctx);
  * ```
  */
 export function createNodeContext(
   name: string,
-  opts: { scheduler?: SchedulerLike; logger?: Logger; stats?: NodeStats; services?: ReadonlyMap<string, unknown>; probe?: NodeProbe } = {},
+  opts: {
+    scheduler?: SchedulerLike;
+    logger?: Logger;
+    stats?: NodeStats;
+    services?: ReadonlyMap<string, unknown>;
+    /** The node's kind: with `name`, the fields of its logger's child (`{ node, kind }`). */
+    kind?: string;
+    /** The node's line to the network's metrics (a quiet one by default). */
+    probe?: NodeProbe;
+  } = {},
 ): NodeContext {
   const scheduler = opts.scheduler ?? asyncScheduler;
   const probe = opts.probe ?? quietProbe();
   const stats = opts.stats ?? emptyStats();
   const services = opts.services ?? new Map<string, unknown>();
+  const probes: (() => NodeProgress)[] = [];
   return {
     name,
     scheduler,
     stats,
     probe,
-    logger: opts.logger ?? stderrLogger,
+    logger: childLogger(opts.logger ?? stderrLogger, opts.kind === undefined ? { node: name } : { node: name, kind: opts.kind }),
+    reportProgress(probe: () => NodeProgress): void {
+      probes.push(probe);
+    },
+    progress(): NodeProgress | undefined {
+      if (probes.length === 0) return undefined;
+      return Object.assign({}, ...probes.map((p) => p())) as NodeProgress;
+    },
     event<P>(payload: P, init?: EventInit): Event<P> {
       if (init === undefined) return eventAt(payload, scheduler.now());
       return createEvent(payload, init.time === undefined ? { ...init, time: scheduler.now() } : init);

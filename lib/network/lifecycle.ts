@@ -2,7 +2,7 @@ import { Subject, type SchedulerLike } from 'rxjs';
 import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Registry } from '../nodes/registry';
-import type { Logger, NodeStats } from '../nodes/types';
+import type { Logger, NodeProgress, NodeStats } from '../nodes/types';
 import { compile, type CompileEnv, type Compiled } from './compile';
 import { emptyStats } from './context';
 import type { Graph } from './graph';
@@ -195,6 +195,24 @@ export class Lifecycle {
       const inputs = this.compiled.inCounts.get(name);
       if (inputs) stats.in = inputs.reduce((sum, count) => sum + count(), 0);
       result[name] = stats;
+    }
+    return result;
+  }
+
+  /**
+   * What the running nodes say of their progress (see `NodeContext.reportProgress`), for
+   * the nodes that report any.
+   *
+   * @example
+   * ```ts
+   * life.progress().bets?.read;
+   * ```
+   */
+  progress(): Record<string, NodeProgress> {
+    const result: Record<string, NodeProgress> = {};
+    for (const [name, ctx] of this.compiled.contexts) {
+      const p = ctx.progress();
+      if (p) result[name] = p;
     }
     return result;
   }

@@ -8,7 +8,7 @@ import { observable as observableNode } from '../nodes/adapters';
 import { createRegistry } from '../nodes/index';
 import type { LazyPlugin, Plugin } from '../nodes/plugin';
 import type { Registry } from '../nodes/registry';
-import type { Logger, NodeSpec, NodeStats, Role } from '../nodes/types';
+import type { Logger, NodeProgress, NodeSpec, NodeStats, Role } from '../nodes/types';
 import { redactOptions } from '../util/redact';
 import { stderrLogger } from './context';
 import { Graph, type NetworkJSON } from './graph';
@@ -486,6 +486,21 @@ export class Network {
    */
   stats(): Record<string, NodeStats> {
     return this.life.stats();
+  }
+
+  /**
+   * How far the nodes that can tell are through their input: events in flight, a file
+   * source's bytes read of its size (`read`, `total`), a bus consumer's `lag`. Only nodes
+   * that report progress are listed; empty before `start()`.
+   *
+   * @example
+   * ```ts
+   * const { read, total } = net.progress().bets ?? {};
+   * if (total) console.log(`${Math.round((100 * read!) / total)}% of bets.csv read`);
+   * ```
+   */
+  progress(): Record<string, NodeProgress> {
+    return this.life.progress();
   }
 
   /**

@@ -26,7 +26,7 @@ export interface StandaloneOptions {
  */
 export function toOperator(node: NodeSpec, options: StandaloneOptions = {}): OperatorFunction<Event, Event> {
   if (node.role !== 'pipeline') throw new TypeError(`toOperator needs a pipeline node, got a ${node.role} (${node.kind})`);
-  return node.create(createNodeContext(options.name ?? node.kind, options));
+  return node.create(createNodeContext(options.name ?? node.kind, { ...options, kind: node.kind }));
 }
 
 /**

@@ -86,6 +86,7 @@ export function injectorSource(ctx: NodeContext, fn: InjectorFn, flow: FlowOptio
       if (inFlight < max || aborted) return READY;
       return new Promise<void>((resolve) => waiting.push(resolve));
     };
+    if (tracked) ctx.reportProgress(() => ({ inFlight }));
     let cleanup: (() => void) | undefined;
     try {
       const result = fn({ emit, signal: controller.signal, scheduler: ctx.scheduler });

@@ -20,10 +20,46 @@ export interface NodeStats {
   dropped: number;
 }
 
-/** Where a network reports problems that are not any one event's (and error events at sinks). */
+/**
+ * Where a network reports problems that are not any one event's (and error events at sinks).
+ * Any pino logger fits, and so does a plain `{ warn, error }` object. When the logger has a
+ * `child` function, the network gives each node `logger.child({ node, kind })`, so every line
+ * a node writes carries its name and kind as fields.
+ */
 export interface Logger {
   warn(message: string): void;
   error(message: string): void;
+  /** Lifecycle lines (started, stopped); optional, called as `logger.info?.(…)`. */
+  info?(message: string): void;
+  /** Detail for debugging; optional, called as `logger.debug?.(…)`. */
+  debug?(message: string): void;
+  /** A logger adding `bindings` as fields to every line (pino's `child`). */
+  child?(bindings: LogBindings): Logger;
+}
+
+/** The fields a node's logger adds to each of its lines. */
+export interface LogBindings {
+  node?: string;
+  kind?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * How far a node is through its input, as far as it can tell: a file source knows the bytes
+ * it read of the file's size; a source that tracks deliveries knows its events in flight; a
+ * bus consumer may know how many messages are waiting. Every field is optional.
+ */
+export interface NodeProgress {
+  /** Events emitted and not yet settled (acked or nacked). */
+  inFlight?: number;
+  /** How much of the input has been consumed, in `unit`s (bytes of a file). */
+  read?: number;
+  /** The whole input in `unit`s, when known (a file's size at open). */
+  total?: number;
+  /** How much is known to be waiting, in `unit`s (messages pending on a bus); for a file, total − read. */
+  lag?: number;
+  /** What `read`, `total` and `lag` count: `'bytes'`, `'messages'`. */
+  unit?: string;
 }
 
 /**
@@ -50,6 +86,15 @@ export interface NodeContext {
    * missing one is an error naming this node and the key.
    */
   service<T>(key: string): T;
+  /**
+   * Registers a probe telling how far the node is (see {@link NodeProgress}); the progress line
+   * and metrics call it when they refresh, so it must be cheap. Several probes may be
+   * registered (the flow machinery reports events in flight, the file reader bytes read):
+   * their answers are merged, later ones winning.
+   */
+  reportProgress(probe: () => NodeProgress): void;
+  /** What the node's probes say now, merged; undefined when it registered none. */
+  progress(): NodeProgress | undefined;
   /** What the node tells the network's metrics beyond its counters (always present in a network). */
   readonly probe: NodeProbe;
 }

@@ -128,3 +128,30 @@ function urlOrigin(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)/i.exec(bare);
   return m ? m[1] : '***';
 }
+
+/** URLs in free text: up to a blank, a quote or an angle bracket. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+/** `Bearer <token>`, `Basic <base64>`: credentials of an Authorization header quoted in text. */
+const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{4,}/g;
+/** `token=…`, `password=…` (query strings, connection strings): values named like secrets. */
+const SECRET_PAIR =
+  /\b(access_token|refresh_token|id_token|token|api_?key|apikey|password|passwd|pwd|secret|client_secret|sig|signature)=([^&\s"'\\;,]+)/gi;
+
+/**
+ * Free text (a log line, an error message from a client library) with the credentials it may
+ * carry hidden: the password of every `scheme://user:password@host` URL (as {@link shownUrl}),
+ * the credentials after `Bearer` or `Basic`, the values of `key=value` pairs named like
+ * secrets (`token`, `password`, `api_key`, `secret` …), and every string in `secrets` (as
+ * {@link redact}). The logger of `tributary run` passes every line through it.
+ *
+ * @example
+ * ```ts
+ * redactCredentials('cannot reach amqp://app:s3cret@mq/?token=abc'); // 'cannot reach amqp://app:***@mq/?token=<redacted>'
+ * redactCredentials('Authorization: Bearer eyJhbGciOi');             // 'Authorization: Bearer <redacted>'
+ * ```
+ */
+export function redactCredentials(text: string, secrets: readonly (string | undefined)[] = []): string {
+  let out = redact(text, secrets);
+  if (out.includes('://')) out = out.replace(URL_IN_TEXT, (url) => shownUrl(url));
+  return out.replace(AUTH_SCHEME, '$1 <redacted>').replace(SECRET_PAIR, '$1=<redacted>');
+}

@@ -217,7 +217,8 @@ describe('tributary run', () => {
     const r = await tributary(['run', failing, '--for', '100ms', '--stats']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^tributary: \d+ error events? \(node 'half': \d+\)$/m);
-    const stats = JSON.parse(r.stderr.slice(r.stderr.indexOf('{'), r.stderr.lastIndexOf('}') + 1)) as {
+    // The report is the one multi-line JSON object; log lines before it are one JSON object each.
+    const stats = JSON.parse(r.stderr.slice(r.stderr.indexOf('{\n'), r.stderr.lastIndexOf('}') + 1)) as {
       failedNodes: Record<string, number>;
     };
     expect(Object.keys(stats.failedNodes)).toEqual(['half']);
@@ -382,6 +383,49 @@ describe('tributary run', () => {
     const r3 = await tributary(['run']);
     expect(r3.code).toBe(2);
     expect(r3.stderr).toContain("missing required argument 'script'");
+  });
+});
+
+describe('tributary run: log lines', () => {
+  const failing = () =>
+    script(
+      'failing-url.lua',
+      [
+        'local tb = require("tributary")',
+        'tb.create_from("n", {1})',
+        'tb.create_map("fetch", function(n) error("cannot reach https://app:hunter2@api.example.org/v1?token=abc") end)',
+        'tb.create_discarder("d")',
+        'tb.link("n", "fetch")',
+        'tb.link("fetch", "d")',
+        '',
+      ].join('\n'),
+    );
+
+  it('off a terminal: JSON lines, each from a node carrying node and kind, secrets removed', async () => {
+    const r = await tributary(['run', failing(), '--log-level', 'info']);
+    expect(r.code).toBe(3);
+    const [verdict, ...rest] = r.stderr.trimEnd().split('\n').reverse();
+    expect(verdict).toBe("tributary: 1 error event (node 'fetch': 1)");
+    const lines = rest.reverse().map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['info', 'network starting'],
+      ['warn', expect.stringContaining("node 'd': error event")],
+      ['info', 'draining'],
+      ['info', 'network stopped'],
+    ]);
+    expect(lines[1]).toMatchObject({ node: 'd', kind: 'discarder' });
+    expect(lines[1].msg).toContain('cannot reach https://app:***@api.example.org/v1?token=<redacted>');
+    expect(r.stderr).not.toMatch(/hunter2|token=abc/);
+  });
+
+  it('--log-level silent writes no log line; --log-format pretty writes readable ones', async () => {
+    const silent = await tributary(['run', failing(), '--log-level', 'silent']);
+    expect(silent.code).toBe(3);
+    expect(silent.stderr).toBe("tributary: 1 error event (node 'fetch': 1)\n");
+    const pretty = await tributary(['run', failing(), '--log-format', 'pretty']);
+    expect(pretty.stderr).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} WARN  \[d discarder\] node 'd': error event \S+ from 'fetch': .*https:\/\/app:\*\*\*@api/,
+    );
   });
 });
 

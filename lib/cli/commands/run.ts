@@ -1,7 +1,10 @@
 import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
-import type { NetworkReport } from '../../network/network';
+import type { Network, NetworkReport } from '../../network/network';
+import { urlSecrets } from '../../util/redact';
 import { CliError, EXIT, type CliIO } from '../exit';
+import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
+import { ProgressLine, StatusLine } from '../progress';
 import { buildSession, type SessionOptions } from '../session';
 
 /** Options of `tributary run`. */
@@ -10,6 +13,12 @@ export interface RunOptions extends SessionOptions {
   for?: string;
   /** Print the stop report (counters per node) as JSON on stderr. */
   stats?: boolean;
+  /** `--log-level`: default `warn` (a clean run prints nothing). */
+  logLevel?: LogLevel;
+  /** `--log-format`: default `auto` (readable on a terminal, JSON lines otherwise). */
+  logFormat?: LogFormat;
+  /** `--quiet`: no progress line, even on a terminal. */
+  quiet?: boolean;
 }
 
 /** Why `run` stopped the network. */
@@ -19,7 +28,9 @@ type Reason = 'signal' | 'duration' | 'finished';
  * `tributary run <script.lua>…`: builds the network from the scripts, starts it, and on
  * SIGINT/SIGTERM, after `--for`, or when every source ended, drains it and resolves to the
  * exit code (0 after a clean drain, 1 if the network broke or the drain timed out). A second
- * signal during the drain exits at once with 130.
+ * signal during the drain exits at once with 130. The network logs through pino on stderr
+ * (`--log-level`, `--log-format`); on a terminal a progress line shows while it runs
+ * (not with `--quiet`).
  *
  * @example
  * ```ts
@@ -35,26 +46,69 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
       throw new CliError(EXIT.USAGE, errorMessage(e));
     }
   }
-  const session = await buildSession(scripts, options);
+  // Log lines and the progress line share stderr: the status line steps aside for each line.
+  const status = new StatusLine(io.stderr);
+  const logger = createCliLogger({
+    level: options.logLevel,
+    format: options.logFormat,
+    stream: status.passThrough,
+    secrets: options.db !== undefined ? urlSecrets(options.db) : [],
+  });
+  const session = await buildSession(scripts, { ...options, logger });
   const { network } = session;
   try {
     // A script that builds nothing (the original's function-listing script) ran; that is all.
     if (Object.keys(network.edges()).length === 0) return EXIT.OK;
+    logger.info(shape(network), 'network starting');
+    const progress =
+      !options.quiet && io.stderr.isTTY === true ? new ProgressLine({ network, line: status, scheduler: network.scheduler }) : undefined;
+    // stdout on the same terminal (a tester's dots, a printer's lines) must not tear the status line.
+    const unhook = progress && io.stdout.isTTY === true ? status.hook(io.stdout as { write: (...args: unknown[]) => boolean }) : undefined;
+    let reason: Reason;
+    let report: NetworkReport;
     try {
-      await network.start();
-    } catch (e) {
-      throw new CliError(EXIT.USAGE, errorMessage(e));
+      progress?.start();
+      try {
+        await network.start();
+      } catch (e) {
+        throw new CliError(EXIT.USAGE, errorMessage(e));
+      }
+      const ops = await network.opsServer();
+      if (ops) status.passThrough.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
+      reason = await waitForEnd(network.done(), duration, network.scheduler);
+      logger.info({ reason }, 'draining');
+      progress?.markDraining();
+      report = await network.stop();
+    } finally {
+      progress?.stop();
+      unhook?.();
     }
-    const ops = await network.opsServer();
-    if (ops) io.stderr.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
-    const reason = await waitForEnd(network.done(), duration, network.scheduler);
-    const report = await network.stop();
+    logger.info({ reason, timedOut: report.timedOut, ...totals(network, report) }, 'network stopped');
     const failedNodes = failed(report);
     if (options.stats) io.stderr.write(JSON.stringify({ stoppedBy: reason, failedNodes, ...report }, null, 2) + '\n');
     return verdict(report, failedNodes, io);
   } finally {
     await session.close();
   }
+}
+
+/** How many nodes of each role the network has, for the 'network starting' line. */
+function shape(network: Network): { nodes: number; sources: number; sinks: number } {
+  const names = Object.keys(network.edges());
+  const count = (role: string) => names.filter((n) => network.get(n)?.role === role).length;
+  return { nodes: names.length, sources: count('source'), sinks: count('sink') };
+}
+
+/** Events into the network (from sources), out of it (into sinks) and error events. */
+function totals(network: Network, report: NetworkReport): { in: number; out: number; errors: number } {
+  const t = { in: 0, out: 0, errors: 0 };
+  for (const [name, s] of Object.entries(report.stats)) {
+    const role = network.get(name)?.role;
+    if (role === 'source') t.in += s.out;
+    if (role === 'sink') t.out += s.in;
+    t.errors += s.errors;
+  }
+  return t;
 }
 
 /** Nodes that produced error events, with how many. */

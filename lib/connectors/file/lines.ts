@@ -105,14 +105,22 @@ export function checkLineFormat(kind: string, f: Partial<LineFormat>): void {
  * Reads NDJSON or CSV records from a stream and emits one event per record, pausing while
  * `maxInFlight` events are unsettled; a record that does not parse becomes an error event
  * naming the line. Resolves at end of input, or when the source is stopped (the stream is
- * then destroyed).
+ * then destroyed). Reports the bytes it consumed as the node's progress (`read`, and with
+ * `size` the `total` and `lag`: what the progress line and metrics show).
  *
  * @example
  * ```ts
- * flowSource(ctx, 1000, (io) => readLines(ctx, io, fs.createReadStream(path), path, format));
+ * flowSource(ctx, 1000, (io) => readLines(ctx, io, fs.createReadStream(path), path, format, { size }));
  * ```
  */
-export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, where: string, f: LineFormat): Promise<void> {
+export async function readLines(
+  ctx: NodeContext,
+  io: FlowIO,
+  input: Readable,
+  where: string,
+  f: LineFormat,
+  opts: { size?: number } = {},
+): Promise<void> {
   const stop = () => input.destroy();
   io.signal.addEventListener('abort', stop, { once: true });
   const noop = () => undefined;
@@ -120,8 +128,14 @@ export async function readLines(ctx: NodeContext, io: FlowIO, input: Readable, w
   let columns = f.columns;
   let pending = '';
   let pendingStart = 0;
+  let read = 0;
+  const size = opts.size;
+  ctx.reportProgress(() =>
+    size === undefined ? { read, unit: 'bytes' } : { read, total: size, lag: Math.max(0, size - read), unit: 'bytes' },
+  );
   try {
-    for await (const bytes of byteLines(input)) {
+    for await (const { bytes, end } of byteLines(input)) {
+      read = end;
       lineNo++;
       if (io.signal.aborted) break;
       let raw: string;
@@ -198,23 +212,26 @@ class BadFile extends Error {}
 
 /**
  * The lines of a byte stream, without their `\n` or `\r\n` ending, as bytes (so each line can
- * be checked for valid UTF-8 on its own); the last line needs no ending.
+ * be checked for valid UTF-8 on its own), each with the stream offset just past it (the bytes
+ * consumed so far); the last line needs no ending.
  */
-async function* byteLines(input: Readable): AsyncGenerator<Buffer> {
+async function* byteLines(input: Readable): AsyncGenerator<{ bytes: Buffer; end: number }> {
   let parts: Buffer[] = [];
+  let offset = 0;
   const line = (bytes: Buffer) => (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, -1) : bytes);
   for await (const chunk of input) {
     const buf: Buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
     let start = 0;
     for (let i = buf.indexOf(0x0a); i !== -1; i = buf.indexOf(0x0a, start)) {
       const piece = buf.subarray(start, i);
-      yield line(parts.length === 0 ? piece : Buffer.concat([...parts, piece]));
+      yield { bytes: line(parts.length === 0 ? piece : Buffer.concat([...parts, piece])), end: offset + i + 1 };
       parts = [];
       start = i + 1;
     }
     if (start < buf.length) parts.push(buf.subarray(start));
+    offset += buf.length;
   }
-  if (parts.length > 0) yield line(Buffer.concat(parts));
+  if (parts.length > 0) yield { bytes: line(Buffer.concat(parts)), end: offset };
 }
 
 /** What is wrong with a CSV header row (a blank or a repeated name), or undefined. */

@@ -19,7 +19,8 @@ export type FileSourceOptions = InputOf<typeof fileSourceOptions>;
  * line that does not parse, or is not valid UTF-8, becomes an error event naming the file and
  * line, and reading goes on. A CSV header with a blank or repeated column name fails the node
  * (rows keyed by it would lose fields). Reading pauses while `maxInFlight` events are unsettled, so a file larger than memory
- * streams through. A missing file is logged with its path and completes the source.
+ * streams through. A missing file is logged with its path and completes the source. Its
+ * progress (`net.progress()`) is the bytes read of the file's size at open.
  *
  * @example
  * ```ts
@@ -44,8 +45,14 @@ export const fileSource = defineNode({
         flowSource(ctx, o.maxInFlight, async (io) => {
           // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
           const fs = require('node:fs') as typeof import('node:fs');
+          // The size at open: what the progress line's percentage and the lag are measured against.
+          const size = await fs.promises.stat(o.path).then(
+            (st) => (st.isFile() ? st.size : undefined),
+            () => undefined,
+          );
           const input = fs.createReadStream(o.path);
-          await readLines(ctx, io, input, o.path, { format, header: o.header, columns: o.columns, delimiter, cast: o.cast });
+          const f = { format, header: o.header, columns: o.columns, delimiter, cast: o.cast };
+          await readLines(ctx, io, input, o.path, f, { size });
         }),
     };
   },
