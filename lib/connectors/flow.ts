@@ -40,7 +40,6 @@ export function flowSource(ctx: NodeContext, maxInFlight: number, loop: (io: Flo
   return new Observable<Event>((subscriber) => {
     const controller = new AbortController();
     let inFlight = 0;
-    ctx.probe.gauge('in_flight', 'events emitted and not yet settled downstream', () => inFlight);
     let waiting: (() => void)[] = [];
     let idle: (() => void)[] = [];
     const wake = (list: (() => void)[]) => {

@@ -217,8 +217,9 @@ export class Network {
    */
   snapshot(): NetworkSnapshot {
     const stats = this.stats();
+    const progress = this.progress();
     const nodes = [...this.graph.nodes].map(([name, spec]) =>
-      nodeSnapshot(name, spec.role, spec.kind, stats[name], this.life.probe(name).reading()),
+      nodeSnapshot(name, spec.role, spec.kind, stats[name], this.life.probe(name).reading(), progress[name]),
     );
     return { state: this.state, at: this.scheduler.now(), nodes };
   }

@@ -28,7 +28,8 @@ function quote(id: string): string {
  * ```
  */
 export function toDot(g: GraphView, title = 'tributary', options: { live?: boolean } = {}): string {
-  const lines = [`digraph ${quote(title)} {`, '  rankdir=LR;', '  node [fontname="Helvetica"];'];
+  // The live drawing runs top to bottom: its nodes carry a wide counters line.
+  const lines = [`digraph ${quote(title)} {`, options.live ? '  rankdir=TB;' : '  rankdir=LR;', '  node [fontname="Helvetica"];'];
   for (const n of g.nodes) {
     const shape = n.role === 'pipeline' ? 'box' : 'oval';
     // The live page's drawing: kind and a counters line under the name, which the page rewrites.

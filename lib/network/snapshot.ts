@@ -1,4 +1,4 @@
-import type { NodeStats, Role } from '../nodes/types';
+import type { NodeProgress, NodeStats, Role } from '../nodes/types';
 import type { NetworkState } from './lifecycle';
 import type { ProbeReading } from './probe';
 
@@ -35,11 +35,25 @@ export interface NetworkSnapshot {
  *
  * @example
  * ```ts
- * nodeSnapshot('enrich', 'pipeline', 'map', stats, probe.reading());
+ * nodeSnapshot('enrich', 'pipeline', 'map', stats, probe.reading(), ctx.progress());
  * ```
  */
-export function nodeSnapshot(name: string, role: Role, kind: string, stats: NodeStats, r: ProbeReading): NodeSnapshot {
+export function nodeSnapshot(
+  name: string,
+  role: Role,
+  kind: string,
+  stats: NodeStats,
+  r: ProbeReading,
+  progress: NodeProgress = {},
+): NodeSnapshot {
   const gauges: Record<string, { help: string; value: number }> = {};
+  // What the node reports of its progress (see NodeContext.reportProgress), as gauges.
+  const unit = progress.unit ? ` (${progress.unit})` : '';
+  if (progress.inFlight !== undefined)
+    gauges.in_flight = { help: 'events emitted and not yet settled downstream', value: progress.inFlight };
+  if (progress.read !== undefined) gauges.read = { help: `input consumed${unit}`, value: progress.read };
+  if (progress.total !== undefined) gauges.total = { help: `the whole input, when known${unit}`, value: progress.total };
+  if (progress.lag !== undefined) gauges.lag = { help: `input known to be waiting${unit}`, value: progress.lag };
   for (const [g, { help, read }] of r.gauges) {
     let value: number;
     try {

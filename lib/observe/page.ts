@@ -28,8 +28,7 @@ export function livePage(title: string): string {
   #state { font-weight: 600; }
   #state.running { color: #a6d96a; } #state.stopping, #state.stopped, #state.disconnected { color: #fdae61; }
   main { display: grid; grid-template-columns: minmax(0, 1fr) 22rem; gap: 1rem; padding: 1rem; }
-  #graph { overflow-x: auto; }
-  #graph svg { height: auto; }
+  #graph svg { max-width: 100%; height: auto; }
   #graph g.node { cursor: pointer; }
   #graph g.node.errored polygon, #graph g.node.errored ellipse { stroke: #d7191c; stroke-width: 3; fill: #fde0dd; }
   #graph g.node.backlog polygon, #graph g.node.backlog ellipse { stroke: #f46d43; stroke-width: 3; }

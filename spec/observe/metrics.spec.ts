@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Registry } from 'prom-client';
 import { Network, nodes } from 'tributary';
 import { networkMetrics } from 'tributary/observe';
+import { builtinPlugins } from 'tributary/plugins';
 import { captureLogger } from '../connectors/helpers';
 import { parseProm, sampleValue } from './prom-text';
 
@@ -100,5 +104,26 @@ describe('Prometheus metrics of a network', () => {
 
   it('refuses a sampling rate that is not a whole number of calls', () => {
     expect(() => new Network({ metrics: { sampleEvery: 0 } })).toThrow("option 'metrics.sampleEvery' must be a whole number");
+  });
+});
+
+describe('docs/operations.md', () => {
+  it('lists exactly the node and network metrics a scrape shows, and the gauges a file source publishes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tb-ops-doc-'));
+    const file = path.join(dir, 'in.ndjson');
+    writeFileSync(file, '1\n2\n3\n');
+    const net = new Network({ logger: captureLogger(), metrics: true, plugins: builtinPlugins() });
+    net.create('file_source', 'lines', { path: file });
+    net.add('out', nodes.sink({ fn: () => undefined }));
+    net.link('lines', 'out');
+    await net.start();
+    await net.done();
+    const { samples } = parseProm(await networkMetrics(net, { processMetrics: false }).metrics());
+    const gauges = samples.filter((s) => s.name === 'tributary_node_gauge' && s.labels.node === 'lines');
+    expect(Object.fromEntries(gauges.map((g) => [g.labels.gauge, g.value]))).toMatchObject({ read: 6, total: 6, lag: 0, in_flight: 0 });
+    const shown = new Set(samples.map((s) => s.name.replace(/_(bucket|sum|count)$/, '')));
+    const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\| `(tributary_[a-z_]+)` \|/gm)].map((m) => m[1]));
+    expect([...documented].sort()).toEqual([...shown].sort());
   });
 });
