@@ -92,25 +92,45 @@ export const timeWindow = defineNode({
         let running = false;
         // Rows committed that no run has queried yet: what the final run at input end is for.
         const fresh = { rows: false };
+        // For the metrics (tributary_node_gauge): rows this node stored, runs, the last run's time.
+        const seen = { rows: 0, ticks: 0, skipped: 0, lastTick: 0 };
+        ctx.probe.gauge('rows_inserted', 'rows this window stored', () => seen.rows);
+        ctx.probe.gauge('ticks', 'query runs of this window', () => seen.ticks);
+        ctx.probe.gauge('ticks_skipped', 'ticks skipped because the previous run was still going', () => seen.skipped);
+        ctx.probe.gauge('tick_seconds', 'how long the last run took (query, emitting rows, expiry)', () => seen.lastTick);
         const tick = () => {
           // A query still running (slow database) skips this tick instead of piling up.
-          if (running) return;
+          if (running) {
+            seen.skipped++;
+            return;
+          }
           running = true;
           begin();
+          const started = performance.now();
           runWindow(ctx, store, serial, table, o, fresh, emit).finally(() => {
+            seen.ticks++;
+            seen.lastTick = (performance.now() - started) / 1000;
             running = false;
             end();
           });
         };
         const timer: Subscription = periodic(ctx.scheduler, every, tick);
         return {
-          next: insertAndAck(ctx, writer, { emit, begin, end }, () => (fresh.rows = true)),
+          next: insertAndAck(ctx, writer, { emit, begin, end }, () => {
+            fresh.rows = true;
+            seen.rows++;
+          }),
           complete: () => timer.unsubscribe(),
           // Input ended with rows no run has seen (a finite source, a replay): run once more.
           finish: () => {
             if (!fresh.rows) return;
             begin();
-            runWindow(ctx, store, serial, table, o, fresh, emit, true).finally(end);
+            const started = performance.now();
+            runWindow(ctx, store, serial, table, o, fresh, emit, true).finally(() => {
+              seen.ticks++;
+              seen.lastTick = (performance.now() - started) / 1000;
+              end();
+            });
           },
           teardown: () => timer.unsubscribe(),
         };
