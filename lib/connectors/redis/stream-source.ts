@@ -71,6 +71,8 @@ class Reader {
   blocking = false;
   readerId: number | undefined;
   warnedClosed = false;
+  /** Resolved when enough events settled for a worthwhile read (see `worthReading`), or on a wake-up. */
+  private roomWaiter: (() => void) | undefined;
   /** Rejects when the network stops the source: no command of the loop outlives that. */
   private readonly stopped: Promise<never>;
 
@@ -105,13 +107,33 @@ class Reader {
   /** Wakes the loop from its blocking read: CLIENT UNBLOCK from the command connection. */
   wake(): void {
     this.wakeRequested = true;
+    this.freeRoom();
     if (this.blocking && this.readerId !== undefined) {
       this.cmd.client.client('UNBLOCK', this.readerId).catch(() => undefined);
     }
   }
 
+  private freeRoom(): void {
+    const w = this.roomWaiter;
+    this.roomWaiter = undefined;
+    w?.();
+  }
+
+  /** The free slots a read waits for when the pipeline is full: a read of one entry per round trip would be slow. */
+  private get lowWater(): number {
+    return Math.min(this.o.batch, Math.ceil(this.o.maxInFlight / 4));
+  }
+
+  /** Waits until at least `lowWater` events can be emitted, or the loop is woken. */
+  private async worthReading(): Promise<void> {
+    while (this.o.maxInFlight - this.io.inFlight < this.lowWater && !this.wakeRequested && !this.io.signal.aborted) {
+      await new Promise<void>((resolve) => (this.roomWaiter = resolve));
+    }
+  }
+
   /** Acks are sent in batches: every id settled in the same tick goes in one XACK. */
   ack(id: string): void {
+    if (this.roomWaiter && this.o.maxInFlight - this.io.inFlight >= this.lowWater) this.freeRoom();
     this.attempts.delete(id);
     this.ackBatch.push(id);
     if (this.ackBatch.length > 1) return;
@@ -142,6 +164,7 @@ class Reader {
 
   /** A nack: the entry stays pending; after the back-off it is claimed back and emitted again. */
   nack(id: string): void {
+    if (this.roomWaiter && this.o.maxInFlight - this.io.inFlight >= this.lowWater) this.freeRoom();
     const n = (this.attempts.get(id) ?? 0) + 1;
     this.attempts.set(id, n);
     const cap = this.o.claimIdle > 0 ? this.o.claimIdle : 60_000;
@@ -261,6 +284,7 @@ class Reader {
   }
 
   async readNew(): Promise<void> {
+    await this.worthReading();
     if (this.readerId === undefined) this.readerId = Number(await this.guard(this.r.client('ID')));
     if (this.wakeRequested) return;
     this.blocking = true;
