@@ -8,6 +8,7 @@ import { Network, nodes, errorMessage, type DeadLetter, type Event } from 'tribu
 import { connectors } from 'tributary/connectors';
 import { builtinPlugins } from '../../lib/plugins';
 import { LuaRuntime } from '../../lib/lua/index';
+import { isReplyError } from '../../lib/connectors/redis/connection';
 import { busConformance } from './bus-conformance';
 import { captureLogger, settlements, waitFor } from './helpers';
 
@@ -454,6 +455,42 @@ describe('Redis connectors without a server', () => {
       await server.close();
     }
   }, 20_000);
+
+  it('tls: true (and a rediss:// URL) opens the connection with a TLS handshake', async () => {
+    const first: number[] = [];
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.once('data', (d) => first.push(d[0]));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const n = new Network({ logger: captureLogger() });
+    n.add('a', connectors.redisPubsubSource({ url: `redis://127.0.0.1:${port}`, tls: true, channels: ['c'] }));
+    n.add('b', connectors.redisPubsubSource({ url: `rediss://127.0.0.1:${port}`, channels: ['c'] }));
+    n.add('out', nodes.discarder());
+    n.link('a', 'out').link('b', 'out');
+    try {
+      await n.start();
+      await waitFor(() => first.length === 2, 'two connections');
+      // 0x16: a TLS handshake record (a plain RESP command starts with '*').
+      expect(first).toEqual([0x16, 0x16]);
+    } finally {
+      await n.stop({ timeout: '1s' });
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('a reply error is final unless Redis says "not now" (LOADING, BUSY, TRYAGAIN …)', () => {
+    const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+    expect(isReplyError(reply('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(true);
+    expect(isReplyError(reply('NOGROUP No such key'))).toBe(true);
+    expect(isReplyError(reply('LOADING Redis is loading the dataset in memory'))).toBe(false);
+    expect(isReplyError(reply('BUSY Redis is busy running a script'))).toBe(false);
+    expect(isReplyError(new Error('Connection is closed.'))).toBe(false);
+  });
 
   it('validates options with errors naming them', () => {
     expect(() => connectors.redisStreamSource({} as never)).toThrow("node kind 'redis_stream_source': option 'stream' is required");

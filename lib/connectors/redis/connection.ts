@@ -140,9 +140,13 @@ export async function closeRedis(ctx: NodeContext, client: Redis, timeout: numbe
   client.disconnect();
 }
 
+/** Error replies that say "not now" rather than "never": the server is loading, busy or failing over. */
+const TRANSIENT = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|CLUSTERDOWN)\b/;
+
 /**
  * True for an error Redis itself answered (WRONGTYPE, NOGROUP, ERR …): sending the same command
- * again cannot fix it, unlike a lost connection.
+ * again cannot fix it, unlike a lost connection or a server still loading its data (LOADING,
+ * BUSY, TRYAGAIN …, which are worth a retry).
  *
  * @example
  * ```ts
@@ -150,5 +154,5 @@ export async function closeRedis(ctx: NodeContext, client: Redis, timeout: numbe
  * ```
  */
 export function isReplyError(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ReplyError';
+  return err instanceof Error && err.name === 'ReplyError' && !TRANSIENT.test(err.message);
 }

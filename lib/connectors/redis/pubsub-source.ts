@@ -1,10 +1,10 @@
-import { TributaryError } from '../../errors';
+import { errorMessage, TributaryError } from '../../errors';
 import { opt, type InputOf, type OutputOf } from '../../nodes/options';
 import { defineNode } from '../../nodes/registry';
 import type { NodeContext } from '../../nodes/types';
 import { deliveryFields } from '../fields';
 import { emitMessage, flowSource, type FlowIO } from '../flow';
-import { within } from '../retry';
+import { backoffDelay, sleep, within } from '../retry';
 import { closeRedis, redisConnect, redisConnectionOptions } from './connection';
 
 /** The options of {@link redisPubsubSource}, declared once: types, validation, defaults and docs come from here. */
@@ -44,12 +44,23 @@ async function subscribe(ctx: NodeContext, o: Resolved, io: FlowIO): Promise<voi
   io.signal.addEventListener('abort', stop, { once: true });
   const noop = () => undefined;
   try {
-    // Subscriptions are renewed by ioredis after a reconnect (messages published meanwhile are lost: at most once).
-    const subs: Promise<unknown>[] = [];
-    if (o.channels?.length) subs.push(client.subscribe(...o.channels));
-    if (o.patterns?.length) subs.push(client.psubscribe(...o.patterns));
+    // Once subscribed, ioredis subscribes again after a reconnect (messages published meanwhile are lost: at most once).
     const aborted = new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await Promise.race([Promise.all(subs).catch(noop), aborted]);
+    for (let attempt = 0; !io.signal.aborted; attempt++) {
+      const subs: Promise<unknown>[] = [];
+      if (o.channels?.length) subs.push(client.subscribe(...o.channels));
+      if (o.patterns?.length) subs.push(client.psubscribe(...o.patterns));
+      const all = Promise.all(subs);
+      all.catch(noop);
+      try {
+        await Promise.race([all, aborted]);
+        break;
+      } catch (err) {
+        const wait = backoffDelay(attempt, { initial: 250, max: 10_000 });
+        ctx.logger.error(`node '${ctx.name}': subscribing at ${link.shown}: ${link.clean(errorMessage(err))}; retrying in ${wait}ms`);
+        await sleep(ctx.scheduler, wait, io.signal);
+      }
+    }
     while (!io.signal.aborted) {
       const m = queue.shift();
       if (!m) {
