@@ -370,7 +370,8 @@ async function consume(ctx: NodeContext, o: Resolved, io: FlowIO): Promise<void>
     claimTimer?.unsubscribe();
     // Let in-flight events settle so their acks reach Redis before the connections close.
     await within(ctx.scheduler, io.settled(), o.closeTimeout);
-    await within(ctx.scheduler, Promise.all([...s.acking]), 5000);
+    // Acks queued while Redis is unreachable cannot go out: those entries stay pending (delivered again).
+    if (s.acking.size && cmd.client.status === 'ready') await within(ctx.scheduler, Promise.all([...s.acking]), 5000);
     if (io.inFlight > 0) {
       ctx.logger.warn(
         `node '${ctx.name}': closing ${s.where} with ${io.inFlight} events unsettled; they stay pending for consumer ` +
