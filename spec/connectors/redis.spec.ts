@@ -10,7 +10,7 @@ import { builtinPlugins } from '../../lib/plugins';
 import { LuaRuntime } from '../../lib/lua/index';
 import { isReplyError } from '../../lib/connectors/redis/connection';
 import { busConformance } from './bus-conformance';
-import { captureLogger, settlements, waitFor } from './helpers';
+import { captureLogger, settlements, tcpProxy, waitFor } from './helpers';
 
 const URL = process.env.TRIBUTARY_REDIS_URL;
 const suite = URL ? describe : describe.skip;
@@ -120,6 +120,48 @@ suite(`Redis connectors against ${URL ?? '(set TRIBUTARY_REDIS_URL to run)'}`, (
       const consumers = (await r.xinfo('CONSUMERS', k.input, 'g')) as unknown[][];
       const dead = consumers.find((c) => c[1] === 'dead')!;
       expect(dead[3]).toBe(0); // pending of 'dead'
+    });
+
+    it('after a reconnect, re-reads its own pending list: an entry delivered to it whose reply was lost is processed', async () => {
+      const proxy = await tcpProxy(Number(new globalThis.URL(URL!).port || 6379));
+      try {
+        await r.xadd(k.input, '*', 'data', '{"id":0}');
+        const seen: number[] = [];
+        await run((n) => {
+          // claimIdle 0: no take-over; only the re-read of its own pending list can bring the entry.
+          n.add(
+            'in',
+            connectors.redisStreamSource({
+              url: `redis://127.0.0.1:${proxy.port}`,
+              stream: k.input,
+              group: 'g',
+              consumer: 'c1',
+              claimIdle: 0,
+              block: '200ms',
+            }),
+          );
+          n.add('out', nodes.sink({ fn: (p: { id: number }) => void seen.push(p.id) }));
+          n.link('in', 'out');
+        });
+        await waitFor(() => seen.length === 1, 'the first entry');
+        // As if Redis had answered a read of 'c1' whose reply never arrived: the entry is pending
+        // for c1 (in one transaction, so the source's own blocked read cannot take it first).
+        const [, [, read]] = (await r
+          .multi()
+          .xadd(k.input, '*', 'data', '{"id":1}')
+          .xreadgroup('GROUP', 'g', 'c1', 'COUNT', 10, 'STREAMS', k.input, '>')
+          .exec())!;
+        expect(JSON.stringify(read)).toContain('{\\"id\\":1}');
+        await r.xadd(k.input, '*', 'data', '{"id":2}');
+        await waitFor(() => seen.includes(2), 'the entry after it');
+        expect(seen).not.toContain(1);
+        proxy.drop();
+        await waitFor(() => seen.includes(1), 'the lost entry after the reconnect');
+        await waitFor(async () => (await pendingCount(r, k.input, 'g')) === 0, 'every entry acked');
+      } finally {
+        for (const n of nets.splice(0)) await n.stop({ timeout: 100 });
+        await proxy.close();
+      }
     });
 
     it('does not take over entries before they were idle claimIdle (another consumer may still be on them)', async () => {
