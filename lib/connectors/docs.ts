@@ -58,6 +58,26 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
       'Passwords in URLs are shown as `***`.',
   },
   {
+    title: 'Redis: streams and pub/sub',
+    kinds: ['redis_stream_source', 'redis_stream_sink', 'redis_pubsub_source', 'redis_pubsub_sink'],
+    intro:
+      '`redis_stream_source` reads a stream through a consumer group (created with `MKSTREAM` if missing, from `start`) with ' +
+      '`XREADGROUP … BLOCK`, and `XACK`s an entry only once its event was settled downstream; at most `maxInFlight` events are ' +
+      'open. A nacked entry stays in the pending list: after `nackDelay` (doubling per retry, capped at `claimIdle`) it is ' +
+      'claimed back with `XCLAIM` and emitted again. At start and after a reconnect the consumer first re-reads its own ' +
+      'pending list, so restarting with the same `consumer` name resumes at once; entries pending longer than `claimIdle` with ' +
+      'any consumer of the group (one that died, or was renamed) are taken over with `XAUTOCLAIM`; keep `claimIdle` above the ' +
+      'longest processing time, or another live consumer takes over entries still being worked on. At least once: make ' +
+      'handlers idempotent. Reads block on a connection of their own; acks, claims and wake-ups (`CLIENT UNBLOCK`, so a ' +
+      'retry or a stop does not wait for `block` to pass) use a second one. An entry without the payload `field`, or one that fails to decode, becomes an error event naming ' +
+      'stream and id, and is acked even if that event is nacked (redelivery cannot fix it). `redis_stream_sink` `XADD`s (with ' +
+      '`MAXLEN ~` when `maxLen` is set) and acks after the reply; an error Redis answers (`WRONGTYPE` for a key that is not a ' +
+      'stream) nacks at once, a lost connection is retried. Pub/sub is at most once: Redis keeps nothing for a subscriber, so ' +
+      'messages published while the source is disconnected or not yet subscribed are lost, and `redis_pubsub_sink` acks once ' +
+      'Redis took the message, listeners or not. Connections reconnect with back-off (250ms doubling to 10s), each failure ' +
+      'logged with the address; passwords (`password`, or in the URL) never appear in a message.',
+  },
+  {
     title: 'Files and standard streams',
     kinds: ['file_source', 'file_sink', 'stdin_source', 'stdout_sink'],
     intro:
@@ -125,10 +145,10 @@ export function renderConnectorDocs(kinds: readonly NodeKind<any>[]): string {
     '<!-- Generated from the node registry by renderConnectorDocs (lib/connectors/docs.ts); do not edit.',
     '     Regenerate: TRIBUTARY_UPDATE_DOCS=1 npx jest spec/connectors/docs.spec.ts -->',
     '',
-    'Connectors put Tributary between real systems: HTTP in and out, Slack and Telegram alerts, NATS JetStream, RabbitMQ, files ' +
+    'Connectors put Tributary between real systems: HTTP in and out, Slack and Telegram alerts, NATS JetStream, RabbitMQ, Redis, files ' +
       'and standard streams. Each is a node kind in the registry, so it is built the same way from TypeScript ' +
       '(`connectors.*`, `net.create`) and from Lua (`tb.create_<kind>`), and its options are validated with errors naming the ' +
-      'node kind and option. Client libraries (nats, amqplib) are loaded only when a network starts such a node.',
+      'node kind and option. Client libraries (nats, amqplib, ioredis) are loaded only when a network starts such a node.',
     '',
     'Delivery: sources that need acknowledgement attach a delivery handle to each event; it is settled when the event was ' +
       'handled downstream (a sink wrote it, a filter dropped it), and only then is the message acked to the broker. ' +

@@ -22,6 +22,9 @@ export const connectionFields = {
   url: opt.string('URL to connect to (credentials in it are never shown)', { secret: true }),
   token: opt.string('credential sent with each request; never logged', { secret: true }),
   tokenEnv: opt.string('environment variable holding the token'),
+  username: opt.string('user name to authenticate with (wins over one in the URL)'),
+  password: opt.string('password to authenticate with (wins over one in the URL); never logged', { secret: true }),
+  tls: opt.boolean('connect over TLS (a URL scheme such as rediss:// or mqtts:// does too)'),
 };
 
 /**

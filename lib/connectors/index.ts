@@ -4,6 +4,7 @@ import { amqpPlugin } from './amqp/plugin';
 import { filePlugin } from './file/plugin';
 import { httpPlugin } from './http/plugin';
 import { natsPlugin } from './nats/plugin';
+import { redisPlugin } from './redis/plugin';
 import { webhook } from './http/webhook';
 import { slack } from './http/slack';
 import { telegram } from './http/telegram';
@@ -12,14 +13,19 @@ import { natsSource } from './nats/source';
 import { natsSink } from './nats/sink';
 import { amqpSource } from './amqp/source';
 import { amqpSink } from './amqp/sink';
+import { redisStreamSource } from './redis/stream-source';
+import { redisStreamSink } from './redis/stream-sink';
+import { redisPubsubSource } from './redis/pubsub-source';
+import { redisPubsubSink } from './redis/pubsub-sink';
 import { fileSource } from './file/source';
 import { fileSink } from './file/sink';
 import { stdinSource, stdoutSink } from './file/stdio';
 
 /**
  * The connector node factories: HTTP in and out, Slack, Telegram, NATS (core and
- * JetStream), RabbitMQ, files and stdio. Client libraries (nats, amqplib) load lazily when a
- * network starts the node, so importing Tributary never loads them.
+ * JetStream), RabbitMQ, Redis (streams and pub/sub), files and stdio. Client libraries (nats,
+ * amqplib, ioredis) load lazily when a network starts the node, so importing Tributary never
+ * loads them.
  *
  * @example
  * ```ts
@@ -35,18 +41,23 @@ export const connectors = {
   natsSink,
   amqpSource,
   amqpSink,
+  redisStreamSource,
+  redisStreamSink,
+  redisPubsubSource,
+  redisPubsubSink,
   fileSource,
   fileSink,
   stdinSource,
   stdoutSink,
 };
 
-/** Node kinds of the connectors (HTTP, NATS, AMQP, files, stdio): the kinds of {@link connectorPlugins}. */
+/** Node kinds of the connectors (HTTP, NATS, AMQP, Redis, files, stdio): the kinds of {@link connectorPlugins}. */
 export const connectorKinds: NodeKind<any>[] = Object.values(connectors).map((f) => f.kind);
 
 export { httpPlugin } from './http/plugin';
 export { natsPlugin } from './nats/plugin';
 export { amqpPlugin } from './amqp/plugin';
+export { redisPlugin } from './redis/plugin';
 export { filePlugin } from './file/plugin';
 
 /**
@@ -58,7 +69,7 @@ export { filePlugin } from './file/plugin';
  * ```
  */
 export function connectorPlugins(): Plugin[] {
-  return [httpPlugin, natsPlugin, amqpPlugin, filePlugin];
+  return [httpPlugin, natsPlugin, amqpPlugin, redisPlugin, filePlugin];
 }
 
 export { HttpDeliveryError, type HttpDeadLetter } from './http/deliver';
@@ -70,6 +81,10 @@ export type { NatsSourceOptions } from './nats/source';
 export type { NatsSinkOptions } from './nats/sink';
 export type { AmqpSourceOptions } from './amqp/source';
 export type { AmqpSinkOptions } from './amqp/sink';
+export type { RedisStreamSourceOptions } from './redis/stream-source';
+export type { RedisStreamSinkOptions } from './redis/stream-sink';
+export type { RedisPubsubSourceOptions } from './redis/pubsub-source';
+export type { RedisPubsubSinkOptions } from './redis/pubsub-sink';
 export type { FileSourceOptions } from './file/source';
 export type { FileSinkOptions } from './file/sink';
 export type { StdinSourceOptions, StdoutSinkOptions } from './file/stdio';
