@@ -102,6 +102,8 @@ suite(`NATS connectors against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () 
       expect(good).toEqual([{ ok: 1 }, { ok: 2 }]);
       expect(JSON.stringify(bad[0])).toContain('not json');
       expect(JSON.stringify(bad[0])).toContain('cannot decode message 2');
+      // The consumer's backlog, as the last message reported it: the source's lag for the metrics.
+      expect(net.progress().in).toMatchObject({ lag: 0, unit: 'messages' });
     });
 
     it('redelivers a nacked message through nak() (ackWait 1h, so only the nak can bring it back)', async () => {

@@ -103,6 +103,9 @@ async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnectio
   const durable = o.durable ?? durableName(ctx.name);
   // Kept across reconnects: a server that restarted may have forgotten acks it had received.
   const acked = new AckedSequences(ctx);
+  // The consumer's backlog as the last message told it (`info.pending`): the source's lag.
+  let pending: number | undefined;
+  ctx.reportProgress(() => (pending === undefined ? {} : { lag: pending, unit: 'messages' }));
   for (let attempt = 0; !io.signal.aborted; attempt++) {
     let messages: ConsumerMessages | undefined;
     try {
@@ -118,6 +121,7 @@ async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnectio
           m.nak();
           continue;
         }
+        pending = m.info.pending;
         // Not only `redelivered` ones: a server that lost its consumer state delivers them as new.
         if (acked.seen(m)) {
           m.ack(); // settled here before: ack again, do not process twice
