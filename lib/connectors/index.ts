@@ -4,6 +4,7 @@ import { amqpPlugin } from './amqp/plugin';
 import { filePlugin } from './file/plugin';
 import { httpPlugin } from './http/plugin';
 import { natsPlugin } from './nats/plugin';
+import { mqttPlugin } from './mqtt/plugin';
 import { webhook } from './http/webhook';
 import { slack } from './http/slack';
 import { telegram } from './http/telegram';
@@ -12,13 +13,15 @@ import { natsSource } from './nats/source';
 import { natsSink } from './nats/sink';
 import { amqpSource } from './amqp/source';
 import { amqpSink } from './amqp/sink';
+import { mqttSource } from './mqtt/source';
+import { mqttSink } from './mqtt/sink';
 import { fileSource } from './file/source';
 import { fileSink } from './file/sink';
 import { stdinSource, stdoutSink } from './file/stdio';
 
 /**
  * The connector node factories: HTTP in and out, Slack, Telegram, NATS (core and
- * JetStream), RabbitMQ, files and stdio. Client libraries (nats, amqplib) load lazily when a
+ * JetStream), RabbitMQ, MQTT, files and stdio. Client libraries (nats, amqplib, mqtt) load lazily when a
  * network starts the node, so importing Tributary never loads them.
  *
  * @example
@@ -35,18 +38,21 @@ export const connectors = {
   natsSink,
   amqpSource,
   amqpSink,
+  mqttSource,
+  mqttSink,
   fileSource,
   fileSink,
   stdinSource,
   stdoutSink,
 };
 
-/** Node kinds of the connectors (HTTP, NATS, AMQP, files, stdio): the kinds of {@link connectorPlugins}. */
+/** Node kinds of the connectors (HTTP, NATS, AMQP, MQTT, files, stdio): the kinds of {@link connectorPlugins}. */
 export const connectorKinds: NodeKind<any>[] = Object.values(connectors).map((f) => f.kind);
 
 export { httpPlugin } from './http/plugin';
 export { natsPlugin } from './nats/plugin';
 export { amqpPlugin } from './amqp/plugin';
+export { mqttPlugin } from './mqtt/plugin';
 export { filePlugin } from './file/plugin';
 
 /**
@@ -58,7 +64,7 @@ export { filePlugin } from './file/plugin';
  * ```
  */
 export function connectorPlugins(): Plugin[] {
-  return [httpPlugin, natsPlugin, amqpPlugin, filePlugin];
+  return [httpPlugin, natsPlugin, amqpPlugin, mqttPlugin, filePlugin];
 }
 
 export { HttpDeliveryError, type HttpDeadLetter } from './http/deliver';
@@ -70,6 +76,8 @@ export type { NatsSourceOptions } from './nats/source';
 export type { NatsSinkOptions } from './nats/sink';
 export type { AmqpSourceOptions } from './amqp/source';
 export type { AmqpSinkOptions } from './amqp/sink';
+export type { MqttSourceOptions } from './mqtt/source';
+export type { MqttSinkOptions } from './mqtt/sink';
 export type { FileSourceOptions } from './file/source';
 export type { FileSinkOptions } from './file/sink';
 export type { StdinSourceOptions, StdoutSinkOptions } from './file/stdio';
