@@ -54,8 +54,8 @@ export interface MqttLink {
   readonly generation: number;
   /** `text` with every secret (URL password, password, key) replaced. */
   clean(text: string): string;
-  /** Resolves `true` once connected (at once if it is), `false` if `signal` aborts first. */
-  connected(signal: AbortSignal): Promise<boolean>;
+  /** Resolves `true` once connected (at once if it is), `false` if the link's signal aborts first. */
+  connected(): Promise<boolean>;
   /** Ends the connection: gracefully (pending acks and publishes written) within `timeout` ms, then by force. */
   close(timeout: number): Promise<void>;
 }
@@ -93,7 +93,7 @@ function pem(option: string, value: string | undefined): string | Buffer | undef
  * @example
  * ```ts
  * const link = mqttConnect(ctx, { clientId: 'tb', clean: true, sessionExpiry: 0, rejectUnauthorized: true }, signal);
- * if (await link.connected(signal)) link.client.publish('t', 'hello');
+ * if (await link.connected()) link.client.publish('t', 'hello');
  * ```
  */
 export function mqttConnect(ctx: NodeContext, o: MqttLinkOptions, signal: AbortSignal): MqttLink {
@@ -134,7 +134,13 @@ export function mqttConnect(ctx: NodeContext, o: MqttLinkOptions, signal: AbortS
   let closing = false;
   let reconnecting = false;
   let lastError: string | undefined;
-  let waiters: (() => void)[] = [];
+  let waiters: ((up: boolean) => void)[] = [];
+  const wake = (value: boolean) => {
+    const w = waiters;
+    waiters = [];
+    for (const r of w) r(value);
+  };
+  signal.addEventListener('abort', () => wake(false), { once: true });
   client.on('error', (err: Error) => {
     lastError = clean(errorMessage(err));
   });
@@ -149,9 +155,7 @@ export function mqttConnect(ctx: NodeContext, o: MqttLinkOptions, signal: AbortS
     attempt = 0;
     up = true;
     lastError = undefined;
-    const w = waiters;
-    waiters = [];
-    for (const r of w) r();
+    wake(true);
   });
   client.on('close', () => {
     const was = up;
@@ -180,21 +184,15 @@ export function mqttConnect(ctx: NodeContext, o: MqttLinkOptions, signal: AbortS
       return generation;
     },
     clean,
-    connected(s: AbortSignal) {
+    connected() {
       if (up && client.connected) return Promise.resolve(true);
-      if (s.aborted) return Promise.resolve(false);
-      return new Promise<boolean>((resolve) => {
-        const onAbort = () => resolve(false);
-        waiters.push(() => {
-          s.removeEventListener('abort', onAbort);
-          resolve(true);
-        });
-        s.addEventListener('abort', onAbort, { once: true });
-      });
+      if (signal.aborted || closing) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => waiters.push(resolve));
     },
     async close(timeout: number) {
       if (closing) return;
       closing = true;
+      wake(false);
       const pending = () => Object.keys(client.outgoing).length > 0;
       // Publishes still awaiting their ack get until the timeout; then the connection goes anyway.
       if (pending() && client.connected) {

@@ -98,7 +98,7 @@ export const mqttSink = defineNode({
             controller.signal,
           ));
         const publishOnce = async (l: MqttLink, topic: string, data: Buffer, opts: IClientPublishOptions) => {
-          if (!(await l.connected(controller.signal))) throw new Error(`not connected to ${l.shown}`);
+          if (!(await l.connected())) throw new Error(`not connected to ${l.shown}`);
           await new Promise<void>((resolve, reject) =>
             l.client.publish(topic, data, opts, (err) => (err ? reject(new Error(l.clean(errorMessage(err)))) : resolve())),
           );
