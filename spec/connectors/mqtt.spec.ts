@@ -440,6 +440,22 @@ describe('MQTT connectors without a broker', () => {
     expect(settled.acked()).toEqual([]);
   });
 
+  it('TLS: an unreadable PEM file is reported naming the option and the path, and the source completes', async () => {
+    const logger = captureLogger();
+    const net = new Network({ logger });
+    net.add(
+      'in',
+      connectors.mqttSource({ url: 'mqtts://127.0.0.1:1', topic: 't', ca: '/nonexistent/ca.pem', key: '-----BEGIN KEY-----secretkey' }),
+    );
+    net.add('out', nodes.discarder());
+    net.link('in', 'out');
+    await net.start();
+    const report = await net.done();
+    expect(report.stats.in.errors).toBe(1);
+    expect(logger.messages.join('\n')).toContain("node 'in': option 'ca': cannot read the PEM file '/nonexistent/ca.pem'");
+    expect(logger.messages.join('\n')).not.toContain('secretkey');
+  });
+
   it('validates options with errors naming them (secrets hidden)', () => {
     expect(() => connectors.mqttSource({} as never)).toThrow("node kind 'mqtt_source': option 'topic' is required");
     expect(() => connectors.mqttSource({ topic: [] })).toThrow("option 'topic' must not be an empty list");

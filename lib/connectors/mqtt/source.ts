@@ -65,17 +65,26 @@ function filtersOf(topic: unknown): string[] {
   return list as string[];
 }
 
+/** The part of an MQTT publish packet read for headers (typed structurally: the published declarations need no mqtt typings). */
+export interface PacketMeta {
+  topic: string;
+  qos: number;
+  retain: boolean;
+  dup: boolean;
+  properties?: { userProperties?: Record<string, string | string[]> };
+}
+
 /**
  * Event headers of an MQTT message: `mqtt-topic`, `mqtt-qos`, `mqtt-retain` (and `mqtt-dup`
  * when the broker redelivered it), plus its MQTT 5 user properties.
  *
  * @example
  * ```ts
- * mqttHeaders({ topic: 'bets/c1', qos: 1, retain: false, dup: false } as IPublishPacket);
+ * mqttHeaders({ topic: 'bets/c1', qos: 1, retain: false, dup: false });
  * // { 'mqtt-topic': 'bets/c1', 'mqtt-qos': '1', 'mqtt-retain': 'false' }
  * ```
  */
-export function mqttHeaders(p: Pick<IPublishPacket, 'topic' | 'qos' | 'retain' | 'dup' | 'properties'>): Record<string, string> {
+export function mqttHeaders(p: PacketMeta): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(p.properties?.userProperties ?? {})) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
   out['mqtt-topic'] = p.topic;
