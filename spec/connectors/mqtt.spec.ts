@@ -183,6 +183,39 @@ suite(`MQTT connectors against ${URL ?? '(set TRIBUTARY_MQTT_URL to run)'}`, () 
       expect(third).toEqual([{ n: 2 }]);
     });
 
+    it('QoS 2 with more messages than maxInFlight: all processed once, never more than maxInFlight open, one connection', async () => {
+      const clientId = `tb_q2many_${tag}`;
+      const topic = `tb/${tag}/q2many`;
+      sessions.push(clientId);
+      await createSession(clientId, topic, 2);
+      for (let n = 0; n < 40; n++) await pub.publishAsync(topic, JSON.stringify({ n }), { qos: 2 });
+      const logger = captureLogger();
+      let open = 0;
+      let maxOpen = 0;
+      const done: number[] = [];
+      const net = new Network({ logger });
+      net.add('in', connectors.mqttSource({ url: URL, clientId, topic, qos: 2, maxInFlight: 4 }));
+      net.add(
+        'out',
+        nodes.sink({
+          concurrency: 50,
+          fn: async (p: { n: number }) => {
+            maxOpen = Math.max(maxOpen, ++open);
+            await new Promise((r) => setTimeout(r, 2));
+            open--;
+            done.push(p.n);
+          },
+        }),
+      );
+      net.link('in', 'out');
+      await started(net);
+      await waitFor(() => done.length >= 40, 'all 40');
+      expect(logger.messages).toEqual([]);
+      expect([...done].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, n) => n));
+      expect(maxOpen).toBeLessThanOrEqual(4);
+      expect(logger.messages).toEqual([]);
+    });
+
     it('sink: QoS 2 and retain; a later subscriber gets the retained message with mqtt-retain true', async () => {
       const topic = `tb/${tag}/status`;
       const settled = settlements();

@@ -58,6 +58,7 @@ export class HeldAcks {
       throw new Error('this version of the mqtt package has no _sendPacket: acks after settlement need mqtt 5');
     }
     this.send = original.bind(client);
+    this.tolerateQos2Overshoot(client);
     internal._sendPacket = (packet, cb, cbStorePut) => {
       const h = (packet.cmd === 'puback' || packet.cmd === 'pubrec') && !packet.reasonCode ? this.held.get(packet.messageId!) : undefined;
       if (!h || h.acked) {
@@ -67,6 +68,28 @@ export class HeldAcks {
       h.send = () => this.send(packet, undefined, cbStorePut);
       // The packet loop goes on; the ack is written when the event settles.
       cb?.();
+    };
+  }
+
+  /**
+   * mqtt.js drops the connection when more unfinished QoS 2 messages arrive than the receive
+   * maximum it advertised. With PUBRECs held, Mosquitto 2.0 sends more than that (it stops
+   * counting a message at its PUBREC), and every drop redelivers what was open. The source caps
+   * events in flight itself (the packet loop waits), so the client's check is widened to the
+   * protocol's maximum while it runs; the advertised value stays what the node asked for.
+   */
+  private tolerateQos2Overshoot(client: MqttClient): void {
+    const internal = client as unknown as { _receiveMaximum?: number; _trackIncomingQoS2Publish?: (...args: unknown[]) => boolean };
+    const track = internal._trackIncomingQoS2Publish;
+    if (typeof track !== 'function' || internal._receiveMaximum === undefined) return;
+    internal._trackIncomingQoS2Publish = (...args: unknown[]) => {
+      const advertised = internal._receiveMaximum;
+      internal._receiveMaximum = 65_535;
+      try {
+        return track.apply(client, args);
+      } finally {
+        internal._receiveMaximum = advertised;
+      }
     };
   }
 

@@ -150,7 +150,10 @@ async function consume(ctx: NodeContext, o: Resolved, filters: string[], io: Flo
     const map = Object.fromEntries(filters.map((f) => [f, { qos: o.qos as 0 | 1 | 2, rh: 1 }]));
     l.client.subscribe(map, (err: Error | null, granted?: ISubscriptionGrant[]) => {
       if (err) {
-        ctx.logger.error(`node '${ctx.name}': cannot subscribe to ${filters.join(', ')} at ${l.shown}: ${l.clean(errorMessage(err))}`);
+        const text = `node '${ctx.name}': cannot subscribe to ${filters.join(', ')} at ${l.shown}: ${l.clean(errorMessage(err))}`;
+        // A connection lost meanwhile subscribes again when it is back.
+        if (l.client.connected) ctx.logger.error(text);
+        else ctx.logger.warn(`${text}; subscribing again on the next connection`);
         return;
       }
       for (const g of granted ?? []) {
