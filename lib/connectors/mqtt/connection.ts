@@ -73,6 +73,29 @@ export function mqttModule(): typeof import('mqtt') {
   return require('mqtt') as typeof import('mqtt');
 }
 
+/** Connections of this process not closed yet, by broker and client id: resolved once closed. */
+const live = new Map<string, Promise<void>>();
+
+function sessionKey(url: string | undefined, clientId: string): string {
+  return `${shownUrl(url ?? defaultMqttUrl())} ${clientId}`;
+}
+
+/**
+ * Resolves once no connection of this process with `clientId` to that broker is open or
+ * closing (at once when none is). A broker that sees a second connection with a client id takes
+ * the session over and drops what it had not yet read from the first one — its last acks — so a
+ * restarted network resumes a session only after the previous connection's goodbye.
+ *
+ * @example
+ * ```ts
+ * await sessionClosed(o.url, 'tributary_in');
+ * const link = mqttConnect(ctx, { ...o, clientId: 'tributary_in' }, signal);
+ * ```
+ */
+export function sessionClosed(url: string | undefined, clientId: string): Promise<void> {
+  return live.get(sessionKey(url, clientId)) ?? Promise.resolve();
+}
+
 /** PEM text as it is, or the contents of the file a path names. */
 function pem(option: string, value: string | undefined): string | Buffer | undefined {
   if (value === undefined || value.includes('-----BEGIN')) return value;
@@ -131,8 +154,13 @@ export function mqttConnect(ctx: NodeContext, o: MqttLinkOptions, signal: AbortS
   let generation = 0;
   let attempt = 0;
   let up = false;
-  let closing = false;
+  let stopping = false;
   let reconnecting = false;
+  const key = sessionKey(o.url, o.clientId);
+  let closed: Promise<void> | undefined;
+  let markGone!: () => void;
+  const gone = new Promise<void>((resolve) => (markGone = resolve));
+  live.set(key, gone);
   let lastError: string | undefined;
   let waiters: ((up: boolean) => void)[] = [];
   const wake = (value: boolean) => {
@@ -160,7 +188,7 @@ export function mqttConnect(ctx: NodeContext, o: MqttLinkOptions, signal: AbortS
   client.on('close', () => {
     const was = up;
     up = false;
-    if (closing || signal.aborted || reconnecting) return;
+    if (stopping || signal.aborted || reconnecting) return;
     reconnecting = true;
     const wait = backoffDelay(attempt++, { initial: 250, max: 10_000 });
     const why = lastError ?? 'connection closed';
@@ -172,7 +200,7 @@ export function mqttConnect(ctx: NodeContext, o: MqttLinkOptions, signal: AbortS
     );
     void sleep(ctx.scheduler, wait, signal).then(() => {
       reconnecting = false;
-      if (closing || signal.aborted) return;
+      if (stopping || signal.aborted) return;
       // The stores go with it: publishes awaiting their ack are resent on the new connection.
       client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
     });
@@ -186,20 +214,26 @@ export function mqttConnect(ctx: NodeContext, o: MqttLinkOptions, signal: AbortS
     clean,
     connected() {
       if (up && client.connected) return Promise.resolve(true);
-      if (signal.aborted || closing) return Promise.resolve(false);
+      if (signal.aborted || stopping) return Promise.resolve(false);
       return new Promise<boolean>((resolve) => waiters.push(resolve));
     },
-    async close(timeout: number) {
-      if (closing) return;
-      closing = true;
-      wake(false);
-      const pending = () => Object.keys(client.outgoing).length > 0;
-      // Publishes still awaiting their ack get until the timeout; then the connection goes anyway.
-      if (pending() && client.connected) {
-        await within(ctx.scheduler, new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())), timeout);
-      }
-      const force = pending() || !client.connected;
-      await within(ctx.scheduler, new Promise<void>((resolve) => client.end(force, {}, () => resolve())), timeout);
+    close(timeout: number) {
+      closed ??= (async () => {
+        stopping = true;
+        wake(false);
+        const pending = () => Object.keys(client.outgoing).length > 0;
+        // Publishes still awaiting their ack get until the timeout; then the connection goes anyway.
+        if (pending() && client.connected) {
+          await within(ctx.scheduler, new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())), timeout);
+        }
+        const force = pending() || !client.connected;
+        // Graceful: DISCONNECT after everything written, resolved when the broker closed its side.
+        await within(ctx.scheduler, new Promise<void>((resolve) => client.end(force, {}, () => resolve())), timeout);
+      })().finally(() => {
+        if (live.get(key) === gone) live.delete(key);
+        markGone();
+      });
+      return closed;
     },
   };
 }

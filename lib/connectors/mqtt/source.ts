@@ -8,7 +8,7 @@ import { deliveryFields } from '../fields';
 import { emitMessage, flowSource, type FlowIO } from '../flow';
 import { sleep, within } from '../retry';
 import { HeldAcks, type AckTicket } from './acks';
-import { mqttConnect, mqttConnectionFields } from './connection';
+import { mqttConnect, mqttConnectionFields, sessionClosed } from './connection';
 
 /** The options of {@link mqttSource}, declared once: types, validation, defaults and docs come from here. */
 export const mqttSourceOptions = {
@@ -128,11 +128,18 @@ async function consume(ctx: NodeContext, o: Resolved, filters: string[], io: Flo
     void deliver(packet, ticket, 1).then(() => done(0));
   };
 
+  const clientId = o.clientId ?? clientIdOf(ctx.name);
+  // A restart in this process resumes the session only once the last connection with this id
+  // said goodbye: a broker taking a session over drops what it had not read yet (the last acks).
+  if (!(await within(ctx.scheduler, sessionClosed(o.url, clientId), o.closeTimeout + 5000))) {
+    ctx.logger.warn(`node '${ctx.name}': another connection of this process still uses client id '${clientId}'; connecting anyway`);
+  }
+  if (io.signal.aborted) return;
   const l = mqttConnect(
     ctx,
     {
       ...o,
-      clientId: o.clientId ?? clientIdOf(ctx.name),
+      clientId,
       sessionExpiry: Math.ceil(o.sessionExpiry / 1000),
       receiveMaximum: Math.min(o.maxInFlight, 65_535),
       customHandleAcks,
