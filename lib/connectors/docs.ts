@@ -60,7 +60,9 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
       'in a persistent session (`clientId`, default `tributary_<node name>`, kept by the broker `sessionExpiry` after a ' +
       'disconnect; one process per client id at a time). For QoS 1 and 2 the broker ack (PUBACK, PUBREC) is sent only once the ' +
       'event settled downstream, so what a crash or a dropped connection left unacked is redelivered when the session comes back ' +
-      '(at least once; QoS 2 gives no exactly-once here). Messages published while no session subscribed are not kept: MQTT keeps ' +
+      '(at least once; QoS 2 gives no exactly-once here). A network restarted in the same process resumes the session only once ' +
+      'the previous connection with that client id closed (a broker taking a session over drops the acks it has not read yet). ' +
+      'Messages published while no session subscribed are not kept: MQTT keeps ' +
       'messages for subscriptions only, so run the source once (or create the session) before relying on it. MQTT has no negative ' +
       'ack and a broker redelivers only on a new connection, so a nacked event is emitted again by the source after `nackDelay` ' +
       '(doubling up to 30s) with its broker ack still held; after `maxDeliver` attempts the message is acked and an error logged. ' +
