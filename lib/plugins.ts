@@ -10,7 +10,7 @@ export interface BuiltinPluginOptions {
 }
 
 /**
- * Every built-in family as a lazy plugin — SQL windows, HTTP, NATS, AMQP, Redis, files/stdio —
+ * Every built-in family as a lazy plugin — SQL windows, HTTP, NATS, AMQP, MQTT, Redis, files/stdio —
  * each loaded only when one of its kinds, Lua functions or services is first used. Each
  * entry names what its plugin offers; the registry checks the loaded plugin against it.
  * Adding a connector: one folder with its kinds and a `plugin.ts`, one entry here.
@@ -46,6 +46,11 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
       name: 'amqp',
       kinds: ['amqp_sink', 'amqp_source'],
       load: () => (require('./connectors/amqp/plugin') as typeof import('./connectors/amqp/plugin')).amqpPlugin,
+    }),
+    lazyPlugin({
+      name: 'mqtt',
+      kinds: ['mqtt_sink', 'mqtt_source'],
+      load: () => (require('./connectors/mqtt/plugin') as typeof import('./connectors/mqtt/plugin')).mqttPlugin,
     }),
     lazyPlugin({
       name: 'redis',

@@ -78,6 +78,29 @@ const FAMILIES: { title: string; kinds: string[]; intro: string }[] = [
       'logged with the address; passwords (`password`, or in the URL) never appear in a message.',
   },
   {
+    title: 'MQTT',
+    kinds: ['mqtt_source', 'mqtt_sink'],
+    intro:
+      'MQTT 5 (Mosquitto, EMQX, HiveMQ …). `mqtt_source` subscribes to one or more topic filters (`+` one level, `#` the rest) ' +
+      'in a persistent session (`clientId`, default `tributary_<node name>`, kept by the broker `sessionExpiry` after a ' +
+      'disconnect; one process per client id at a time). For QoS 1 and 2 the broker ack (PUBACK, PUBREC) is sent only once the ' +
+      'event settled downstream, so what a crash or a dropped connection left unacked is redelivered when the session comes back ' +
+      '(at least once; QoS 2 gives no exactly-once here). A network restarted in the same process resumes the session only once ' +
+      'the previous connection with that client id closed (a broker taking a session over drops the acks it has not read yet). ' +
+      'Messages published while no session subscribed are not kept: MQTT keeps ' +
+      'messages for subscriptions only, so run the source once (or create the session) before relying on it. MQTT has no negative ' +
+      'ack and a broker redelivers only on a new connection, so a nacked event is emitted again by the source after `nackDelay` ' +
+      '(doubling up to 30s) with its broker ack still held; after `maxDeliver` attempts the message is acked and an error logged. ' +
+      '`maxInFlight` is the receive maximum asked of the broker, and the client reads no further packet while that many events are ' +
+      'open. A payload that does not decode becomes an error event naming the topic, acked whatever becomes of it. QoS 0 is at ' +
+      'most once. Events carry `mqtt-topic`, `mqtt-qos`, `mqtt-retain` (`mqtt-dup` on a redelivery) and the user properties as headers. ' +
+      '`mqtt_sink` acks an event once the broker acknowledged the publish (QoS 1 and 2) or it was written (QoS 0); a publish in ' +
+      'flight when the connection drops is resent after the reconnect. MQTT has no "unroutable": a message nobody subscribed to is ' +
+      'accepted and dropped by the broker (use `retain` to keep the last one per topic). A topic holding a wildcard is nacked ' +
+      'without being sent (a broker drops the connection over it). Connections are retried with back-off from 250ms to 10s; ' +
+      'passwords (in the URL or `password`) and keys never appear in messages.',
+  },
+  {
     title: 'Files and standard streams',
     kinds: ['file_source', 'file_sink', 'stdin_source', 'stdout_sink'],
     intro:
@@ -145,10 +168,10 @@ export function renderConnectorDocs(kinds: readonly NodeKind<any>[]): string {
     '<!-- Generated from the node registry by renderConnectorDocs (lib/connectors/docs.ts); do not edit.',
     '     Regenerate: TRIBUTARY_UPDATE_DOCS=1 npx jest spec/connectors/docs.spec.ts -->',
     '',
-    'Connectors put Tributary between real systems: HTTP in and out, Slack and Telegram alerts, NATS JetStream, RabbitMQ, Redis, files ' +
+    'Connectors put Tributary between real systems: HTTP in and out, Slack and Telegram alerts, NATS JetStream, RabbitMQ, MQTT, Redis, files ' +
       'and standard streams. Each is a node kind in the registry, so it is built the same way from TypeScript ' +
       '(`connectors.*`, `net.create`) and from Lua (`tb.create_<kind>`), and its options are validated with errors naming the ' +
-      'node kind and option. Client libraries (nats, amqplib, ioredis) are loaded only when a network starts such a node.',
+      'node kind and option. Client libraries (nats, amqplib, mqtt, ioredis) are loaded only when a network starts such a node.',
     '',
     'Delivery: sources that need acknowledgement attach a delivery handle to each event; it is settled when the event was ' +
       'handled downstream (a sink wrote it, a filter dropped it), and only then is the message acked to the broker. ' +

@@ -75,3 +75,34 @@ export function requiredOptionOrEnv(kind: string, option: string, value: string 
   if (!v) throw new TributaryError('BAD_OPTION', `node kind '${kind}': give option '${option}' or set the environment variable ${envName}`);
   return v;
 }
+
+/**
+ * A user name and password sent when connecting (for protocols that take them apart from the
+ * URL); the password is secret: never echoed in a message, and redacted from the client
+ * library's own.
+ *
+ * @example
+ * ```ts
+ * const options = { username: credentialFields.username, password: credentialFields.password };
+ * ```
+ */
+export const credentialFields = {
+  username: opt.string('user name to authenticate with (or in the URL: scheme://user:password@host)'),
+  password: opt.string('password to authenticate with; never logged', { secret: true }),
+};
+
+/**
+ * TLS settings of a connection (used with a `…s://` URL): certificates as PEM text or a path to
+ * a PEM file, and whether the server certificate must verify.
+ *
+ * @example
+ * ```ts
+ * const options = { ...tlsFields }; // { ca, cert, key, rejectUnauthorized }
+ * ```
+ */
+export const tlsFields = {
+  ca: opt.string('CA certificate(s) to trust: PEM text or the path of a PEM file'),
+  cert: opt.string('client certificate: PEM text or the path of a PEM file'),
+  key: opt.string('client private key: PEM text or the path of a PEM file; never logged', { secret: true }),
+  rejectUnauthorized: opt.boolean('refuse a server certificate that does not verify').withDefault(true),
+};

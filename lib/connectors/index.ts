@@ -4,6 +4,7 @@ import { amqpPlugin } from './amqp/plugin';
 import { filePlugin } from './file/plugin';
 import { httpPlugin } from './http/plugin';
 import { natsPlugin } from './nats/plugin';
+import { mqttPlugin } from './mqtt/plugin';
 import { redisPlugin } from './redis/plugin';
 import { webhook } from './http/webhook';
 import { slack } from './http/slack';
@@ -13,6 +14,8 @@ import { natsSource } from './nats/source';
 import { natsSink } from './nats/sink';
 import { amqpSource } from './amqp/source';
 import { amqpSink } from './amqp/sink';
+import { mqttSource } from './mqtt/source';
+import { mqttSink } from './mqtt/sink';
 import { redisStreamSource } from './redis/stream-source';
 import { redisStreamSink } from './redis/stream-sink';
 import { redisPubsubSource } from './redis/pubsub-source';
@@ -23,9 +26,9 @@ import { stdinSource, stdoutSink } from './file/stdio';
 
 /**
  * The connector node factories: HTTP in and out, Slack, Telegram, NATS (core and
- * JetStream), RabbitMQ, Redis (streams and pub/sub), files and stdio. Client libraries (nats,
- * amqplib, ioredis) load lazily when a network starts the node, so importing Tributary never
- * loads them.
+ * JetStream), RabbitMQ, MQTT, Redis (streams and pub/sub), files and stdio. Client libraries
+ * (nats, amqplib, mqtt, ioredis) load lazily when a network starts the node, so importing
+ * Tributary never loads them.
  *
  * @example
  * ```ts
@@ -41,6 +44,8 @@ export const connectors = {
   natsSink,
   amqpSource,
   amqpSink,
+  mqttSource,
+  mqttSink,
   redisStreamSource,
   redisStreamSink,
   redisPubsubSource,
@@ -51,12 +56,13 @@ export const connectors = {
   stdoutSink,
 };
 
-/** Node kinds of the connectors (HTTP, NATS, AMQP, Redis, files, stdio): the kinds of {@link connectorPlugins}. */
+/** Node kinds of the connectors (HTTP, NATS, AMQP, MQTT, Redis, files, stdio): the kinds of {@link connectorPlugins}. */
 export const connectorKinds: NodeKind<any>[] = Object.values(connectors).map((f) => f.kind);
 
 export { httpPlugin } from './http/plugin';
 export { natsPlugin } from './nats/plugin';
 export { amqpPlugin } from './amqp/plugin';
+export { mqttPlugin } from './mqtt/plugin';
 export { redisPlugin } from './redis/plugin';
 export { filePlugin } from './file/plugin';
 
@@ -69,7 +75,7 @@ export { filePlugin } from './file/plugin';
  * ```
  */
 export function connectorPlugins(): Plugin[] {
-  return [httpPlugin, natsPlugin, amqpPlugin, redisPlugin, filePlugin];
+  return [httpPlugin, natsPlugin, amqpPlugin, mqttPlugin, redisPlugin, filePlugin];
 }
 
 export { HttpDeliveryError, type HttpDeadLetter } from './http/deliver';
@@ -81,6 +87,8 @@ export type { NatsSourceOptions } from './nats/source';
 export type { NatsSinkOptions } from './nats/sink';
 export type { AmqpSourceOptions } from './amqp/source';
 export type { AmqpSinkOptions } from './amqp/sink';
+export type { MqttSourceOptions } from './mqtt/source';
+export type { MqttSinkOptions } from './mqtt/sink';
 export type { RedisStreamSourceOptions } from './redis/stream-source';
 export type { RedisStreamSinkOptions } from './redis/stream-sink';
 export type { RedisPubsubSourceOptions } from './redis/pubsub-source';
