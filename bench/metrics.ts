@@ -1,6 +1,6 @@
 /**
  * Issue 11: what metrics cost. The core linear case (source → where → map → summing sink over
- * 1M ints) with the network's `metrics` option on (1 in 64 calls timed, the counters and
+ * 1M ints) with the network's `metrics` option on (the first call and then 1 in 256 timed, the counters and
  * gauges a scrape reads) against the same network with it off, each side in its own fresh
  * process, alternating, medians compared.
  * Run: `npx ts-node --transpile-only bench/metrics.ts [pairs]` (default 7 pairs).

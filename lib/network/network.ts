@@ -40,7 +40,7 @@ export interface NetworkOptions {
   services?: Record<string, unknown>;
   /**
    * Time node calls for the processing-time histogram of {@link Network.snapshot} and
-   * `networkMetrics()`: `true` samples 1 in 64 calls, `{ sampleEvery: n }` 1 in n. Counters,
+   * `networkMetrics()`: `true` samples the first call and then 1 in 256, `{ sampleEvery: n }` 1 in n. Counters,
    * gauges and last errors are kept either way. Default off.
    */
   metrics?: boolean | { sampleEvery?: number };
@@ -561,8 +561,8 @@ const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTim
 /** How many calls per timed one `metrics` asks for; 0 for none. */
 function sampling(metrics: NetworkOptions['metrics']): number {
   if (metrics === undefined || metrics === false) return 0;
-  if (metrics === true) return 64;
-  const n = metrics.sampleEvery ?? 64;
+  if (metrics === true) return 256;
+  const n = metrics.sampleEvery ?? 256;
   if (!Number.isInteger(n) || n < 1) {
     throw new TributaryError(
       'BAD_OPTION',

@@ -52,7 +52,7 @@ export class NetworkProbe implements NodeProbe {
 
   constructor(every: number) {
     this.every = every > 0 ? every : Infinity;
-    // The first call is timed at once, so a slow stream shows a figure before its 64th event.
+    // The first call is timed at once, so a slow stream shows a figure before its 256th event.
     this.n = every > 0 ? every - 1 : 0;
   }
 

@@ -54,10 +54,10 @@ describe('Prometheus metrics of a network', () => {
     expect(stats.tenfold.errors).toBe(1);
     expect(types.get('tributary_node_events_in_total')).toBe('counter');
     expect(types.get('tributary_node_processing_seconds')).toBe('histogram');
-    // Sampled timings: the first call of the map, then 1 in 64 (500 calls).
-    expect(sampleValue(samples, 'tributary_node_processing_seconds_count', { node: 'tenfold' })).toBe(1 + Math.floor(499 / 64));
+    // Sampled timings: the first call of the map, then 1 in 256 (500 calls).
+    expect(sampleValue(samples, 'tributary_node_processing_seconds_count', { node: 'tenfold' })).toBe(1 + Math.floor(499 / 256));
     expect(sampleValue(samples, 'tributary_node_processing_seconds_bucket', { node: 'tenfold', le: '+Inf' })).toBe(
-      1 + Math.floor(499 / 64),
+      1 + Math.floor(499 / 256),
     );
     // Process metrics come along.
     expect(samples.some((s) => s.name === 'tributary_process_resident_memory_bytes')).toBe(true);
