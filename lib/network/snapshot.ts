@@ -69,5 +69,12 @@ export function nodeSnapshot(
       : role === 'sink'
         ? Math.max(0, stats.in - (r.finished ?? stats.acked + stats.nacked))
         : Math.max(0, stats.in - stats.out - stats.dropped);
+  // A node that reports its calls under way: the rest of what is in it waits for a worker.
+  if (gauges.running !== undefined) {
+    gauges.queue_depth = {
+      help: 'events waiting for a worker (in flight minus calls under way)',
+      value: Math.max(0, inFlight - gauges.running.value),
+    };
+  }
   return { name, role, kind, stats, inFlight, timing: { buckets: r.buckets, sum: r.sum, count: r.count }, gauges, errors: [...r.errors] };
 }

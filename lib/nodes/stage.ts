@@ -33,6 +33,10 @@ export function functionStage<A, R>(
       emit(ctx.fail(event, err));
     }
   };
+  // Asynchronous calls under way (a synchronous call ends before anyone can look): with the
+  // node's in-flight count, what is queued in front of the workers.
+  let running = 0;
+  ctx.probe.gauge('running', 'asynchronous calls of the node function under way', () => running);
   return workerPool<Event, Event>(
     concurrency,
     (event, emit) => {
@@ -50,12 +54,15 @@ export function functionStage<A, R>(
         return;
       }
       if (isThenable(result)) {
+        running++;
         return result.then(
           (r) => {
+            running--;
             timed?.();
             finish(event, r, emit);
           },
           (err: unknown) => {
+            running--;
             timed?.();
             emit(ctx.fail(event, err));
           },
@@ -94,6 +101,8 @@ export function sinkStage<A>(
     ctx.probe.error(errorMessage(err));
     ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (event ${event.meta.id})`);
   };
+  let running = 0;
+  ctx.probe.gauge('running', 'asynchronous calls of the node function under way', () => running);
   return workerPool<Event, never>(
     concurrency,
     (event) => {
@@ -112,13 +121,16 @@ export function sinkStage<A>(
         return;
       }
       if (isThenable(result)) {
+        running++;
         return result.then(
           () => {
+            running--;
             timed?.();
             ctx.probe.finished();
             ctx.ack(event);
           },
           (err: unknown) => {
+            running--;
             timed?.();
             failed(event, err);
           },

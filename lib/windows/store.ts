@@ -144,6 +144,25 @@ export class WindowStore {
   }
 
   /**
+   * Runs a statement like {@link execute} and resolves with how many rows it changed
+   * (deleted, updated, inserted) as the driver reports it; 0 when the driver does not say.
+   *
+   * @example
+   * ```ts
+   * const gone = await store.executeCounted('DELETE FROM "example_bets" WHERE "create_time" < ?', [1700000000], m);
+   * ```
+   */
+  async executeCounted(sql: string, values: unknown[], manager: EntityManager): Promise<number> {
+    const runner = manager.queryRunner;
+    if (!runner) {
+      await this.execute(sql, values, manager);
+      return 0;
+    }
+    const result = (await runner.query(placeholders(this.dialect, sql), values, true)) as { affected?: number };
+    return Number(result?.affected ?? 0) || 0;
+  }
+
+  /**
    * Registers outstanding work so {@link idle} waits for it; returns the same promise.
    *
    * @example

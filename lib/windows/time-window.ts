@@ -93,8 +93,12 @@ export const timeWindow = defineNode({
         // Rows committed that no run has queried yet: what the final run at input end is for.
         const fresh = { rows: false };
         // For the metrics (tributary_node_gauge): rows this node stored, runs, the last run's time.
-        const seen = { rows: 0, ticks: 0, skipped: 0, lastTick: 0 };
+        const seen: WindowCounts = { rows: 0, expired: 0, ticks: 0, skipped: 0, lastTick: 0 };
         ctx.probe.gauge('rows_inserted', 'rows this window stored', () => seen.rows);
+        ctx.probe.gauge('rows_expired', 'rows this window deleted as older than the window', () => seen.expired);
+        ctx.probe.gauge('rows', 'rows this window holds: stored minus expired (rows others write to the table not counted)', () =>
+          Math.max(0, seen.rows - seen.expired),
+        );
         ctx.probe.gauge('ticks', 'query runs of this window', () => seen.ticks);
         ctx.probe.gauge('ticks_skipped', 'ticks skipped because the previous run was still going', () => seen.skipped);
         ctx.probe.gauge('tick_seconds', 'how long the last run took (query, emitting rows, expiry)', () => seen.lastTick);
@@ -107,7 +111,7 @@ export const timeWindow = defineNode({
           running = true;
           begin();
           const started = performance.now();
-          runWindow(ctx, store, serial, table, o, fresh, emit).finally(() => {
+          runWindow(ctx, store, serial, table, o, fresh, emit, seen).finally(() => {
             seen.ticks++;
             seen.lastTick = (performance.now() - started) / 1000;
             running = false;
@@ -126,7 +130,7 @@ export const timeWindow = defineNode({
             if (!fresh.rows) return;
             begin();
             const started = performance.now();
-            runWindow(ctx, store, serial, table, o, fresh, emit, true).finally(() => {
+            runWindow(ctx, store, serial, table, o, fresh, emit, seen, true).finally(() => {
               seen.ticks++;
               seen.lastTick = (performance.now() - started) / 1000;
               end();
@@ -138,6 +142,15 @@ export const timeWindow = defineNode({
     },
   }),
 });
+
+/** What a time window counts for the metrics. */
+interface WindowCounts {
+  rows: number;
+  expired: number;
+  ticks: number;
+  skipped: number;
+  lastTick: number;
+}
 
 /**
  * Checks the SQL's named parameters can all be bound, so a typo fails at start, not at the first tick.
@@ -165,6 +178,7 @@ async function runWindow(
   o: TimeWindowSettings,
   fresh: { rows: boolean },
   emit: (e: Event) => void,
+  seen: WindowCounts,
   final = false,
 ): Promise<void> {
   const where = `node '${ctx.name}'`;
@@ -189,7 +203,11 @@ async function runWindow(
       // table grow forever (the original's bug, by another road).
       const statements = table.deleteBefore(o.timeColumn, params.window_start);
       await store.transaction(async (m) => {
-        for (const s of statements) await store.execute(s.sql, s.values, m);
+        // The first statement deletes the window's own rows (the others, child tables).
+        for (let i = 0; i < statements.length; i++) {
+          const gone = await store.executeCounted(statements[i].sql, statements[i].values, m);
+          if (i === 0) seen.expired += gone;
+        }
       });
       if (failed) throw failed.err;
     });

@@ -94,6 +94,9 @@ describe('Prometheus metrics of a network', () => {
     await net.start();
     const running = parseProm(await net.metrics().metrics()).samples;
     expect(sampleValue(running, 'tributary_node_in_flight', { node: 'slow' })).toBe(3);
+    // One call under way (concurrency 1), two waiting for the worker.
+    expect(sampleValue(running, 'tributary_node_gauge', { node: 'slow', gauge: 'running' })).toBe(1);
+    expect(sampleValue(running, 'tributary_node_gauge', { node: 'slow', gauge: 'queue_depth' })).toBe(2);
     expect(sampleValue(running, 'tributary_network_running', {})).toBe(1);
     release();
     await net.done();
