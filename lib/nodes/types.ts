@@ -1,5 +1,6 @@
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
 import type { Event, EventInit } from '../event';
+import type { Checkpointable } from '../state/types';
 
 /** The three roles a node can play. */
 export type Role = 'source' | 'pipeline' | 'sink';
@@ -97,6 +98,20 @@ export interface NodeContext {
   progress(): NodeProgress | undefined;
   /** What the node tells the network's metrics beyond its counters (always present in a network). */
   readonly probe: NodeProbe;
+  /**
+   * Registers in-memory state for checkpoints (lib/state). The network restores it before the
+   * first event and saves its changes periodically and at drain. The handle's
+   * `settleAfterCheckpoint(event)` acks an event absorbed into that state only once a
+   * checkpoint holding it is written (at once when the network takes no checkpoints).
+   * Optional: contexts built outside a network may lack it.
+   */
+  registerState?(state: Checkpointable): StateHandle;
+}
+
+/** What {@link NodeContext.registerState} returns. */
+export interface StateHandle {
+  /** Acks `event` once the state that includes it is checkpointed (nacks if the checkpoint fails). */
+  settleAfterCheckpoint(event: Event<unknown>): void;
 }
 
 /**
