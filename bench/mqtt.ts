@@ -7,7 +7,7 @@
  * ahead of what came out, since Mosquitto drops what exceeds its 1000-message queue) and times
  * from the side's "ready" until every id arrived on the output. Same driver, same broker, same
  * load for every side. Prints medians, the spread (interquartile range) and the ratios, and
- * records them in bench/results.json under "mqtt".
+ * records them in bench/records.json under "mqtt".
  *
  *   TRIBUTARY_MQTT_URL=mqtt://127.0.0.1:1883 npx ts-node --transpile-only bench/mqtt.ts [rounds]
  *
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
   };
   console.log(`  throughput ratio network / bare-serial  (same guarantee): ${ratios.networkVsBareSerial.toFixed(2)}`);
   console.log(`  throughput ratio network / bare-autoack (acks on receipt): ${ratios.networkVsBareAutoack.toFixed(2)}`);
-  const file = path.join(__dirname, 'results.json');
+  const file = path.join(__dirname, 'records.json');
   let results: Record<string, unknown> = {};
   try {
     results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     `soak ${minutes} min: ${end.events} events, rss ${start.rssMb.toFixed(1)} → ${end.rssMb.toFixed(1)} MB (${(growth * 100).toFixed(1)} %), ` +
       `heap ${start.heapMb.toFixed(1)} → ${end.heapMb.toFixed(1)} MB; drain timed out: ${report.timedOut}; target: within 20 %`,
   );
-  const out = path.join(__dirname, 'results.json');
+  const out = path.join(__dirname, 'records.json');
   let results: Record<string, unknown> = {};
   try {
     results = JSON.parse(readFileSync(out, 'utf8'));

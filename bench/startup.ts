@@ -2,7 +2,7 @@
  * CLI start-up: `tributary run` of a one-node-pair script with `--for 0s`, against `node -e ''`
  * (the floor any Node program pays). Each run is its own fresh process; the two commands
  * alternate, so machine noise hits both alike. Prints medians, the spread (interquartile
- * range) and the ratio, and records them in bench/results.json.
+ * range) and the ratio, and records them in bench/records.json.
  *
  *   npm run build && npx ts-node --transpile-only bench/startup.ts [rounds]
  *
@@ -55,7 +55,7 @@ for (const [name, s] of Object.entries(stats)) {
 }
 console.log(`tributary run / node -e '': ${ratio.toFixed(2)}× over ${rounds} alternating rounds (target ≤ 2×)`);
 
-const file = path.join(root, 'bench', 'results.json');
+const file = path.join(root, 'bench', 'records.json');
 let results: Record<string, unknown> = {};
 try {
   results = JSON.parse(readFileSync(file, 'utf8'));
