@@ -4,8 +4,10 @@ import { withPayload, withoutError, type Event } from '../event';
 import type { Logger, NodeContext, NodeProbe, NodeStats } from '../nodes/types';
 import { OutCounter, SourceGate, countsOutput, viaSubscriber } from '../operators/subscriber';
 import { trampoline } from '../operators/trampoline';
+import { fusableStep, type FusableStep } from '../nodes/stage';
 import { Broadcast, type Lane } from './broadcast';
 import { createNodeContext } from './context';
+import { fuse } from './fuse';
 import type { Graph } from './graph';
 
 /**
@@ -38,6 +40,8 @@ export interface CompileEnv {
   broken(node: string, err: unknown): void;
   /** Every sink completed. */
   allSinksDone(): void;
+  /** Fuse runs of fusable nodes into one subscriber (default true); false compiles every node on its own. */
+  fusion?: boolean;
 }
 
 /**
@@ -59,6 +63,9 @@ export interface Compiled {
  * Turns a validated graph into running RxJS subscriptions. A linear chain is one fused pipe
  * (each operator reads its producer's observable directly, nothing in between); a node with
  * several consumers gets a {@link Broadcast}; a node with several inputs reads a `merge`.
+ * Consecutive fusable nodes (map, where, tap, interceptor, forwarder, function sinks with
+ * concurrency 1: see {@link FusableStep}) linked one to one become ONE subscriber that runs
+ * their steps in a loop per event (see {@link fuse}), unless `env.fusion` is false.
  * Sinks subscribe first and broadcasts connect from downstream to upstream, so a
  * synchronous source finds every consumer already listening.
  *
@@ -78,6 +85,11 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
   // Synchronous nodes in a row since the last trampoline: each one nests a few stack frames
   // per event (and per subscribe and unsubscribe), so a long chain would overflow the stack.
   const depth = new Map<string, number>();
+  // Open fused runs, by the node at their end: a fusable node whose only input is that node
+  // (and is that node's only consumer) joins the run instead of subscribing on its own.
+  const runs = new Map<string, FusableStep[]>();
+  const fusedRaw = new Map<FusableStep[], Observable<Event>>();
+  const fusion = env.fusion !== false;
 
   for (const name of order) {
     const spec = graph.nodes.get(name)!;
@@ -107,11 +119,35 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
       } else {
         const op = spec.create(ctx) as (s: Observable<Event>) => Observable<Event>;
         if (countsOutput(op)) selfCounted.add(name);
-        let input = buildInput(name, graph, outputs, broadcasts, into);
-        const d = graph.inputs.get(name)!.reduce((m, p) => Math.max(m, depth.get(p) ?? 0), 0) + 1;
-        if (d >= TRAMPOLINE_EVERY) input = input.pipe(trampoline());
-        depth.set(name, d >= TRAMPOLINE_EVERY ? 0 : d);
-        raw = op(input);
+        const step = fusion ? fusableStep(op) : undefined;
+        const inputs = graph.inputs.get(name)!;
+        const d = inputs.reduce((m, p) => Math.max(m, depth.get(p) ?? 0), 0) + 1;
+        const producer = inputs.length === 1 ? inputs[0] : undefined;
+        const run =
+          step && producer !== undefined && d < TRAMPOLINE_EVERY && soleConsumer(graph, producer) ? runs.get(producer) : undefined;
+        if (step && run) {
+          // Joins the producer's fused run: one subscriber for both.
+          run.push(step);
+          runs.delete(producer!);
+          runs.set(name, run);
+          const producerStats = into.contexts.get(producer!)!.stats;
+          into.inCounts.set(name, [() => producerStats.out]);
+          depth.set(name, d);
+          selfCounted.add(name);
+          raw = fusedRaw.get(run)!;
+        } else {
+          let input = buildInput(name, graph, outputs, broadcasts, into);
+          if (d >= TRAMPOLINE_EVERY) input = input.pipe(trampoline());
+          depth.set(name, d >= TRAMPOLINE_EVERY ? 0 : d);
+          if (step) {
+            // Starts a fused run (the fused subscriber counts each step's output itself).
+            const steps = [step];
+            runs.set(name, steps);
+            raw = fuse(input, steps);
+            fusedRaw.set(steps, raw);
+            selfCounted.add(name);
+          } else raw = op(input);
+        }
       }
     } catch (e) {
       throw new TributaryError('NODE_FAILED', `node '${name}' (${spec.kind}) failed to build: ${errorMessage(e)}`, { cause: e });
@@ -145,10 +181,15 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
   }
 }
 
-/** The stream a consumer reads: its producer's output, a broadcast branch, or a merge of them. */
+/** True when `producer` feeds exactly one consumer directly (no broadcast, no error route). */
+function soleConsumer(graph: Graph, producer: string): boolean {
+  return graph.out.get(producer)!.length === 1 && !graph.errorRoutes.has(producer);
+}
+
 /** How many nodes of a chain run nested before a trampoline unwinds the stack (see compile). */
 export const TRAMPOLINE_EVERY = 128;
 
+/** The stream a consumer reads: its producer's output, a broadcast branch, or a merge of them. */
 function buildInput(
   name: string,
   graph: Graph,

@@ -33,6 +33,8 @@ export interface LifecycleParts {
   drainTimeout: number;
   /** Time 1 in this many node calls for the processing-time histogram; 0: no timing. */
   sampleEvery: number;
+  /** Fuse runs of fusable nodes (see compile); default true. */
+  fusion?: boolean;
 }
 
 /**
@@ -258,6 +260,7 @@ export class Lifecycle {
         this.end();
       },
       allSinksDone: () => this.end(),
+      fusion: this.parts.fusion,
     };
   }
 

@@ -50,6 +50,14 @@ export interface NetworkOptions {
    * `start()` and closes once the network stopped. Turns `metrics` on unless it is given.
    */
   http?: OpsServerOptions;
+  /**
+   * Fuse consecutive fusable nodes (map, where, tap, interceptor, forwarder and function
+   * sinks with concurrency 1, linked one to one) into one subscriber that runs them in a loop
+   * per event. Counters, acks, error events and metrics are the same either way; `false`
+   * compiles every node on its own (one RxJS subscriber and worker pool per node), for
+   * debugging or to compare. Default `true`.
+   */
+  fusion?: boolean;
 }
 
 /**
@@ -95,8 +103,12 @@ export class Network {
     this.services = new NetworkServices(options.services ?? {}, this.logger);
     const sampleEvery = sampling(options.metrics ?? (options.http !== undefined ? true : undefined));
     this.http = options.http;
+    if (options.fusion !== undefined && typeof options.fusion !== 'boolean') {
+      throw new TributaryError('BAD_OPTION', `Network: option 'fusion' must be true or false, got ${String(options.fusion)}`);
+    }
+    const fusion = options.fusion ?? true;
     const { graph, services, registry, scheduler, logger } = this;
-    this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout, sampleEvery });
+    this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout, sampleEvery, fusion });
   }
 
   /**
@@ -556,7 +568,7 @@ export class Network {
   }
 }
 
-const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http'];
+const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http', 'fusion'];
 
 /** How many calls per timed one `metrics` asks for; 0 for none. */
 function sampling(metrics: NetworkOptions['metrics']): number {

@@ -1,4 +1,5 @@
 import { defineNode } from './registry';
+import { markFusable, passStep } from './stage';
 
 /**
  * Pipeline passing every event through unchanged: a named junction to fan in or out at.
@@ -16,5 +17,5 @@ export const forwarder = defineNode({
   positional: [],
   example: "net.add('forwarder1', nodes.forwarder());",
   luaExample: 'tb.create_forwarder("forwarder1")',
-  build: () => ({ role: 'pipeline', kind: 'forwarder', create: () => (source) => source }),
+  build: () => ({ role: 'pipeline', kind: 'forwarder', create: (ctx) => markFusable((source) => source, passStep(ctx)) }),
 });

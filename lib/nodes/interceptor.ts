@@ -1,7 +1,7 @@
 import { createEvent, isEvent, withDelivery, withPayload, type Event, type EventMeta } from '../event';
 import { opt } from './options';
 import { defineNode } from './registry';
-import { concurrencyOption, eventOf, functionStage, type NodeFn } from './stage';
+import { concurrencyOption, eventOf, pipeStep, stepStage, type NodeFn } from './stage';
 
 /**
  * The original's interceptor: a pipeline function over whole events, for logic that needs
@@ -31,13 +31,20 @@ export const interceptor = defineNode({
     role: 'pipeline',
     kind: 'interceptor',
     create: (ctx) =>
-      functionStage(ctx, fn, concurrency, eventOf, (e, result, emit) => {
-        if (result === undefined) ctx.drop(e);
-        else if (!isEvent(result)) emit(sameEvent(e, result) ?? withPayload(e, result));
-        // A brand-new event (createEvent) has no handle: give it the input's, or that
-        // input would never be acked or nacked.
-        else emit(result.delivery === undefined && e.delivery !== undefined ? withDelivery(result, e.delivery) : result);
-      }),
+      stepStage(
+        ctx,
+        pipeStep(ctx, fn, eventOf, (e, result) => {
+          if (result === undefined) {
+            ctx.drop(e);
+            return undefined;
+          }
+          if (!isEvent(result)) return sameEvent(e, result) ?? withPayload(e, result);
+          // A brand-new event (createEvent) has no handle: give it the input's, or that
+          // input would never be acked or nacked.
+          return result.delivery === undefined && e.delivery !== undefined ? withDelivery(result, e.delivery) : result;
+        }),
+        concurrency,
+      ),
   }),
 });
 

@@ -1,7 +1,7 @@
 import { withPayload } from '../event';
 import { opt } from './options';
 import { defineNode } from './registry';
-import { concurrencyOption, functionStage, payloadOf, type NodeFn } from './stage';
+import { concurrencyOption, payloadOf, pipeStep, stepStage, type NodeFn } from './stage';
 
 /**
  * Pipeline replacing each payload by `fn(payload)`. The event keeps its metadata and ack
@@ -27,6 +27,11 @@ export const map = defineNode({
   build: ({ fn, concurrency }) => ({
     role: 'pipeline',
     kind: 'map',
-    create: (ctx) => functionStage(ctx, fn, concurrency, payloadOf, (e, r, emit) => emit(withPayload(e, r))),
+    create: (ctx) =>
+      stepStage(
+        ctx,
+        pipeStep(ctx, fn, payloadOf, (e, r) => withPayload(e, r)),
+        concurrency,
+      ),
   }),
 });

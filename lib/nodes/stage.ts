@@ -77,9 +77,230 @@ export function functionStage<A, R>(
 }
 
 /**
+ * The per-event body of a node that handles one event at a time and passes on at most one:
+ * what the network's compiler fuses. A run of consecutive fusable nodes (each with
+ * `concurrency` 1, one producer and one consumer between them) becomes one subscriber that
+ * walks the steps per event in a loop; unfused, each step runs on its own worker pool. Both
+ * paths call exactly these methods, so counters, acks, error events and probes are the same.
+ *
+ * @example
+ * ```ts
+ * const op = stepStage(ctx, {
+ *   role: 'pipe', ctx, running: { n: 0 },
+ *   call: (e) => fn(e.payload, e),
+ *   then: (e, r) => withPayload(e, r),
+ *   failed: (e, err) => ctx.fail(e, err),
+ *   onError: (e) => e,
+ *   discard: (e) => ctx.nack(e, CUT_OFF),
+ * }, 1);
+ * ```
+ */
+export interface FusableStep {
+  /** 'pipe' passes on 0 or 1 event per event; 'sink' ends every event; 'pass' forwards every event unchanged without calling anything. */
+  readonly role: 'pipe' | 'sink' | 'pass';
+  readonly ctx: NodeContext;
+  /** Asynchronous calls under way (the node's `running` gauge reads it). */
+  readonly running: { n: number };
+  /** Calls the node's function for a non-error event: a result, or a promise of one. May throw. */
+  call(event: Event): unknown;
+  /** What a successful call passes on (undefined: nothing, e.g. dropped or acked). May throw. */
+  then(event: Event, result: unknown): Event | undefined;
+  /** What a failed call (or `then`) passes on: an error event for a pipe, nothing for a sink. */
+  failed(event: Event, err: unknown): Event | undefined;
+  /** What an arriving error event becomes: passed on by a pipe, rejected (nacked) by a sink. */
+  onError(event: Event): Event | undefined;
+  /** An event queued or running when the network is cut off: give it back. */
+  discard(event: Event): void;
+}
+
+const FUSABLE = Symbol.for('tributary.fusable');
+
+/**
+ * The fusable step behind an operator made by {@link stepStage} with concurrency 1 (or a
+ * forwarder), or undefined.
+ *
+ * @example
+ * ```ts
+ * const step = fusableStep(spec.create(ctx));
+ * if (step) steps.push(step);
+ * ```
+ */
+export function fusableStep(op: unknown): FusableStep | undefined {
+  return typeof op === 'function' ? ((op as unknown as Record<symbol, FusableStep | undefined>)[FUSABLE] ?? undefined) : undefined;
+}
+
+/**
+ * Marks an operator as equivalent to running `step` per event in order (what the compiler may
+ * fuse instead of calling the operator).
+ *
+ * @example
+ * ```ts
+ * return markFusable((source) => source, passStep(ctx));
+ * ```
+ */
+export function markFusable<F extends (...args: any[]) => unknown>(op: F, step: FusableStep): F {
+  (op as unknown as Record<symbol, FusableStep>)[FUSABLE] = step;
+  return op;
+}
+
+/**
+ * Runs `step` on a worker pool of `concurrency`, counting a pipe's output into its stats.
+ * With concurrency 1 the operator is marked fusable.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => stepStage(ctx, pipeStep(ctx, fn, payloadOf, (e, r) => withPayload(e, r)), concurrency),
+ * ```
+ */
+export function stepStage(ctx: NodeContext, step: FusableStep, concurrency: number): OperatorFunction<Event, Event> {
+  ctx.probe.gauge('running', 'asynchronous calls of the node function under way', () => step.running.n);
+  const running = step.running;
+  const work = (event: Event, emit: (e: Event) => void): void | PromiseLike<unknown> => {
+    if (event.error !== undefined) {
+      const out = step.onError(event);
+      if (out !== undefined) emit(out);
+      return;
+    }
+    const timed = ctx.probe.sample();
+    let result: unknown;
+    try {
+      result = step.call(event);
+    } catch (err) {
+      timed?.();
+      const out = step.failed(event, err);
+      if (out !== undefined) emit(out);
+      return;
+    }
+    if (isThenable(result)) {
+      running.n++;
+      return result.then(
+        (r) => {
+          running.n--;
+          timed?.();
+          settle(step, event, r, emit);
+        },
+        (err: unknown) => {
+          running.n--;
+          timed?.();
+          const out = step.failed(event, err);
+          if (out !== undefined) emit(out);
+        },
+      );
+    }
+    timed?.();
+    settle(step, event, result, emit);
+  };
+  const op = workerPool<Event, Event>(concurrency, work, step.role === 'sink' ? undefined : ctx.stats, (e) => step.discard(e));
+  return concurrency === 1 ? markFusable(op, step) : op;
+}
+
+function settle(step: FusableStep, event: Event, result: unknown, emit: (e: Event) => void): void {
+  let out: Event | undefined;
+  try {
+    out = step.then(event, result);
+  } catch (err) {
+    out = step.failed(event, err);
+  }
+  if (out !== undefined) emit(out);
+}
+
+/**
+ * The step of a pipeline function node passing on at most one event: calls `fn(arg(event),
+ * event)` for each non-error event (error events pass through untouched); `then` turns the
+ * result into the event to pass on (or undefined after dropping it); a throw or rejection
+ * becomes an error event naming the node.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => stepStage(ctx, pipeStep(ctx, fn, payloadOf, (e, r) => withPayload(e, r)), concurrency),
+ * ```
+ */
+export function pipeStep<A, R>(
+  ctx: NodeContext,
+  fn: NodeFn<A, R>,
+  arg: (event: Event) => A,
+  then: (event: Event, result: R) => Event | undefined,
+): FusableStep {
+  return {
+    role: 'pipe',
+    ctx,
+    running: { n: 0 },
+    call: arg === payloadOf ? (e) => fn(e.payload as A, e) : (e) => fn(arg(e), e),
+    then: then as (event: Event, result: unknown) => Event | undefined,
+    failed: (e, err) => ctx.fail(e, err),
+    onError: (e) => e,
+    discard: (e) => ctx.nack(e, CUT_OFF),
+  };
+}
+
+/**
+ * The step of a node passing every event on unchanged (a forwarder).
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => markFusable((source) => source, passStep(ctx)),
+ * ```
+ */
+export function passStep(ctx: NodeContext): FusableStep {
+  return {
+    role: 'pass',
+    ctx,
+    running: { n: 0 },
+    call: () => undefined,
+    then: (e) => e,
+    failed: (e, err) => ctx.fail(e, err),
+    onError: (e) => e,
+    discard: () => undefined,
+  };
+}
+
+/**
+ * The step of a sink: calls `fn` per event, acks after it succeeded, nacks (and counts and
+ * logs) when it failed; error events are nacked and reported (see {@link rejectErrorEvent}).
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => stepStage(ctx, sinkStep(ctx, write, payloadOf), 1),
+ * ```
+ */
+export function sinkStep<A>(ctx: NodeContext, fn: NodeFn<A, unknown>, arg: (event: Event) => A): FusableStep {
+  return {
+    role: 'sink',
+    ctx,
+    running: { n: 0 },
+    call: arg === payloadOf ? (e) => fn(e.payload as A, e) : (e) => fn(arg(e), e),
+    then: (e) => {
+      ctx.probe.finished();
+      ctx.ack(e);
+      return undefined;
+    },
+    failed: (e, err) => {
+      ctx.probe.finished();
+      // Already given back (the network was cut off while this call ran): nothing more to report.
+      if (e.delivery?.settled) return undefined;
+      ctx.stats.errors++;
+      ctx.nack(e, err);
+      ctx.probe.error(errorMessage(err));
+      ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (event ${e.meta.id})`);
+      return undefined;
+    },
+    onError: (e) => {
+      ctx.probe.finished();
+      rejectErrorEvent(ctx, e);
+      return undefined;
+    },
+    discard: (e) => {
+      ctx.probe.finished();
+      ctx.nack(e, CUT_OFF);
+    },
+  };
+}
+
+/**
  * The shared body of every sink: runs `fn` per event on a worker pool, acks after it
  * succeeded, nacks (and counts and logs) when it failed. Error events arriving at a sink are
- * nacked and logged: they are never dropped silently.
+ * nacked and logged: they are never dropped silently. With concurrency 1 the network may fuse
+ * it with the nodes before it (see {@link FusableStep}).
  *
  * @example
  * ```ts
@@ -92,60 +313,7 @@ export function sinkStage<A>(
   concurrency: number,
   arg: (event: Event) => A,
 ): OperatorFunction<Event, never> {
-  const failed = (event: Event, err: unknown) => {
-    ctx.probe.finished();
-    // Already given back (the network was cut off while this call ran): nothing more to report.
-    if (event.delivery?.settled) return;
-    ctx.stats.errors++;
-    ctx.nack(event, err);
-    ctx.probe.error(errorMessage(err));
-    ctx.logger.error(`node '${ctx.name}': ${errorMessage(err)} (event ${event.meta.id})`);
-  };
-  let running = 0;
-  ctx.probe.gauge('running', 'asynchronous calls of the node function under way', () => running);
-  return workerPool<Event, never>(
-    concurrency,
-    (event) => {
-      if (event.error) {
-        ctx.probe.finished();
-        rejectErrorEvent(ctx, event);
-        return;
-      }
-      let result: unknown;
-      const timed = ctx.probe.sample();
-      try {
-        result = fn(arg(event), event);
-      } catch (err) {
-        timed?.();
-        failed(event, err);
-        return;
-      }
-      if (isThenable(result)) {
-        running++;
-        return result.then(
-          () => {
-            running--;
-            timed?.();
-            ctx.probe.finished();
-            ctx.ack(event);
-          },
-          (err: unknown) => {
-            running--;
-            timed?.();
-            failed(event, err);
-          },
-        );
-      }
-      timed?.();
-      ctx.probe.finished();
-      ctx.ack(event);
-    },
-    undefined,
-    (event) => {
-      ctx.probe.finished();
-      ctx.nack(event, CUT_OFF);
-    },
-  );
+  return stepStage(ctx, sinkStep(ctx, fn, arg), concurrency) as OperatorFunction<Event, never>;
 }
 
 /**

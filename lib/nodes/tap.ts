@@ -1,6 +1,6 @@
 import { opt } from './options';
 import { defineNode } from './registry';
-import { concurrencyOption, functionStage, payloadOf, type NodeFn } from './stage';
+import { concurrencyOption, payloadOf, pipeStep, stepStage, type NodeFn } from './stage';
 
 /**
  * Pipeline running a side effect per payload and passing the event on unchanged; a failing
@@ -26,6 +26,11 @@ export const tap = defineNode({
   build: ({ fn, concurrency }) => ({
     role: 'pipeline',
     kind: 'tap',
-    create: (ctx) => functionStage(ctx, fn, concurrency, payloadOf, (e, _r, emit) => emit(e)),
+    create: (ctx) =>
+      stepStage(
+        ctx,
+        pipeStep(ctx, fn, payloadOf, (e) => e),
+        concurrency,
+      ),
   }),
 });

@@ -1,6 +1,6 @@
 import { opt } from './options';
 import { defineNode } from './registry';
-import { concurrencyOption, functionStage, payloadOf, type NodeFn } from './stage';
+import { concurrencyOption, payloadOf, pipeStep, stepStage, type NodeFn } from './stage';
 
 /**
  * Pipeline keeping the events whose payload satisfies the predicate; the others are dropped
@@ -26,9 +26,14 @@ export const where = defineNode({
     role: 'pipeline',
     kind: 'where',
     create: (ctx) =>
-      functionStage(ctx, fn, concurrency, payloadOf, (e, keep, emit) => {
-        if (keep) emit(e);
-        else ctx.drop(e);
-      }),
+      stepStage(
+        ctx,
+        pipeStep(ctx, fn, payloadOf, (e, keep) => {
+          if (keep) return e;
+          ctx.drop(e);
+          return undefined;
+        }),
+        concurrency,
+      ),
   }),
 });

@@ -1,0 +1,194 @@
+import { Observable, Subscriber } from 'rxjs';
+import type { Event } from '../event';
+import type { FusableStep } from '../nodes/stage';
+import type { NodeProbe } from '../nodes/types';
+import { RingQueue } from '../operators/queue';
+
+/** One step of a fused run with what it needs per event at hand. */
+interface Slot {
+  readonly step: FusableStep;
+  readonly probe: NodeProbe;
+  /** The node's counters when it counts what it passes on (pipes and forwarders), else undefined. */
+  readonly counter: { out: number } | undefined;
+  readonly pass: boolean;
+  /** The event whose asynchronous call is under way (concurrency 1: at most one). */
+  current: Event | undefined;
+  /** Events that reached this step while it was busy, in order. */
+  queue: RingQueue<Event> | undefined;
+}
+
+/**
+ * Runs a chain of fusable steps (see {@link FusableStep}) as ONE subscriber: per event, a
+ * loop over the steps with one try/catch, no subscriber, queue or closure per step. A step
+ * whose function returns a promise holds that event (and queues the ones reaching it after)
+ * until it settles, then the event goes on from the next step: exactly what a chain of
+ * concurrency-1 worker pools does, so order, counters, acks and error events are the same.
+ *
+ * @example
+ * ```ts
+ * const fused = fuse(input$, [pipeStep(ctxA, fnA, payloadOf, (e, r) => withPayload(e, r)), sinkStep(ctxB, fnB, payloadOf)]);
+ * fused.subscribe({ complete: () => console.log('drained') });
+ * ```
+ */
+export function fuse(source: Observable<Event>, steps: readonly FusableStep[]): Observable<Event> {
+  return new Observable<Event>((destination) => source.subscribe(new FusedSubscriber(destination, steps)));
+}
+
+class FusedSubscriber extends Subscriber<Event> {
+  private readonly slots: Slot[];
+  private inputDone = false;
+  private done = false;
+  private readonly out: Subscriber<Event>;
+
+  constructor(destination: Subscriber<Event>, steps: readonly FusableStep[]) {
+    // Not passing the destination up: the input completing must not complete it while a step waits.
+    super();
+    this.out = destination;
+    destination.add(this);
+    this.slots = steps.map((step) => ({
+      step,
+      probe: step.ctx.probe,
+      counter: step.role === 'sink' ? undefined : step.ctx.stats,
+      pass: step.role === 'pass',
+      current: undefined,
+      queue: undefined,
+    }));
+  }
+
+  protected override _next(event: Event): void {
+    this.run(event, 0);
+  }
+
+  protected override _error(err: unknown): void {
+    this.fail(err);
+  }
+
+  protected override _complete(): void {
+    this.inputDone = true;
+    this.maybeComplete();
+  }
+
+  override unsubscribe(): void {
+    if (this.closed) return;
+    this.done = true;
+    // Cut off: every event still held is given back, the last steps' first (as the pools
+    // of an unfused chain are torn down from the sink up).
+    for (let i = this.slots.length - 1; i >= 0; i--) {
+      const s = this.slots[i];
+      if (s.current !== undefined) s.step.discard(s.current);
+      s.current = undefined;
+      if (s.queue) for (let e = s.queue.shift(); e !== undefined; e = s.queue.shift()) s.step.discard(e);
+    }
+    super.unsubscribe();
+  }
+
+  /** Takes `event` through the steps from `i` on, then passes what is left downstream. */
+  private run(event: Event, i: number): void {
+    const slots = this.slots;
+    const n = slots.length;
+    let timed: (() => void) | undefined;
+    let current: Event | undefined = event;
+    while (i < n) {
+      try {
+        for (; i < n; i++) {
+          const s = slots[i];
+          // Busy with an asynchronous call: wait behind it. (Its queue is only ever non-empty
+          // while it is busy or being drained right here, which nothing can re-enter: a
+          // network has no cycles.)
+          if (s.current !== undefined) {
+            (s.queue ??= new RingQueue<Event>()).push(current);
+            return;
+          }
+          if (current.error !== undefined || s.pass) {
+            current = s.step.onError(current);
+          } else {
+            timed = s.probe.sample();
+            const result = s.step.call(current);
+            if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+              this.wait(s, i, current, result as PromiseLike<unknown>, timed);
+              return;
+            }
+            if (timed !== undefined) {
+              timed();
+              timed = undefined;
+            }
+            current = s.step.then(current, result);
+          }
+          if (current === undefined) return;
+          if (s.counter !== undefined) s.counter.out++;
+        }
+      } catch (err) {
+        // `current` is still step i's input: the throwing call never returned.
+        if (timed !== undefined) {
+          timed();
+          timed = undefined;
+        }
+        const s = slots[i];
+        current = s.step.failed(current!, err);
+        if (current === undefined) return;
+        if (s.counter !== undefined) s.counter.out++;
+        i++;
+      }
+    }
+    if (!this.done) this.out.next(current);
+  }
+
+  /** Step `i` went asynchronous for `event`: hold it there until the promise settles. */
+  private wait(s: Slot, i: number, event: Event, result: PromiseLike<unknown>, timed: (() => void) | undefined): void {
+    s.current = event;
+    const running = s.step.running;
+    running.n++;
+    result.then(
+      (r) => {
+        running.n--;
+        timed?.();
+        this.settle(s, i, event, r, false);
+      },
+      (err: unknown) => {
+        running.n--;
+        timed?.();
+        this.settle(s, i, event, err, true);
+      },
+    );
+  }
+
+  private settle(s: Slot, i: number, event: Event, value: unknown, rejected: boolean): void {
+    // Cut off meanwhile: the event was given back already.
+    if (this.done || s.current !== event) return;
+    try {
+      s.current = undefined;
+      let next: Event | undefined;
+      if (rejected) next = s.step.failed(event, value);
+      else {
+        try {
+          next = s.step.then(event, value);
+        } catch (err) {
+          next = s.step.failed(event, err);
+        }
+      }
+      if (next !== undefined) {
+        if (s.counter !== undefined) s.counter.out++;
+        this.run(next, i + 1);
+      }
+      // The events that waited at this step, in order, until one goes asynchronous again.
+      const queue = s.queue;
+      while (queue !== undefined && !this.done && s.current === undefined && queue.length > 0) this.run(queue.shift()!, i);
+      this.maybeComplete();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.out.error(err);
+  }
+
+  private maybeComplete(): void {
+    if (this.done || !this.inputDone) return;
+    for (const s of this.slots) if (s.current !== undefined || (s.queue !== undefined && s.queue.length > 0)) return;
+    this.done = true;
+    this.out.complete();
+  }
+}
