@@ -1,0 +1,191 @@
+import fc from 'fast-check';
+import { Network, nodes, withPayload, type DeadLetter, type Event, type Settlement } from 'tributary';
+
+/** How a generated node's function behaves for one payload. */
+type Mode = 'sync' | 'throw' | 'async' | 'reject' | 'later';
+type Kind = 'map' | 'where' | 'tap' | 'forwarder' | 'interceptor';
+interface NodePlan {
+  kind: Kind;
+  /** Payload p uses modes[p % modes.length]. */
+  modes: Mode[];
+}
+interface Plan {
+  payloads: number[];
+  shape: 'linear' | 'fan' | 'errorRoute';
+  chain: NodePlan[];
+  sinkModes: Mode[];
+  maxInFlight?: number;
+}
+
+const later = () => new Promise<void>((r) => setImmediate(r));
+
+/** Applies a mode to a value: returns it, throws, or returns a promise resolving or rejecting. */
+function behave<T>(mode: Mode, name: string, p: unknown, value: () => T): T | Promise<T> {
+  switch (mode) {
+    case 'sync':
+      return value();
+    case 'throw':
+      throw new Error(`${name} failed on ${String(p)}`);
+    case 'async':
+      return Promise.resolve().then(value);
+    case 'reject':
+      return Promise.reject(new Error(`${name} rejected ${String(p)}`));
+    case 'later':
+      return later().then(value);
+  }
+}
+
+function num(p: unknown): number {
+  return typeof p === 'number' ? p : 0;
+}
+
+function pipelineNode(plan: NodePlan, name: string, index: number) {
+  const mode = (p: unknown) => plan.modes[num(p) % plan.modes.length];
+  switch (plan.kind) {
+    case 'map':
+      return nodes.map({ fn: (p: number) => behave(mode(p), name, p, () => p + index + 1) });
+    case 'where':
+      return nodes.where({ fn: (p: number) => behave(mode(p), name, p, () => p % 3 !== index % 3) });
+    case 'tap':
+      return nodes.tap({ fn: (p: number) => behave(mode(p), name, p, () => undefined) });
+    case 'forwarder':
+      return nodes.forwarder();
+    case 'interceptor':
+      return nodes.interceptor({
+        fn: (e: Event) =>
+          behave(mode(e.payload), name, e.payload, () => (num(e.payload) % 5 === 4 ? undefined : withPayload(e, num(e.payload) * 2))),
+      });
+  }
+}
+
+interface Outcome {
+  received: Record<string, unknown[]>;
+  settled: string[];
+  report: unknown;
+  snapshot: unknown;
+}
+
+/** Builds the planned network with or without fusion, runs it to the end and collects what a user can see. */
+async function run(plan: Plan, fusion: boolean): Promise<Outcome> {
+  const received: Record<string, unknown[]> = { out: [], dead: [] };
+  const settled: string[] = [];
+  const net = new Network({ fusion, metrics: { sampleEvery: 1 }, logger: { warn: () => undefined, error: () => undefined } });
+  net.add(
+    'src',
+    nodes.from({
+      items: plan.payloads,
+      maxInFlight: plan.maxInFlight,
+      onSettle: (e: Event, s: Settlement) =>
+        settled.push(`${String(e.payload)}:${s.acked ? 'ack' : `nack ${String((s.reason as Error)?.message ?? s.reason)}`}`),
+    }),
+  );
+  const names = plan.chain.map((n, i) => {
+    const name = `n${i}_${n.kind}`;
+    net.add(name, pipelineNode(n, name, i));
+    return name;
+  });
+  const sinkMode = (p: unknown) => plan.sinkModes[num(p) % plan.sinkModes.length];
+  net.add(
+    'out',
+    nodes.sink({
+      fn: (p: unknown) =>
+        behave(sinkMode(p), 'out', p, () => {
+          received.out.push(p);
+        }),
+    }),
+  );
+  if (plan.shape === 'fan' && names.length >= 3) {
+    // src → first → fan-out to two runs → fan-in at the sink.
+    const [first, ...rest] = names;
+    const half = Math.ceil(rest.length / 2);
+    const left = rest.slice(0, half);
+    const right = rest.slice(half);
+    net.link('src', first);
+    for (const branch of [left, right]) {
+      net.link(first, branch[0]);
+      for (let i = 1; i < branch.length; i++) net.link(branch[i - 1], branch[i]);
+      net.link(branch[branch.length - 1], 'out');
+    }
+  } else {
+    net.link('src', names[0]);
+    for (let i = 1; i < names.length; i++) net.link(names[i - 1], names[i]);
+    net.link(names[names.length - 1], 'out');
+    if (plan.shape === 'errorRoute') {
+      const at = names[Math.floor(names.length / 2)];
+      net.add('dead', nodes.sink({ fn: (l: DeadLetter) => void received.dead.push(`${l.node}:${l.error}:${String(l.payload)}`) }));
+      net.routeErrors(at, 'dead');
+    }
+  }
+  await net.start();
+  await net.done();
+  const snapshot = net.snapshot().nodes.map((n) => ({ ...n, timing: n.timing.count, errors: [...n.errors].sort() }));
+  return { received, settled, report: net.report(), snapshot };
+}
+
+const mode = fc.constantFrom<Mode>('sync', 'sync', 'sync', 'throw', 'async', 'reject', 'later');
+const nodePlan = fc.record({
+  kind: fc.constantFrom<Kind>('map', 'where', 'tap', 'forwarder', 'interceptor'),
+  modes: fc.array(mode, { minLength: 1, maxLength: 4 }),
+});
+const plan: fc.Arbitrary<Plan> = fc.record({
+  payloads: fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 25 }),
+  shape: fc.constantFrom<Plan['shape']>('linear', 'fan', 'errorRoute'),
+  chain: fc.array(nodePlan, { minLength: 1, maxLength: 6 }),
+  sinkModes: fc.array(mode, { minLength: 1, maxLength: 3 }),
+  maxInFlight: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+});
+
+describe('fusion', () => {
+  it('gives the same outputs, counters, acks, dead letters and metrics fused and unfused (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(plan, async (p) => {
+        const fused = await run(p, true);
+        const plain = await run(p, false);
+        const linear = p.shape !== 'fan' || p.chain.length < 3;
+        if (linear) {
+          // One path: the order is the same too.
+          expect(fused.received).toEqual(plain.received);
+          expect(fused.settled).toEqual(plain.settled);
+        } else {
+          // Two branches merged: each branch keeps its order, the interleaving may differ.
+          expect([...fused.received.out].sort()).toEqual([...plain.received.out].sort());
+          expect([...fused.settled].sort()).toEqual([...plain.settled].sort());
+        }
+        expect(fused.report).toEqual(plain.report);
+        expect(fused.snapshot).toEqual(plain.snapshot);
+        // Every event was settled exactly once.
+        expect(fused.settled).toHaveLength(p.payloads.length);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('keeps input order through a run where a function returns a promise for some events', async () => {
+    const out: number[] = [];
+    const calls: string[] = [];
+    const net = new Network();
+    net.add('src', nodes.from({ items: [1, 2, 3, 4, 5, 6] }));
+    net.add(
+      'slow_odd',
+      nodes.map({
+        fn: (n: number) => {
+          calls.push(`map ${n}`);
+          return n % 2 ? later().then(() => n * 10) : n * 10;
+        },
+      }),
+    );
+    net.add('keep', nodes.where({ fn: (n: number) => n !== 40 }));
+    net.add('collect', nodes.sink({ fn: (n: number) => void out.push(n) }));
+    net.link('src', 'slow_odd').link('slow_odd', 'keep').link('keep', 'collect');
+    await net.start();
+    await net.done();
+    expect(out).toEqual([10, 20, 30, 50, 60]);
+    // concurrency 1: the next call waits for the promise of the one before.
+    expect(calls).toEqual(['map 1', 'map 2', 'map 3', 'map 4', 'map 5', 'map 6']);
+    expect(net.report().stats.keep).toEqual({ in: 6, out: 5, errors: 0, acked: 0, nacked: 0, dropped: 1 });
+  });
+
+  it('refuses a fusion option that is not a boolean, naming it', () => {
+    expect(() => new Network({ fusion: 'off' as unknown as boolean })).toThrow("Network: option 'fusion' must be true or false, got off");
+  });
+});
