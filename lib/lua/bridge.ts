@@ -2,7 +2,7 @@ import { TributaryError, errorMessage } from '../errors';
 import { isThenable } from '../util/values';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import { CallBudget } from './budget';
-import { errorValueText } from './error-value';
+import { errorValueText, locateError } from './error-value';
 import { luaText } from './strings';
 import { LuaValues, NotDataError, type FunctionMode } from './values';
 
@@ -55,6 +55,13 @@ export class LuaBridge extends LuaValues {
   }
 
   private readonly budget: CallBudget;
+  /**
+   * The thread node functions run on: its stack keeps the message handler at index 1, so a
+   * call pushes no handler and rotates no stack (see {@link call}). Made on first use.
+   */
+  private callThread: LuaState | undefined;
+  /** Calls under way on {@link callThread} (a Lua function → JS export → Lua function nests). */
+  private depth = 0;
   /** The node a `create_*` call (mode `node`) is converting arguments for, while it does. */
   private owner: string | undefined;
 
@@ -168,11 +175,50 @@ export class LuaBridge extends LuaValues {
     let fn: (...args: unknown[]) => unknown;
     if (mode === 'node') {
       const owner = this.owner === undefined ? 'the Lua function' : `node '${this.owner}': the Lua function`;
-      fn = (payload: unknown) => this.call(ref, [payload], where, owner);
+      fn = (payload: unknown) => this.call1(ref, payload, where, owner);
     } else fn = (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });
     return fn;
+  }
+
+  /** The call thread, made on first use: anchored in the registry, handler at index 1, budget hook set. */
+  private thread(): LuaState {
+    if (this.callThread) return this.callThread;
+    const T = lua.lua_newthread(this.L);
+    lauxlib.luaL_ref(this.L, lua.LUA_REGISTRYINDEX); // pops it; the registry keeps it alive
+    lua.lua_pushcfunction(T, locateError);
+    this.budget.install(T);
+    return (this.callThread = T);
+  }
+
+  /**
+   * A node's function called with its payload: on the call thread, where the handler sits at
+   * index 1 and the budget's hook stays set, so a call costs one `lua_pcall` and the
+   * conversions. A nested call (the function called an export that calls back into Lua) runs
+   * above the running frame, where index 1 is not the handler: it takes the general path.
+   */
+  private call1(ref: number, payload: unknown, where: string, owner: string): unknown {
+    if (this.closed) throw new TributaryError('STATE', `the Lua runtime is closed; cannot call the function defined at ${where}`);
+    if (this.depth > 0) return this.call(ref, [payload], where, owner);
+    const T = this.thread();
+    this.depth++;
+    try {
+      if (!lua.lua_checkstack(T, 2)) throw new RangeError('Lua stack overflow');
+      lua.lua_rawgeti(T, lua.LUA_REGISTRYINDEX, ref);
+      this.push(T, payload);
+      if (this.budget.pcallOwn(T, 1, 1, 1) !== lua.LUA_OK) throw new LuaError(this.errorText(T, -1, where));
+      try {
+        return this.toJS(T, -1, 'result');
+      } catch (e) {
+        if (!(e instanceof NotDataError)) throw e;
+        const at = e.path ? ` at ${e.path}` : '';
+        throw new LuaError(`${where}: ${owner} returned ${e.what}${at}, which is not a payload`);
+      }
+    } finally {
+      this.depth--;
+      lua.lua_settop(T, 1);
+    }
   }
 
   /**
