@@ -76,6 +76,48 @@ export class CallBudget {
     }
   }
 
+  /**
+   * Gives `T` — a thread that runs only budgeted calls, one at a time from JS (the bridge's
+   * call thread) — the budget's hook for good, so {@link pcallOwn} costs no `lua_sethook`s.
+   *
+   * @example
+   * ```ts
+   * budget.install(T);
+   * lua.lua_pushcfunction(T, locateError);  // index 1: the message handler
+   * ```
+   */
+  install(T: LuaState): void {
+    if (this.enabled) lua.lua_sethook(T, this.hook, lua.LUA_MASKCOUNT, CHECK_EVERY);
+  }
+
+  /**
+   * `lua_pcall(T, nargs, nresults, msgh)` on a thread given {@link install}: the call gets a
+   * fresh budget (an outer call's clock keeps running) and the hook is put back to its normal
+   * rate if the call was stopped.
+   *
+   * @example
+   * ```ts
+   * if (budget.pcallOwn(T, 1, 1, 1) !== lua.LUA_OK) throw new LuaError(errorText(T, -1));
+   * ```
+   */
+  pcallOwn(T: LuaState, nargs: number, nresults: number, msgh: number): number {
+    if (!this.enabled) return lua.lua_pcall(T, nargs, nresults, msgh);
+    const outerStart = this.start;
+    this.start = NOT_STARTED;
+    try {
+      return lua.lua_pcall(T, nargs, nresults, msgh);
+    } finally {
+      this.start = outerStart;
+      if (this.tripped) {
+        this.tripped = false;
+        lua.lua_sethook(T, this.hook, lua.LUA_MASKCOUNT, CHECK_EVERY);
+      }
+    }
+  }
+
+  /** Set when the hook stopped a call (and sped itself up to stop it for good). */
+  private tripped = false;
+
   private readonly hook = (S: LuaState): void => {
     const now = this.now();
     if (this.start === NOT_STARTED) {
@@ -85,6 +127,7 @@ export class CallBudget {
     if (now - this.start <= this.ms) return;
     // From now on every instruction raises again, so a script's pcall inside a loop can
     // catch the stop but not keep the call running: each frame unwinds at its next instruction.
+    this.tripped = true;
     lua.lua_sethook(S, this.hook, lua.LUA_MASKCOUNT, 1);
     lauxlib.luaL_where(S, 0);
     lua.lua_pushstring(S, this.message);

@@ -32,8 +32,14 @@ function errorPlace(L: LuaState): string {
  * or number (`error({ reason = … })`, `error()`) becomes text prefixed with the file and line
  * of the `error` call, which Lua itself adds to string messages only. Strings and numbers pass
  * unchanged (`error("x", 0)` keeps asking for no position).
+ *
+ * @example
+ * ```ts
+ * lua.lua_pushcfunction(T, locateError); // kept at index 1 of a call thread
+ * lua.lua_pcall(T, 1, 1, 1);
+ * ```
  */
-const locateError: LuaCFunction = (S) => {
+export const locateError: LuaCFunction = (S) => {
   const t = lua.lua_type(S, 1);
   if (t === lua.LUA_TSTRING || t === lua.LUA_TNUMBER || t === lua.LUA_TLIGHTUSERDATA) return 1;
   const text = errorValueText(S, 1, plainPcall);

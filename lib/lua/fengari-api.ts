@@ -15,6 +15,9 @@ export interface LuaDebug {
   short_src: Uint8Array;
   currentline: number;
   linedefined: number;
+  lastlinedefined: number;
+  nparams: number;
+  isvararg: boolean | number;
   what: Uint8Array | null;
 }
 
@@ -86,6 +89,9 @@ export interface FengariModule {
     lua_type(L: LuaState, idx: number): number;
     lua_typename(L: LuaState, t: number): Uint8Array;
     lua_upvalueindex(i: number): number;
+    lua_getupvalue(L: LuaState, funcindex: number, n: number): Uint8Array | null;
+    lua_rawequal(L: LuaState, a: number, b: number): boolean;
+    lua_tocfunction(L: LuaState, idx: number): LuaCFunction | null;
     [name: string]: any;
   };
 

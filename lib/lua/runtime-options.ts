@@ -56,6 +56,13 @@ export interface LuaRuntimeOptions {
    */
   callTimeout?: number;
   /**
+   * Compile small pure node functions (`function(b) return b.stake * 2 end`) into JS, which
+   * runs them without crossing into the VM; any call the compiled form cannot reproduce
+   * exactly (an error, a string coerced to a number …) runs on the VM. Default true; false
+   * runs every call on the VM (to rule the compiler out when debugging).
+   */
+  compile?: boolean;
+  /**
    * Longest string, in bytes, that `string.rep`, `table.concat`, `string.format` and
    * `string.gsub` may build for a script (sandboxed or not; default 64 MiB): past it they
    * raise a Lua error naming the limit instead of allocating gigabytes. The `..` operator is

@@ -49,3 +49,31 @@ export function keyText(bytes: Uint8Array): string {
   }
   return text;
 }
+
+/** Decoded short string values by their Lua byte array. */
+const decodedValues = new WeakMap<Uint8Array, string>();
+/** Longer strings are rarely repeated values (text, documents): decoded without the cache. */
+const INTERNED_MAX = 40;
+
+/**
+ * {@link luaBytesToJS} for values, caching the text of short strings per byte array. fengari
+ * does not intern strings, but a script's constants and the strings the bridge caches on the
+ * way in are one array however often they pass, so a value a script returns again and again
+ * (`"EUR"`, a customer id it was given) is decoded once.
+ *
+ * @example
+ * ```ts
+ * valueText(lua.lua_tolstring(L, -1)!); // 'EUR'
+ * ```
+ */
+export function valueText(bytes: Uint8Array): string | Uint8Array {
+  if (bytes.length > INTERNED_MAX) return luaBytesToJS(bytes);
+  let text = decodedValues.get(bytes);
+  if (text === undefined) {
+    const v = luaBytesToJS(bytes);
+    if (typeof v !== 'string') return v;
+    decodedValues.set(bytes, v);
+    text = v;
+  }
+  return text;
+}

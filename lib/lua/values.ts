@@ -1,5 +1,5 @@
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
-import { keyText, luaBytesToJS, luaText } from './strings';
+import { keyText, luaText, valueText } from './strings';
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
@@ -8,6 +8,9 @@ const KEY_CACHE_LIMIT = 4096;
 /** Deeper values are refused: this is also how cycles are caught. */
 const MAX_DEPTH = 100;
 const KEY_MAX_LENGTH = 64;
+/** String values (a customer id, a currency) kept like keys; the cache is emptied when full. */
+const VALUE_CACHE_LIMIT = 4096;
+const VALUE_MAX_LENGTH = 40;
 
 /**
  * How a Lua value is converted. `node` is for functions given to nodes
@@ -71,6 +74,7 @@ function numberText(n: number): string {
  */
 export abstract class LuaValues {
   private readonly keyRefs = new Map<string, number>();
+  private readonly valueRefs = new Map<string, number>();
 
   /**
    * A Lua C function calling `fn` with converted arguments; {@link push} uses it for JS
@@ -110,7 +114,7 @@ export abstract class LuaValues {
         return n;
       }
       case lua.LUA_TSTRING:
-        return luaBytesToJS(lua.lua_tolstring(L, idx)!);
+        return valueText(lua.lua_tolstring(L, idx)!);
       case lua.LUA_TTABLE:
         return this.tableToJS(L, idx, mode, depth);
       case lua.LUA_TFUNCTION:
@@ -148,6 +152,7 @@ export abstract class LuaValues {
       case 'bigint':
         return lua.lua_pushnumber(L, Number(value));
       case 'string':
+        if (value.length <= VALUE_MAX_LENGTH) return this.pushShortString(L, value);
         lua.lua_pushstring(L, to_luastring(value));
         return;
       case 'function':
@@ -223,6 +228,26 @@ export abstract class LuaValues {
       lua.lua_pushvalue(L, -1);
       this.keyRefs.set(key, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX));
     }
+  }
+
+  /**
+   * Pushes a short string value. Payloads repeat theirs (ids, names, currencies), so they are
+   * kept in the registry like keys; when the cache is full it is emptied, so a stream of
+   * unique values costs one refill per {@link VALUE_CACHE_LIMIT} strings, not a growing registry.
+   */
+  private pushShortString(L: LuaState, value: string): void {
+    const ref = this.valueRefs.get(value);
+    if (ref !== undefined) {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+      return;
+    }
+    lua.lua_pushstring(L, to_luastring(value));
+    if (this.valueRefs.size >= VALUE_CACHE_LIMIT) {
+      for (const r of this.valueRefs.values()) lauxlib.luaL_unref(L, lua.LUA_REGISTRYINDEX, r);
+      this.valueRefs.clear();
+    }
+    lua.lua_pushvalue(L, -1);
+    this.valueRefs.set(value, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX));
   }
 
   private tableToJS(L: LuaState, index: number, mode: FunctionMode, depth: number): unknown {
