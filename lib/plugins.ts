@@ -27,7 +27,7 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
   return [
     lazyPlugin({
       name: 'windows',
-      kinds: ['count_window', 'filter', 'query_window', 'time_window', 'window'],
+      kinds: ['aggregate_window', 'count_window', 'filter', 'query_window', 'time_window', 'window'],
       luaExports: ['declare_table', 'query_window', 'sliding_window_count', 'sliding_window_time', 'window_driver'],
       services: ['tributary.windows'],
       load: () => (require('./windows/plugin') as typeof import('./windows/plugin')).windowsPlugin(windows),

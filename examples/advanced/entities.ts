@@ -46,6 +46,8 @@ export class Selection {
   @PrimaryGeneratedColumn()
   id!: number;
 
+  // Indexed: the join and the expiry (a bet's delete looks up its selections) use it.
+  @Index()
   @ManyToOne(() => Bet, (b) => b.selections, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'bet_uuid', referencedColumnName: 'uuid' })
   bet!: Bet;

@@ -1,5 +1,6 @@
 import { definePlugin, type Plugin } from '../nodes/plugin';
 import { WINDOW_SERVICE } from './common';
+import { aggregateWindow } from './aggregate-window';
 import { countWindow } from './count-window';
 import { filter } from './filter';
 import { windowLuaExports } from './lua';
@@ -19,7 +20,7 @@ export interface WindowsPluginOptions extends Omit<WindowStoreOptions, 'tables' 
 
 /**
  * The SQL windows as a plugin: the kinds `window`, `query_window`, `time_window`,
- * `count_window` and `filter`, the Lua functions `query_window`, `sliding_window_time`,
+ * `count_window`, `filter` and `aggregate_window`, the Lua functions `query_window`, `sliding_window_time`,
  * `sliding_window_count`, `declare_table` and `window_driver`, and the window store as a
  * service that a network opens when it starts with a window node (default
  * `sqlite::memory:`) and closes after the drain. `options` is read when the store opens, so
@@ -35,7 +36,7 @@ export function windowsPlugin(options: WindowsPluginOptions = {}): Plugin {
   const tables = (options.tables ??= []);
   return definePlugin({
     name: 'windows',
-    kinds: [window, queryWindow, timeWindow, countWindow, filter],
+    kinds: [window, queryWindow, timeWindow, countWindow, filter, aggregateWindow],
     luaExports: windowLuaExports({
       get url() {
         return options.url;

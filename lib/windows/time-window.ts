@@ -93,13 +93,18 @@ export const timeWindow = defineNode({
         // Rows committed that no run has queried yet: what the final run at input end is for.
         const fresh = { rows: false };
         // For the metrics (tributary_node_gauge): rows this node stored, runs, the last run's time.
-        const seen: WindowCounts = { rows: 0, expired: 0, ticks: 0, skipped: 0, lastTick: 0 };
+        const seen: WindowCounts = { rows: 0, expired: 0, expiries: 0, ticks: 0, skipped: 0, lastTick: 0 };
         ctx.probe.gauge('rows_inserted', 'rows this window stored', () => seen.rows);
         ctx.probe.gauge('rows_expired', 'rows this window deleted as older than the window', () => seen.expired);
         ctx.probe.gauge('rows', 'rows this window holds: stored minus expired (rows others write to the table not counted)', () =>
           Math.max(0, seen.rows - seen.expired),
         );
         ctx.probe.gauge('ticks', 'query runs of this window', () => seen.ticks);
+        ctx.probe.gauge(
+          'expiries',
+          'runs that deleted expired rows (a run skips the delete when no row is older than the window)',
+          () => seen.expiries,
+        );
         ctx.probe.gauge('ticks_skipped', 'ticks skipped because the previous run was still going', () => seen.skipped);
         ctx.probe.gauge('tick_seconds', 'how long the last run took (query, emitting rows, expiry)', () => seen.lastTick);
         const tick = () => {
@@ -147,6 +152,8 @@ export const timeWindow = defineNode({
 interface WindowCounts {
   rows: number;
   expired: number;
+  /** Runs that deleted expired rows (the others found none that could have expired). */
+  expiries: number;
   ticks: number;
   skipped: number;
   lastTick: number;
@@ -200,15 +207,20 @@ async function runWindow(
         failed = { err };
       }
       // Expired rows go whether or not the query worked: a failing query must not make the
-      // table grow forever (the original's bug, by another road).
-      const statements = table.deleteBefore(o.timeColumn, params.window_start);
-      await store.transaction(async (m) => {
-        // The first statement deletes the window's own rows (the others, child tables).
-        for (let i = 0; i < statements.length; i++) {
-          const gone = await store.executeCounted(statements[i].sql, statements[i].values, m);
-          if (i === 0) seen.expired += gone;
-        }
-      });
+      // table grow forever (the original's bug, by another road). Only when some row can have
+      // expired: the oldest time, read through the time column's index, is before the cut-off
+      // (the delete of a join's child rows costs a scan or a lookup per parent even when none go).
+      if ((await oldestTime(store, table, o)) < params.window_start) {
+        const statements = table.deleteBefore(o.timeColumn, params.window_start);
+        await store.transaction(async (m) => {
+          // The first statement deletes the window's own rows (the others, child tables).
+          for (let i = 0; i < statements.length; i++) {
+            const gone = await store.executeCounted(statements[i].sql, statements[i].values, m);
+            if (i === 0) seen.expired += gone;
+          }
+        });
+        seen.expiries++;
+      }
       if (failed) throw failed.err;
     });
   } catch (err) {
@@ -226,6 +238,16 @@ function bindings(o: TimeWindowSettings, now: number) {
     window_start: toUnit(now - o.duration, o.timeUnit),
     duration: toUnit(o.duration, o.timeUnit),
   };
+}
+
+/** The oldest time column value in the table, in its unit; Infinity for an empty table (NaN, which compares false, never skips). */
+async function oldestTime(store: WindowStore, table: WindowTable, o: TimeWindowSettings): Promise<number> {
+  const q = (s: string) => quoteIdent(store.dialect, s);
+  const rows = await store.query(`SELECT MIN(${q(o.timeColumn)}) AS oldest FROM ${q(table.name)}`);
+  const oldest = rows[0]?.oldest;
+  if (oldest === null || oldest === undefined) return Infinity;
+  const n = Number(oldest);
+  return Number.isNaN(n) ? -Infinity : n;
 }
 
 /** The newest time column value in the table, in ms; -Infinity for an empty table. */
