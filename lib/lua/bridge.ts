@@ -1,4 +1,5 @@
 import { TributaryError, errorMessage } from '../errors';
+import { isEvent } from '../event';
 import { isThenable } from '../util/values';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import { CallBudget } from './budget';
@@ -314,6 +315,7 @@ export class LuaBridge extends LuaValues {
     let fn: (...args: unknown[]) => unknown;
     if (mode === 'node') {
       const owner = this.owner === undefined ? 'the Lua function' : `node '${this.owner}': the Lua function`;
+      let one: (payload: unknown) => unknown;
       const compiled = this.compileAt(L, idx);
       if (compiled) {
         this.compiled.functions++;
@@ -321,7 +323,7 @@ export class LuaBridge extends LuaValues {
         let calls = 0;
         let bails = 0;
         let off = false;
-        fn = (payload: unknown) => {
+        one = (payload: unknown) => {
           if (off || this.closed) return this.call1(ref, payload, where, owner);
           calls++;
           this.compiled.calls++;
@@ -336,7 +338,15 @@ export class LuaBridge extends LuaValues {
             return this.call1(ref, payload, where, owner);
           }
         };
-      } else fn = (payload: unknown) => this.call1(ref, payload, where, owner);
+      } else one = (payload: unknown) => this.call1(ref, payload, where, owner);
+      // Usually the payload, then the event the core passes (not given to Lua). A stateful
+      // node's function takes its state first: the arguments up to the event go to Lua.
+      fn = (a: unknown, b?: unknown, ...rest: unknown[]) => {
+        if (b === undefined || isEvent(b)) return one(a);
+        const args = [a, b, ...rest];
+        const cut = args.findIndex((x, i) => i > 0 && isEvent(x));
+        return this.call(ref, cut < 0 ? args : args.slice(0, cut), where, owner);
+      };
     } else fn = (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });
