@@ -1,5 +1,6 @@
 import { TributaryError, errorMessage } from '../errors';
 import { isThenable } from '../util/values';
+import { isEvent } from '../event';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import { CallBudget } from './budget';
 import { errorValueText } from './error-value';
@@ -168,7 +169,9 @@ export class LuaBridge extends LuaValues {
     let fn: (...args: unknown[]) => unknown;
     if (mode === 'node') {
       const owner = this.owner === undefined ? 'the Lua function' : `node '${this.owner}': the Lua function`;
-      fn = (payload: unknown) => this.call(ref, [payload], where, owner);
+      // The node's data arguments (a reduce's accumulator and payload), never the Event the
+      // core passes last: `(payload, event)` arrives as `(payload)`.
+      fn = (...args: unknown[]) => this.call(ref, args.length === 1 ? args : dataArgs(args), where, owner);
     } else fn = (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });
@@ -201,4 +204,11 @@ export class LuaBridge extends LuaValues {
       lua.lua_settop(L, top);
     }
   }
+}
+
+/** The first argument and the ones after it up to the first Event (what a node's Lua function receives). */
+function dataArgs(args: unknown[]): unknown[] {
+  let n = 1;
+  while (n < args.length && !isEvent(args[n])) n++;
+  return n === args.length ? args : args.slice(0, n);
 }
