@@ -164,10 +164,23 @@ export function windowOperator(
       if (next !== Infinity) arm(lastArrival + (next - base), wakeIdle);
     };
 
+    // Any event (on time, late or bad) shows the input is not idle.
+    const arrived = () => {
+      lastArrival = ctx.scheduler.now();
+      if (idling) {
+        idling = false;
+        timer?.unsubscribe();
+        timer = undefined;
+        timerAt = Infinity;
+      }
+      if (timer === undefined) arm(lastArrival + idle!, wakeIdle);
+    };
+
     source.subscribe(
       handle(out, {
         next(e) {
           if (e.error) return out.next(e);
+          if (idle !== undefined) arrived();
           let t: number;
           let key: unknown = null;
           try {
@@ -197,16 +210,6 @@ export function windowOperator(
             maxT = t;
             live.maxT = t;
             if (t - ooo > wm) setWm(t - ooo);
-          }
-          if (idle !== undefined) {
-            lastArrival = ctx.scheduler.now();
-            if (idling) {
-              idling = false;
-              timer?.unsubscribe();
-              timer = undefined;
-              timerAt = Infinity;
-            }
-            if (timer === undefined) arm(lastArrival + idle, wakeIdle);
           }
         },
         complete() {

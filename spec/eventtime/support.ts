@@ -74,3 +74,35 @@ export function marbles(
   });
   return ctx;
 }
+
+/** One frame of expected output: the frame, then values (or `'|'` for completion). */
+export type Step = [number, ...unknown[]];
+
+/** Steps → the marble string and its values (letters assigned in order). */
+export function steps(list: Step[]): { marble: string; values: Record<string, unknown> } {
+  const values: Record<string, unknown> = {};
+  let next = 0;
+  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const marks = list.map(([frame, ...items]) => {
+    const ms = items.map((item) => {
+      if (item === '|') return '|';
+      const letter = letters[next++];
+      values[letter] = item;
+      return letter;
+    });
+    return [frame, ...ms] as [number, ...string[]];
+  });
+  return { marble: timeline(...marks), values };
+}
+
+/** Payloads at frames 0, 10, 20 … (then completion 10 later, unless `complete` is false) as a marble string and values. */
+export function spaced(payloads: unknown[], complete = true): { marble: string; values: Record<string, unknown> } {
+  const values: Record<string, unknown> = {};
+  const marks: [number, ...string[]][] = payloads.map((p, i) => {
+    const letter = 'abcdefghijklmnopqrstuvwxyz'[i];
+    values[letter] = p;
+    return [i * 10, letter];
+  });
+  if (complete) marks.push([payloads.length * 10, '|']);
+  return { marble: marks.length ? timeline(...marks) : '', values };
+}
