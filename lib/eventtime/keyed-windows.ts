@@ -27,12 +27,19 @@ interface Win {
   saved: string | undefined;
 }
 
-/** Per key: aligned windows by start (with the last one used, the common case), or sessions by start. */
+/**
+ * Per key. Aligned windows: `last` is the window used last; with one window open (tumbling, in
+ * order) that is all, and no Map is made; once a key has two, `wins` holds every one by start.
+ * Sessions: `sessions`, by start.
+ */
 interface KeyState {
-  wins: Map<number, Win>;
+  wins: Map<number, Win> | undefined;
   last: Win | undefined;
   sessions: Win[];
 }
+
+/** The sessions list of keys of aligned windows (never written to). */
+const NO_SESSIONS: Win[] = [];
 
 /** What a window is saved as in a checkpoint. */
 interface SavedWin {
@@ -99,7 +106,7 @@ class KeyedWindows implements WindowEngine {
   private keyState(key: unknown, id: unknown): KeyState {
     let ks = this.keys.get(id);
     if (!ks) {
-      ks = { wins: new Map(), last: undefined, sessions: [] };
+      ks = { wins: undefined, last: undefined, sessions: this.shape.kind === 'session' ? [] : NO_SESSIONS };
       this.keys.set(id, ks);
     }
     return ks;
@@ -116,7 +123,7 @@ class KeyedWindows implements WindowEngine {
       // Tumbling: one window; the key's last window is almost always it.
       let w = ks.last;
       if (w === undefined || w.start !== lastStart) {
-        w = ks.wins.get(lastStart);
+        w = ks.wins?.get(lastStart);
         if (w === undefined) {
           // Fold first: a bad value must not leave an empty window behind.
           const acc = this.agg.add(this.agg.init(), e.payload);
@@ -140,7 +147,7 @@ class KeyedWindows implements WindowEngine {
     const wins: Win[] = [];
     for (let s = lastStart; s > t - size; s -= advance) {
       if (s + size + lateness <= this.wm) break;
-      wins.push(ks.wins.get(s) ?? this.create(ks, key, id, s, s + size));
+      wins.push((ks.last?.start === s ? ks.last : ks.wins?.get(s)) ?? this.create(ks, key, id, s, s + size));
     }
     for (const w of wins) {
       w.acc = this.agg.add(w.acc, e.payload);
@@ -153,7 +160,7 @@ class KeyedWindows implements WindowEngine {
 
   private create(ks: KeyState, key: unknown, id: unknown, start: number, end: number): Win {
     const w: Win = { key, id, start, end, acc: this.agg.init(), count: 0, due: end, phase: OPEN, deliveries: undefined, saved: undefined };
-    if (this.shape.kind === 'aligned') ks.wins.set(start, w);
+    if (this.shape.kind === 'aligned') this.place(ks, w);
     this.open++;
     if (end <= this.wm) {
       // Only while allowedLateness keeps it: created after its time, it is as if fired already.
@@ -162,6 +169,20 @@ class KeyedWindows implements WindowEngine {
     }
     this.queue.push(w.due, w);
     return w;
+  }
+
+  /** Files a new aligned window under its key. */
+  private place(ks: KeyState, w: Win): void {
+    if (ks.wins === undefined && ks.last === undefined) {
+      ks.last = w;
+      return;
+    }
+    if (ks.wins === undefined) {
+      ks.wins = new Map();
+      ks.wins.set(ks.last!.start, ks.last!);
+    }
+    ks.wins.set(w.start, w);
+    ks.last = w;
   }
 
   /** An event went into `w`: emit now (update mode, or a window already fired) or hold its delivery. */
@@ -262,9 +283,12 @@ class KeyedWindows implements WindowEngine {
     this.open--;
     const ks = this.keys.get(w.id)!;
     if (this.shape.kind === 'aligned') {
-      ks.wins.delete(w.start);
       if (ks.last === w) ks.last = undefined;
-      if (ks.wins.size === 0) this.keys.delete(w.id);
+      if (ks.wins === undefined) this.keys.delete(w.id);
+      else {
+        ks.wins.delete(w.start);
+        if (ks.wins.size === 0) this.keys.delete(w.id);
+      }
     } else {
       const i = ks.sessions.indexOf(w);
       if (i >= 0) ks.sessions.splice(i, 1);
@@ -295,7 +319,8 @@ class KeyedWindows implements WindowEngine {
 
   cutOff(reason: unknown): void {
     for (const ks of this.keys.values()) {
-      for (const w of this.shape.kind === 'aligned' ? ks.wins.values() : ks.sessions) {
+      const wins = this.shape.kind === 'session' ? ks.sessions : ks.wins ? [...ks.wins.values()] : ks.last ? [ks.last] : [];
+      for (const w of wins) {
         for (const d of w.deliveries?.splice(0) ?? []) d.nack(reason);
       }
     }
@@ -308,7 +333,9 @@ class KeyedWindows implements WindowEngine {
       if (w.saved !== undefined && w.saved !== name) this.deleted.add(w.saved);
       this.deleted.delete(name);
       w.saved = name;
-      const saved: SavedWin = { key: w.key, start: w.start, end: w.end, acc: w.acc, count: w.count, phase: w.phase };
+      // A copy: accumulators change in place (collect), and the store may write later.
+      const acc = w.acc !== null && typeof w.acc === 'object' ? structuredClone(w.acc) : w.acc;
+      const saved: SavedWin = { key: w.key, start: w.start, end: w.end, acc, count: w.count, phase: w.phase };
       put.push([name, saved]);
     }
     this.dirty.clear();
@@ -335,7 +362,7 @@ class KeyedWindows implements WindowEngine {
         deliveries: undefined,
         saved: name,
       };
-      if (this.shape.kind === 'aligned') ks.wins.set(s.start, w);
+      if (this.shape.kind === 'aligned') this.place(ks, w);
       else {
         let at = 0;
         while (at < ks.sessions.length && ks.sessions[at].start < s.start) at++;
