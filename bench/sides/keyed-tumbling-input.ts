@@ -28,9 +28,28 @@ export function expectedResults(): number {
   return seen.size;
 }
 
+/** Starts the clocks: wall time, and CPU time (less disturbed by other processes on a busy machine). */
+export function startTimer(): () => { ms: number; cpuMs: number } {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  return () => {
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
+  };
+}
+
 /** Prints the side's last line as the bench runner reads it. */
-export function report(ms: number, results: number, peakRss: number): void {
+export function report(time: { ms: number; cpuMs: number }, results: number, peakRss: number): void {
   const expected = expectedResults();
   if (results !== expected) throw new Error(`produced ${results} results, expected ${expected}`);
-  console.log(JSON.stringify({ ms, rssMb: Math.round(peakRss / 1e6), eventsPerSec: Math.round(EVENTS / (ms / 1000)), results }));
+  console.log(
+    JSON.stringify({
+      ms: Math.round(time.ms),
+      rssMb: Math.round(peakRss / 1e6),
+      eventsPerSec: Math.round(EVENTS / (time.ms / 1000)),
+      cpuMs: Math.round(time.cpuMs),
+      results,
+    }),
+  );
 }

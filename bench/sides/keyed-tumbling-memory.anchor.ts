@@ -5,7 +5,7 @@
  */
 import { from, map, Observable, type OperatorFunction } from 'rxjs';
 import { createEvent, type Event } from '../../lib';
-import { bets, report, SIZE_MS, type BenchBet } from './keyed-tumbling-input';
+import { bets, report, SIZE_MS, startTimer, type BenchBet } from './keyed-tumbling-input';
 
 interface Win {
   start: number;
@@ -47,7 +47,7 @@ function main() {
   const input = bets();
   let results = 0;
   (globalThis as { gc?: () => void }).gc?.();
-  const t0 = performance.now();
+  const stop = startTimer();
   from(input)
     .pipe(
       // A source stamps each event with the clock, as the network's from does.
@@ -55,8 +55,8 @@ function main() {
       tumblingCount(),
     )
     .subscribe(() => void results++);
-  const ms = performance.now() - t0;
-  report(ms, results, process.memoryUsage().rss);
+  const time = stop();
+  report(time, results, process.memoryUsage().rss);
 }
 
 main();

@@ -36,7 +36,12 @@ interface KeyState {
   wins: Map<number, Win> | undefined;
   last: Win | undefined;
   sessions: Win[];
+  /** The sweep generation since which it holds no window; -1 while it holds some. */
+  emptySince: number;
 }
+
+/** Empty key states are swept when there are more than this many (and more than half the keys). */
+const SWEEP_AT = 1024;
 
 /** The sessions list of keys of aligned windows (never written to). */
 const NO_SESSIONS: Win[] = [];
@@ -91,6 +96,8 @@ class KeyedWindows implements WindowEngine {
   private readonly dirty = new Set<Win>();
   private readonly deleted = new Set<string>();
   private open = 0;
+  private emptyKeys = 0;
+  private generation = 0;
 
   constructor(
     private readonly shape: AlignedShape | SessionShape,
@@ -106,10 +113,34 @@ class KeyedWindows implements WindowEngine {
   private keyState(key: unknown, id: unknown): KeyState {
     let ks = this.keys.get(id);
     if (!ks) {
-      ks = { wins: undefined, last: undefined, sessions: this.shape.kind === 'session' ? [] : NO_SESSIONS };
+      ks = { wins: undefined, last: undefined, sessions: this.shape.kind === 'session' ? [] : NO_SESSIONS, emptySince: -1 };
       this.keys.set(id, ks);
+    } else if (ks.emptySince >= 0) {
+      ks.emptySince = -1;
+      this.emptyKeys--;
     }
     return ks;
+  }
+
+  /**
+   * A key's last window went: its state stays for a while (keys usually come back in the
+   * next window, and deleting and re-adding thousands of Map entries every window is slow);
+   * a sweep drops the states that stayed empty since the sweep before.
+   */
+  private emptied(ks: KeyState): void {
+    ks.emptySince = this.generation;
+    this.emptyKeys++;
+  }
+
+  private sweep(): void {
+    if (this.emptyKeys < SWEEP_AT || this.emptyKeys * 2 < this.keys.size) return;
+    for (const [id, ks] of this.keys) {
+      if (ks.emptySince >= 0 && ks.emptySince < this.generation) {
+        this.keys.delete(id);
+        this.emptyKeys--;
+      }
+    }
+    this.generation++;
   }
 
   private addAligned(shape: AlignedShape, key: unknown, id: unknown, t: number, e: Event): boolean {
@@ -217,7 +248,7 @@ class KeyedWindows implements WindowEngine {
       } else if (first >= 0) break;
     }
     if (end + this.env.lateness <= this.wm) {
-      if (sessions.length === 0) this.keys.delete(id);
+      if (sessions.length === 0) this.emptied(ks);
       return false;
     }
     let acc = this.agg.add(this.agg.init(), e.payload);
@@ -262,21 +293,26 @@ class KeyedWindows implements WindowEngine {
 
   advance(wm: number): void {
     this.wm = wm;
-    this.queue.popUntil(wm, (w, at) => {
-      if (w.due !== at || w.phase === GONE) return;
-      if (w.phase === OPEN) {
-        w.phase = FIRED;
-        if (this.env.track) this.dirty.add(w);
-        if (!this.env.eager) this.emit(w, this.env.hold && w.deliveries ? joinDeliveries(w.deliveries.splice(0)) : undefined);
-        w.due = w.end + this.env.lateness;
-        if (w.due > wm) {
-          this.queue.push(w.due, w);
-          return;
-        }
-      }
-      this.purge(w);
-    });
+    this.queue.popUntil(wm, this.due);
+    this.sweep();
   }
+
+  /** A window's due time came (made once: advance runs often). */
+  private readonly due = (w: Win, at: number): void => {
+    const wm = this.wm;
+    if (w.due !== at || w.phase === GONE) return;
+    if (w.phase === OPEN) {
+      w.phase = FIRED;
+      if (this.env.track) this.dirty.add(w);
+      if (!this.env.eager) this.emit(w, this.env.hold && w.deliveries ? joinDeliveries(w.deliveries.splice(0)) : undefined);
+      w.due = w.end + this.env.lateness;
+      if (w.due > wm) {
+        this.queue.push(w.due, w);
+        return;
+      }
+    }
+    this.purge(w);
+  };
 
   private purge(w: Win): void {
     w.phase = GONE;
@@ -284,15 +320,18 @@ class KeyedWindows implements WindowEngine {
     const ks = this.keys.get(w.id)!;
     if (this.shape.kind === 'aligned') {
       if (ks.last === w) ks.last = undefined;
-      if (ks.wins === undefined) this.keys.delete(w.id);
+      if (ks.wins === undefined) this.emptied(ks);
       else {
         ks.wins.delete(w.start);
-        if (ks.wins.size === 0) this.keys.delete(w.id);
+        if (ks.wins.size === 0) {
+          ks.wins = undefined;
+          this.emptied(ks);
+        }
       }
     } else {
       const i = ks.sessions.indexOf(w);
       if (i >= 0) ks.sessions.splice(i, 1);
-      if (ks.sessions.length === 0) this.keys.delete(w.id);
+      if (ks.sessions.length === 0) this.emptied(ks);
     }
     if (this.env.track) {
       this.dirty.delete(w);

@@ -129,7 +129,9 @@ export function windowOperator(
     const setWm = (w: number) => {
       wm = w;
       live.wm = w;
-      engine.advance(w);
+      // The engine reads its watermark for lateness; firing only when something is due.
+      engine.wm = w;
+      if (w >= engine.nextDue()) engine.advance(w);
     };
 
     // Timers: processing-time windows wake at their next end; idle inputs after idleTimeout.
