@@ -10,7 +10,7 @@ export interface BuiltinPluginOptions {
 }
 
 /**
- * Every built-in family as a lazy plugin — SQL windows, HTTP, NATS, AMQP, MQTT, Redis, files/stdio —
+ * Every built-in family as a lazy plugin — SQL windows, event-time windows, HTTP, NATS, AMQP, MQTT, Redis, files/stdio —
  * each loaded only when one of its kinds, Lua functions or services is first used. Each
  * entry names what its plugin offers; the registry checks the loaded plugin against it.
  * Adding a connector: one folder with its kinds and a `plugin.ts`, one entry here.
@@ -31,6 +31,11 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
       luaExports: ['declare_table', 'query_window', 'sliding_window_count', 'sliding_window_time', 'window_driver'],
       services: ['tributary.windows'],
       load: () => (require('./windows/plugin') as typeof import('./windows/plugin')).windowsPlugin(windows),
+    }),
+    lazyPlugin({
+      name: 'eventtime',
+      kinds: ['hopping_window', 'session_window', 'sliding_window', 'tumbling_window'],
+      load: () => (require('./eventtime/plugin') as typeof import('./eventtime/plugin')).eventTimePlugin,
     }),
     lazyPlugin({
       name: 'http',
