@@ -1,0 +1,4 @@
+export { EventStore, DEFAULT_CHUNK, MAX_CHUNK, type EventStoreOptions, type PollOptions, type ConsumerInfo } from './store';
+export { reliable$, live$, type EventReceipt, type ConsumeOptions, type ReliableOptions, type LiveOptions } from './consume';
+export { EventStoreError, checkType, checkId, compareIds, type StoredEvent, type NewEvent, type EventStoreReason } from './types';
+export { eventStoreDialect, eventStoreDataSourceOptions, type EventStoreDialect, type TableNames } from './dialect';
