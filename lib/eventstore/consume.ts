@@ -2,7 +2,7 @@ import { asyncScheduler, Observable, type SchedulerLike, type Subscriber } from 
 import { createDelivery, type Delivery, type Settlement } from '../delivery';
 import { errorMessage } from '../errors';
 import type { EventStore } from './store';
-import { checkComponent, checkType, compareIds, type StoredEvent } from './types';
+import { checkComponent, checkId, checkType, compareIds, type StoredEvent } from './types';
 
 /**
  * One delivered event and its settle handle: ack when its work is done, nack to have it
@@ -45,6 +45,10 @@ export interface LiveOptions extends ConsumeOptions {
   maxInFlight?: number;
   /** Events waiting for a free slot, at most; beyond it the oldest is dropped (default 1000). */
   queue?: number;
+  /** Start after this position instead of at the end of the stream. */
+  from?: string | bigint | number;
+  /** Called once with the position live delivery starts after. */
+  onStart?: (position: string) => void;
 }
 
 function receipt(event: StoredEvent, dropped: number, onSettle: (s: Settlement) => void): EventReceipt {
@@ -252,8 +256,12 @@ export function live$(store: EventStore, options: LiveOptions = {}): Observable<
       while (!stopped) {
         try {
           if (last === undefined) {
-            await store.sequence();
-            last = await store.lastPosition();
+            if (options.from !== undefined) last = checkId(options.from, 'from');
+            else {
+              await store.sequence();
+              last = await store.lastPosition();
+            }
+            options.onStart?.(last);
           }
           const events = await store.poll('LIVE', { lastId: last, want: options.want, limit: options.limit ?? 1000 });
           failures = 0;
@@ -261,12 +269,12 @@ export function live$(store: EventStore, options: LiveOptions = {}): Observable<
           for (const e of events) {
             if (compareIds(e.id, last) > 0) last = e.id;
             queue.push(e);
+            pump();
             if (queue.length > capacity) {
               queue.shift();
               dropped++;
             }
           }
-          pump();
           if (events.length === 0) await waiter.sleep(interval);
         } catch (e) {
           if (stopped || store.isClosed) break;
