@@ -6,3 +6,11 @@ export { EVENTSTORE_SERVICE } from './common';
 export { eventstoreSource, type EventstoreSourceOptions } from './source';
 export { eventstoreSink, type EventstoreSinkOptions } from './sink';
 export { eventstorePlugin } from './plugin';
+export {
+  EventArchiver,
+  EventDiscarder,
+  type ArchiverOptions,
+  type DiscarderOptions,
+  type HousekeepingProgress,
+  type HousekeepingStats,
+} from './housekeeping';

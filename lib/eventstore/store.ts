@@ -486,6 +486,75 @@ export class EventStore {
   }
 
   /**
+   * Deletes up to `limit` events every registered consumer has passed (position at most the
+   * lowest pointer), oldest first; returns how many. With no consumer registered nothing is
+   * deleted (FTN18). Call it in a loop, or use {@link EventDiscarder}.
+   *
+   * @example
+   * ```ts
+   * while ((await store.discard(1000)) > 0);
+   * ```
+   */
+  async discard(limit = 1000): Promise<number> {
+    const s = this.sql;
+    const n = Math.max(1, Math.floor(limit));
+    return this.run(async (m) => {
+      const [row]: Record<string, unknown>[] = await m.query(
+        `SELECT ${s.asText('MIN(last_id)')} AS low FROM ${s.id(this.tables.consumers)}`,
+      );
+      if (!row || row.low === null || row.low === undefined) return 0;
+      const ids: Record<string, unknown>[] = await m.query(
+        s.text(`SELECT ${s.asText('id')} AS rid FROM ${this.queue} WHERE ${s.position} <= ${s.big} ORDER BY ${s.position} LIMIT ${n}`),
+        [idText(row.low)],
+      );
+      if (ids.length === 0) return 0;
+      const list = ids.map((r) => idText(r.rid));
+      await m.query(s.text(`DELETE FROM ${this.queue} WHERE id IN (${list.map(() => s.big).join(', ')})`), list);
+      return list.length;
+    });
+  }
+
+  /**
+   * Unregisters consumers not seen (no poll, no ack) for `olderThanMs`, so a dead one does not
+   * hold the discarder back forever; returns their names.
+   *
+   * @example
+   * ```ts
+   * await store.expireConsumers(7 * 24 * 3600_000); // ['old-report-job']
+   * ```
+   */
+  async expireConsumers(olderThanMs: number): Promise<string[]> {
+    const s = this.sql;
+    const c = s.id(this.tables.consumers);
+    const before = String(Math.floor(this.now() - olderThanMs));
+    return this.run(async (m) => {
+      const rows: Record<string, unknown>[] = await m.query(s.text(`SELECT ident FROM ${c} WHERE last_time < ${s.big}`), [before]);
+      const names = rows.map((r) => String(r.ident));
+      // `last_time` again: one that polled meanwhile stays.
+      if (names.length) {
+        await m.query(s.text(`DELETE FROM ${c} WHERE ident IN (${names.map(() => '?').join(', ')}) AND last_time < ${s.big}`), [
+          ...names,
+          before,
+        ]);
+      }
+      return names;
+    });
+  }
+
+  /**
+   * How many events are kept (not yet discarded).
+   *
+   * @example
+   * ```ts
+   * await store.count(); // 1200
+   * ```
+   */
+  async count(): Promise<number> {
+    const rows: Record<string, unknown>[] = await this.run((m) => m.query(`SELECT COUNT(*) AS n FROM ${this.queue}`));
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
    * Waits for the store's outstanding work, then closes what it opened (not your DataSource).
    *
    * @example
