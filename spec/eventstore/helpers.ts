@@ -58,7 +58,8 @@ function driver(name: string, url: () => string, dropTables: boolean): StoreDriv
         if (dropTables) {
           const ds = new DataSource(eventStoreDataSourceOptions(u));
           await ds.initialize();
-          for (const t of ['queue', 'consumers', 'sequence', 'history', 'orders']) await ds.query(`DROP TABLE IF EXISTS ${prefix}${t}`);
+          for (const t of ['queue', 'consumers', 'sequence', 'history', 'orders', 'evt_queue', 'evt_consumers', 'evt_sequence'])
+            await ds.query(`DROP TABLE IF EXISTS ${prefix}${t}`);
           await ds.destroy();
         }
       });
