@@ -14,3 +14,4 @@ export {
   type HousekeepingProgress,
   type HousekeepingStats,
 } from './housekeeping';
+export { serveEventStore, type EventStoreServer, type EventStoreServerOptions } from './http';
