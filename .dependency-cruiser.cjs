@@ -11,10 +11,10 @@ module.exports = {
         'The core (event, delivery, operators, network, core nodes, util, the Lua facade) imports no family: windows, connectors, the CLI and the plugin loader depend on the core, not the other way round.',
       from: {
         path: '^lib/',
-        pathNot: ['^lib/(windows|connectors|cli|testing)/', '^lib/plugins\\.ts$'],
+        pathNot: ['^lib/(windows|connectors|eventstore|cli|testing)/', '^lib/plugins\\.ts$'],
       },
       to: {
-        path: ['^lib/(windows|connectors|cli)/', '^lib/plugins\\.ts$'],
+        path: ['^lib/(windows|connectors|eventstore|cli)/', '^lib/plugins\\.ts$'],
       },
     },
     {

@@ -68,6 +68,11 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
       load: () => (require('./state/plugin') as typeof import('./state/plugin')).statePlugin,
     }),
     lazyPlugin({
+      name: 'eventstore',
+      kinds: ['eventstore_sink', 'eventstore_source'],
+      load: () => (require('./eventstore/plugin') as typeof import('./eventstore/plugin')).eventstorePlugin,
+    }),
+    lazyPlugin({
       name: 'file',
       kinds: ['file_sink', 'file_source', 'stdin_source', 'stdout_sink'],
       load: () => (require('./connectors/file/plugin') as typeof import('./connectors/file/plugin')).filePlugin,

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage } from '../errors';
 import { checkCommand } from './commands/check';
+import { eventstoreServeCommand } from './commands/eventstore';
 import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph';
 import { nodesCommand } from './commands/nodes';
 import { runCommand } from './commands/run';
@@ -197,6 +198,37 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       act((opts: { json?: boolean; require: string[]; plugin: string[] }) =>
         nodesCommand({ json: opts.json, requires: opts.require, plugins: opts.plugin }, io),
       ),
+    );
+
+  program
+    .command('eventstore')
+    .description('event store (transactional outbox) tools')
+    .command('serve')
+    .description('serve an event store over HTTP: poll as JSON, push as Server-Sent Events (bearer token from TRIBUTARY_EVENTSTORE_TOKEN)')
+    .requiredOption('--db <url>', 'the store database: sqlite:./outbox.db, mysql://…, postgres://…')
+    .option('--prefix <prefix>', 'table name prefix', 'evt_')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .requiredOption('--port <port>', 'port to listen on', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(EXIT.USAGE, `--port ${v}: not a port number`);
+      return n;
+    })
+    .action(
+      act(async (opts: { db: string; prefix: string; host: string; port: number }) => {
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          return await eventstoreServeCommand(
+            { ...opts, token: process.env.TRIBUTARY_EVENTSTORE_TOKEN || undefined, signal: stop.signal },
+            io,
+          );
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }),
     );
 
   return { program, result };
