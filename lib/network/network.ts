@@ -50,6 +50,12 @@ export interface NetworkOptions {
    * `start()` and closes once the network stopped. Turns `metrics` on unless it is given.
    */
   http?: OpsServerOptions;
+  /**
+   * Let nodes run executables (agglo's `spawn`, transforms through a program). Default false:
+   * such nodes refuse to start. The CLI sets it with `--allow-exec`. Nodes see it as the
+   * service `tributary.allow-exec` (true).
+   */
+  allowExec?: boolean;
 }
 
 /**
@@ -92,7 +98,10 @@ export class Network {
     for (const p of plugins) this.registry.use(p);
     this.logger = options.logger ?? stderrLogger;
     const drainTimeout = parseTimer(options.drainTimeout ?? '30s', 'drainTimeout');
-    this.services = new NetworkServices(options.services ?? {}, this.logger);
+    this.services = new NetworkServices(
+      options.allowExec === true ? { ...options.services, [ALLOW_EXEC_SERVICE]: true } : (options.services ?? {}),
+      this.logger,
+    );
     const sampleEvery = sampling(options.metrics ?? (options.http !== undefined ? true : undefined));
     this.http = options.http;
     const { graph, services, registry, scheduler, logger } = this;
@@ -556,7 +565,10 @@ export class Network {
   }
 }
 
-const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http'];
+const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http', 'allowExec'];
+
+/** The service a network provides (as `true`) when it allows nodes to run executables ({@link NetworkOptions.allowExec}). */
+export const ALLOW_EXEC_SERVICE = 'tributary.allow-exec';
 
 /** How many calls per timed one `metrics` asks for; 0 for none. */
 function sampling(metrics: NetworkOptions['metrics']): number {
