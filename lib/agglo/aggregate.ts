@@ -189,6 +189,8 @@ export const aggregate = defineNode({
       create: (ctx) => {
         const handle = storeHandle(ctx, stateOption);
         const proc = o.name ?? ctx.name;
+        // Applied records are per process and aggregation: two aggregations of one pipeline apply the same message each.
+        const path0 = `${spec.key}:${spec.aggregationType}`;
         const update = async (payload: unknown, event: Event): Promise<unknown> => {
           if (!isJsonMap(payload))
             throw new TypeError(`aggregate needs a JSON object payload, got ${Array.isArray(payload) ? 'a list' : typeof payload}`);
@@ -197,7 +199,7 @@ export const aggregate = defineNode({
           const pipeline = typeof payload['internal:name'] === 'string' && payload['internal:name'] ? payload['internal:name'] : proc;
           const key = `${partitionOf(payload)}:${pipeline}:as`;
           const id = messageIdOf(event);
-          const applied = id === undefined ? undefined : `${key}:applied:${proc}:${id}`;
+          const applied = id === undefined ? undefined : `${key}:applied:${proc}:${path0}:${id}`;
           const state = await casLoop(
             store,
             async () => {

@@ -137,7 +137,7 @@ describe('aggregate node', () => {
     expect(
       out.map((e) => (e.payload as Record<string, { 'n:AggSum': { value: number } }>)['internal:aggregation:n']['n:AggSum'].value),
     ).toEqual([5, 12, 12]);
-    expect(await kv.get('default:n:as:applied:n:nats:m1')).toBeDefined();
+    expect(await kv.get('default:n:as:applied:n:n:AggSum:nats:m1')).toBeDefined();
   });
 
   it("uses agglo's internal:messageID and Redis stream ids as message ids too", async () => {
