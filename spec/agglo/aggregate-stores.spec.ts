@@ -4,7 +4,7 @@
 // applied twice.
 import { aggregate } from '../../lib/agglo/aggregate';
 import type { KeyValueStore } from '../../lib/state/types';
-import { backends, natsEvent, runNode, uniq } from './state-support';
+import { backends, natsEvent, removeAll, runNode, uniq, wrapStore } from './state-support';
 
 describe.each(backends())('aggregate on $name', (backend) => {
   let kv: KeyValueStore;
@@ -13,13 +13,22 @@ describe.each(backends())('aggregate on $name', (backend) => {
   beforeEach(async () => {
     kv = await backend.open();
     refused = 0;
-    store = { ...kv, url: kv.url, batch: async (ops) => ((await kv.batch(ops)) ? true : (refused++, false)) };
+    store = wrapStore(kv, { batch: async (ops) => ((await kv.batch(ops)) ? true : (refused++, false)) });
   });
-  afterEach(() => kv.close());
+  const names: string[] = [];
+  const fresh = (label: string) => {
+    const n = uniq(label);
+    names.push(n);
+    return n;
+  };
+  afterEach(async () => {
+    for (const n of names.splice(0)) await removeAll(kv, `default:${n}:`);
+    await kv.close();
+  });
 
   it('two nodes updating one state in parallel reach exact totals, each message applied once', async () => {
-    const name = uniq('par');
-    const n = 150;
+    const name = fresh('par');
+    const n = backend.name === 'memory' ? 150 : 40; // a SQLite transaction costs an fsync
     const half = (from: number) =>
       Array.from({ length: n }, (_, i) =>
         natsEvent({ amount: from + i, user: (from + i) % 3 === 0 ? 'ann' : 'bob' }, `${name}-${from + i}`),
@@ -41,10 +50,10 @@ describe.each(backends())('aggregate on $name', (backend) => {
     // One write per distinct message: the 20 redeliveries wrote nothing.
     expect(state?.version).toBe(2 * n);
     if (backend.name === 'memory') expect(refused).toBeGreaterThan(0); // the two really contended
-  });
+  }, 60_000);
 
   it('avg, count and histogram survive a reopen of the store', async () => {
-    const name = uniq('reopen');
+    const name = fresh('reopen');
     const events = [{ v: 2 }, { v: 4 }, { v: 'x' }].map((p, i) => natsEvent(p, `${name}-${i}`));
     const count = aggregate({ name, aggregation: { key: 'v', aggregationType: 'AggCount' }, stateStore: store, forwardState: true });
     const out = await runNode(count, events, 'c');

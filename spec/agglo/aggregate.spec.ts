@@ -238,3 +238,30 @@ describe('aggregate options: agglo Aggregator in protobuf JSON', () => {
     expect(out[0].payload).toMatchObject({ 'internal:aggregation:SumSomeNum': { 'n:AggCount': { value: 1 } } });
   });
 });
+
+describe('aggregate condition (agglo Condition)', () => {
+  it('aggregates only events the condition holds for; the others pass untouched', async () => {
+    const kv = memoryStore();
+    const condition = {
+      expression: { comparator: { lhs: { variable: { name: 'version-control' } }, rhs: { literal: 'git-dev' }, op: 'Equal' } },
+    };
+    const node = aggregate({
+      condition,
+      aggregation: { key: 'pusher.name', aggregationType: 'AggDiscreteHistogram' },
+      forwardState: true,
+      stateStore: kv,
+    });
+    const out = await runNode(node, [
+      { 'version-control': 'git-dev', pusher: { name: 'ann' } },
+      { 'version-control': 'svn', pusher: { name: 'bob' } },
+      { pusher: { name: 'cy' } },
+    ]);
+    expect(out[1].payload).toEqual({ 'version-control': 'svn', pusher: { name: 'bob' } });
+    expect((await kv.get('default:n:as'))?.value).toEqual({ values: { 'pusher.name:AggDiscreteHistogram': { buckets: { ann: 1 } } } });
+  });
+  it('rejects a bad condition when the node is made, naming the option path', () => {
+    expect(() => aggregate({ condition: { exists: { ops: [{ key: 'a', op: 'Exist' }] } }, aggregation: sum() })).toThrow(
+      /node kind 'aggregate': condition\.exists\.ops\[0\]\.op.*Exist/,
+    );
+  });
+});

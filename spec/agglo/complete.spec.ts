@@ -188,3 +188,22 @@ describe('complete options: agglo Completer in protobuf JSON', () => {
     expect((await kv.get<{ deadline: number }>('default:join:c:h'))?.value.deadline).toBe(3_600_000);
   });
 });
+
+describe('complete condition (honoured: agglo ignores it)', () => {
+  it('joins only events the condition holds for; the others pass untouched and resolve nothing', async () => {
+    const kv = memoryStore();
+    const condition = { expression: { comparator: { lhs: { variable: { name: 'state' } }, rhs: { literal: 'passed' }, op: 'Equal' } } };
+    const node = complete({ condition, completion: hashJoin(0), stateStore: kv });
+    const out = await runNode(
+      node,
+      [
+        { head: 'd', state: 'passed' },
+        { cicdVcsHash: 'd', state: 'failed' },
+        { cicdVcsHash: 'd', state: 'passed' },
+      ],
+      'join',
+    );
+    expect(out.map((e) => (e.payload as Record<string, unknown>)[S])).toEqual(['triggered', undefined, 'complete']);
+    expect(out[1].payload).toEqual({ cicdVcsHash: 'd', state: 'failed' });
+  });
+});

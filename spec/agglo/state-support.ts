@@ -9,6 +9,7 @@ import { createEvent, type Event } from '../../lib/event';
 import { createNodeContext } from '../../lib/network/context';
 import type { Logger, NodeSpec } from '../../lib/nodes/types';
 import { memoryStore } from '../../lib/state/memory';
+import { openStateStore } from '../../lib/state/open';
 import type { BatchOp, KeyValueStore } from '../../lib/state/types';
 
 export const quiet: Logger = { warn: () => undefined, error: () => undefined };
@@ -87,42 +88,50 @@ export function tracked(inner: KeyValueStore): TrackedStore {
   return t;
 }
 
+/** A store delegating to `inner` (class instances too), with some methods replaced. */
+export function wrapStore(inner: KeyValueStore, over: Partial<KeyValueStore> = {}): KeyValueStore {
+  return {
+    get url() {
+      return inner.url;
+    },
+    get: (k) => inner.get(k),
+    put: (k, v, o) => inner.put(k, v, o),
+    compareAndSet: (k, e, v, o) => inner.compareAndSet(k, e, v, o),
+    delete: (k) => inner.delete(k),
+    list: (p) => inner.list(p),
+    batch: (ops) => inner.batch(ops),
+    close: () => inner.close(),
+    ...over,
+  } as KeyValueStore;
+}
+
 /** A store backend a spec runs against. */
 export interface Backend {
   name: string;
   open(): Promise<KeyValueStore>;
 }
 
-let opener: ((url: string) => Promise<KeyValueStore>) | undefined;
-function openUrl(url: string): Promise<KeyValueStore> {
-  if (!opener) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the store drivers of lib/state
-    opener = (require('../../lib/state/open') as { openStateStore: (url: string) => Promise<KeyValueStore> }).openStateStore;
-  }
-  return opener(url);
-}
-
 /** Memory and SQLite always; Redis and MariaDB when TRIBUTARY_REDIS_URL / TRIBUTARY_MYSQL_URL are set. */
 export function backends(): Backend[] {
-  const list: Backend[] = [{ name: 'memory', open: () => Promise.resolve(memoryStore()) }];
-  if (hasOpener()) {
-    list.push({ name: 'sqlite', open: () => openUrl(`sqlite:${join(mkdtempSync(join(tmpdir(), 'agglo-state-')), 'state.db')}`) });
-    if (process.env.TRIBUTARY_REDIS_URL) list.push({ name: 'redis', open: () => openUrl(process.env.TRIBUTARY_REDIS_URL!) });
-    if (process.env.TRIBUTARY_MYSQL_URL) list.push({ name: 'mariadb', open: () => openUrl(process.env.TRIBUTARY_MYSQL_URL!) });
-  }
+  const list: Backend[] = [
+    { name: 'memory', open: () => Promise.resolve(memoryStore()) },
+    { name: 'sqlite', open: () => openStateStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'agglo-state-')), 'state.db')}`) },
+  ];
+  const redis = process.env.TRIBUTARY_REDIS_URL;
+  const mysql = process.env.TRIBUTARY_MYSQL_URL;
+  if (redis) list.push({ name: 'redis', open: () => openStateStore(redis) });
+  if (mysql) list.push({ name: 'mariadb', open: () => openStateStore(mysql) });
   return list;
-}
-
-function hasOpener(): boolean {
-  try {
-    require.resolve('../../lib/state/open');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A key prefix unique to one test, so runs on shared servers never meet. */
 export function uniq(label: string): string {
   return `agglo-state-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Deletes every key under `prefix` (what a spec left on a shared server). */
+export async function removeAll(kv: KeyValueStore, prefix: string): Promise<void> {
+  const keys: string[] = [];
+  for await (const [k] of kv.list(prefix)) keys.push(k);
+  for (const k of keys) await kv.delete(k);
 }
