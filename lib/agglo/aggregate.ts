@@ -190,7 +190,7 @@ export const aggregate = defineNode({
         const handle = storeHandle(ctx, stateOption);
         const proc = o.name ?? ctx.name;
         // Applied records are per process and aggregation: two aggregations of one pipeline apply the same message each.
-        const path0 = `${spec.key}:${spec.aggregationType}`;
+        const path0 = `${spec.key}:${spec.aggregationType}${spec.groupByKeys.length ? `:${spec.groupByKeys.join(',')}` : ''}`;
         const update = async (payload: unknown, event: Event): Promise<unknown> => {
           if (!isJsonMap(payload))
             throw new TypeError(`aggregate needs a JSON object payload, got ${Array.isArray(payload) ? 'a list' : typeof payload}`);
