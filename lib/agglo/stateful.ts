@@ -117,7 +117,8 @@ export function storeHandle(ctx: NodeContext, option: string | KeyValueStore): S
 }
 
 /**
- * The node's operator, completing only after the stores the node opened itself are closed.
+ * The node's operator, completing only after the stores the node opened itself are closed (and
+ * closing them when unsubscribed early).
  *
  * @example
  * ```ts
@@ -132,7 +133,11 @@ export function releasingAtEnd(op: OperatorFunction<Event, Event>, handle: Store
         error: (err: unknown) => void handle.release().finally(() => subscriber.error(err)),
         complete: () => void handle.release().finally(() => subscriber.complete()),
       });
-      return () => sub.unsubscribe();
+      return () => {
+        sub.unsubscribe();
+        // Unsubscribed early: close what the node opened (a second release is a no-op).
+        void handle.release();
+      };
     });
 }
 

@@ -1,3 +1,6 @@
+import { Subject } from 'rxjs';
+import { StateStores } from '../../lib/agglo/stateful';
+import { createNodeContext } from '../../lib/network/context';
 import { aggregate, applyAggregation, groupPath, type AggregationState } from '../../lib/agglo/aggregate';
 import { TributaryError } from '../../lib/errors';
 import { createEvent } from '../../lib/event';
@@ -263,5 +266,42 @@ describe('aggregate condition (agglo Condition)', () => {
     expect(() => aggregate({ condition: { exists: { ops: [{ key: 'a', op: 'Exist' }] } }, aggregation: sum() })).toThrow(
       /node kind 'aggregate': condition\.exists\.ops\[0\]\.op.*Exist/,
     );
+  });
+});
+
+describe('aggregate lifecycle', () => {
+  it('completes on no events without touching the store', async () => {
+    const kv = tracked(memoryStore());
+    expect(await runNode(aggregate({ aggregation: sum(), stateStore: kv }), [])).toEqual([]);
+    expect(kv.batches).toBe(0);
+  });
+
+  it('works on never-ending input: each event comes out once committed, before the input ends', async () => {
+    const input = new Subject<ReturnType<typeof createEvent>>();
+    const out: unknown[] = [];
+    const node = aggregate({ aggregation: sum(), forwardState: true, stateStore: memoryStore() });
+    if (node.role !== 'pipeline') throw new Error('pipeline');
+    const sub = node
+      .create(createNodeContext('n'))
+      .call(undefined, input)
+      .subscribe((e) => out.push(e.payload));
+    input.next(createEvent({ n: 1 }));
+    input.next(createEvent({ n: 2 }));
+    while (out.length < 2) await new Promise((r) => setImmediate(r));
+    expect(out[1]).toMatchObject({ 'internal:aggregation:n': { 'n:AggSum': { value: 3 } } });
+    sub.unsubscribe(); // early unsubscribe: nothing more comes out
+    input.next(createEvent({ n: 4 }));
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    expect(out).toHaveLength(2);
+  });
+
+  it('closes a store it opened itself (outside a network) when it ends', async () => {
+    const closeAll = jest.spyOn(StateStores.prototype, 'closeAll');
+    try {
+      await runNode(aggregate({ aggregation: sum(), stateStore: 'memory:x' }), [{ n: 1 }]);
+      expect(closeAll).toHaveBeenCalled();
+    } finally {
+      closeAll.mockRestore();
+    }
   });
 });

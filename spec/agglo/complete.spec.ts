@@ -1,3 +1,6 @@
+import { Subject } from 'rxjs';
+import { createEvent } from '../../lib/event';
+import { createNodeContext } from '../../lib/network/context';
 import { complete, joinValueKey, matchJoinKey } from '../../lib/agglo/complete';
 import { TributaryError } from '../../lib/errors';
 import { Network } from '../../lib/network/network';
@@ -205,5 +208,24 @@ describe('complete condition (honoured: agglo ignores it)', () => {
     );
     expect(out.map((e) => (e.payload as Record<string, unknown>)[S])).toEqual(['triggered', undefined, 'complete']);
     expect(out[1].payload).toEqual({ cicdVcsHash: 'd', state: 'failed' });
+  });
+});
+
+describe('complete lifecycle', () => {
+  it('cancels its clean-up timers when unsubscribed early', async () => {
+    const t = new VirtualTime();
+    const node = complete({ completion: hashJoin(1000), stateStore: memoryStore() });
+    if (node.role !== 'pipeline') throw new Error('pipeline');
+    const input = new Subject<ReturnType<typeof createEvent>>();
+    const out: unknown[] = [];
+    const sub = node
+      .create(createNodeContext('join', { scheduler: t.scheduler }))
+      .call(undefined, input)
+      .subscribe((e) => out.push(e.payload));
+    input.next(createEvent({ head: 'h' }));
+    while (out.length < 1) await new Promise((r) => setImmediate(r));
+    expect(t.scheduler.actions).toHaveLength(1); // the clean-up at deadline + timeout
+    sub.unsubscribe();
+    expect(t.scheduler.actions.filter((a) => !a.closed)).toHaveLength(0);
   });
 });
