@@ -3,10 +3,10 @@
 // flattened event, and the compare-and-set retry loop. No locks: every update is a batch that
 // checks the versions it read.
 import { firstValueFrom, Observable, timer, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { TributaryError } from '../errors';
 import type { Event } from '../event';
 import type { NodeContext } from '../nodes/types';
 import { memoryStore } from '../state/memory';
+import { openStateStore } from '../state/open';
 import type { KeyValueStore } from '../state/types';
 
 /** The service key under which a network keeps its open agglo state stores. */
@@ -31,7 +31,7 @@ export type StoreOpener = (url: string) => Promise<KeyValueStore>;
  */
 export class StateStores {
   private readonly open_ = new Map<string, Promise<KeyValueStore>>();
-  constructor(private readonly opener: StoreOpener = defaultOpener) {}
+  constructor(private readonly opener: StoreOpener = openStateStore) {}
 
   /** The store for `url`, opened on first use. */
   open(url: string): Promise<KeyValueStore> {
@@ -52,13 +52,6 @@ export class StateStores {
     this.open_.clear();
     await Promise.all(all.map((p) => p.then((s) => s.close()).catch(() => undefined)));
   }
-}
-
-function defaultOpener(url: string): Promise<KeyValueStore> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- store drivers load on first use
-  const { openStateStore } = require('../state/open') as { openStateStore?: StoreOpener };
-  if (!openStateStore) throw new TributaryError('BAD_OPTION', `no state store driver for '${url}'`);
-  return openStateStore(url);
 }
 
 /**
