@@ -1,4 +1,4 @@
-// aggregate against every store: memory and SQLite always, Redis under TRIBUTARY_REDIS_URL,
+// aggregate against every store: memory and SQLite always, Redis under TRIBUTARY_REDIS_URL, PostgreSQL under TRIBUTARY_PG_URL,
 // MariaDB under TRIBUTARY_MYSQL_URL. Two nodes share one store and update the same state in
 // parallel: the totals are exact (compare-and-set retries, no lock), and redeliveries are not
 // applied twice.

@@ -111,7 +111,7 @@ export interface Backend {
   open(): Promise<KeyValueStore>;
 }
 
-/** Memory and SQLite always; Redis and MariaDB when TRIBUTARY_REDIS_URL / TRIBUTARY_MYSQL_URL are set. */
+/** Memory and SQLite always; Redis, MariaDB, PostgreSQL when TRIBUTARY_REDIS_URL / _MYSQL_URL / _PG_URL are set. */
 export function backends(): Backend[] {
   const list: Backend[] = [
     { name: 'memory', open: () => Promise.resolve(memoryStore()) },
@@ -120,7 +120,9 @@ export function backends(): Backend[] {
   const redis = process.env.TRIBUTARY_REDIS_URL;
   const mysql = process.env.TRIBUTARY_MYSQL_URL;
   if (redis) list.push({ name: 'redis', open: () => openStateStore(redis) });
+  const pg = process.env.TRIBUTARY_PG_URL;
   if (mysql) list.push({ name: 'mariadb', open: () => openStateStore(mysql) });
+  if (pg) list.push({ name: 'postgres', open: () => openStateStore(pg) });
   return list;
 }
 
