@@ -200,10 +200,15 @@ export const aggregate = defineNode({
           const key = `${partitionOf(payload)}:${pipeline}:as`;
           const id = messageIdOf(event);
           const applied = id === undefined ? undefined : `${key}:applied:${proc}:${path0}:${id}`;
+          // The applied record is read only after a refused batch: the batch checks it is absent, so
+          // a redelivery costs one retry and a first delivery one read less.
+          let refused = false;
           const state = await casLoop(
             store,
             async () => {
-              const [cur, seen] = await Promise.all([store.get<AggregationState>(key), applied ? store.get(applied) : undefined]);
+              const lookup = refused && applied;
+              refused = true;
+              const [cur, seen] = await Promise.all([store.get<AggregationState>(key), lookup ? store.get(lookup) : undefined]);
               const now: AggregationState | undefined = cur && isJsonMap(cur.value?.values) ? cur.value : undefined;
               if (seen) return { result: now }; // applied before a crash or by another node: not again
               const next: AggregationState = now ? structuredClone(now) : { values: {} };
