@@ -64,7 +64,8 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
     }),
     lazyPlugin({
       name: 'agglo',
-      kinds: ['agglo_filter', 'agglo_ingest', 'annotate', 'continue', 'spawn', 'tee', 'tee_payload', 'transform'],
+      kinds: ['agglo_filter', 'agglo_ingest', 'aggregate', 'annotate', 'complete', 'continue', 'spawn', 'tee', 'tee_payload', 'transform'],
+      services: ['agglo.state'],
       load: () => (require('./agglo/plugin') as typeof import('./agglo/plugin')).aggloPlugin,
     }),
   ];

@@ -23,8 +23,6 @@ export interface SessionOptions {
   sandbox?: boolean;
   /** `--allow-files`: sandboxed scripts may create file sources and sinks. */
   allowFiles?: boolean;
-  /** `--allow-exec`: nodes may run executables (the network's `allowExec`). */
-  allowExec?: boolean;
   /** Directory host modules are resolved from; default the working directory. */
   cwd?: string;
   /** Longest a script may run (`--script-timeout`, Go syntax or ms); default 30 s. */
@@ -88,7 +86,6 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
       ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}),
       ...(options.http !== undefined ? { http: options.http } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
-      ...(options.allowExec === true ? { allowExec: true } : {}),
     };
     network = options.virtual ? options.virtual.network(networkOptions) : new Network(networkOptions);
   } catch (e) {
