@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { parseDuration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
+import { isNetworkFile, loadNetworkFile } from '../declarative/load';
 import { LuaRuntime, type LuaRuntimeOptions } from '../lua/runtime';
 import type { OpsServerOptions } from '../observe/server';
 import { Network, type NetworkOptions } from '../network/network';
@@ -43,6 +44,13 @@ export interface SessionOptions {
   };
   /** The network's logger (`run` passes its pino logger); default the network's stderr text. */
   logger?: Logger;
+  /**
+   * Receives the values declarative files put in with `${VAR}` references (they may be
+   * secrets): `run` hands the same list to its logger, which hides them.
+   */
+  secrets?: string[];
+  /** Where `${VAR}` references of declarative files are looked up; default `process.env`. */
+  env?: Record<string, string | undefined>;
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -143,7 +151,8 @@ function checkDb(db: string): void {
 
 /**
  * Builds a network the way `tributary run` does, without starting it: plugins, host
- * modules, then every script in order on one VM (the window store opens at start, and only
+ * modules, then every script in order on one VM (a `.yaml`, `.yml` or `.json` file is a
+ * declarative network, or an agglo config, built onto the same network) (the window store opens at start, and only
  * when the network has a window node). A failing script is a `CliError`
  * (exit 2) whose message starts `file:line:`; everything opened so far is closed.
  *
@@ -165,7 +174,10 @@ export async function buildSession(scripts: string[], options: SessionOptions): 
   try {
     for (const script of scripts) {
       try {
-        runtime.runFile(script);
+        if (isNetworkFile(script)) {
+          const { secrets } = loadNetworkFile(network, script, { runtime, ...(options.env ? { env: options.env } : {}) });
+          options.secrets?.push(...secrets);
+        } else runtime.runFile(script);
       } catch (e) {
         if (e instanceof TributaryError) throw new CliError(EXIT.USAGE, e.message);
         throw e;

@@ -35,7 +35,7 @@ export interface BuildOptions {
 export interface BuildResult {
   /** The nodes it created, in order. */
   nodes: string[];
-  /** Values put in by `${VAR}` references: hide them from logs (they may be secrets). */
+  /** Values put in by `${VAR}` references, of 3 characters or more: hide them from logs (they may be secrets). */
   secrets: string[];
 }
 
@@ -152,7 +152,7 @@ export function buildFromDocument(net: Network, document: NetworkDocument, optio
     }
   });
 
-  return { nodes: created, secrets: [...new Set(used.map((u) => u.value))].filter((v) => v.length > 0) };
+  return { nodes: created, secrets: [...new Set(used.map((u) => u.value))].filter((v) => v.length >= SHORTEST_HIDDEN) };
 }
 
 interface ValueContext {

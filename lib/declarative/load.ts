@@ -103,26 +103,46 @@ export function loadNetworkText(net: Network, text: string, file: string, option
 }
 
 function aggloTranslator(module: string | undefined): AggloTranslator {
-  const id = module ?? AGGLO_MODULE;
-  let loaded: Partial<AggloTranslator>;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the agglo plugin loads only for an agglo config
-    loaded = require(id) as Partial<AggloTranslator>;
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'MODULE_NOT_FOUND' && errorMessage(e).includes(id)) {
-      throw new TributaryError(
-        'UNKNOWN_KIND',
-        'this is an agglo config (it has pipelines, processDefinitions or partitionUuid): agglo configs need the agglo plugin, which this build lacks',
-      );
-    }
-    throw e;
+  const loaded = module === undefined ? bundledTranslator() : requireTranslator(module);
+  if (loaded === undefined) {
+    throw new TributaryError(
+      'UNKNOWN_KIND',
+      'this is an agglo config (it has pipelines, processDefinitions or partitionUuid): agglo configs need the agglo plugin, which this build lacks',
+    );
   }
   if (typeof loaded.aggloToDocument !== 'function') {
     throw new TributaryError(
       'UNKNOWN_KIND',
-      `agglo configs need the agglo plugin: ${id} exports no aggloToDocument(config, { file, env })`,
+      `agglo configs need the agglo plugin: ${module ?? AGGLO_MODULE} exports no aggloToDocument(config, { file, env })`,
     );
   }
   return loaded as AggloTranslator;
+}
+
+/** The agglo plugin's translator, or undefined when this build has none. */
+function bundledTranslator(): Partial<AggloTranslator> | undefined {
+  try {
+    // A literal path inside try: the CLI bundler includes the module when it exists and
+    // leaves the require alone when it does not.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for an agglo config
+    return require('../agglo/config') as Partial<AggloTranslator>;
+  } catch (e) {
+    if (isMissing(e, AGGLO_MODULE.slice(3))) return undefined;
+    throw e;
+  }
+}
+
+function requireTranslator(module: string): Partial<AggloTranslator> | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a translator module named by the caller
+    return require(module) as Partial<AggloTranslator>;
+  } catch (e) {
+    if (isMissing(e, module)) return undefined;
+    throw e;
+  }
+}
+
+/** True when `e` says the module itself is missing (not one it requires). */
+function isMissing(e: unknown, module: string): boolean {
+  return (e as { code?: string }).code === 'MODULE_NOT_FOUND' && errorMessage(e).split('\n')[0].includes(module);
 }
