@@ -48,6 +48,7 @@ function scriptOptions(cmd: Command): Command {
     .option('--plugin <module>', 'load a plugin (a path or an npm package exporting definePlugin(…)); repeatable', collect, [])
     .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)')
     .option('--allow-files', 'let sandboxed scripts create nodes that read or write local files (file_source, file_sink)')
+    .option('--allow-exec', "let nodes run local executables (agglo's spawn processes); off by default")
     .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s')
     .option(
       '--db <url>',
@@ -61,6 +62,7 @@ interface ScriptFlags {
   plugin: string[];
   sandbox: boolean;
   allowFiles?: boolean;
+  allowExec?: boolean;
   scriptTimeout: string;
   db?: string;
 }
@@ -83,6 +85,7 @@ function sessionOptions(opts: ScriptFlags): SessionOptions {
     plugins: opts.plugin,
     sandbox: opts.sandbox,
     allowFiles: opts.allowFiles,
+    allowExec: opts.allowExec,
     scriptTimeout: opts.scriptTimeout,
     db: opts.db,
   };

@@ -12,6 +12,9 @@ import { builtinPlugins } from '../plugins';
 import { CliError, EXIT } from './exit';
 import { loadHostModule, loadPluginModule, type HostContext, type WindowConfig } from './hosts';
 
+/** The service a network provides when its nodes may run executables (`--allow-exec`). */
+export const ALLOW_EXEC_SERVICE = 'tributary.allow-exec';
+
 /** What every command that reads scripts accepts. */
 export interface SessionOptions {
   /** Host modules (`--require`), loaded in order before the scripts. */
@@ -24,6 +27,8 @@ export interface SessionOptions {
   sandbox?: boolean;
   /** `--allow-files`: sandboxed scripts may create file sources and sinks. */
   allowFiles?: boolean;
+  /** `--allow-exec`: nodes may run local executables (agglo's spawn processes). */
+  allowExec?: boolean;
   /** Directory host modules are resolved from; default the working directory. */
   cwd?: string;
   /** Longest a script may run (`--script-timeout`, Go syntax or ms); default 30 s. */
@@ -99,6 +104,8 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
   }
+  // Nodes that run executables look this service up when they start (lib/agglo/exec.ts).
+  if (options.allowExec === true) network.provide(ALLOW_EXEC_SERVICE, true);
   // Scripts may require Lua modules kept next to them, even in the sandbox.
   const luaPath = [...new Set(scripts.map((s) => path.dirname(path.resolve(s))))];
   let scriptTimeout: number;

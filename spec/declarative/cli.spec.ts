@@ -66,7 +66,7 @@ describe('tributary run <network.yaml>', () => {
     expect(records(r.stdout)).toEqual([{ customer: 'c1', liability: 150 }]);
     expect(records(readFileSync(rejects, 'utf8'))).toEqual([
       {
-        error: expect.stringMatching(/^examples\/declarative\/pipeline\.yaml:\d+: stake must be a number$/),
+        error: expect.stringMatching(/^examples\/declarative\/pipeline\.yaml:13: stake must be a number$/),
         node: 'liability',
         payload: { customer: 'c2', stake: 'x', odds: 2 },
       },
