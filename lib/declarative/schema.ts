@@ -72,6 +72,7 @@ export function networkJsonSchema(registry: Registry): JsonSchema {
     description: 'A network of named nodes and the edges between them (tributary run network.yaml).',
     type: 'object',
     properties: {
+      $schema: { type: 'string', description: 'this schema, for editors (tributary schema > network.schema.json)' },
       version: { const: 1, description: 'format version (1 when absent)' },
       nodes: { type: 'array', items: { $ref: '#/$defs/node' } },
       edges: { type: 'array', items: { $ref: '#/$defs/edge' } },

@@ -4,7 +4,7 @@ import { isPlainObject } from '../util/values';
 import type { EdgeDocument, NetworkDocument, NodeDocument } from './document';
 import { located, type SourcePositions, type ValuePath } from './positions';
 
-const TOP_FIELDS = ['version', 'nodes', 'edges'];
+const TOP_FIELDS = ['$schema', 'version', 'nodes', 'edges'];
 const NODE_FIELDS = ['name', 'kind', 'options'];
 const EDGE_FIELDS = ['from', 'to', 'errors'];
 
@@ -19,7 +19,7 @@ export interface DocumentSource {
 /**
  * Checks that a value (a parsed file, a translator's output) has the shape of a
  * {@link NetworkDocument}: `nodes` a list of `{ name, kind, options? }`, `edges` a list of
- * `{ from, to, errors? }`, nothing else. Errors start `file:line:column:` and name the field.
+ * `{ from, to, errors? }`, nothing else (but `$schema`, for editors). Errors start `file:line:column:` and name the field.
  *
  * @example
  * ```ts
@@ -33,6 +33,8 @@ export function checkDocument(value: unknown, source: DocumentSource = {}): Netw
   if (!isPlainObject(value)) fail([], `a network file holds an object with 'nodes' and 'edges', got ${kindOf(value)}`);
   const top = value as Record<string, unknown>;
   fields(top, TOP_FIELDS, [], 'a network', fail);
+  if (top.$schema !== undefined && typeof top.$schema !== 'string')
+    fail(['$schema'], `'$schema' must be a string (the schema's path or URL)`);
   if (top.version !== undefined && top.version !== 1)
     fail(['version'], `unsupported version ${JSON.stringify(top.version)} (this is version 1)`);
   if (!Array.isArray(top.nodes)) fail(['nodes'], `'nodes' must be a list of { name, kind, options }, got ${kindOf(top.nodes)}`);

@@ -178,8 +178,9 @@ describe('declarative networks: errors name the file, line and node', () => {
   it('not a network: the top level, unknown fields, a node without a kind', () => {
     expect(buildError('- a\n- b\n')).toBe("network.yaml:1:1: a network file holds an object with 'nodes' and 'edges', got a list");
     expect(buildError('nodes: []\nedegs: []\n')).toBe(
-      "network.yaml:2:1: a network: unknown field 'edegs' (fields: version, nodes, edges) — did you mean 'edges'?",
+      "network.yaml:2:1: a network: unknown field 'edegs' (fields: $schema, version, nodes, edges) — did you mean 'edges'?",
     );
+    expect(buildError('{ "$schema": "./network.schema.json", "nodes": [] }')).toBe('');
     expect(buildError('nodes:\n  - name: a\n    knd: ticker\n')).toBe(
       "network.yaml:3:5: nodes[0]: unknown field 'knd' (fields: name, kind, options) — did you mean 'kind'?",
     );
