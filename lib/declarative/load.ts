@@ -6,6 +6,7 @@ import { isPlainObject } from '../util/values';
 import { buildFromDocument, type BuildOptions, type BuildResult } from './build';
 import type { NetworkDocument } from './document';
 import { parseNetworkText } from './parse';
+import type { SourcePositions } from './positions';
 
 /** The file name endings of declarative network files. */
 export const NETWORK_FILE = /\.(ya?ml|json)$/i;
@@ -18,7 +19,16 @@ const AGGLO_MODULE = '../agglo/config';
 
 /** What an agglo translator module exports. */
 export interface AggloTranslator {
-  aggloToDocument(config: unknown, options: { file: string; env: Readonly<Record<string, string | undefined>> }): NetworkDocument;
+  /**
+   * The network equivalent to an agglo config. `positions` tells where each value of the
+   * config was written (`positions.at(['pipelines', 0, 'name'])`); a translator that wants the
+   * builder's errors to carry lines returns `{ document, positions }` with positions keyed by
+   * the document's own paths (`['nodes', 3, 'options', 'url']`), else the bare document.
+   */
+  aggloToDocument(
+    config: unknown,
+    options: { file: string; env: Readonly<Record<string, string | undefined>>; positions?: SourcePositions },
+  ): NetworkDocument | { document: NetworkDocument; positions?: SourcePositions };
 }
 
 /** Options of {@link loadNetworkFile}. */
@@ -92,14 +102,18 @@ export function loadNetworkText(net: Network, text: string, file: string, option
   if (!isAggloConfig(value)) return buildFromDocument(net, value as NetworkDocument, { ...build, file, positions });
   const translator = aggloTranslator(aggloModule);
   const env = build.env ?? process.env;
-  let document: NetworkDocument;
+  let translated: ReturnType<AggloTranslator['aggloToDocument']>;
   try {
-    document = translator.aggloToDocument(value, { file, env });
+    translated = translator.aggloToDocument(value, { file, env, positions });
   } catch (e) {
     if (e instanceof TributaryError) throw e;
     throw new TributaryError('BAD_OPTION', `${file}: ${errorMessage(e)}`, { cause: e });
   }
-  return buildFromDocument(net, document, { ...build, env, file });
+  if (isPlainObject(translated) && 'document' in translated) {
+    const { document, positions: at } = translated;
+    return buildFromDocument(net, document, { ...build, env, file, ...(at ? { positions: at } : {}) });
+  }
+  return buildFromDocument(net, translated, { ...build, env, file });
 }
 
 function aggloTranslator(module: string | undefined): AggloTranslator {

@@ -47,6 +47,13 @@ describe('agglo configs are recognised and handed to the agglo translator', () =
     );
   });
 
+  it('a translator may return positions, so that errors in the translated document carry the config lines', () => {
+    const text = '{\n  "withLines": true,\n  "pipelines": [\n    { "name": "bad", "processes": ["x",\n      "x"] }\n  ]\n}\n';
+    expect(() => loadNetworkText(new Network(), text, 'cfg.json', { aggloModule: TRANSLATOR })).toThrow(
+      "cfg.json:5:7: node 'bad.x' is defined twice (first at line 4)",
+    );
+  });
+
   it('without the agglo plugin, an agglo config is refused saying so', () => {
     const missing = path.join(__dirname, 'fixtures', 'no-such-translator');
     expect(() => loadNetworkText(new Network(), '{"partitionUuid": "p"}', 'cfg.json', { aggloModule: missing })).toThrow(
