@@ -56,6 +56,8 @@ export interface SessionOptions {
   secrets?: string[];
   /** Where `${VAR}` references of declarative files are looked up; default `process.env`. */
   env?: Record<string, string | undefined>;
+  /** More options for the agglo plugin's translator of agglo configs (input, output, connections …). */
+  agglo?: Record<string, unknown>;
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -182,7 +184,11 @@ export async function buildSession(scripts: string[], options: SessionOptions): 
     for (const script of scripts) {
       try {
         if (isNetworkFile(script)) {
-          const { secrets } = loadNetworkFile(network, script, { runtime, ...(options.env ? { env: options.env } : {}) });
+          const { secrets } = loadNetworkFile(network, script, {
+            runtime,
+            ...(options.env ? { env: options.env } : {}),
+            ...(options.agglo ? { agglo: options.agglo } : {}),
+          });
           options.secrets?.push(...secrets);
         } else runtime.runFile(script);
       } catch (e) {

@@ -35,6 +35,8 @@ export interface AggloTranslator {
 export interface LoadOptions extends Omit<BuildOptions, 'file' | 'positions'> {
   /** The module whose `aggloToDocument` translates agglo configs; default the agglo plugin's. */
   aggloModule?: string;
+  /** More options for `aggloToDocument` (the agglo plugin's: input, output, connections …). */
+  agglo?: Record<string, unknown>;
 }
 
 /**
@@ -97,14 +99,14 @@ export function loadNetworkFile(net: Network, file: string, options: LoadOptions
  * ```
  */
 export function loadNetworkText(net: Network, text: string, file: string, options: LoadOptions = {}): BuildResult {
-  const { aggloModule, ...build } = options;
+  const { aggloModule, agglo, ...build } = options;
   const { value, positions } = parseNetworkText(text, file);
   if (!isAggloConfig(value)) return buildFromDocument(net, value as NetworkDocument, { ...build, file, positions });
   const translator = aggloTranslator(aggloModule);
   const env = build.env ?? process.env;
   let translated: ReturnType<AggloTranslator['aggloToDocument']>;
   try {
-    translated = translator.aggloToDocument(value, { file, env, positions });
+    translated = translator.aggloToDocument(value, { ...agglo, file, env, positions });
   } catch (e) {
     if (e instanceof TributaryError) throw e;
     throw new TributaryError('BAD_OPTION', `${file}: ${errorMessage(e)}`, { cause: e });

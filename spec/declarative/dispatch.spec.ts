@@ -14,15 +14,16 @@ describe('agglo configs are recognised and handed to the agglo translator', () =
     expect(isAggloConfig([{ pipelines: [] }])).toBe(false);
   });
 
-  it('builds the document the translator returns, passing it the config, the file and the environment', () => {
+  it('builds the document the translator returns, passing it the config, the file, the environment and the agglo options', () => {
     const net = new Network();
     const text = JSON.stringify({ partitionUuid: 'p1', pipelines: [{ name: 'basic', processes: ['annotate', 'tee'] }] });
     const env = { MARK: 'x' };
-    loadNetworkText(net, text, 'basic_pipeline.json', { aggloModule: TRANSLATOR, env });
+    loadNetworkText(net, text, 'basic_pipeline.json', { aggloModule: TRANSLATOR, env, agglo: { input: { kind: 'stdin_source' } } });
     expect(calls.at(-1)).toEqual({
       config: { partitionUuid: 'p1', pipelines: [{ name: 'basic', processes: ['annotate', 'tee'] }] },
       file: 'basic_pipeline.json',
       env,
+      input: { kind: 'stdin_source' },
     });
     expect(net.edges()).toEqual({
       input: ['basic.annotate'],
