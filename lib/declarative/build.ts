@@ -35,12 +35,18 @@ export interface BuildOptions {
 export interface BuildResult {
   /** The nodes it created, in order. */
   nodes: string[];
-  /** Values put in by `${VAR}` references, of 3 characters or more: hide them from logs (they may be secrets). */
+  /** Values put in by `${VAR}` references (but short ones, numbers and booleans): hide them from logs (they may be secrets). */
   secrets: string[];
 }
 
-/** Values this short are left alone when messages are scrubbed: replacing every `1` would garble them. */
-const SHORTEST_HIDDEN = 3;
+/**
+ * Whether a value put in from the environment is hidden from messages and logs. Values under
+ * 3 characters, plain numbers and booleans are not: replacing every `1`, `256` or `true` would
+ * garble messages and break JSON log lines, and a secret is none of these.
+ */
+function hidden(value: string): boolean {
+  return value.length >= 3 && !/^[-+]?\d+(\.\d+)?$/.test(value) && value !== 'true' && value !== 'false';
+}
 
 /**
  * Builds a {@link NetworkDocument} onto a network: every node with `net.create(kind, name,
@@ -67,7 +73,7 @@ export function buildFromDocument(net: Network, document: NetworkDocument, optio
   const used: EnvUse[] = [];
   const scrub = (text: string) => {
     let out = text;
-    for (const u of used) if (u.value.length >= SHORTEST_HIDDEN) out = out.split(u.value).join(`\${${u.name}}`);
+    for (const u of used) if (hidden(u.value)) out = out.split(u.value).join(`\${${u.name}}`);
     return out;
   };
   const fail = (path: ValuePath, message: string, code: TributaryError['code'] = 'BAD_OPTION', cause?: unknown): never => {
@@ -152,7 +158,7 @@ export function buildFromDocument(net: Network, document: NetworkDocument, optio
     }
   });
 
-  return { nodes: created, secrets: [...new Set(used.map((u) => u.value))].filter((v) => v.length >= SHORTEST_HIDDEN) };
+  return { nodes: created, secrets: [...new Set(used.map((u) => u.value))].filter(hidden) };
 }
 
 interface ValueContext {

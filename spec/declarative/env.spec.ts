@@ -35,7 +35,7 @@ describe('environment references', () => {
       "n.yaml:5:7: node 'b': option 'size': environment variable 'SIZE' must be a number for this option",
     );
     expect(() => loadNetworkText(new Network(), text, 'n.yaml', { env: { SIZE: '2.5' } })).toThrow(
-      "n.yaml:5:7: node 'b': node kind 'buffer': option 'size' must be an integer, got number ${SIZE}",
+      "n.yaml:5:7: node 'b': node kind 'buffer': option 'size' must be an integer, got number 2.5",
     );
   });
 
@@ -92,10 +92,11 @@ describe('environment references', () => {
     }
   });
 
-  it('the values used are returned, to be hidden from logs (not the very short ones, which would garble them)', () => {
+  it('the values used are returned, to be hidden from logs (not short ones, numbers or booleans, which would garble them)', () => {
     const net = new Network();
-    const { secrets } = loadNetworkText(net, 'nodes:\n  - { name: p, kind: tester, options: { indicator: "${A}${B}${C}" } }\n', 'n.yaml', {
-      env: { A: 'long-enough', B: '1', C: 'long-enough' },
+    const text = 'nodes:\n  - { name: p, kind: tester, options: { indicator: "${A}${B}${C}${D}${E}" } }\n';
+    const { secrets } = loadNetworkText(net, text, 'n.yaml', {
+      env: { A: 'long-enough', B: '1', C: 'long-enough', D: '4222', E: 'true' },
     });
     expect(secrets).toEqual(['long-enough']);
   });

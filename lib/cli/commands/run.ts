@@ -87,7 +87,7 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     }
     logger.info({ reason, timedOut: report.timedOut, ...totals(network, report) }, 'network stopped');
     const failedNodes = failed(report);
-    if (options.stats) io.stderr.write(JSON.stringify({ stoppedBy: reason, failedNodes, ...report }, null, 2) + '\n');
+    if (options.stats) io.stderr.write(redact(JSON.stringify({ stoppedBy: reason, failedNodes, ...report }, null, 2), secrets) + '\n');
     return verdict(report, failedNodes, io, secrets);
   } finally {
     await session.close();
