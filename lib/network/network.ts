@@ -158,14 +158,15 @@ export class Network {
 
   /**
    * Builds a node of a registered kind from options and adds it (what the Lua `create_*`
-   * functions do).
+   * functions do). `shown` is what {@link describe} shows instead of `options` (a
+   * declarative file's options with their `${VAR}` references unexpanded).
    *
    * @example
    * ```ts
    * net.create('ratelimit', 'filter_2s', { interval: '2s' });
    * ```
    */
-  create(kind: string, name: string, options?: Record<string, unknown>): this {
+  create(kind: string, name: string, options?: Record<string, unknown>, shown?: Record<string, unknown>): this {
     this.life.assertBuilding(`create node '${name}'`);
     this.graph.checkNewName(name);
     let spec: NodeSpec;
@@ -176,7 +177,7 @@ export class Network {
       throw e;
     }
     this.add(name, spec);
-    if (options) this.options.set(name, options);
+    if (shown ?? options) this.options.set(name, shown ?? options!);
     return this;
   }
 
