@@ -77,6 +77,12 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
       kinds: ['file_sink', 'file_source', 'stdin_source', 'stdout_sink'],
       load: () => (require('./connectors/file/plugin') as typeof import('./connectors/file/plugin')).filePlugin,
     }),
+    lazyPlugin({
+      name: 'agglo',
+      kinds: ['agglo_filter', 'agglo_ingest', 'aggregate', 'annotate', 'complete', 'continue', 'spawn', 'tee', 'tee_payload', 'transform'],
+      services: ['agglo.state'],
+      load: () => (require('./agglo/plugin') as typeof import('./agglo/plugin')).aggloPlugin,
+    }),
   ];
   /* eslint-enable @typescript-eslint/no-require-imports */
 }

@@ -5,6 +5,7 @@ import { eventstoreServeCommand } from './commands/eventstore';
 import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph';
 import { nodesCommand } from './commands/nodes';
 import { runCommand } from './commands/run';
+import { schemaCommand } from './commands/schema';
 import { TEST_REPORTERS, testCommand, type TestReporter } from './commands/test';
 import { CliError, EXIT, type CliIO } from './exit';
 import { DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logging';
@@ -48,6 +49,7 @@ function scriptOptions(cmd: Command): Command {
     .option('--plugin <module>', 'load a plugin (a path or an npm package exporting definePlugin(…)); repeatable', collect, [])
     .option('--no-sandbox', 'run trusted scripts without the sandbox (io, os, require of any module)')
     .option('--allow-files', 'let sandboxed scripts create nodes that read or write local files (file_source, file_sink)')
+    .option('--allow-exec', "let nodes run local executables (agglo's spawn processes); off by default")
     .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s')
     .option(
       '--db <url>',
@@ -61,6 +63,7 @@ interface ScriptFlags {
   plugin: string[];
   sandbox: boolean;
   allowFiles?: boolean;
+  allowExec?: boolean;
   scriptTimeout: string;
   db?: string;
 }
@@ -83,6 +86,7 @@ function sessionOptions(opts: ScriptFlags): SessionOptions {
     plugins: opts.plugin,
     sandbox: opts.sandbox,
     allowFiles: opts.allowFiles,
+    allowExec: opts.allowExec,
     scriptTimeout: opts.scriptTimeout,
     db: opts.db,
   };
@@ -102,7 +106,7 @@ function sessionOptions(opts: ScriptFlags): SessionOptions {
 export function createProgram(io: CliIO): { program: Command; result: { code: number } } {
   const result: { code: number } = { code: EXIT.OK };
   const program = new Command('tributary')
-    .description('Reactive event stream processor: build networks from Lua scripts and run them.')
+    .description('Reactive event stream processor: build networks from Lua scripts or YAML/JSON files and run them.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -118,7 +122,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     program
       .command('run')
       .description('build the network from the scripts and run it until SIGINT/SIGTERM, --for, or its sources end; then drain')
-      .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
+      .argument('<script...>', 'Lua scripts or network files (.yaml, .yml, .json; agglo configs too), built in order onto one network'),
   )
     .option('--for <duration>', 'stop and drain after this long (Go syntax: 500ms, 3s, 1m30s)')
     .option('--drain-timeout <duration>', 'how long the drain may take before the network is cut off (exit 1)', '30s')
@@ -160,7 +164,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     program
       .command('graph')
       .description('build the network from the scripts and print it without starting it')
-      .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
+      .argument('<script...>', 'Lua scripts or network files (.yaml, .yml, .json; agglo configs too), built in order onto one network'),
   )
     .addOption(new Option('--format <format>', 'output format').choices([...GRAPH_FORMATS]).default('dot'))
     .addHelpText('after', EXIT_CODES_HELP)
@@ -174,15 +178,17 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     program
       .command('check')
       .description('run the scripts against a network that is never started; report errors and unconnected nodes')
-      .argument('<script...>', 'Lua scripts, run in order on one VM and network'),
+      .argument('<script...>', 'Lua scripts or network files (.yaml, .yml, .json; agglo configs too), built in order onto one network'),
   )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(act((scripts: string[], opts: ScriptFlags) => checkCommand(scripts, sessionOptions(opts), io)));
 
   program
     .command('test')
-    .description('run marble tests of Lua networks (*.test.lua) on virtual time; searches the working directory when no path is given')
-    .argument('[paths...]', 'test files, or directories to search for *.test.lua (node_modules skipped)')
+    .description(
+      'run marble tests of networks (*.test.lua, *.test.yaml, *.test.json) on virtual time; searches the working directory when no path is given',
+    )
+    .argument('[paths...]', 'test files, or directories to search for *.test.lua, *.test.yaml, *.test.json (node_modules skipped)')
     .addOption(new Option('--reporter <format>', 'output format').choices([...TEST_REPORTERS]).default('text'))
     .addHelpText('after', TEST_EXIT_CODES_HELP)
     .action(act((paths: string[], opts: { reporter: TestReporter }) => testCommand(paths, { reporter: opts.reporter }, io)));
@@ -230,6 +236,14 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
         }
       }),
     );
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of declarative network files (.yaml, .json), generated from the node kinds')
+    .option('--require <module>', 'load a host module first, to include its kinds; repeatable', collect, [])
+    .option('--plugin <module>', 'load a plugin first, to include its kinds; repeatable', collect, [])
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(act((opts: { require: string[]; plugin: string[] }) => schemaCommand({ requires: opts.require, plugins: opts.plugin }, io)));
 
   return { program, result };
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { parseDuration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
+import { isNetworkFile, loadNetworkFile } from '../declarative/load';
 import { LuaRuntime, type LuaRuntimeOptions } from '../lua/runtime';
 import type { OpsServerOptions } from '../observe/server';
 import { Network, type NetworkOptions } from '../network/network';
@@ -10,6 +11,9 @@ import type { Logger } from '../nodes/types';
 import { builtinPlugins } from '../plugins';
 import { CliError, EXIT } from './exit';
 import { loadHostModule, loadPluginModule, type HostContext, type WindowConfig } from './hosts';
+
+/** The service a network provides when its nodes may run executables (`--allow-exec`). */
+export const ALLOW_EXEC_SERVICE = 'tributary.allow-exec';
 
 /** What every command that reads scripts accepts. */
 export interface SessionOptions {
@@ -23,6 +27,8 @@ export interface SessionOptions {
   sandbox?: boolean;
   /** `--allow-files`: sandboxed scripts may create file sources and sinks. */
   allowFiles?: boolean;
+  /** `--allow-exec`: nodes may run local executables (agglo's spawn processes). */
+  allowExec?: boolean;
   /** Directory host modules are resolved from; default the working directory. */
   cwd?: string;
   /** Longest a script may run (`--script-timeout`, Go syntax or ms); default 30 s. */
@@ -43,6 +49,15 @@ export interface SessionOptions {
   };
   /** The network's logger (`run` passes its pino logger); default the network's stderr text. */
   logger?: Logger;
+  /**
+   * Receives the values declarative files put in with `${VAR}` references (they may be
+   * secrets): `run` hands the same list to its logger, which hides them.
+   */
+  secrets?: string[];
+  /** Where `${VAR}` references of declarative files are looked up; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** More options for the agglo plugin's translator of agglo configs (input, output, connections …). */
+  agglo?: Record<string, unknown>;
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -91,6 +106,8 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
   }
+  // Nodes that run executables look this service up when they start (lib/agglo/exec.ts).
+  if (options.allowExec === true) network.provide(ALLOW_EXEC_SERVICE, true);
   // Scripts may require Lua modules kept next to them, even in the sandbox.
   const luaPath = [...new Set(scripts.map((s) => path.dirname(path.resolve(s))))];
   let scriptTimeout: number;
@@ -143,7 +160,8 @@ function checkDb(db: string): void {
 
 /**
  * Builds a network the way `tributary run` does, without starting it: plugins, host
- * modules, then every script in order on one VM (the window store opens at start, and only
+ * modules, then every script in order on one VM (a `.yaml`, `.yml` or `.json` file is a
+ * declarative network, or an agglo config, built onto the same network) (the window store opens at start, and only
  * when the network has a window node). A failing script is a `CliError`
  * (exit 2) whose message starts `file:line:`; everything opened so far is closed.
  *
@@ -165,7 +183,14 @@ export async function buildSession(scripts: string[], options: SessionOptions): 
   try {
     for (const script of scripts) {
       try {
-        runtime.runFile(script);
+        if (isNetworkFile(script)) {
+          const { secrets } = loadNetworkFile(network, script, {
+            runtime,
+            ...(options.env ? { env: options.env } : {}),
+            ...(options.agglo ? { agglo: options.agglo } : {}),
+          });
+          options.secrets?.push(...secrets);
+        } else runtime.runFile(script);
       } catch (e) {
         if (e instanceof TributaryError) throw new CliError(EXIT.USAGE, e.message);
         throw e;

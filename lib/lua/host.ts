@@ -16,7 +16,8 @@ export interface LuaHost {
    * Creates a node of a registered kind exactly as the script's `create_<kind>` would: the
    * runtime's substitutions (test inputs, recorded sinks) and output defaults apply. Exports
    * that create nodes (`sliding_window_time` …) should prefer it to `network.create`.
-   * Optional so that simpler hosts need not provide it.
+   * Optional so that simpler hosts need not provide it. `shown`: what `network.describe()`
+   * shows instead of `options` (see `Network.create`).
    */
-  create?(kind: string, name: string, options?: Record<string, unknown>): void;
+  create?(kind: string, name: string, options?: Record<string, unknown>, shown?: Record<string, unknown>): void;
 }

@@ -71,6 +71,12 @@ export interface NetworkOptions {
    * ```
    */
   state?: StateOptions;
+  /**
+   * Let nodes run executables (agglo's `spawn`, transforms through a program). Default false:
+   * such nodes refuse to start. The CLI sets it with `--allow-exec`. Nodes see it as the
+   * service `tributary.allow-exec` (true).
+   */
+  allowExec?: boolean;
 }
 
 /**
@@ -114,7 +120,10 @@ export class Network {
     for (const p of plugins) this.registry.use(p);
     this.logger = options.logger ?? stderrLogger;
     const drainTimeout = parseTimer(options.drainTimeout ?? '30s', 'drainTimeout');
-    this.services = new NetworkServices(options.services ?? {}, this.logger);
+    this.services = new NetworkServices(
+      options.allowExec === true ? { ...options.services, [ALLOW_EXEC_SERVICE]: true } : (options.services ?? {}),
+      this.logger,
+    );
     const sampleEvery = sampling(options.metrics ?? (options.http !== undefined ? true : undefined));
     this.http = options.http;
     if (options.fusion !== undefined && typeof options.fusion !== 'boolean') {
@@ -215,14 +224,15 @@ export class Network {
 
   /**
    * Builds a node of a registered kind from options and adds it (what the Lua `create_*`
-   * functions do).
+   * functions do). `shown` is what {@link describe} shows instead of `options` (a
+   * declarative file's options with their `${VAR}` references unexpanded).
    *
    * @example
    * ```ts
    * net.create('ratelimit', 'filter_2s', { interval: '2s' });
    * ```
    */
-  create(kind: string, name: string, options?: Record<string, unknown>): this {
+  create(kind: string, name: string, options?: Record<string, unknown>, shown?: Record<string, unknown>): this {
     this.life.assertBuilding(`create node '${name}'`);
     this.graph.checkNewName(name);
     let spec: NodeSpec;
@@ -233,7 +243,7 @@ export class Network {
       throw e;
     }
     this.add(name, spec);
-    if (options) this.options.set(name, options);
+    if (shown ?? options) this.options.set(name, shown ?? options!);
     return this;
   }
 
@@ -622,7 +632,11 @@ export class Network {
   }
 }
 
-const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http', 'fusion', 'state'];
+const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http', 'fusion', 'state', 'allowExec'];
+  /**
+
+/** The service a network provides (as `true`) when it allows nodes to run executables ({@link NetworkOptions.allowExec}). */
+export const ALLOW_EXEC_SERVICE = 'tributary.allow-exec';
 
 /** How many calls per timed one `metrics` asks for; 0 for none. */
 function sampling(metrics: NetworkOptions['metrics']): number {

@@ -1,6 +1,7 @@
 import { isObservable, tap, type Observable } from 'rxjs';
 import type { Duration } from '../duration';
 import { TributaryError } from '../errors';
+import { isNetworkFile, loadNetworkFile, loadNetworkText } from '../declarative/load';
 import { LuaRuntime } from '../lua/runtime';
 import { observable as observableNode } from '../nodes/adapters';
 import { Network, type NetworkReport } from '../network/network';
@@ -17,11 +18,16 @@ export type MarbleInput = string | { marbles: string; values?: Record<string, un
 
 /** What {@link luaScenario} needs: the script(s) and how to feed and observe them. */
 export interface LuaScenarioOptions {
-  /** Script text, run as `name` (default `script.lua`). */
+  /**
+   * Script text, run as `name` (default `script.lua`); with a `name` ending `.yaml`, `.yml`
+   * or `.json` it is a declarative network file instead (see `docs/pipelines.md`).
+   */
   source?: string;
   name?: string;
-  /** Script files, run in order after `source` on the same VM and network. */
+  /** Script files (or declarative network files), run in order after `source` on the same VM and network. */
   files?: string[];
+  /** Where a declarative file's `${VAR}` references are looked up; default `process.env`. */
+  env?: Record<string, string | undefined>;
   /**
    * Sources of the script to replace by marble inputs, by node name: the script's
    * `create_ticker("ticker_500ms", …)` then builds a marble source instead.
@@ -45,7 +51,7 @@ export interface LuaScenarioOptions {
   seed?: number;
 }
 
-/** A script-built network on a virtual clock, with its sinks recorded. */
+/** A script-built (or file-built) network on a virtual clock, with its sinks recorded. */
 export interface LuaScenario {
   readonly time: VirtualTime;
   readonly network: Network;
@@ -125,8 +131,16 @@ export function luaScenario(options: LuaScenarioOptions): LuaScenario {
   });
   for (const [name, fn] of Object.entries(options.exports ?? {})) runtime.export(name, fn);
   try {
-    if (options.source !== undefined) runtime.runString(options.source, options.name ?? 'script.lua');
-    for (const file of options.files ?? []) runtime.runFile(file);
+    const build = { runtime, ...(options.env ? { env: options.env } : {}) };
+    if (options.source !== undefined) {
+      const name = options.name ?? 'script.lua';
+      if (isNetworkFile(name)) loadNetworkText(network, options.source, name, build);
+      else runtime.runString(options.source, name);
+    }
+    for (const file of options.files ?? []) {
+      if (isNetworkFile(file)) loadNetworkFile(network, file, build);
+      else runtime.runFile(file);
+    }
     const unused = [...inputs.keys()].filter((n) => !used.has(n));
     if (unused.length > 0) {
       throw new TributaryError(

@@ -117,7 +117,7 @@ function checkpointed(scheduler: TestScheduler, restoreFrom?: Map<string, unknow
   const registerState = (state: Checkpointable): StateHandle => {
     holder.state = state;
     if (restoreFrom) state.restore(restoreFrom.entries());
-    return { settleAfterCheckpoint: (e) => void holder.settled.push(e) };
+    return { settleAfterCheckpoint: (e) => void holder.settled.push(e), admit: () => true, skipped: () => undefined };
   };
   return { ctx: Object.assign(ctx, { registerState }), holder };
 }

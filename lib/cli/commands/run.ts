@@ -1,7 +1,7 @@
 import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
 import type { Network, NetworkReport } from '../../network/network';
-import { urlSecrets } from '../../util/redact';
+import { redact, urlSecrets } from '../../util/redact';
 import { CliError, EXIT, type CliIO } from '../exit';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import { ProgressLine, StatusLine } from '../progress';
@@ -48,13 +48,15 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
   }
   // Log lines and the progress line share stderr: the status line steps aside for each line.
   const status = new StatusLine(io.stderr);
+  // Declarative files add the values of their ${VAR} references as they are built.
+  const secrets = options.db !== undefined ? urlSecrets(options.db) : [];
   const logger = createCliLogger({
     level: options.logLevel,
     format: options.logFormat,
     stream: status.passThrough,
-    secrets: options.db !== undefined ? urlSecrets(options.db) : [],
+    secrets,
   });
-  const session = await buildSession(scripts, { ...options, logger });
+  const session = await buildSession(scripts, { ...options, logger, secrets });
   const { network } = session;
   try {
     // A script that builds nothing (the original's function-listing script) ran; that is all.
@@ -71,7 +73,7 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
       try {
         await network.start();
       } catch (e) {
-        throw new CliError(EXIT.USAGE, errorMessage(e));
+        throw new CliError(EXIT.USAGE, redact(errorMessage(e), secrets));
       }
       const ops = await network.opsServer();
       if (ops) status.passThrough.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
@@ -85,8 +87,8 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     }
     logger.info({ reason, timedOut: report.timedOut, ...totals(network, report) }, 'network stopped');
     const failedNodes = failed(report);
-    if (options.stats) io.stderr.write(JSON.stringify({ stoppedBy: reason, failedNodes, ...report }, null, 2) + '\n');
-    return verdict(report, failedNodes, io);
+    if (options.stats) io.stderr.write(redact(JSON.stringify({ stoppedBy: reason, failedNodes, ...report }, null, 2), secrets) + '\n');
+    return verdict(report, failedNodes, io, secrets);
   } finally {
     await session.close();
   }
@@ -118,9 +120,9 @@ function failed(report: NetworkReport): Record<string, number> {
   return out;
 }
 
-function verdict(report: NetworkReport, failedNodes: Record<string, number>, io: CliIO): number {
+function verdict(report: NetworkReport, failedNodes: Record<string, number>, io: CliIO, secrets: readonly string[]): number {
   if (report.failure) {
-    io.stderr.write(`tributary: ${report.failure}\n`);
+    io.stderr.write(`tributary: ${redact(report.failure, secrets)}\n`);
     return EXIT.RUNTIME;
   }
   if (report.timedOut) {

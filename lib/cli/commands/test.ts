@@ -25,9 +25,12 @@ export interface FileResult {
 }
 
 const SUFFIX = '.test.lua';
+/** Test files: Lua chunks, or the same table as YAML or JSON. */
+const TEST_FILE = /\.test\.(lua|ya?ml|json)$/;
 
 /**
- * `tributary test [paths…]`: runs the `*.test.lua` files given (directories are searched, as
+ * `tributary test [paths…]`: runs the `*.test.lua` (or `*.test.yaml`, `*.test.yml`,
+ * `*.test.json`) files given (directories are searched, as
  * is the working directory when no path is given; `node_modules` and dot-directories are
  * skipped) on virtual time and prints a line per case, with a frame-by-frame diff for each
  * failure. Exit 0 when every case passed, 1 when one failed, 2 when a test file is broken or
@@ -42,7 +45,10 @@ export async function testCommand(paths: string[], options: TestOptions, io: Cli
   const cwd = options.cwd ?? process.cwd();
   const files = findTestFiles(paths.length > 0 ? paths : ['.'], cwd);
   if (files.length === 0) {
-    throw new CliError(EXIT.USAGE, `no test files (*${SUFFIX}) found in ${paths.length > 0 ? paths.join(', ') : cwd}`);
+    throw new CliError(
+      EXIT.USAGE,
+      `no test files (*${SUFFIX}) found in ${paths.length > 0 ? paths.join(', ') : cwd} (nor *.test.yaml, *.test.yml, *.test.json)`,
+    );
   }
   // fengari formats os.date strings in local time: a test's output must not depend on where it runs.
   const tz = process.env.TZ;
@@ -82,7 +88,7 @@ export async function testCommand(paths: string[], options: TestOptions, io: Cli
 
 /**
  * The test files under the given paths (files as given, directories searched for
- * `*.test.lua`), absolute and sorted, each once.
+ * `*.test.lua`, `*.test.yaml`, `*.test.yml` and `*.test.json`), absolute and sorted, each once.
  *
  * @example
  * ```ts
@@ -96,7 +102,7 @@ export function findTestFiles(paths: string[], cwd: string): string[] {
       if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && entry.name.endsWith(SUFFIX)) found.add(full);
+      else if (entry.isFile() && TEST_FILE.test(entry.name)) found.add(full);
     }
   };
   for (const p of paths) {

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { isNetworkFile } from '../../declarative/load';
+import { parseNetworkText } from '../../declarative/parse';
 import { TributaryError, errorMessage } from '../../errors';
 import { LuaRuntime } from '../../lua/runtime';
 import { Network } from '../../network/network';
@@ -50,7 +53,8 @@ const STATS = ['in', 'out', 'errors', 'acked', 'nacked', 'dropped'];
 
 /**
  * Reads a `*.test.lua` file: a Lua chunk (sandboxed, on a fixed clock and seed) returning a
- * table that declares the scripts under test and the cases. Paths in it are relative to the
+ * table that declares the scripts under test and the cases; or a `*.test.yaml`
+ * (`.yml`, `.json`) file holding the same table as data. Paths in it are relative to the
  * file. A malformed file is a `CliError` (exit 2) naming the file and the key.
  *
  * @example
@@ -60,21 +64,33 @@ const STATS = ['in', 'out', 'errors', 'acked', 'nacked', 'dropped'];
  * ```
  */
 export function loadTestFile(file: string): TestFile {
-  const runtime = new LuaRuntime(new Network(), { clock: () => 0, randomSeed: 0, budgetClock: instructionClock(), scriptTimeout: 10_000 });
-  let value: unknown;
-  try {
-    value = runtime.runFile(file);
-  } catch (e) {
-    throw new CliError(EXIT.USAGE, errorMessage(e));
-  } finally {
-    runtime.close();
-  }
+  const value = isNetworkFile(file) ? readDataFile(file) : runTestScript(file);
   const bad = (what: string) => new CliError(EXIT.USAGE, `${file}: ${what}`);
   try {
     return parseTestFile(file, value);
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw bad(errorMessage(e));
+  }
+}
+
+function runTestScript(file: string): unknown {
+  const runtime = new LuaRuntime(new Network(), { clock: () => 0, randomSeed: 0, budgetClock: instructionClock(), scriptTimeout: 10_000 });
+  try {
+    return runtime.runFile(file);
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, errorMessage(e));
+  } finally {
+    runtime.close();
+  }
+}
+
+/** A `*.test.yaml` / `*.test.json` file: the same table as a `*.test.lua` returns, as data. */
+function readDataFile(file: string): unknown {
+  try {
+    return parseNetworkText(readFileSync(file, 'utf8'), file).value;
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, errorMessage(e));
   }
 }
 
