@@ -77,7 +77,9 @@ export function buildFromDocument(net: Network, document: NetworkDocument, optio
     return out;
   };
   const fail = (path: ValuePath, message: string, code: TributaryError['code'] = 'BAD_OPTION', cause?: unknown): never => {
-    throw new TributaryError(code, `${where(path)}: ${scrub(message)}`, cause === undefined ? undefined : { cause });
+    const clean = scrub(message);
+    // The cause keeps the value a reference put in: it goes only with a message that had none.
+    throw new TributaryError(code, `${where(path)}: ${clean}`, cause === undefined || clean !== message ? undefined : { cause });
   };
 
   const seen = new Map<string, number>();

@@ -22,7 +22,7 @@ export interface ParsedFile {
  */
 export function parseNetworkText(text: string, file: string): ParsedFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const fail = doc.errors[0];
   if (fail) {
     const at = lineCounter.linePos(fail.pos[0]);

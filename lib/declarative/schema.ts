@@ -77,6 +77,7 @@ export function networkJsonSchema(registry: Registry): JsonSchema {
       nodes: { type: 'array', items: { $ref: '#/$defs/node' } },
       edges: { type: 'array', items: { $ref: '#/$defs/edge' } },
     },
+    patternProperties: { '^x-': { description: 'anything: values for YAML anchors to refer to (x-defaults: &defaults …)' } },
     required: ['nodes'],
     additionalProperties: false,
     $defs: defs,

@@ -19,7 +19,8 @@ export interface DocumentSource {
 /**
  * Checks that a value (a parsed file, a translator's output) has the shape of a
  * {@link NetworkDocument}: `nodes` a list of `{ name, kind, options? }`, `edges` a list of
- * `{ from, to, errors? }`, nothing else (but `$schema`, for editors). Errors start `file:line:column:` and name the field.
+ * `{ from, to, errors? }`, nothing else (but `$schema`, for editors, and top-level `x-…`
+ * fields, for YAML anchors). Errors start `file:line:column:` and name the field.
  *
  * @example
  * ```ts
@@ -32,7 +33,8 @@ export function checkDocument(value: unknown, source: DocumentSource = {}): Netw
   };
   if (!isPlainObject(value)) fail([], `a network file holds an object with 'nodes' and 'edges', got ${kindOf(value)}`);
   const top = value as Record<string, unknown>;
-  fields(top, TOP_FIELDS, [], 'a network', fail);
+  // `x-…` fields hold what anchors refer to (`x-limits: &limits { … }`), as in Compose files.
+  fields(top, TOP_FIELDS, [], 'a network', fail, (key) => key.startsWith('x-'));
   if (top.$schema !== undefined && typeof top.$schema !== 'string')
     fail(['$schema'], `'$schema' must be a string (the schema's path or URL)`);
   if (top.version !== undefined && top.version !== 1)
@@ -85,9 +87,10 @@ function fields(
   at: ValuePath,
   what: string,
   fail: (path: ValuePath, message: string) => never,
+  extension: (key: string) => boolean = () => false,
 ): void {
   for (const key of Object.keys(obj)) {
-    if (allowed.includes(key)) continue;
+    if (allowed.includes(key) || extension(key)) continue;
     const hint = suggest(key, allowed);
     fail([...at, key], `${what}: unknown field '${key}' (fields: ${allowed.join(', ')})${hint ? ` — did you mean '${hint}'?` : ''}`);
   }

@@ -153,6 +153,24 @@ edges:
     );
   });
 
+  it('YAML anchors, aliases and merge keys share options between nodes', () => {
+    const net = new Network();
+    loadNetworkText(
+      net,
+      [
+        'x-limits: &limits { interval: 2s }',
+        'nodes:',
+        '  - { name: a, kind: ratelimit, options: *limits }',
+        '  - { name: b, kind: dedupe, options: { <<: { duration: 5s } } }',
+        'edges: [{ from: a, to: b }]',
+        '',
+      ].join('\n'),
+      'n.yaml',
+    );
+    expect(net.describe('a')?.options).toEqual({ interval: '2s' });
+    expect(net.describe('b')?.options).toEqual({ duration: '5s' });
+  });
+
   it('adds to nodes a script already made, and refuses a name taken', () => {
     const net = new Network();
     net.create('ticker', 'from_lua', { interval: '1s' });

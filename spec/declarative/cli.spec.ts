@@ -154,7 +154,7 @@ describe('environment references and secrets', () => {
     expect(r.stdout).toBe('tick!');
   });
 
-  it('a secret never shows in error messages, log lines, graph or check output', () => {
+  it('a secret never shows in error messages, log lines, the --stats report, graph or check output', () => {
     const secret = 'hunter2-s3cr3t';
     const env = { TB_DECL_TOKEN: secret };
     // A bad value: the message shows the reference, not the value.
@@ -169,7 +169,7 @@ describe('environment references and secrets', () => {
       `nodes:\n  - { name: n, kind: from, options: { items: [1] } }\n  - { name: out, kind: file_sink, options: { path: "${path.join(dir, 'in.ndjson')}/\${TB_DECL_TOKEN}/x" } }\nedges:\n  - { from: n, to: out }\n`,
     );
     file('in.ndjson', '{}\n');
-    const r2 = tributary(['run', '--allow-files', logged, '--log-level', 'debug'], { env });
+    const r2 = tributary(['run', '--allow-files', logged, '--log-level', 'debug', '--stats'], { env });
     expect(r2.code).not.toBe(0);
     expect(r2.stderr).toMatch(/ENOTDIR|not a directory/);
     expect(r2.stderr).not.toContain(secret);

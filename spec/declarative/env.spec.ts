@@ -81,6 +81,9 @@ describe('environment references', () => {
         messages.push('built');
       } catch (e) {
         messages.push((e as Error).message);
+        // Nor in the error it was made from, which a logger may print.
+        expect(JSON.stringify((e as Error).cause ?? null)).not.toContain('correct-horse-battery');
+        expect(String((e as { cause?: Error }).cause?.message ?? '')).not.toContain('correct-horse-battery');
       }
     }
     expect(messages[0]).toBe(

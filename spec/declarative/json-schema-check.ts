@@ -22,6 +22,7 @@ const KNOWN = new Set([
   'minLength',
   'minItems',
   'properties',
+  'patternProperties',
   'required',
   'additionalProperties',
   'items',
@@ -90,8 +91,12 @@ export function validate(root: Schema, value: unknown): string[] {
       const obj = v as Record<string, unknown>;
       const props = (schema.properties ?? {}) as Record<string, Schema>;
       for (const r of (schema.required ?? []) as string[]) if (!(r in obj)) out.push(`${at}: missing '${r}'`);
+      const patterns = Object.entries((schema.patternProperties ?? {}) as Record<string, Schema>);
       for (const [k, item] of Object.entries(obj)) {
+        const matching = patterns.filter(([p]) => new RegExp(p, 'u').test(k));
+        for (const [, s] of matching) check(s, item, `${at}.${k}`, out);
         if (k in props) check(props[k], item, `${at}.${k}`, out);
+        else if (matching.length > 0) continue;
         else if (schema.additionalProperties === false) out.push(`${at}: unknown property '${k}'`);
         else if (typeof schema.additionalProperties === 'object') check(schema.additionalProperties as Schema, item, `${at}.${k}`, out);
       }

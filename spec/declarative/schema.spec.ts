@@ -38,6 +38,7 @@ describe('the JSON Schema of network files', () => {
     );
     expect(check(node({ kind: 'map', options: { fn: 3 } }))).toContain('$.nodes[0].options.fn: matches none of anyOf');
     expect(check({ nodes: [], edgs: [] })).toContain("$: unknown property 'edgs'");
+    expect(check({ 'x-defaults': { interval: '1s' }, nodes: [] })).toEqual([]);
     expect(check({ nodes: [], edges: [{ from: 'a' }] })).toContain("$.edges[0]: missing 'to'");
     expect(check({ nodes: [{ kind: 'forwarder' }] })).toContain("$.nodes[0]: missing 'name'");
   });
