@@ -25,6 +25,8 @@ export interface CaseResult {
   ratio: number;
   /** [min, max] of the per-pair ratios. */
   spread: [number, number];
+  /** Ratio of the median CPU times (user + system), when both sides report `cpuMs`: steadier than wall time on a busy machine. */
+  cpuRatio: number | null;
   /** Median peak RSS of each side, MB. */
   oursRssMb: number;
   anchorRssMb: number;
@@ -113,6 +115,8 @@ function runCase(c: BenchCase, pairs: number): CaseResult {
     process.stdout.write('.');
   }
   const ratios = ours.map((o, i) => o.ms / anchor[i].ms);
+  const cpu = (rs: SideReport[]) => (rs.every((r) => typeof r.cpuMs === 'number') ? median(rs.map((r) => r.cpuMs as number)) : NaN);
+  const cpuRatio = cpu(ours) / cpu(anchor);
   const oursMs = median(ours.map((r) => r.ms));
   const anchorMs = median(anchor.map((r) => r.ms));
   return {
@@ -121,6 +125,7 @@ function runCase(c: BenchCase, pairs: number): CaseResult {
     anchor: anchorMs,
     ratio: oursMs / anchorMs,
     spread: [Math.min(...ratios), Math.max(...ratios)],
+    cpuRatio: Number.isFinite(cpuRatio) ? cpuRatio : null,
     oursRssMb: median(ours.map((r) => r.rssMb)),
     anchorRssMb: median(anchor.map((r) => r.rssMb)),
     target: c.target ?? null,
@@ -132,7 +137,7 @@ function runCase(c: BenchCase, pairs: number): CaseResult {
 }
 
 function table(results: CaseResult[]): string {
-  const head = ['case', 'ours ms', 'anchor ms', 'ratio', 'spread', 'target', 'RSS ours/anchor MB'];
+  const head = ['case', 'ours ms', 'anchor ms', 'ratio', 'spread', 'target', 'CPU ratio', 'RSS ours/anchor MB'];
   const rows = results.map((r) => [
     r.case,
     r.ours.toFixed(1),
@@ -140,6 +145,7 @@ function table(results: CaseResult[]): string {
     `${r.ratio.toFixed(2)}×`,
     `${r.spread[0].toFixed(2)}–${r.spread[1].toFixed(2)}`,
     r.target === null ? '' : `≤ ${r.target}${r.ratio <= r.target ? '' : ' ✗'}`,
+    r.cpuRatio === null ? '' : `${r.cpuRatio.toFixed(2)}×`,
     `${r.oursRssMb.toFixed(0)} / ${r.anchorRssMb.toFixed(0)}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

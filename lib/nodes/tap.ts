@@ -1,6 +1,6 @@
 import { opt } from './options';
 import { defineNode } from './registry';
-import { concurrencyOption, payloadOf, pipeStep, stepStage, type NodeFn } from './stage';
+import { concurrencyOption, tapStep, stepStage, type NodeFn } from './stage';
 
 /**
  * Pipeline running a side effect per payload and passing the event on unchanged; a failing
@@ -26,11 +26,6 @@ export const tap = defineNode({
   build: ({ fn, concurrency }) => ({
     role: 'pipeline',
     kind: 'tap',
-    create: (ctx) =>
-      stepStage(
-        ctx,
-        pipeStep(ctx, fn, payloadOf, (e) => e),
-        concurrency,
-      ),
+    create: (ctx) => stepStage(ctx, tapStep(ctx, fn), concurrency),
   }),
 });

@@ -1,6 +1,6 @@
 import { opt } from './options';
 import { defineNode } from './registry';
-import { concurrencyOption, payloadOf, pipeStep, stepStage, type NodeFn } from './stage';
+import { concurrencyOption, whereStep, stepStage, type NodeFn } from './stage';
 
 /**
  * Pipeline keeping the events whose payload satisfies the predicate; the others are dropped
@@ -25,15 +25,6 @@ export const where = defineNode({
   build: ({ fn, concurrency }) => ({
     role: 'pipeline',
     kind: 'where',
-    create: (ctx) =>
-      stepStage(
-        ctx,
-        pipeStep(ctx, fn, payloadOf, (e, keep) => {
-          if (keep) return e;
-          ctx.drop(e);
-          return undefined;
-        }),
-        concurrency,
-      ),
+    create: (ctx) => stepStage(ctx, whereStep(ctx, fn), concurrency),
   }),
 });
