@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { TributaryError } from '../errors';
 import type { Event } from '../event';
+import { runPrepared } from './prepared';
 import { placeholders, quoteIdent, toSqlValue, type Dialect } from './sql';
 import {
   chunkSize,
@@ -140,9 +141,14 @@ export class DeclaredTable implements WindowTable {
       const chunk = rows.slice(i, i + size);
       const values: unknown[] = [];
       for (const r of chunk) for (const c of cols) values.push(toSqlValue(r.values[c], this.dialect));
-      await manager.query(placeholders(this.dialect, head + chunk.map(() => tuple).join(', ')), values);
+      const sql =
+        chunk.length === size ? (this.fullInsert ??= head + chunk.map(() => tuple).join(', ')) : head + chunk.map(() => tuple).join(', ');
+      await runPrepared(manager, placeholders(this.dialect, sql), values);
     }
   }
+
+  /** The INSERT of a full chunk, built once. */
+  private fullInsert?: string;
 
   async insertEach(manager: EntityManager, rows: PreparedRow[]): Promise<void> {
     for (const r of rows) await this.insert(manager, [r]);
