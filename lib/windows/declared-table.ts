@@ -15,6 +15,9 @@ import {
   type WindowTable,
 } from './tables';
 
+/** The children of a declared table's row: none (shared, never written to). */
+const NO_CHILDREN: PreparedRow['children'] = Object.freeze([]) as unknown as PreparedRow['children'];
+
 /** What a declared column type is in each database (JSON is kept as text everywhere, so it reads back the same). */
 const SQL_TYPES: Record<Dialect, Record<ColumnType, string>> = {
   mysql: { string: 'VARCHAR(255)', text: 'LONGTEXT', integer: 'BIGINT', number: 'DOUBLE', boolean: 'TINYINT(1)', json: 'LONGTEXT' },
@@ -92,7 +95,7 @@ export class DeclaredTable implements WindowTable {
     if (this.declaration.schemaless) {
       return {
         values: { event_time: event.meta.time, event_key: event.meta.key ?? null, payload: JSON.stringify(parsed ?? null) },
-        children: [],
+        children: NO_CHILDREN,
       };
     }
     const payload = objectPayload(parsed, this.name);
@@ -107,7 +110,7 @@ export class DeclaredTable implements WindowTable {
       }
       values[col] = this.convert(col, type, v);
     }
-    return { values, children: [] };
+    return { values, children: NO_CHILDREN };
   }
 
   private convert(col: string, type: ColumnType, v: unknown): unknown {
