@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { intArg, report, since, tempDir } from './window-side';
+import { intArg, report, stopwatch, tempDir } from './window-side';
 
 const N = intArg(0, 100_000);
 const BATCH = 1000;
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     'CREATE TABLE "bench_events" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "customer" TEXT NOT NULL, "stake" REAL NOT NULL, "at" INTEGER NOT NULL)',
   );
   await run(db, 'CREATE INDEX "bench_events_at_idx" ON "bench_events" ("at")');
-  const t0 = process.hrtime.bigint();
+  const watch = stopwatch();
   for (let i = 0; i < N; i += BATCH) {
     const chunk = items.slice(i, i + BATCH);
     const values: unknown[] = [];
@@ -37,11 +37,11 @@ async function main(): Promise<void> {
     await run(db, `INSERT INTO "bench_events" ("customer", "stake", "at") VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')}`, values);
     await run(db, 'COMMIT');
   }
-  const ms = since(t0);
+  const { ms, cpuMs } = watch();
   const { n } = await get(db, 'select count(*) as n from bench_events');
   if (n !== N) throw new Error(`expected ${N} rows, got ${String(n)}`);
   await new Promise<void>((r) => db.close(() => r()));
-  report(ms, { events: N, eventsPerSec: Math.round(N / (ms / 1000)) });
+  report(ms, { cpuMs, events: N, eventsPerSec: Math.round(N / (ms / 1000)) });
 }
 
 main().catch((e) => {

@@ -54,3 +54,23 @@ export function tempDir(): string {
 export function since(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
+
+/**
+ * A stopwatch of wall time and of the CPU time of the whole process (every thread: SQLite's
+ * work runs on libuv's pool), which a machine loaded by other work disturbs far less.
+ *
+ * @example
+ * ```ts
+ * const watch = stopwatch();
+ * await work();
+ * const { ms, cpuMs } = watch();
+ * ```
+ */
+export function stopwatch(): () => { ms: number; cpuMs: number } {
+  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  return () => {
+    const c = process.cpuUsage(c0);
+    return { ms: since(t0), cpuMs: (c.user + c.system) / 1000 };
+  };
+}

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { TributaryError } from '../errors';
 import type { Event } from '../event';
+import { runPrepared } from './prepared';
 import { placeholders, quoteIdent, toSqlValue, type Dialect } from './sql';
 import {
   chunkSize,
@@ -13,6 +14,9 @@ import {
   type TableStatement,
   type WindowTable,
 } from './tables';
+
+/** The children of a declared table's row: none (shared, never written to). */
+const NO_CHILDREN: PreparedRow['children'] = Object.freeze([]) as unknown as PreparedRow['children'];
 
 /** What a declared column type is in each database (JSON is kept as text everywhere, so it reads back the same). */
 const SQL_TYPES: Record<Dialect, Record<ColumnType, string>> = {
@@ -91,7 +95,7 @@ export class DeclaredTable implements WindowTable {
     if (this.declaration.schemaless) {
       return {
         values: { event_time: event.meta.time, event_key: event.meta.key ?? null, payload: JSON.stringify(parsed ?? null) },
-        children: [],
+        children: NO_CHILDREN,
       };
     }
     const payload = objectPayload(parsed, this.name);
@@ -106,7 +110,7 @@ export class DeclaredTable implements WindowTable {
       }
       values[col] = this.convert(col, type, v);
     }
-    return { values, children: [] };
+    return { values, children: NO_CHILDREN };
   }
 
   private convert(col: string, type: ColumnType, v: unknown): unknown {
@@ -140,9 +144,14 @@ export class DeclaredTable implements WindowTable {
       const chunk = rows.slice(i, i + size);
       const values: unknown[] = [];
       for (const r of chunk) for (const c of cols) values.push(toSqlValue(r.values[c], this.dialect));
-      await manager.query(placeholders(this.dialect, head + chunk.map(() => tuple).join(', ')), values);
+      const sql =
+        chunk.length === size ? (this.fullInsert ??= head + chunk.map(() => tuple).join(', ')) : head + chunk.map(() => tuple).join(', ');
+      await runPrepared(manager, placeholders(this.dialect, sql), values);
     }
   }
+
+  /** The INSERT of a full chunk, built once. */
+  private fullInsert?: string;
 
   async insertEach(manager: EntityManager, rows: PreparedRow[]): Promise<void> {
     for (const r of rows) await this.insert(manager, [r]);

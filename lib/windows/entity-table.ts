@@ -4,6 +4,7 @@ import type { EntityManager, EntityMetadata } from 'typeorm';
 type ColumnMetadata = EntityMetadata['columns'][number];
 import type { Event } from '../event';
 import { isPlainObject } from '../util/values';
+import { runPrepared } from './prepared';
 import { placeholders, quoteIdent, type Dialect } from './sql';
 import {
   chunkSize,
@@ -182,7 +183,7 @@ export class EntityTable implements WindowTable {
           else values.push(driver.preparePersistentValue(v, c));
         }
       }
-      await manager.query(placeholders(this.dialect, head + chunk.map(() => tuple).join(', ')), values);
+      await runPrepared(manager, placeholders(this.dialect, head + chunk.map(() => tuple).join(', ')), values);
     }
   }
 

@@ -109,7 +109,7 @@ class Parser {
     private readonly src: string,
     private readonly where: string,
     /** Collects aggregate calls; undefined where none are allowed (row expressions). */
-    private readonly aggregates?: Aggregate[],
+    private aggregates?: Aggregate[],
   ) {
     this.tokens = tokenize(src, where);
   }
@@ -213,8 +213,8 @@ class Parser {
     } else if (!this.isOp(')')) {
       // Inside an aggregate's argument, calls are row functions again.
       const aggregate = this.aggregates !== undefined && AGGREGATES.has(fn as AggregateKind);
-      const saved = (this as { aggregates?: Aggregate[] }).aggregates;
-      if (aggregate) (this as { aggregates?: Aggregate[] }).aggregates = undefined;
+      const saved = this.aggregates;
+      if (aggregate) this.aggregates = undefined;
       try {
         for (;;) {
           args.push(this.expr(0));
@@ -222,7 +222,7 @@ class Parser {
           this.pos++;
         }
       } finally {
-        (this as { aggregates?: Aggregate[] }).aggregates = saved;
+        this.aggregates = saved;
       }
     }
     this.expect(')');

@@ -2,6 +2,7 @@ import type { DataSource, DataSourceOptions, EntityManager, EntityMetadata } fro
 import { TributaryError, errorMessage } from '../errors';
 import { shownUrl } from '../util/redact';
 import { pgPortableSql, pgResultTypes } from './postgres';
+import { finalizePrepared } from './prepared';
 import { bindNamed, normalizeRow, placeholders, quoteIdent, type Dialect, type SqlParams } from './sql';
 import { DeclaredTable } from './declared-table';
 import { EntityTable } from './entity-table';
@@ -335,6 +336,7 @@ export class WindowStore {
     if (this.closed) return;
     this.closed = true;
     await this.idle();
+    if (this.dataSource.isInitialized) await finalizePrepared(this.dataSource.manager);
     if (this.owned && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

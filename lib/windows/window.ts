@@ -1,3 +1,4 @@
+import type { Event } from '../event';
 import { opt, type InputOf } from '../nodes/options';
 import { defineNode } from '../nodes/registry';
 import { batchingOptions, storeOf, timeUnitOption, WINDOW_SERVICE, windowOperator } from './common';
@@ -53,14 +54,16 @@ export const window = defineNode({
           maxBatch: o.maxBatch,
           time: o.timeColumn ? { column: o.timeColumn, unit: o.timeUnit } : undefined,
         });
+        // One callback for every event (not a closure each): fewer objects live per queued event.
+        const written = (event: Event, err?: unknown) => {
+          emit(err === undefined ? event : ctx.fail(event, err));
+          end();
+        };
         return {
           next(e) {
             if (e.error) return emit(e);
             begin();
-            writer.write(e, (event, err) => {
-              emit(err === undefined ? event : ctx.fail(event, err));
-              end();
-            });
+            writer.write(e, written);
           },
         };
       });

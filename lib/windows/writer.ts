@@ -33,7 +33,10 @@ export interface BatchWriterOptions {
  * ```
  */
 export class BatchWriter {
-  private readonly queue = new RingQueue<{ event: Event; done: WriteDone }>();
+  // Two parallel queues rather than an object per event: under a burst every queued event
+  // lives until its batch commits, and fewer long-lived objects means less garbage collection.
+  private readonly queue = new RingQueue<Event>();
+  private readonly dones = new RingQueue<WriteDone>();
   private scheduled = false;
 
   constructor(
@@ -52,7 +55,8 @@ export class BatchWriter {
    * ```
    */
   write(event: Event, done: WriteDone): void {
-    this.queue.push({ event, done });
+    this.queue.push(event);
+    this.dones.push(done);
     this.schedule();
   }
 
@@ -64,44 +68,47 @@ export class BatchWriter {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    const batch: { event: Event; done: WriteDone }[] = [];
-    while (this.queue.length > 0 && batch.length < this.options.maxBatch) batch.push(this.queue.shift()!);
+    const size = Math.min(this.queue.length, this.options.maxBatch);
+    if (size === 0) return;
+    const events: Event[] = new Array(size);
+    const dones: WriteDone[] = new Array(size);
+    for (let i = 0; i < size; i++) {
+      events[i] = this.queue.shift()!;
+      dones[i] = this.dones.shift()!;
+    }
     if (this.queue.length > 0) this.schedule();
-    if (batch.length === 0) return;
 
-    const results: (unknown | undefined)[] = new Array(batch.length);
-    const good: { index: number; row: PreparedRow }[] = [];
+    const results: (unknown | undefined)[] = new Array(size);
+    const rows: PreparedRow[] = [];
+    const indexes: number[] = [];
     const { time } = this.options;
-    for (let i = 0; i < batch.length; i++) {
-      const { event } = batch[i];
+    for (let i = 0; i < size; i++) {
+      const event = events[i];
       try {
         const fill = time ? { column: time.column, value: toUnit(event.meta.time, time.unit) } : undefined;
-        good.push({ index: i, row: this.table.prepare(event.payload, event, fill) });
+        rows.push(this.table.prepare(event.payload, event, fill));
+        indexes.push(i);
       } catch (e) {
         results[i] = e;
       }
     }
-    if (good.length > 0) {
+    if (rows.length > 0) {
       try {
-        await this.store.transaction((m) =>
-          this.table.insert(
-            m,
-            good.map((g) => g.row),
-          ),
-        );
+        await this.store.transaction((m) => this.table.insert(m, rows));
       } catch {
         // Isolate the rows the database rejects; the rest commit one by one.
-        for (const g of good) {
+        for (let j = 0; j < rows.length; j++) {
           try {
-            await this.store.transaction((m) => this.table.insertEach(m, [g.row]));
+            await this.store.transaction((m) => this.table.insertEach(m, [rows[j]]));
           } catch (e) {
-            results[g.index] = e;
+            results[indexes[j]] = e;
           }
         }
       }
     }
-    const committed = good.filter((g) => results[g.index] === undefined).length;
-    for (let i = 0; i < batch.length; i++) batch[i].done(batch[i].event, results[i]);
+    let committed = 0;
+    for (const i of indexes) if (results[i] === undefined) committed++;
+    for (let i = 0; i < size; i++) dones[i](events[i], results[i]);
     if (committed > 0) this.options.afterCommit?.(committed);
   }
 
