@@ -5,7 +5,8 @@
  */
 import { Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { createNodeContext, CUT_OFF, type Event, type NodeContext, type NodeSpec, type StateHandle } from 'tributary';
+import { createNodeContext, CUT_OFF, type Event, type NodeContext, type NodeSpec } from 'tributary';
+import type { StateHandle } from '../../lib/nodes/types';
 import type { Checkpointable } from '../../lib/state/types';
 import { DeliveryProbe } from 'tributary/testing';
 import { eventtime } from '../../lib/eventtime';
