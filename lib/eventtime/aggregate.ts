@@ -10,6 +10,8 @@ export interface Aggregator {
   readonly name: string;
   init(): unknown;
   add(acc: unknown, payload: unknown): unknown;
+  /** Throws, as `add` would, for a payload whose value cannot be folded (checked before a multi-window add). */
+  check?(payload: unknown): void;
   merge?(a: unknown, b: unknown): unknown;
   result(acc: unknown, count: number): unknown;
 }
@@ -63,6 +65,7 @@ export function aggregator(o: AggregateSettings, where: string): Aggregator {
         name: kind,
         init: () => 0,
         add: (a, p) => (a as number) + num(p),
+        check: num,
         merge: (a, b) => (a as number) + (b as number),
         result: (a) => a,
       };
@@ -71,6 +74,7 @@ export function aggregator(o: AggregateSettings, where: string): Aggregator {
         name: kind,
         init: () => 0,
         add: (a, p) => (a as number) + num(p),
+        check: num,
         merge: (a, b) => (a as number) + (b as number),
         result: (a, n) => (n === 0 ? null : (a as number) / n),
       };
@@ -79,6 +83,7 @@ export function aggregator(o: AggregateSettings, where: string): Aggregator {
         name: kind,
         init: () => Infinity,
         add: (a, p) => Math.min(a as number, num(p)),
+        check: num,
         merge: (a, b) => Math.min(a as number, b as number),
         result: (a) => (a === Infinity ? null : a),
       };
@@ -87,6 +92,7 @@ export function aggregator(o: AggregateSettings, where: string): Aggregator {
         name: kind,
         init: () => -Infinity,
         add: (a, p) => Math.max(a as number, num(p)),
+        check: num,
         merge: (a, b) => Math.max(a as number, b as number),
         result: (a) => (a === -Infinity ? null : a),
       };

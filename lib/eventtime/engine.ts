@@ -21,6 +21,8 @@ export interface WindowResult {
 /** What the operator shell gives the engine it makes. */
 export interface EngineEnv {
   emit: EmitResult;
+  /** A result could not be computed (a user reduce threw): an error event naming the node, about `payload`. */
+  fail: (cause: unknown, payload: unknown, delivery: Delivery | undefined) => void;
   /** True: keep the input events' delivery handles until their results are emitted; false: a checkpoint settles them. */
   hold: boolean;
   /** True: record changes for checkpoints. */

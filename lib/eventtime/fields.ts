@@ -31,6 +31,12 @@ export const windowFields = {
     .withDefault('ms'),
   maxOutOfOrderness: opt.duration('how far behind the newest event time an event may arrive and still be on time').withDefault(0),
   allowedLateness: opt.duration('how long a closed window stays open to late events (each one re-emits its result)').withDefault(0),
+  endOfInput: opt
+    .enum(
+      ['fire', 'keep'] as const,
+      "when the input completes: 'fire' every open window (a finite input, a replay), or 'keep' them in the checkpointed state for a restart (their events not acked are nacked)",
+    )
+    .withDefault('fire'),
   idleTimeout: opt.timer(
     'after this long without input the watermark follows the clock, so an idle input does not hold windows open forever',
     { min: 1 },

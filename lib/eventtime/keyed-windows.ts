@@ -174,7 +174,7 @@ class KeyedWindows implements WindowEngine {
     }
     // Hopping: check the value once before changing anything (a bad value leaves every window
     // as it was), then fold it into the windows still kept among those containing t.
-    this.agg.add(this.agg.init(), e.payload);
+    this.agg.check?.(e.payload);
     const wins: Win[] = [];
     for (let s = lastStart; s > t - size; s -= advance) {
       if (s + size + lateness <= this.wm) break;

@@ -44,6 +44,7 @@ export interface ShellSettings {
   maxOutOfOrderness: number;
   allowedLateness: number;
   idleTimeout?: number;
+  endOfInput: 'fire' | 'keep';
 }
 
 /** The checkpoint entry of the watermark (window entries are JSON arrays, so no clash). */
@@ -102,6 +103,7 @@ export function windowOperator(
       track: settle !== undefined,
       eager: o.emit === 'update',
       lateness,
+      fail: (cause, payload, delivery) => out.next(ctx.fail(ctx.event(payload, { delivery }), cause)),
       emit: (payload, time, key, delivery: Delivery | undefined) => {
         out.next(
           ctx.event(payload, {
@@ -217,8 +219,9 @@ export function windowOperator(
         complete() {
           timer?.unsubscribe();
           timer = undefined;
-          // A finite input is over: nothing can come any more, every open window fires.
-          setWm(Infinity);
+          // A finite input is over: nothing can come any more, every open window fires. Unless
+          // the windows are kept for a restart: then the checkpoint at the drain saves them.
+          if (o.endOfInput === 'fire') setWm(Infinity);
           out.complete();
         },
         finalize() {

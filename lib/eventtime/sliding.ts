@@ -72,7 +72,7 @@ class Sliding implements WindowEngine {
   add(key: unknown, id: unknown, t: number, e: Event): boolean {
     // Its result would have gone out when the watermark passed t; past the lateness it is late.
     if (t + this.env.lateness < this.wm) return false;
-    this.agg.add(this.agg.init(), e.payload); // a bad value is an error before anything changes
+    this.agg.check?.(e.payload); // a bad value is an error before anything changes
     let list = this.keys.get(id);
     if (!list) {
       list = [];
@@ -127,24 +127,30 @@ class Sliding implements WindowEngine {
     let acc = this.agg.init();
     let n = 0;
     let start: number;
-    if (this.shape.count !== undefined) {
-      const from = Math.max(0, i - this.shape.count + 1);
-      for (let j = from; j <= i; j++) {
-        acc = this.agg.add(acc, list[j].payload);
-        n++;
+    try {
+      if (this.shape.count !== undefined) {
+        const from = Math.max(0, i - this.shape.count + 1);
+        for (let j = from; j <= i; j++) {
+          acc = this.agg.add(acc, list[j].payload);
+          n++;
+        }
+        start = list[from].t;
+      } else {
+        start = me.t - this.shape.duration;
+        // Ties after it count too: its window is (t − duration, t].
+        let hi = i;
+        while (hi + 1 < list.length && list[hi + 1].t === me.t) hi++;
+        let lo = i;
+        while (lo > 0 && list[lo - 1].t > start) lo--;
+        for (let j = lo; j <= hi; j++) {
+          acc = this.agg.add(acc, list[j].payload);
+          n++;
+        }
       }
-      start = list[from].t;
-    } else {
-      start = me.t - this.shape.duration;
-      // Ties after it count too: its window is (t − duration, t].
-      let hi = i;
-      while (hi + 1 < list.length && list[hi + 1].t === me.t) hi++;
-      let lo = i;
-      while (lo > 0 && list[lo - 1].t > start) lo--;
-      for (let j = lo; j <= hi; j++) {
-        acc = this.agg.add(acc, list[j].payload);
-        n++;
-      }
+    } catch (err) {
+      // A user reduce that throws here: the result is an error event; the window goes on.
+      this.env.fail(err, me.payload, delivery);
+      return;
     }
     this.env.emit({ key: me.key, start, end: me.t, count: n, value: this.agg.result(acc, n) }, me.t, me.key, delivery);
   }

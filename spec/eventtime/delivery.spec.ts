@@ -5,7 +5,8 @@
  */
 import { Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { createNodeContext, CUT_OFF, type Event, type NodeContext, type NodeSpec, type StateHandle } from 'tributary';
+import { createNodeContext, CUT_OFF, type Event, type NodeContext, type NodeSpec } from 'tributary';
+import type { StateHandle } from '../../lib/nodes/types';
 import type { Checkpointable } from '../../lib/state/types';
 import { DeliveryProbe } from 'tributary/testing';
 import { eventtime } from '../../lib/eventtime';
@@ -192,5 +193,35 @@ describe('with checkpoints (ctx.registerState)', () => {
     expect(results(whole).length).toBeGreaterThan(10);
     // Everything fired at the end: only the watermark is left in the store.
     expect([...store.keys()]).toEqual(['~watermark']);
+  });
+});
+
+describe("endOfInput: 'keep'", () => {
+  it('without checkpoints: nothing fires at the end; the events held are nacked for redelivery', () => {
+    const h = harness(eventtime.tumblingWindow({ size: 10, timeField: 't', endOfInput: 'keep' }));
+    h.send(bet(1), bet(12));
+    h.end();
+    expect(h.out.map((e) => e.payload)).toEqual([res(null, 0, 10, 1)]);
+    h.out[0].delivery!.ack();
+    expect(h.probe.log.map((s) => [(s.payload as { t: number }).t, s.acked, s.reason])).toEqual([
+      [12, false, CUT_OFF],
+      [1, true, undefined],
+    ]);
+  });
+
+  it('with checkpoints: the open windows stay in the state, and a restarted node fires them with what comes next', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const store = new Map<string, unknown>();
+    const first = checkpointed(scheduler);
+    const make = () => eventtime.sessionWindow({ gap: 5, timeField: 't', endOfInput: 'keep' });
+    const before = harness(make(), first.ctx);
+    before.send(bet(1), bet(3));
+    before.end();
+    save(store, first.holder.state!);
+    expect(before.out).toEqual([]);
+    const second = checkpointed(scheduler, store);
+    const after = harness(make(), second.ctx);
+    after.send(bet(6), bet(30));
+    expect(after.out.map((e) => e.payload)).toEqual([res(null, 1, 11, 3)]);
   });
 });
