@@ -69,7 +69,7 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
     }),
     lazyPlugin({
       name: 'eventstore',
-      kinds: ['eventstore_sink', 'eventstore_source'],
+      kinds: ['eventstore_archiver', 'eventstore_discarder', 'eventstore_sink', 'eventstore_source'],
       load: () => (require('./eventstore/plugin') as typeof import('./eventstore/plugin')).eventstorePlugin,
     }),
     lazyPlugin({

@@ -166,7 +166,7 @@ export class Sql {
     }
     if (this.dialect === 'mysql') {
       return [
-        `CREATE TABLE IF NOT EXISTS ${q} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, type VARCHAR(16) NOT NULL, data LONGTEXT NOT NULL, ts BIGINT NOT NULL, seq BIGINT NULL, UNIQUE KEY ${this.id(`${t.queue}_seq`)} (seq)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+        `CREATE TABLE IF NOT EXISTS ${q} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, type VARCHAR(16) NOT NULL, data LONGTEXT NOT NULL, ts BIGINT NOT NULL, seq BIGINT NULL, UNIQUE KEY ${this.id(`${t.queue}_seq`)} (seq), KEY ${this.id(`${t.queue}_unsequenced`)} (seq, id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
         `CREATE TABLE IF NOT EXISTS ${c} (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, ident VARCHAR(64) NOT NULL, last_id BIGINT NOT NULL DEFAULT 0, reg_time BIGINT NOT NULL, last_time BIGINT NOT NULL, UNIQUE KEY ${this.id(`${t.consumers}_ident`)} (ident)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
         `CREATE TABLE IF NOT EXISTS ${s} (id INT NOT NULL PRIMARY KEY, last_seq BIGINT NOT NULL) ENGINE=InnoDB`,
         `INSERT IGNORE INTO ${s} (id, last_seq) VALUES (1, 0)`,

@@ -15,3 +15,4 @@ export {
   type HousekeepingStats,
 } from './housekeeping';
 export { serveEventStore, type EventStoreServer, type EventStoreServerOptions } from './http';
+export { eventstoreArchiver, eventstoreDiscarder } from './housekeeping-nodes';

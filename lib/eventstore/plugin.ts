@@ -1,10 +1,11 @@
 import { definePlugin } from '../nodes/plugin';
+import { eventstoreArchiver, eventstoreDiscarder } from './housekeeping-nodes';
 import { eventstoreSink } from './sink';
 import { eventstoreSource } from './source';
 
 /**
  * The event store (FTN18 transactional outbox) as a plugin: `eventstore_source` (reliable or
- * live) and `eventstore_sink`. TypeORM loads when a node opens its store, not with the plugin.
+ * live), `eventstore_sink`, and the housekeepers `eventstore_archiver` and `eventstore_discarder`. TypeORM loads when a node opens its store, not with the plugin.
  *
  * @example
  * ```ts
@@ -14,5 +15,5 @@ import { eventstoreSource } from './source';
  */
 export const eventstorePlugin = definePlugin({
   name: 'eventstore',
-  kinds: [eventstoreSource, eventstoreSink],
+  kinds: [eventstoreSource, eventstoreSink, eventstoreArchiver, eventstoreDiscarder],
 });

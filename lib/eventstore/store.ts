@@ -374,7 +374,21 @@ export class EventStore {
         if (ids.length === 0) return 0;
         let next = BigInt(idText(row.s));
         const pairs = ids.map((r) => [idText(r.rid), (++next).toString()]);
-        if (this.dialect === 'postgres') {
+        const runs = contiguousRuns(pairs.map((p) => BigInt(p[0])));
+        if (runs.length <= 16) {
+          // Ids usually come in runs (multi-row inserts, no rollbacks): every id of a run was
+          // selected, so all are committed, and one UPDATE gives the run its positions.
+          let at = BigInt(idText(row.s));
+          for (const [from, to] of runs) {
+            const delta = at + 1n - from;
+            await m.query(s.text(`UPDATE ${q} SET seq = id + ${s.big} WHERE id >= ${s.big} AND id <= ${s.big}`), [
+              delta.toString(),
+              from.toString(),
+              to.toString(),
+            ]);
+            at += to - from + 1n;
+          }
+        } else if (this.dialect === 'postgres') {
           await m.query(`UPDATE ${q} AS e SET seq = v.s FROM unnest($1::bigint[], $2::bigint[]) AS v(id, s) WHERE e.id = v.id`, [
             pairs.map((p) => p[0]),
             pairs.map((p) => p[1]),
@@ -574,6 +588,17 @@ export class EventStore {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+/** Sorted ids as [first, last] runs of consecutive values. */
+function contiguousRuns(ids: bigint[]): [bigint, bigint][] {
+  const runs: [bigint, bigint][] = [];
+  for (const id of ids) {
+    const last = runs[runs.length - 1];
+    if (last && id === last[1] + 1n) last[1] = id;
+    else runs.push([id, id]);
+  }
+  return runs;
 }
 
 function toEvent(r: Record<string, unknown>): StoredEvent {

@@ -1,4 +1,5 @@
-import { EventArchiver, EventDiscarder, type HousekeepingProgress } from '../../lib/eventstore';
+import { Network, nodes } from 'tributary';
+import { EVENTSTORE_SERVICE, EventArchiver, EventDiscarder, eventstorePlugin, type HousekeepingProgress } from '../../lib/eventstore';
 import { drivers } from './helpers';
 
 const add = (store: { addEvents(e: { type: string; data: unknown }[]): Promise<void> }, n: number, from = 1) =>
@@ -93,4 +94,31 @@ describe.each(drivers)('archiver and discarder on $name', (driver) => {
     expect(Number(rows[0].n)).toBe(3);
     await reader.query(`DROP TABLE ${t.prefix}dwh_history`);
   });
+});
+
+describe.each(drivers)('housekeeping nodes on $name', (driver) => {
+  it('eventstore_archiver and eventstore_discarder run in a network, emit progress and publish gauges', async () => {
+    const t = await driver.open();
+    await add(t.store, 30);
+    const progress: HousekeepingProgress[] = [];
+    const net = new Network({ plugins: [eventstorePlugin], logger: { warn: () => undefined, error: () => undefined } });
+    net.provide(EVENTSTORE_SERVICE, t.store);
+    net.create('eventstore_archiver', 'archive', { batch: 10, interval: '1h' });
+    net.create('eventstore_discarder', 'discard', { batch: 7, interval: '20ms' });
+    net.add('log', nodes.sink({ fn: (p: HousekeepingProgress) => void progress.push(p) }));
+    net.fanin('log', 'archive', 'discard');
+    await net.start();
+    const sum = (kind: 'archived' | 'discarded') =>
+      progress.reduce((n, p) => n + ((p.kind === 'archived' || p.kind === 'discarded') && p.kind === kind ? p.count : 0), 0);
+    while (sum('discarded') < 30) await new Promise((r) => setImmediate(r));
+    const text = await net.metrics().metrics();
+    await net.stop();
+    const archived = sum('archived');
+    const discarded = sum('discarded');
+    expect(await t.store.count()).toBe(0);
+    expect(archived).toBe(30);
+    expect(discarded).toBe(30); // only after the archiver (a registered consumer) passed them
+    expect(text).toContain('tributary_node_gauge{node="archive",kind="eventstore_archiver",gauge="events"} 30');
+    expect(text).toContain('tributary_node_gauge{node="discard",kind="eventstore_discarder",gauge="events"} 30');
+  }, 30_000);
 });

@@ -1,0 +1,11 @@
+// Event store (100 events per transaction on mariadb; needs TRIBUTARY_MYSQL_URL (the sides exit 3 when it is unset)).
+export default {
+  name: 'eventstore-batched-mariadb',
+  ours: { label: 'event store', script: 'bench/sides/eventstore-record.ts', args: ['mariadb', 'ours', '100', '20000'] },
+  anchor: {
+    label: 'plain multi-row INSERT of the same rows',
+    script: 'bench/sides/eventstore-record.ts',
+    args: ['mariadb', 'anchor', '100', '20000'],
+  },
+  note: '100 events per transaction on mariadb; needs TRIBUTARY_MYSQL_URL (the sides exit 3 when it is unset)',
+};
