@@ -169,8 +169,11 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
   const raw = config as Record<string, unknown>;
   const env = opts.env ?? process.env;
 
-  const partition = msg.partitionUuid as string;
-  if (!UUID.test(partition)) fail('partitionUuid', `must be a UUID, got ${JSON.stringify(partition)}`);
+  const given = msg.partitionUuid as string;
+  if (!UUID.test(given)) fail('partitionUuid', `must be a UUID, got ${JSON.stringify(given)}`);
+  // As Go's uuid.String(): lower case, hyphenated.
+  const hex = given.replace(/-/g, '').toLowerCase();
+  const partition = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 
   // External systems, with their connection strings overridden where asked.
   const externals = new Map<string, External>();
@@ -247,7 +250,7 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
       options: {
         name: `${pipeline} (internal)`,
         annotations: [
-          { fieldKey: 'internal:partitionID', value: partition.toLowerCase() },
+          { fieldKey: 'internal:partitionID', value: partition },
           { fieldKey: 'internal:name', value: pipeline },
         ],
       },
@@ -345,7 +348,6 @@ function escapeReferences(value: unknown): unknown {
 
 /** A pipeline or process name as a node name: spaces, quotes and control characters become `_`. */
 function safe(name: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what is replaced
   return name.replace(/[\s\u0000-\u001f"']+/g, '_');
 }
 

@@ -83,6 +83,15 @@ describe('aggloToDocument', () => {
     expect(doc.nodes.find((n) => n.name === 'Joins/join-build')!.options).toMatchObject({ stateStore: 'mem:JoinState' });
   });
 
+  it('writes the partition id as Go does: lower case, hyphenated', () => {
+    const c = fixture('orders_pipeline.json');
+    c.partitionUuid = '7B1F6C2E4D0A4E8B9A513C2D9E0F1A77';
+    const doc = aggloToDocument(c, { file: 'o.json', env: {} });
+    expect((doc.nodes.find((n) => n.name === 'OrderPipeline')!.options as any).annotations[0].value).toBe(
+      '7b1f6c2e-4d0a-4e8b-9a51-3c2d9e0f1a77',
+    );
+  });
+
   it('passes retryStrategy to each process node (not to aggregate/complete, which retry conflicts themselves)', () => {
     const doc = aggloToDocument(fixture('orders_pipeline.json'), { file: 'o.json', env: {} });
     const opts = (n: string) => doc.nodes.find((x) => x.name === `OrderPipeline/${n}`)!.options!;
