@@ -146,6 +146,7 @@ function stateStoreUrl(ext: External): string {
  * every pipeline from that original: pipeline `P` starts with node `P` (an `annotate` adding
  * `internal:partitionID` and `internal:name`), then one node `P/<process>` per process
  * (`P/<process>#2` for a repeat), then `P/end` (a `discarder`) or the shared `output` node.
+ * In node names, spaces and quotes become `_` (`Mirror/Send_to_Live`).
  *
  * @example
  * ```ts
@@ -168,8 +169,11 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
   const raw = config as Record<string, unknown>;
   const env = opts.env ?? process.env;
 
-  const partition = msg.partitionUuid as string;
-  if (!UUID.test(partition)) fail('partitionUuid', `must be a UUID, got ${JSON.stringify(partition)}`);
+  const given = msg.partitionUuid as string;
+  if (!UUID.test(given)) fail('partitionUuid', `must be a UUID, got ${JSON.stringify(given)}`);
+  // As Go's uuid.String(): lower case, hyphenated.
+  const hex = given.replace(/-/g, '').toLowerCase();
+  const partition = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 
   // External systems, with their connection strings overridden where asked.
   const externals = new Map<string, External>();
@@ -212,16 +216,19 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
   const nodes: NodeDocument[] = [];
   const edges: EdgeDocument[] = [];
   const names = new Set<string>();
-  const addNode = (node: NodeDocument) => {
+  const fromConfig = new Set<string>();
+  const addNode = (node: NodeDocument, configured = true) => {
+    if (configured) fromConfig.add(node.name);
     if (names.has(node.name)) fail('', `two nodes would be named '${node.name}': rename a pipeline or process`);
     names.add(node.name);
     nodes.push(node);
   };
   const input = opts.input ?? { kind: 'stdin_source' };
-  addNode({ name: 'input', kind: input.kind, ...(input.options ? { options: input.options } : {}) });
+  addNode({ name: 'input', kind: input.kind, ...(input.options ? { options: input.options } : {}) }, false);
   addNode({ name: 'agglo:ingest', kind: 'agglo_ingest', options: { key: MESSAGE_ID_KEY } });
   edges.push({ from: 'input', to: 'agglo:ingest' });
-  if (opts.output) addNode({ name: 'output', kind: opts.output.kind, ...(opts.output.options ? { options: opts.output.options } : {}) });
+  if (opts.output)
+    addNode({ name: 'output', kind: opts.output.kind, ...(opts.output.options ? { options: opts.output.options } : {}) }, false);
 
   const heads: string[] = [];
   const ends: string[] = [];
@@ -238,18 +245,18 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
       }
     }
     addNode({
-      name: pipeline,
+      name: safe(pipeline),
       kind: 'annotate',
       options: {
         name: `${pipeline} (internal)`,
         annotations: [
-          { fieldKey: 'internal:partitionID', value: partition.toLowerCase() },
+          { fieldKey: 'internal:partitionID', value: partition },
           { fieldKey: 'internal:name', value: pipeline },
         ],
       },
     });
-    heads.push(pipeline);
-    let prev = pipeline;
+    heads.push(safe(pipeline));
+    let prev = safe(pipeline);
     const seen = new Map<string, number>();
     (p.processes as ProtoMessage[]).forEach((proc, i) => {
       const pat = `${at}.processes[${i}]`;
@@ -258,7 +265,7 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
       if (!def) return fail(`${pat}.name`, `cannot find process: ${pname}`);
       const count = (seen.get(pname) ?? 0) + 1;
       seen.set(pname, count);
-      const nodeName = `${pipeline}/${pname}${count > 1 ? `#${count}` : ''}`;
+      const nodeName = `${safe(pipeline)}/${safe(pname)}${count > 1 ? `#${count}` : ''}`;
       const defAt = `processDefinitions[${def.index}].${def.which}`;
       if (def.which === 'entwine') fail(defAt, 'entwine is not supported yet (a separate issue)');
       const kind = KIND_OF[def.which];
@@ -266,7 +273,7 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
       const rawRetry = (rawProcessesOf(raw, pi)[i] as Record<string, unknown> | undefined)?.retryStrategy;
       const stateful = def.which === 'aggregator' || def.which === 'completer';
       if (rawRetry !== undefined && rawRetry !== null && !stateful) options.retryStrategy = rawRetry;
-      let side: { payload: NodeDocument; sink: NodeDocument } | undefined;
+      let side: { payload: NodeDocument; sink: NodeDocument; system: string } | undefined;
       if (stateful) {
         const ref = def.msg.stateStore as string;
         const ext = externals.get(ref);
@@ -296,6 +303,7 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
           const { external: _unused, ...payloadOptions } = options;
           void _unused;
           side = {
+            system: ext.name,
             payload: { name: `${nodeName}#payload`, kind: 'tee_payload', options: payloadOptions },
             sink: { name: `${nodeName}#sink`, kind: sink.kind, ...(sink.options ? { options: sink.options } : {}) },
           };
@@ -304,7 +312,7 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
       addNode({ name: nodeName, kind, options });
       if (side) {
         addNode(side.payload);
-        addNode(side.sink);
+        addNode(side.sink, !opts.sinks?.[side.system]);
         edges.push({ from: prev, to: [nodeName, side.payload.name] });
         edges.push({ from: side.payload.name, to: side.sink.name });
       } else edges.push({ from: prev, to: nodeName });
@@ -312,14 +320,35 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
     });
     if (opts.output) ends.push(prev);
     else {
-      addNode({ name: `${pipeline}/end`, kind: 'discarder' });
-      edges.push({ from: prev, to: `${pipeline}/end` });
+      addNode({ name: `${safe(pipeline)}/end`, kind: 'discarder' });
+      edges.push({ from: prev, to: `${safe(pipeline)}/end` });
     }
   });
   if (heads.length === 0) fail('pipelines', 'has no pipeline');
   edges.push({ from: 'agglo:ingest', to: heads.length === 1 ? heads[0] : heads });
   if (opts.output) edges.push({ from: ends.length === 1 ? ends[0] : ends, to: 'output' });
+  // The builder expands `${NAME}` in string options; agglo configs have no such references, and a
+  // Go template such as `${1}` must reach the node as written. (Options given to this function
+  // — the input, the output, bus sinks — are left as they are.)
+  for (const node of nodes)
+    if (node.options && fromConfig.has(node.name)) node.options = escapeReferences(node.options) as Record<string, unknown>;
   return { version: 1, nodes, edges };
+}
+
+function escapeReferences(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\$\{/g, () => '$${');
+  if (Array.isArray(value)) return value.map(escapeReferences);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = escapeReferences(v);
+    return out;
+  }
+  return value;
+}
+
+/** A pipeline or process name as a node name: spaces, quotes and control characters become `_`. */
+function safe(name: string): string {
+  return name.replace(/[\s\u0000-\u001f"']+/g, '_');
 }
 
 function rawProcessesOf(raw: Record<string, unknown>, pipelineIndex: number): unknown[] {
