@@ -183,7 +183,13 @@ export function windowOperator(
     source.subscribe(
       handle(out, {
         next(e) {
-          if (e.error) return out.next(e);
+          if (e.error) {
+            settle?.skipped(e);
+            return out.next(e);
+          }
+          // A redelivery of an event the restored windows already hold (a crash came after the
+          // checkpoint that includes it, before its ack): not counted twice, settled again.
+          if (settle && !settle.admit(e)) return settle.settleAfterCheckpoint(e);
           if (idle !== undefined) arrived();
           let t: number;
           let key: unknown = null;
@@ -191,6 +197,7 @@ export function windowOperator(
             t = processing ? ctx.scheduler.now() : timeOf(e);
             if (keyOf) key = keyOf(e.payload);
           } catch (err) {
+            settle?.skipped(e);
             return out.next(ctx.fail(e, err));
           }
           if (processing && t > wm) setWm(t);
@@ -198,10 +205,12 @@ export function windowOperator(
           try {
             absorbed = engine.add(key, keyOf ? keyId(key) : null, t, e);
           } catch (err) {
+            settle?.skipped(e);
             return out.next(ctx.fail(e, err));
           }
           if (!absorbed) {
             counts.late++;
+            settle?.skipped(e);
             return out.next(ctx.fail(e, new LateEventError(t, wm, lateness)));
           }
           if (settle) settle.settleAfterCheckpoint(e);
