@@ -78,7 +78,13 @@ export function windowOperator(
   const idle = processing ? undefined : o.idleTimeout;
   const counts = { late: 0 };
   // The live engine and watermark of the current subscription (checkpoints read them).
-  const live: { engine?: WindowEngine; wm: number; maxT: number; restored?: Array<[string, unknown]> } = { wm: -Infinity, maxT: -Infinity };
+  const live: {
+    engine?: WindowEngine;
+    wm: number;
+    maxT: number;
+    restored?: Array<[string, unknown]>;
+    apply?: (entries: Array<[string, unknown]>) => void;
+  } = { wm: -Infinity, maxT: -Infinity };
   const state: Checkpointable = {
     stateName: ctx.name,
     takeChanges() {
@@ -87,7 +93,10 @@ export function windowOperator(
       return changes;
     },
     restore(entries) {
-      live.restored = [...entries];
+      // Before the node runs (the usual case) it is kept for the subscription; if the
+      // coordinator restores after the subscription began (before any event), it applies now.
+      if (live.apply) live.apply([...entries]);
+      else live.restored = [...entries];
     },
   };
   const settle: StateHandle | undefined = ctx.registerState?.(state);
@@ -118,16 +127,18 @@ export function windowOperator(
     live.engine = engine;
     let wm = -Infinity;
     let maxT = -Infinity;
-    if (live.restored) {
-      const saved = live.restored.find(([k]) => k === WATERMARK_ENTRY)?.[1] as { wm: SavedTime; maxT: SavedTime } | undefined;
-      engine.restore(live.restored.filter(([k]) => k !== WATERMARK_ENTRY));
+    const apply = (entries: Array<[string, unknown]>) => {
+      const saved = entries.find(([k]) => k === WATERMARK_ENTRY)?.[1] as { wm: SavedTime; maxT: SavedTime } | undefined;
+      engine.restore(entries.filter(([k]) => k !== WATERMARK_ENTRY));
       wm = loadTime(saved?.wm);
       maxT = loadTime(saved?.maxT);
       live.wm = wm;
       live.maxT = maxT;
       engine.wm = wm;
-      live.restored = undefined;
-    }
+    };
+    if (live.restored) apply(live.restored);
+    live.restored = undefined;
+    live.apply = apply;
     const setWm = (w: number) => {
       wm = w;
       live.wm = w;
@@ -226,6 +237,7 @@ export function windowOperator(
         },
         finalize() {
           timer?.unsubscribe();
+          if (live.apply === apply) live.apply = undefined;
           engine.cutOff(CUT_OFF);
         },
       }),

@@ -225,3 +225,19 @@ describe("endOfInput: 'keep'", () => {
     expect(after.out.map((e) => e.payload)).toEqual([res(null, 1, 11, 3)]);
   });
 });
+
+it('a restore that comes after the node subscribed (before any event) still applies', () => {
+  const scheduler = new TestScheduler(() => undefined);
+  const store = new Map<string, unknown>();
+  const first = checkpointed(scheduler);
+  const make = () => eventtime.tumblingWindow({ size: 10, timeField: 't', endOfInput: 'keep' });
+  const before = harness(make(), first.ctx);
+  before.send(bet(1), bet(2));
+  before.end();
+  save(store, first.holder.state!);
+  const second = checkpointed(scheduler);
+  const after = harness(make(), second.ctx);
+  second.holder.state!.restore(store.entries());
+  after.send(bet(3), bet(15));
+  expect(after.out.map((e) => e.payload)).toEqual([res(null, 0, 10, 3)]);
+});
