@@ -99,7 +99,7 @@ export function windowOperator(
       else live.restored = [...entries];
     },
   };
-  const settle: StateHandle | undefined = ctx.registerState?.(state);
+  const settle = ctx.registerState?.(state) as CheckpointHandle | undefined;
   ctx.probe.gauge('late_events', 'events that came after their window closed (sent on as late-event errors)', () => counts.late);
   ctx.probe.gauge('open_windows', 'windows (or sliding entries) held in memory', () => live.engine?.size() ?? 0);
   ctx.probe.gauge('watermark_ms', 'the watermark, ms (event time up to which windows have fired)', () =>
@@ -194,7 +194,10 @@ export function windowOperator(
     source.subscribe(
       handle(out, {
         next(e) {
-          if (e.error) return out.next(e);
+          if (e.error) {
+            settle?.skipped?.(e);
+            return out.next(e);
+          }
           if (idle !== undefined) arrived();
           let t: number;
           let key: unknown = null;
@@ -202,17 +205,25 @@ export function windowOperator(
             t = processing ? ctx.scheduler.now() : timeOf(e);
             if (keyOf) key = keyOf(e.payload);
           } catch (err) {
+            settle?.skipped?.(e);
             return out.next(ctx.fail(e, err));
+          }
+          if (settle?.admit && !settle.admit(e)) {
+            // A redelivery the restored state already includes: no effect, settled with the state.
+            settle.settleAfterCheckpoint(e);
+            return;
           }
           if (processing && t > wm) setWm(t);
           let absorbed: boolean;
           try {
             absorbed = engine.add(key, keyOf ? keyId(key) : null, t, e);
           } catch (err) {
+            settle?.skipped?.(e);
             return out.next(ctx.fail(e, err));
           }
           if (!absorbed) {
             counts.late++;
+            settle?.skipped?.(e);
             return out.next(ctx.fail(e, new LateEventError(t, wm, lateness)));
           }
           if (settle) settle.settleAfterCheckpoint(e);
@@ -244,6 +255,13 @@ export function windowOperator(
     );
   });
 }
+
+/**
+ * The state handle, with the redelivery checks a checkpointing network may add (`admit`: false
+ * for an event the restored state already includes; `skipped`: an event whose effect was not
+ * applied). Optional here, so the windows work with handles that lack them.
+ */
+type CheckpointHandle = StateHandle & { admit?(event: Event): boolean; skipped?(event: Event): void };
 
 /** A time as JSON keeps it: JSON has no ±Infinity. */
 type SavedTime = number | 'inf' | null;

@@ -1,6 +1,6 @@
 import { TributaryError, errorMessage } from '../errors';
-import { isThenable } from '../util/values';
 import { isEvent } from '../event';
+import { isThenable } from '../util/values';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import { CallBudget } from './budget';
 import { errorValueText } from './error-value';
@@ -169,9 +169,12 @@ export class LuaBridge extends LuaValues {
     let fn: (...args: unknown[]) => unknown;
     if (mode === 'node') {
       const owner = this.owner === undefined ? 'the Lua function' : `node '${this.owner}': the Lua function`;
-      // The node's data arguments (a reduce's accumulator and payload), never the Event the
-      // core passes last: `(payload, event)` arrives as `(payload)`.
-      fn = (...args: unknown[]) => this.call(ref, args.length === 1 ? args : dataArgs(args), where, owner);
+      // The payload and what precedes the event (a stateful node's state comes first), never
+      // the event object the core passes after them.
+      fn = (...args: unknown[]) => {
+        const cut = args.findIndex((a, i) => i > 0 && isEvent(a));
+        return this.call(ref, cut < 0 ? args : args.slice(0, cut), where, owner);
+      };
     } else fn = (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });
@@ -204,11 +207,4 @@ export class LuaBridge extends LuaValues {
       lua.lua_settop(L, top);
     }
   }
-}
-
-/** The first argument and the ones after it up to the first Event (what a node's Lua function receives). */
-function dataArgs(args: unknown[]): unknown[] {
-  let n = 1;
-  while (n < args.length && !isEvent(args[n])) n++;
-  return n === args.length ? args : args.slice(0, n);
 }
