@@ -12,8 +12,9 @@ const FIRED = 1;
 const GONE = 2;
 
 interface Win {
-  readonly key: unknown;
-  readonly id: unknown;
+  key: unknown;
+  /** Its key's state (windows of one key share it). */
+  ks: KeyState;
   start: number;
   end: number;
   acc: unknown;
@@ -39,6 +40,9 @@ interface KeyState {
   /** The sweep generation since which it holds no window; -1 while it holds some. */
   emptySince: number;
 }
+
+/** Most purged windows kept for reuse. */
+const POOL = 65_536;
 
 /** Empty key states are swept when there are more than this many (and more than half the keys). */
 const SWEEP_AT = 1024;
@@ -96,6 +100,8 @@ class KeyedWindows implements WindowEngine {
   private readonly dirty = new Set<Win>();
   private readonly deleted = new Set<string>();
   private open = 0;
+  /** Purged aligned windows, for reuse. */
+  private readonly free: Win[] = [];
   private emptyKeys = 0;
   private generation = 0;
 
@@ -158,7 +164,7 @@ class KeyedWindows implements WindowEngine {
         if (w === undefined) {
           // Fold first: a bad value must not leave an empty window behind.
           const acc = this.agg.add(this.agg.init(), e.payload);
-          w = this.create(ks, key, id, lastStart, lastStart + size);
+          w = this.create(ks, key, lastStart, lastStart + size);
           w.acc = acc;
           w.count = 1;
           ks.last = w;
@@ -178,7 +184,7 @@ class KeyedWindows implements WindowEngine {
     const wins: Win[] = [];
     for (let s = lastStart; s > t - size; s -= advance) {
       if (s + size + lateness <= this.wm) break;
-      wins.push((ks.last?.start === s ? ks.last : ks.wins?.get(s)) ?? this.create(ks, key, id, s, s + size));
+      wins.push((ks.last?.start === s ? ks.last : ks.wins?.get(s)) ?? this.create(ks, key, s, s + size));
     }
     for (const w of wins) {
       w.acc = this.agg.add(w.acc, e.payload);
@@ -189,8 +195,24 @@ class KeyedWindows implements WindowEngine {
     return true;
   }
 
-  private create(ks: KeyState, key: unknown, id: unknown, start: number, end: number): Win {
-    const w: Win = { key, id, start, end, acc: this.agg.init(), count: 0, due: end, phase: OPEN, deliveries: undefined, saved: undefined };
+  private create(ks: KeyState, key: unknown, start: number, end: number): Win {
+    // Purged windows are reused: a window lives as long as its time span, long enough to be
+    // promoted by the garbage collector, so fresh ones for every key and span cost far more.
+    let w = this.free.pop();
+    if (w === undefined) {
+      w = { key, ks, start, end, acc: this.agg.init(), count: 0, due: end, phase: OPEN, deliveries: undefined, saved: undefined };
+    } else {
+      w.key = key;
+      w.ks = ks;
+      w.start = start;
+      w.end = end;
+      w.acc = this.agg.init();
+      w.count = 0;
+      w.due = end;
+      w.phase = OPEN;
+      w.deliveries = undefined;
+      w.saved = undefined;
+    }
     if (this.shape.kind === 'aligned') this.place(ks, w);
     this.open++;
     if (end <= this.wm) {
@@ -254,7 +276,7 @@ class KeyedWindows implements WindowEngine {
     let acc = this.agg.add(this.agg.init(), e.payload);
     let w: Win;
     if (n === 0) {
-      w = { key, id, start, end, acc, count: 1, due: end, phase: OPEN, deliveries: undefined, saved: undefined };
+      w = { key, ks, start, end, acc, count: 1, due: end, phase: OPEN, deliveries: undefined, saved: undefined };
       let at = 0;
       while (at < sessions.length && sessions[at].start < start) at++;
       sessions.splice(at, 0, w);
@@ -317,7 +339,7 @@ class KeyedWindows implements WindowEngine {
   private purge(w: Win): void {
     w.phase = GONE;
     this.open--;
-    const ks = this.keys.get(w.id)!;
+    const ks = w.ks;
     if (this.shape.kind === 'aligned') {
       if (ks.last === w) ks.last = undefined;
       if (ks.wins === undefined) this.emptied(ks);
@@ -336,6 +358,12 @@ class KeyedWindows implements WindowEngine {
     if (this.env.track) {
       this.dirty.delete(w);
       if (w.saved !== undefined) this.deleted.add(w.saved);
+    }
+    // Aligned windows are in the due queue once per due time, all popped by now: safe to reuse.
+    if (this.shape.kind === 'aligned' && this.free.length < POOL) {
+      w.acc = undefined;
+      w.key = undefined;
+      this.free.push(w);
     }
   }
 
@@ -391,7 +419,7 @@ class KeyedWindows implements WindowEngine {
       const due = s.phase === FIRED ? s.end + this.env.lateness : s.end;
       const w: Win = {
         key: s.key,
-        id,
+        ks,
         start: s.start,
         end: s.end,
         acc: s.acc,

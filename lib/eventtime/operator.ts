@@ -78,7 +78,13 @@ export function windowOperator(
   const idle = processing ? undefined : o.idleTimeout;
   const counts = { late: 0 };
   // The live engine and watermark of the current subscription (checkpoints read them).
-  const live: { engine?: WindowEngine; wm: number; maxT: number; restored?: Array<[string, unknown]> } = { wm: -Infinity, maxT: -Infinity };
+  const live: {
+    engine?: WindowEngine;
+    wm: number;
+    maxT: number;
+    restored?: Array<[string, unknown]>;
+    apply?: (entries: Array<[string, unknown]>) => void;
+  } = { wm: -Infinity, maxT: -Infinity };
   const state: Checkpointable = {
     stateName: ctx.name,
     takeChanges() {
@@ -87,10 +93,13 @@ export function windowOperator(
       return changes;
     },
     restore(entries) {
-      live.restored = [...entries];
+      // Before the node runs (the usual case) it is kept for the subscription; if the
+      // coordinator restores after the subscription began (before any event), it applies now.
+      if (live.apply) live.apply([...entries]);
+      else live.restored = [...entries];
     },
   };
-  const settle: StateHandle | undefined = ctx.registerState?.(state);
+  const settle = ctx.registerState?.(state) as CheckpointHandle | undefined;
   ctx.probe.gauge('late_events', 'events that came after their window closed (sent on as late-event errors)', () => counts.late);
   ctx.probe.gauge('open_windows', 'windows (or sliding entries) held in memory', () => live.engine?.size() ?? 0);
   ctx.probe.gauge('watermark_ms', 'the watermark, ms (event time up to which windows have fired)', () =>
@@ -118,16 +127,18 @@ export function windowOperator(
     live.engine = engine;
     let wm = -Infinity;
     let maxT = -Infinity;
-    if (live.restored) {
-      const saved = live.restored.find(([k]) => k === WATERMARK_ENTRY)?.[1] as { wm: SavedTime; maxT: SavedTime } | undefined;
-      engine.restore(live.restored.filter(([k]) => k !== WATERMARK_ENTRY));
+    const apply = (entries: Array<[string, unknown]>) => {
+      const saved = entries.find(([k]) => k === WATERMARK_ENTRY)?.[1] as { wm: SavedTime; maxT: SavedTime } | undefined;
+      engine.restore(entries.filter(([k]) => k !== WATERMARK_ENTRY));
       wm = loadTime(saved?.wm);
       maxT = loadTime(saved?.maxT);
       live.wm = wm;
       live.maxT = maxT;
       engine.wm = wm;
-      live.restored = undefined;
-    }
+    };
+    if (live.restored) apply(live.restored);
+    live.restored = undefined;
+    live.apply = apply;
     const setWm = (w: number) => {
       wm = w;
       live.wm = w;
@@ -184,12 +195,9 @@ export function windowOperator(
       handle(out, {
         next(e) {
           if (e.error) {
-            settle?.skipped(e);
+            settle?.skipped?.(e);
             return out.next(e);
           }
-          // A redelivery of an event the restored windows already hold (a crash came after the
-          // checkpoint that includes it, before its ack): not counted twice, settled again.
-          if (settle && !settle.admit(e)) return settle.settleAfterCheckpoint(e);
           if (idle !== undefined) arrived();
           let t: number;
           let key: unknown = null;
@@ -197,20 +205,25 @@ export function windowOperator(
             t = processing ? ctx.scheduler.now() : timeOf(e);
             if (keyOf) key = keyOf(e.payload);
           } catch (err) {
-            settle?.skipped(e);
+            settle?.skipped?.(e);
             return out.next(ctx.fail(e, err));
+          }
+          if (settle?.admit && !settle.admit(e)) {
+            // A redelivery the restored state already includes: no effect, settled with the state.
+            settle.settleAfterCheckpoint(e);
+            return;
           }
           if (processing && t > wm) setWm(t);
           let absorbed: boolean;
           try {
             absorbed = engine.add(key, keyOf ? keyId(key) : null, t, e);
           } catch (err) {
-            settle?.skipped(e);
+            settle?.skipped?.(e);
             return out.next(ctx.fail(e, err));
           }
           if (!absorbed) {
             counts.late++;
-            settle?.skipped(e);
+            settle?.skipped?.(e);
             return out.next(ctx.fail(e, new LateEventError(t, wm, lateness)));
           }
           if (settle) settle.settleAfterCheckpoint(e);
@@ -235,12 +248,20 @@ export function windowOperator(
         },
         finalize() {
           timer?.unsubscribe();
+          if (live.apply === apply) live.apply = undefined;
           engine.cutOff(CUT_OFF);
         },
       }),
     );
   });
 }
+
+/**
+ * The state handle, with the redelivery checks a checkpointing network may add (`admit`: false
+ * for an event the restored state already includes; `skipped`: an event whose effect was not
+ * applied). Optional here, so the windows work with handles that lack them.
+ */
+type CheckpointHandle = StateHandle & { admit?(event: Event): boolean; skipped?(event: Event): void };
 
 /** A time as JSON keeps it: JSON has no ±Infinity. */
 type SavedTime = number | 'inf' | null;

@@ -396,3 +396,50 @@ describe('options', () => {
     expect(make).toThrow(message);
   });
 });
+
+describe.each<[string, NodeSpec, Step[]]>([
+  ['tumbling_window', eventtime.tumblingWindow({ size: 100, timeField: 't', idleTimeout: 50 }), [[90, res(null, 0, 100, 1)]]],
+  [
+    'hopping_window',
+    eventtime.hoppingWindow({ size: 100, advance: 50, timeField: 't', idleTimeout: 50 }),
+    [
+      [50, res(null, -50, 50, 1)],
+      [90, res(null, 0, 100, 1)],
+    ],
+  ],
+  ['sliding_window', eventtime.slidingWindow({ duration: 100, timeField: 't', idleTimeout: 50 }), [[50, res(null, -90, 10, 1)]]],
+  ['session_window', eventtime.sessionWindow({ gap: 20, timeField: 't', idleTimeout: 50 }), [[50, res(null, 10, 30, 1)]]],
+])('%s on an input that goes idle after one event (t 10 at frame 0, idleTimeout 50)', (_, node, expected) => {
+  it('fires once the idle watermark (10 + time since the event) passes the window', () => {
+    const out = steps(expected);
+    marbles(node, ({ cold, expectObservable }, op) => {
+      expectObservable(cold('a', { a: bet(10) }).pipe(op), '^ 199ms !').toBe(out.marble, out.values);
+    });
+  });
+});
+
+describe('processing time, other kinds', () => {
+  it('sliding: every event gets its result at once, over the last duration of arrival time', () => {
+    const node = eventtime.slidingWindow({ duration: 5, time: 'processing', key: 'k' });
+    const out = steps([
+      [0, res('x', -5, 0, 1)],
+      [3, res('x', -2, 3, 2)],
+      [9, res('x', 4, 9, 1)],
+    ]);
+    marbles(node, ({ cold, expectObservable }, op) => {
+      expectObservable(cold('a--a-----a', { a: { k: 'x' } }).pipe(op)).toBe(out.marble, out.values);
+    });
+  });
+
+  it('hopping: windows fire on timers at their ends', () => {
+    const node = eventtime.hoppingWindow({ size: 10, advance: 5, time: 'processing' });
+    const out = steps([
+      [5, res(null, -5, 5, 1)],
+      [10, res(null, 0, 10, 2)],
+      [15, res(null, 5, 15, 1)],
+    ]);
+    marbles(node, ({ cold, expectObservable }, op) => {
+      expectObservable(cold('--a----a', { a: 'a' }).pipe(op), '^ 19ms !').toBe(out.marble, out.values);
+    });
+  });
+});

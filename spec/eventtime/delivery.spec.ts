@@ -12,6 +12,11 @@ import { DeliveryProbe } from 'tributary/testing';
 import { eventtime } from '../../lib/eventtime';
 import { bet, res } from './support';
 
+/** A context without checkpoint support (`registerState` absent), as for a node run on its own. */
+function standalone(scheduler: TestScheduler): NodeContext {
+  return Object.assign(createNodeContext('w', { scheduler }), { registerState: undefined });
+}
+
 /** Runs a node on a subject: push payloads (with watched deliveries), read what came out. */
 function harness(node: NodeSpec, ctx?: NodeContext) {
   const scheduler = new TestScheduler(() => undefined);
@@ -20,7 +25,7 @@ function harness(node: NodeSpec, ctx?: NodeContext) {
   const out: Event[] = [];
   if (node.role !== 'pipeline') throw new Error('pipeline');
   const sub = node
-    .create(ctx ?? createNodeContext('w', { scheduler }))(input)
+    .create(ctx ?? standalone(scheduler))(input)
     .subscribe((e) => out.push(e));
   return {
     probe,
@@ -111,14 +116,21 @@ describe('deliveries without checkpoints', () => {
   });
 });
 
-/** A context whose registerState hands the state to the test, like a checkpoint coordinator would. */
+/**
+ * A context whose registerState hands the state to the test, like a checkpoint coordinator
+ * would; its handle refuses (`admit` false) payloads marked `redelivered` and records skips.
+ */
 function checkpointed(scheduler: TestScheduler, restoreFrom?: Map<string, unknown>) {
-  const holder: { state?: Checkpointable; settled: Event[] } = { settled: [] };
+  const holder: { state?: Checkpointable; settled: Event[]; skipped: Event[] } = { settled: [], skipped: [] };
   const ctx = createNodeContext('w', { scheduler });
-  const registerState = (state: Checkpointable): StateHandle => {
+  const registerState = (state: Checkpointable): StateHandle & { admit(e: Event): boolean; skipped(e: Event): void } => {
     holder.state = state;
     if (restoreFrom) state.restore(restoreFrom.entries());
-    return { settleAfterCheckpoint: (e) => void holder.settled.push(e), admit: () => true, skipped: () => undefined };
+    return {
+      settleAfterCheckpoint: (e) => void holder.settled.push(e),
+      admit: (e) => !(e.payload as { redelivered?: boolean }).redelivered,
+      skipped: (e) => void holder.skipped.push(e),
+    };
   };
   return { ctx: Object.assign(ctx, { registerState }), holder };
 }
@@ -143,6 +155,18 @@ describe('with checkpoints (ctx.registerState)', () => {
       [expect.anything(), expect.anything()],
     ]);
     expect(h.out[1].error?.message).toMatch(/^late event/);
+  });
+
+  it('a redelivery the restored state already includes (admit false) is settled without counting again; late events are reported skipped', () => {
+    const scheduler = new TestScheduler(() => undefined);
+    const { ctx, holder } = checkpointed(scheduler);
+    const h = harness(eventtime.tumblingWindow({ size: 10, timeField: 't' }), ctx);
+    const again = { ...bet(2), redelivered: true };
+    h.send(bet(1), again, bet(12), bet(3));
+    h.end();
+    expect(h.out.map((e) => e.error?.message.slice(0, 10) ?? e.payload)).toEqual([res(null, 0, 10, 1), 'late event', res(null, 10, 20, 1)]);
+    expect(holder.settled.map((e) => e.payload)).toEqual([bet(1), again, bet(12)]);
+    expect(holder.skipped.map((e) => e.payload)).toEqual([bet(3)]);
   });
 
   const bets = Array.from({ length: 60 }, (_, i) => bet(i * 3 + ((i * 7) % 11), `k${i % 3}`, i));
@@ -224,4 +248,20 @@ describe("endOfInput: 'keep'", () => {
     after.send(bet(6), bet(30));
     expect(after.out.map((e) => e.payload)).toEqual([res(null, 1, 11, 3)]);
   });
+});
+
+it('a restore that comes after the node subscribed (before any event) still applies', () => {
+  const scheduler = new TestScheduler(() => undefined);
+  const store = new Map<string, unknown>();
+  const first = checkpointed(scheduler);
+  const make = () => eventtime.tumblingWindow({ size: 10, timeField: 't', endOfInput: 'keep' });
+  const before = harness(make(), first.ctx);
+  before.send(bet(1), bet(2));
+  before.end();
+  save(store, first.holder.state!);
+  const second = checkpointed(scheduler);
+  const after = harness(make(), second.ctx);
+  second.holder.state!.restore(store.entries());
+  after.send(bet(3), bet(15));
+  expect(after.out.map((e) => e.payload)).toEqual([res(null, 0, 10, 3)]);
 });
