@@ -130,11 +130,10 @@ export function createNodeContext(
         event.delivery.ack();
       }
     },
-    registerState(state: Checkpointable): StateHandle {
-      if (opts.registerState) return opts.registerState(ctx, state);
-      state.restore([]);
-      return { settleAfterCheckpoint: (event) => ctx.ack(event), admit: () => true, skipped: () => undefined };
-    },
   };
+  // Only a network that takes checkpoints offers it: without one a node keeps the stronger
+  // settling it has on its own (a window acks an event with the result that includes it).
+  const register = opts.registerState;
+  if (register) ctx.registerState = (state: Checkpointable): StateHandle => register(ctx, state);
   return ctx;
 }

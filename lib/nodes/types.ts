@@ -102,8 +102,10 @@ export interface NodeContext {
    * Registers in-memory state for checkpoints (lib/state). The network restores it before the
    * first event and saves its changes periodically and at drain. The handle's
    * `settleAfterCheckpoint(event)` acks an event absorbed into that state only once a
-   * checkpoint holding it is written (at once when the network takes no checkpoints).
-   * Optional: contexts built outside a network may lack it.
+   * checkpoint holding it is written. Absent when the network takes no checkpoints (no `state`
+   * option) and outside a network: the node then settles events itself, as it would without
+   * state (a window acks an event with the result that includes it; in-memory state is lost
+   * with the process, so acking at absorption would lose events).
    */
   registerState?(state: Checkpointable): StateHandle;
 }

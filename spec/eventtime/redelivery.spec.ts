@@ -46,11 +46,11 @@ function source(scheduler: TestScheduler, inputs: Input[], log: string[], end?: 
 }
 
 /** source → tumbling_window (sum of stakes per customer per 10 s, kept over a stop) → sink, on virtual time. */
-async function run(store: KeyValueStore, inputs: Input[], until: number, end?: number) {
+async function run(store: KeyValueStore | undefined, inputs: Input[], until: number, end?: number, ackOutputs = true) {
   const s = new TestScheduler((a, b) => expect(a).toEqual(b));
   const log: string[] = [];
   const out: unknown[] = [];
-  const net = new Network({ scheduler: s, logger: quiet, state: { store, checkpointInterval: '1s' } });
+  const net = new Network({ scheduler: s, logger: quiet, ...(store ? { state: { store, checkpointInterval: '1s' } } : {}) });
   net.add('in', source(s, inputs, log, end));
   net.add(
     'w',
@@ -71,7 +71,7 @@ async function run(store: KeyValueStore, inputs: Input[], until: number, end?: n
         src.subscribe({
           next: (e) => {
             out.push(e.error ? { error: e.error.message } : e.payload);
-            ctx.ack(e);
+            if (ackOutputs) ctx.ack(e);
           },
           complete: () => sub.complete(),
         }),
@@ -86,6 +86,20 @@ async function run(store: KeyValueStore, inputs: Input[], until: number, end?: n
 }
 
 describe('event-time windows under checkpoints', () => {
+  it('without checkpoints (no state option) hold each event until the result that includes it is acked', async () => {
+    const inputs = [
+      { at: 10, t: 1000, seq: 1 },
+      { at: 20, t: 2000, seq: 2 },
+    ];
+    // The sink never acks the window's result: the events stay unacked (in memory only, a
+    // crash would lose them otherwise), and at the end they are nacked for redelivery.
+    const held = await run(undefined, inputs, 1500, 100, false);
+    expect(held.out).toEqual([expect.objectContaining({ key: 'x', value: 3 })]);
+    expect(held.log.filter((l) => l.startsWith('ack'))).toEqual([]);
+    const acked = await run(undefined, inputs, 1500, 100, true);
+    expect(acked.log).toEqual(['ack #1', 'ack #2']);
+  });
+
   it('do not count again events a restored window already holds, and ack their redelivery', async () => {
     const store = memoryStore();
     // First run: three bets in the window [0, 10 s), checkpointed, then the process stops
