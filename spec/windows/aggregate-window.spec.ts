@@ -79,6 +79,34 @@ describe.each(drivers)('aggregate_window on $name', (driver) => {
     expect(report.stats.agg).toMatchObject({ in: 6, errors: 0 });
   });
 
+  it('keeps one row per group and pane however many events arrive: the state is O(groups × panes), not O(rows)', async () => {
+    const { store } = await driver.open();
+    // 900 events in 9 bursts over 3 s for 2 users: 2 × 3 pane rows.
+    const items: Item[] = Array.from({ length: 900 }, (_, i) => ({
+      at: Math.floor(i / 300) * 1000 + 100 + (i % 3) * 300,
+      payload: { user: i % 2 ? 'ann' : 'bob', v: 1 },
+    }));
+    const { t, net, clock } = virtualNetwork(store);
+    const out = t.sink();
+    net.add('in', scheduledSource(items));
+    net.add(
+      'agg',
+      windows.aggregateWindow({ groupBy: ['user'], measures: { n: 'count()', total: 'sum(v)' }, duration: '10s', every: '1s' }),
+    );
+    net.add('out', out.node);
+    net.link('in', 'agg');
+    net.link('agg', 'out');
+    await clock.start(net);
+    await clock.advanceTo(2999);
+    expect(await paneRows(store)).toBe(6);
+    await clock.advanceTo(3000);
+    await clock.stop(net);
+    expect(out.frames.slice(-2)).toEqual([
+      { frame: 3000, value: { user: 'ann', n: 450, total: 450 } },
+      { frame: 3000, value: { user: 'bob', n: 450, total: 450 } },
+    ]);
+  });
+
   it('counts a late row whose pane is still in the window, and drops (acking) one whose pane has expired', async () => {
     const { store } = await driver.open();
     const items: Item[] = [
