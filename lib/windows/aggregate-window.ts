@@ -193,6 +193,8 @@ class AggregateBody {
   private newest = -Infinity;
   private readonly seen: Counts = { rows: 0, late: 0, expired: 0, ticks: 0, skipped: 0, lastTick: 0 };
   private timer?: Subscription;
+  /** Panes in one window: how many expired panes wait for one delete. */
+  private readonly panesPerWindow: number;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -204,6 +206,7 @@ class AggregateBody {
     private readonly ready: Promise<void>,
     private readonly out: WindowOutput,
   ) {
+    this.panesPerWindow = Math.max(1, Math.round(o.duration / p.pane));
     const seen = this.seen;
     ctx.probe.gauge('rows_inserted', 'rows this window aggregated', () => seen.rows);
     ctx.probe.gauge('rows_late', 'rows dropped because their pane had already expired', () => seen.late);
@@ -386,8 +389,10 @@ class AggregateBody {
         } catch (err) {
           failed = { err };
         }
-        // Expired panes go whether or not the read worked, and only when there can be some.
-        if (this.oldest === undefined || this.oldest < first) {
+        // Expired panes go whether or not the read worked, whole and a window's worth at a time:
+        // a run that deletes pays a commit (an fsync), so most runs only read (the read skips
+        // expired panes), and the table holds at most two windows of panes.
+        if (this.oldest === undefined || first - this.oldest >= this.panesPerWindow) {
           const gone = await this.store.transaction((m) => this.panes.expire(first, m));
           this.seen.expired += gone;
           // Panes from `first` on may remain; the next run deletes again only once `first` passes them.

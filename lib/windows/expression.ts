@@ -47,8 +47,11 @@ function tokenize(src: string, where: string): Token[] {
     const c = src[i];
     if (/\s/.test(c)) {
       i++;
-    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
-      const m = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(src.slice(i))!;
+    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? '') && !afterName(out))) {
+      // After a path's dot (`selections.1.odds`) a number is a list index: digits only.
+      const last = out[out.length - 1];
+      const index = last?.t === 'op' && last.v === '.';
+      const m = (index ? /^\d+/ : /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/).exec(src.slice(i))!;
       out.push({ t: 'num', v: Number(m[0]) });
       i += m[0].length;
     } else if (/[A-Za-z_]/.test(c)) {
@@ -78,6 +81,12 @@ function tokenize(src: string, where: string): Token[] {
   }
   out.push({ t: 'end' });
   return out;
+}
+
+/** Whether the last token ends a name or number, so a following `.` is a path's dot. */
+function afterName(out: Token[]): boolean {
+  const last = out[out.length - 1];
+  return last !== undefined && (last.t === 'id' || last.t === 'num');
 }
 
 /** Precedence of binary operators (higher binds tighter). */
@@ -231,8 +240,8 @@ class Parser {
       const kind = fn as AggregateKind;
       if (kind === 'count' ? args.length > 1 : args.length !== 1 || star)
         throw this.bad(`${kind}() takes ${kind === 'count' ? 'one row expression, * or nothing' : 'one row expression'}`);
-      const key = text.replace(/\s+/g, '');
-      let index = this.aggregates.findIndex((a) => a.text.replace(/\s+/g, '') === key);
+      const key = text;
+      let index = this.aggregates.findIndex((a) => a.text === key);
       if (index < 0) {
         index = this.aggregates.length;
         this.aggregates.push({ kind, arg: args[0], text });
@@ -246,11 +255,17 @@ class Parser {
 
   /** The source text of the tokens from `start` to the current position. */
   private textOf(start: number): string {
-    return this.tokens
-      .slice(start, this.pos)
-      .map((t) => (t.t === 'str' ? `'${t.v}'` : t.t === 'end' ? '' : String(t.v)))
-      .join(' ')
-      .replace(/ ?([().,]) ?/g, '$1');
+    // Canonical: no spaces but between two words, so `sum(a * b)` and `sum(a*b)` are one call.
+    let text = '';
+    let prevWord = false;
+    for (const t of this.tokens.slice(start, this.pos)) {
+      if (t.t === 'end') continue;
+      const word = t.t === 'id' || t.t === 'num';
+      if (word && prevWord) text += ' ';
+      text += t.t === 'str' ? `'${t.v}'` : String(t.v);
+      prevWord = word;
+    }
+    return text;
   }
 }
 
@@ -345,8 +360,10 @@ function at(scope: unknown, parts: string[], i: number): unknown {
         const rest = i;
         return v.map((item) => at(item, parts, rest));
       }
-    } else if (typeof v === 'object') v = (v as Record<string, unknown>)[parts[i]];
-    else return null;
+    } else if (typeof v === 'object') {
+      // Own properties only: a path never reaches a prototype (`constructor`, `__proto__`).
+      v = Object.hasOwn(v, parts[i]) ? (v as Record<string, unknown>)[parts[i]] : undefined;
+    } else return null;
   }
   return v === undefined ? null : v;
 }
@@ -504,10 +521,10 @@ function call(e: Extract<Expr, { k: 'call' }>, scope: unknown, aggregates?: read
     if (args.length !== 1) throw new Error(`${e.fn}() takes one list`);
     values = listOf(args[0], e.fn);
   }
-  const nums = values.filter((v) => v !== null && v !== undefined).map((v, i) => arith(v, e.args[Math.min(i, e.args.length - 1)])!);
+  const present = values.filter((v) => v !== null && v !== undefined);
+  if (e.fn === 'count') return present.length;
+  const nums = present.map((v, i) => arith(v, e.args[Math.min(i, e.args.length - 1)])!);
   switch (e.fn) {
-    case 'count':
-      return nums.length;
     case 'sum':
       return nums.length ? nums.reduce((s, x) => s + x, 0) : null;
     case 'product':

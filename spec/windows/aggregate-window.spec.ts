@@ -57,7 +57,7 @@ describe.each(drivers)('aggregate_window on $name', (driver) => {
     expect(await paneRows(store)).toBe(2);
   });
 
-  it('sliding: reads the panes of the last duration at every slide; expired panes are dropped whole', async () => {
+  it('sliding: reads the panes of the last duration at every slide; expired panes are dropped whole, a window at a time', async () => {
     const { store } = await driver.open();
     const items: Item[] = [0, 1, 2, 3, 4, 5].map((s) => ({ at: s * 1000 + 300, payload: { k: 'a', v: s + 1 } }));
     const { out, report } = await runWindow(
@@ -75,8 +75,39 @@ describe.each(drivers)('aggregate_window on $name', (driver) => {
       [5000, 12],
       [6000, 15],
     ]);
-    expect(await paneRows(store)).toBe(3);
+    // Panes 0 … 5 were written; the run at 4 s deleted the one before 1 s (a window's worth
+    // had expired: 3 panes since the first run's cut-off); 1 and 2, expired since, wait for
+    // the next delete, so the table never holds more than two windows of panes.
+    expect(await paneRows(store)).toBe(5);
     expect(report.stats.agg).toMatchObject({ in: 6, errors: 0 });
+  });
+
+  it('keeps one row per group and pane however many events arrive: the state is O(groups × panes), not O(rows)', async () => {
+    const { store } = await driver.open();
+    // 900 events in 9 bursts over 3 s for 2 users: 2 × 3 pane rows.
+    const items: Item[] = Array.from({ length: 900 }, (_, i) => ({
+      at: Math.floor(i / 300) * 1000 + 100 + (i % 3) * 300,
+      payload: { user: i % 2 ? 'ann' : 'bob', v: 1 },
+    }));
+    const { t, net, clock } = virtualNetwork(store);
+    const out = t.sink();
+    net.add('in', scheduledSource(items));
+    net.add(
+      'agg',
+      windows.aggregateWindow({ groupBy: ['user'], measures: { n: 'count()', total: 'sum(v)' }, duration: '10s', every: '1s' }),
+    );
+    net.add('out', out.node);
+    net.link('in', 'agg');
+    net.link('agg', 'out');
+    await clock.start(net);
+    await clock.advanceTo(2999);
+    expect(await paneRows(store)).toBe(6);
+    await clock.advanceTo(3000);
+    await clock.stop(net);
+    expect(out.frames.slice(-2)).toEqual([
+      { frame: 3000, value: { user: 'ann', n: 450, total: 450 } },
+      { frame: 3000, value: { user: 'bob', n: 450, total: 450 } },
+    ]);
   });
 
   it('counts a late row whose pane is still in the window, and drops (acking) one whose pane has expired', async () => {
