@@ -155,15 +155,18 @@ export class EventStore {
   private watchCommits(): void {
     const committing = this.committing;
     const appended = this.appended;
-    this.dataSource.subscribers.push({
+    this.commitWatcher = {
       afterTransactionCommit(event: { queryRunner: object }) {
         if (committing.has(event.queryRunner)) {
           committing.delete(event.queryRunner);
           appended.next();
         }
       },
-    } as never);
+    };
+    this.dataSource.subscribers.push(this.commitWatcher as never);
   }
+
+  private commitWatcher: object | undefined;
 
   /**
    * Fires after events were recorded (by this store object): consumers poll at once instead
@@ -589,6 +592,9 @@ export class EventStore {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
     this.closed = true;
     this.appended.complete();
+    const subscribers = this.dataSource.subscribers as unknown[];
+    const at = subscribers.indexOf(this.commitWatcher);
+    if (at >= 0) subscribers.splice(at, 1);
     for (const ds of this.owned.reverse()) if (ds.isInitialized) await ds.destroy();
   }
 
