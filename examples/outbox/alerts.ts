@@ -1,5 +1,5 @@
 import { Network, nodes, type Logger } from 'tributary';
-import { EVENTSTORE_SERVICE, eventstorePlugin, eventstoreSource, type EventStore } from '../../lib/eventstore';
+import { EVENTSTORE_SERVICE, eventstorePlugin, eventstoreSource, type EventStore } from 'tributary/eventstore';
 import type { Order } from './shop';
 
 /** Spending of one customer within one window. */

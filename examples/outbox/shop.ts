@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { EventStore } from '../../lib/eventstore';
+import { EventStore } from 'tributary/eventstore';
 
 /** An order as the shop takes it. */
 export interface Order {

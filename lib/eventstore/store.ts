@@ -155,15 +155,18 @@ export class EventStore {
   private watchCommits(): void {
     const committing = this.committing;
     const appended = this.appended;
-    this.dataSource.subscribers.push({
+    this.commitWatcher = {
       afterTransactionCommit(event: { queryRunner: object }) {
         if (committing.has(event.queryRunner)) {
           committing.delete(event.queryRunner);
           appended.next();
         }
       },
-    } as never);
+    };
+    this.dataSource.subscribers.push(this.commitWatcher as never);
   }
+
+  private commitWatcher: object | undefined;
 
   /**
    * Fires after events were recorded (by this store object): consumers poll at once instead
@@ -436,19 +439,23 @@ export class EventStore {
     const id = checkId(lastId);
     const s = this.sql;
     const c = s.id(this.tables.consumers);
+    const update = `UPDATE ${c} SET last_id = CASE WHEN last_id < ${s.big} THEN ${s.big} ELSE last_id END, last_time = ${s.big} WHERE ident = ?`;
+    const params = [id, id, String(this.now()), component];
+    const notRegistered = () =>
+      new EventStoreError('NotRegistered', `consumer '${component}' is not registered (call registerConsumer first)`, 'STATE');
     return this.run(async (m) => {
-      await m.query(
-        s.text(
-          `UPDATE ${c} SET last_id = CASE WHEN last_id < ${s.big} THEN ${s.big} ELSE last_id END, last_time = ${s.big} WHERE ident = ?`,
-        ),
-        [id, id, String(this.now()), component],
-      );
+      if (this.dialect === 'postgres') {
+        // One round trip: the UPDATE answers with the pointer now stored.
+        const r: unknown = await m.query(s.text(`${update} RETURNING ${s.asText('last_id')} AS p`), params);
+        const rows = (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as Record<string, unknown>[];
+        if (!rows.length) throw notRegistered();
+        return idText(rows[0].p);
+      }
+      await m.query(s.text(update), params);
       const rows: Record<string, unknown>[] = await m.query(s.text(`SELECT ${s.asText('last_id')} AS p FROM ${c} WHERE ident = ?`), [
         component,
       ]);
-      if (rows.length === 0) {
-        throw new EventStoreError('NotRegistered', `consumer '${component}' is not registered (call registerConsumer first)`, 'STATE');
-      }
+      if (rows.length === 0) throw notRegistered();
       return idText(rows[0].p);
     });
   }
@@ -481,21 +488,25 @@ export class EventStore {
     const given = checkId(options.lastId ?? '0');
     await this.sequence();
     const pointer = live ? given : await this.ack(component, given);
-    // Every position up to `top` is committed and visible (sequencer steps commit in order).
-    const top = await this.lastPosition();
-    if (compareIds(top, pointer) <= 0) return [];
+    // Sequencer steps commit in order, so one statement never sees a position without all
+    // those before it: `> pointer` alone is safe. A filtered poll bounds itself by `top`, read
+    // first, so that finding nothing up to it lets the pointer move there.
+    const filtered = !!(want && want.length);
+    const top = filtered ? await this.lastPosition() : undefined;
+    if (top !== undefined && compareIds(top, pointer) <= 0) return [];
     const s = this.sql;
-    const filter = want && want.length ? ` AND type IN (${want.map(() => '?').join(', ')})` : '';
+    const filter = filtered ? ` AND type IN (${want!.map(() => '?').join(', ')})` : '';
+    const bound = top !== undefined ? ` AND ${s.position} <= ${s.big}` : '';
     const rows: Record<string, unknown>[] = await this.run((m) =>
       m.query(
         s.text(
           `SELECT ${s.asText(s.position)} AS pos, type, ${s.asText('data')} AS data, ${s.asText('ts')} AS ts FROM ${this.queue} ` +
-            `WHERE ${s.position} > ${s.big} AND ${s.position} <= ${s.big}${filter} ORDER BY ${s.position} LIMIT ${limit}`,
+            `WHERE ${s.position} > ${s.big}${bound}${filter} ORDER BY ${s.position} LIMIT ${limit}`,
         ),
-        [pointer, top, ...(want ?? [])],
+        [pointer, ...(top !== undefined ? [top] : []), ...(want ?? [])],
       ),
     );
-    if (rows.length === 0 && want && !live) await this.ack(component, top);
+    if (rows.length === 0 && top !== undefined && !live) await this.ack(component, top);
     return rows.map(toEvent);
   }
 
@@ -581,6 +592,9 @@ export class EventStore {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
     this.closed = true;
     this.appended.complete();
+    const subscribers = this.dataSource.subscribers as unknown[];
+    const at = subscribers.indexOf(this.commitWatcher);
+    if (at >= 0) subscribers.splice(at, 1);
     for (const ds of this.owned.reverse()) if (ds.isInitialized) await ds.destroy();
   }
 

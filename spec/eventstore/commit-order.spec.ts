@@ -5,7 +5,7 @@
  */
 import { firstValueFrom, filter, scan } from 'rxjs';
 import { reliable$, type EventReceipt } from '../../lib/eventstore';
-import { drivers, serverDrivers } from './helpers';
+import { drivers, eachServer } from './helpers';
 
 describe.each(drivers)('commit order on $name', (driver) => {
   it('a transaction that inserted first and commits last is delivered after a consumer acked a later one', async () => {
@@ -43,7 +43,7 @@ describe.each(drivers)('commit order on $name', (driver) => {
   });
 });
 
-describe.each(serverDrivers)('positions on $name', (driver) => {
+eachServer('positions on $name', (driver) => {
   it('ids with gaps (rolled-back transactions) get consecutive positions in id order', async () => {
     const t = await driver.open();
     const app = await t.appDataSource();
@@ -63,7 +63,7 @@ describe.each(serverDrivers)('positions on $name', (driver) => {
   });
 });
 
-describe.each(serverDrivers)('8 concurrent writers on $name', (driver) => {
+eachServer('8 concurrent writers on $name', (driver) => {
   it('a reliable consumer gets every event exactly once, in position order', async () => {
     const t = await driver.open();
     const { store } = t;

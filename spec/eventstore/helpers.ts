@@ -95,3 +95,11 @@ export const drivers: StoreDriver[] = [
 
 /** The server drivers only (commit-order races need concurrent writers). */
 export const serverDrivers = drivers.filter((d) => d.name !== 'sqlite');
+
+/** `describe.each` over the server drivers; skipped (with a note) when no server URL is set. */
+export const eachServer: (title: string, fn: (driver: StoreDriver) => void) => void = (title, fn) => {
+  if (serverDrivers.length) describe.each(serverDrivers)(title, fn);
+  else
+    describe.skip(`${title.replace('$name', 'MariaDB/PostgreSQL')} (set TRIBUTARY_MYSQL_URL or TRIBUTARY_PG_URL to run)`, () =>
+      it('needs a server', () => undefined));
+};

@@ -88,6 +88,51 @@ describe.each(drivers)('eventstore nodes on $name', (driver) => {
     expect(logger.lines.join('\n')).toMatch(/node 'free'.*payload must be \{ type, data \}/);
   });
 
+  it('eventstore_source in live mode delivers only new events with their headers', async () => {
+    const t = await driver.open();
+    await t.store.addEvent('OLD', 0);
+    const seen: { type: string; headers: Record<string, string> }[] = [];
+    const net = new Network({ plugins: [eventstorePlugin], logger: quietLogger() });
+    net.provide(EVENTSTORE_SERVICE, t.store);
+    net.add('in', eventstoreSource({ mode: 'live', pollInterval: '20ms' }));
+    net.add('tap', nodes.tap({ fn: (e: StoredEvent, ev) => void seen.push({ type: e.type, headers: { ...ev.meta.headers } }) }));
+    net.add('out', nodes.sink({ fn: () => undefined }));
+    net.link('in', 'tap').link('tap', 'out');
+    await net.start();
+    // The live source starts at the end of the stream: keep adding until one arrives.
+    for (let i = 1; seen.length === 0; i++) {
+      await t.store.addEvent('NEW', i);
+      await t.store.poll('LIVE', { lastId: '0', limit: 1 }); // a round trip, no sleep
+    }
+    await net.stop();
+    expect(seen.every((e) => e.type === 'NEW')).toBe(true);
+    expect(seen[0].headers).toMatchObject({ 'eventstore-type': 'NEW', 'eventstore-id': expect.stringMatching(/^\d+$/) });
+  });
+
+  it('eventstore_sink nacks an error event and records nothing for it', async () => {
+    const t = await driver.open();
+    const logger = quietLogger();
+    const net = new Network({ plugins: [eventstorePlugin], logger });
+    net.provide(EVENTSTORE_SERVICE, t.store);
+    net.add('a', nodes.from({ items: [1, 2, 3] }));
+    net.add(
+      'check',
+      nodes.map({
+        fn: (n: number) => {
+          if (n === 2) throw new Error('two is bad');
+          return n;
+        },
+      }),
+    );
+    net.add('out', eventstoreSink({ type: 'NUM' }));
+    net.link('a', 'check').link('check', 'out');
+    await net.start();
+    const report = await net.done();
+    expect((await t.store.poll('LIVE')).map((e) => e.data)).toEqual([1, 3]);
+    expect(report.stats.out.in).toBe(3);
+    expect(logger.lines.join('\n')).toMatch(/two is bad/);
+  });
+
   it('refuses bad options naming the node kind and option', () => {
     expect(() => eventstoreSink({ type: 'lower' })).toThrow(/eventstore_sink.*'type'.*\^\[A-Z_\]/);
     expect(() => eventstoreSource({ want: ['x'] })).toThrow(/eventstore_source.*'want'/);

@@ -145,6 +145,28 @@ describe.each(drivers)('event store on $name', (driver) => {
     expect((await store.poll('late')).map((e) => e.data)).toEqual([1]);
   });
 
+  it('a store over the application DataSource records in its transactions and wakes local consumers at commit', async () => {
+    const t = await driver.open();
+    const app = await t.appDataSource();
+    const store = await t.reopen({ dataSource: app });
+    let woken = 0;
+    store.appended$.subscribe(() => woken++);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const tx = app.transaction(async (m) => {
+      await store.addEventIn(m, 'MINE', { n: 1 });
+      await gate;
+    });
+    await Promise.resolve();
+    expect(woken).toBe(0); // not before the commit
+    release();
+    await tx;
+    expect(woken).toBe(1);
+    expect((await store.poll('LIVE')).map((e) => e.type)).toEqual(['MINE']);
+    await store.close();
+    expect(app.isInitialized).toBe(true); // the application's DataSource stays open
+  });
+
   it('a second store on the same tables sees the same stream and pointers (a restart)', async () => {
     const t = await driver.open();
     await t.store.registerConsumer('r');
