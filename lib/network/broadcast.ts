@@ -22,6 +22,9 @@ export type Lane = 'ok' | 'error' | 'all';
 export class Broadcast {
   private readonly branches: { lane: Lane; subscriber: Subscriber<Event>; counter: { delivered: number } }[] = [];
   private connection?: Subscription;
+  /** The branches an ok event and an error event go to, worked out once per change of branches (not per event). */
+  private okTargets: Broadcast['branches'] | undefined;
+  private errorTargets: Broadcast['branches'] | undefined;
 
   constructor(private readonly source: Observable<Event>) {}
 
@@ -39,9 +42,11 @@ export class Broadcast {
     return new Observable<Event>((subscriber) => {
       const entry = { lane, subscriber, counter };
       this.branches.push(entry);
+      this.okTargets = this.errorTargets = undefined;
       return () => {
         const i = this.branches.indexOf(entry);
         if (i >= 0) this.branches.splice(i, 1);
+        this.okTargets = this.errorTargets = undefined;
       };
     });
   }
@@ -69,17 +74,19 @@ export class Broadcast {
   }
 
   private next(event: Event): void {
-    const isError = event.error !== undefined;
-    const targets = this.branches.filter((b) => b.lane === 'all' || (b.lane === 'error') === isError);
+    const targets =
+      event.error !== undefined
+        ? (this.errorTargets ??= this.branches.filter((b) => b.lane !== 'ok'))
+        : (this.okTargets ??= this.branches.filter((b) => b.lane !== 'error'));
     if (targets.length === 0) {
       // Nobody is listening any more (teardown): give the event back rather than lose it.
       event.delivery?.nack(new Error('no consumer left for the event'));
       return;
     }
     if (targets.length === 1 || !event.delivery) {
-      for (const t of targets) {
-        t.counter.delivered++;
-        t.subscriber.next(event);
+      for (let i = 0; i < targets.length; i++) {
+        targets[i].counter.delivered++;
+        targets[i].subscriber.next(event);
       }
       return;
     }

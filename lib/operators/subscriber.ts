@@ -85,6 +85,13 @@ export class SourceGate<T> extends Subscriber<T> {
   ) {
     super(destination);
   }
+  // `next` itself rather than `_next` (one hop less per event: RxJS's shared Subscriber.next
+  // dispatches through a call site every subscriber class goes through).
+  override next(value: T): void {
+    if (this.isStopped) return;
+    this.counters.out++;
+    this.destination.next(value);
+  }
   protected override _next(value: T): void {
     this.counters.out++;
     this.destination.next(value);

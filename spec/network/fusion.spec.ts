@@ -158,7 +158,7 @@ describe('fusion', () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 60_000);
 
   it('keeps input order through a run where a function returns a promise for some events', async () => {
     const out: number[] = [];
