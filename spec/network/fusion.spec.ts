@@ -135,6 +135,12 @@ const plan: fc.Arbitrary<Plan> = fc.record({
   maxInFlight: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
 });
 
+/** True when some function of the plan may return a promise. */
+function usesAsync(p: Plan): boolean {
+  const modes = [...p.chain.flatMap((n) => n.modes), ...p.sinkModes];
+  return modes.some((m) => m !== 'sync' && m !== 'throw');
+}
+
 describe('fusion', () => {
   it('gives the same outputs, counters, acks, dead letters and metrics fused and unfused (property)', async () => {
     await fc.assert(
@@ -143,13 +149,21 @@ describe('fusion', () => {
         const plain = await run(p, false);
         const linear = p.shape !== 'fan' || p.chain.length < 3;
         if (linear) {
-          // One path: the order is the same too.
+          // One path: the outputs come in the same order. Settlements of different events
+          // may interleave differently once a function went asynchronous (a worker pool starts
+          // its next call a microtask later than the fused loop): each event's outcome is what
+          // must be the same, and it is compared below and in the sorted list.
           expect(fused.received).toEqual(plain.received);
-          expect(fused.settled).toEqual(plain.settled);
+          expect([...fused.settled].sort()).toEqual([...plain.settled].sort());
+          // Without asynchronous functions nothing can reorder: then the order is the same too.
+          if (!usesAsync(p)) expect(fused.settled).toEqual(plain.settled);
         } else {
           // Two branches merged: each branch keeps its order, the interleaving may differ.
           expect([...fused.received.out].sort()).toEqual([...plain.received.out].sort());
-          expect([...fused.settled].sort()).toEqual([...plain.settled].sort());
+          // An event nacked on both branches reports the first branch's failure, and which
+          // branch fails first is that interleaving: compare the outcomes without the reason.
+          const outcome = (l: string) => l.replace(/^(\d+:nack).*$/, '$1');
+          expect(fused.settled.map(outcome).sort()).toEqual(plain.settled.map(outcome).sort());
         }
         expect(fused.report).toEqual(plain.report);
         expect(fused.snapshot).toEqual(plain.snapshot);
