@@ -43,6 +43,8 @@ export interface SessionOptions {
   };
   /** The network's logger (`run` passes its pino logger); default the network's stderr text. */
   logger?: Logger;
+  /** Checkpoints of keyed state (`run --state-store`): the opened store and the interval. */
+  state?: NetworkOptions['state'];
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -86,10 +88,14 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
       ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}),
       ...(options.http !== undefined ? { http: options.http } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.state !== undefined ? { state: options.state } : {}),
     };
     network = options.virtual ? options.virtual.network(networkOptions) : new Network(networkOptions);
   } catch (e) {
-    throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
+    throw new CliError(
+      EXIT.USAGE,
+      errorMessage(e).replace('drainTimeout', '--drain-timeout').replace("option 'state.checkpointInterval'", '--checkpoint-interval'),
+    );
   }
   // Scripts may require Lua modules kept next to them, even in the sandbox.
   const luaPath = [...new Set(scripts.map((s) => path.dirname(path.resolve(s))))];

@@ -133,7 +133,7 @@ export function createNodeContext(
     registerState(state: Checkpointable): StateHandle {
       if (opts.registerState) return opts.registerState(ctx, state);
       state.restore([]);
-      return { settleAfterCheckpoint: (event) => ctx.ack(event), admit: () => true, skipped: () => undefined };
+      return { settleAfterCheckpoint: (event) => ctx.ack(event), admit: () => true };
     },
   };
   return ctx;

@@ -1,6 +1,8 @@
 import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
 import type { Network, NetworkReport } from '../../network/network';
+import { openStateStore } from '../../state/open';
+import type { KeyValueStore } from '../../state/types';
 import { urlSecrets } from '../../util/redact';
 import { CliError, EXIT, type CliIO } from '../exit';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
@@ -19,6 +21,10 @@ export interface RunOptions extends SessionOptions {
   logFormat?: LogFormat;
   /** `--quiet`: no progress line, even on a terminal. */
   quiet?: boolean;
+  /** `--state-store`: the URL of the store keyed state is checkpointed to (docs/state.md). */
+  stateStore?: string;
+  /** `--checkpoint-interval`: how often state is checkpointed; default 1 s. */
+  checkpointInterval?: string;
 }
 
 /** Why `run` stopped the network. */
@@ -52,9 +58,42 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     level: options.logLevel,
     format: options.logFormat,
     stream: status.passThrough,
-    secrets: options.db !== undefined ? urlSecrets(options.db) : [],
+    secrets: [
+      ...(options.db !== undefined ? urlSecrets(options.db) : []),
+      ...(options.stateStore !== undefined ? urlSecrets(options.stateStore) : []),
+    ],
   });
-  const session = await buildSession(scripts, { ...options, logger });
+  if (options.checkpointInterval !== undefined && options.stateStore === undefined) {
+    throw new CliError(EXIT.USAGE, '--checkpoint-interval needs --state-store <url>');
+  }
+  let store: KeyValueStore | undefined;
+  if (options.stateStore !== undefined) {
+    try {
+      store = await openStateStore(options.stateStore);
+    } catch (e) {
+      throw new CliError(EXIT.USAGE, `--state-store: ${errorMessage(e)}`);
+    }
+  }
+  try {
+    return await runWith(scripts, options, io, logger, status, duration, store);
+  } finally {
+    await store?.close();
+  }
+}
+
+async function runWith(
+  scripts: string[],
+  options: RunOptions,
+  io: CliIO,
+  logger: ReturnType<typeof createCliLogger>,
+  status: StatusLine,
+  duration: number | undefined,
+  store: KeyValueStore | undefined,
+): Promise<number> {
+  const state = store
+    ? { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) }
+    : undefined;
+  const session = await buildSession(scripts, { ...options, logger, ...(state ? { state } : {}) });
   const { network } = session;
   try {
     // A script that builds nothing (the original's function-listing script) ran; that is all.
