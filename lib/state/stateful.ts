@@ -43,6 +43,8 @@ interface Slot {
  */
 export function pathReader(path: string): (payload: unknown) => unknown {
   const parts = path.split('.');
+  if (parts.length === 1)
+    return (payload) => (payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>)[path] : undefined);
   return (payload) => {
     let v: unknown = payload;
     for (const p of parts) {
@@ -85,10 +87,17 @@ class KeyedState implements Checkpointable {
       if (this.slots.delete(key)) this.dirty.add(key);
       return;
     }
-    // Re-inserting moves the key to the back: the map stays in last-update order.
-    if (this.ttl !== undefined) this.slots.delete(key);
-    this.slots.set(key, { s: value, t: this.now() });
     this.dirty.add(key);
+    if (this.ttl === undefined) {
+      // Updated in place: no allocation per event (a checkpoint copies what it takes).
+      const slot = this.slots.get(key);
+      if (slot) slot.s = value;
+      else this.slots.set(key, { s: value, t: 0 });
+      return;
+    }
+    // Re-inserting moves the key to the back: the map stays in last-update order.
+    this.slots.delete(key);
+    this.slots.set(key, { s: value, t: this.now() });
   }
 
   /** Drops keys not updated within the TTL. */
