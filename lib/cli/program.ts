@@ -77,6 +77,8 @@ interface RunFlags {
   logFormat: LogFormat;
   quiet?: boolean;
   http?: string;
+  stateStore?: string;
+  checkpointInterval?: string;
 }
 
 /** The session options those flags stand for. */
@@ -140,6 +142,11 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       '--http <[host:]port>',
       'serve the operations port while running: /metrics, /healthz, /readyz and the live page (host 127.0.0.1 unless given; bearer token from TRIBUTARY_HTTP_TOKEN)',
     )
+    .option(
+      '--state-store <url>',
+      'checkpoint keyed state to this store and restore it at start: memory:, sqlite:./state.db, mysql://…, postgres://…, redis://… (docs/state.md)',
+    )
+    .option('--checkpoint-interval <duration>', 'how often keyed state is checkpointed (with --state-store; default 1s)')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
       act((scripts: string[], opts: ScriptFlags & RunFlags) =>
@@ -154,6 +161,8 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
             logFormat: opts.logFormat,
             quiet: opts.quiet,
             ...httpOption(opts.http),
+            ...(opts.stateStore !== undefined ? { stateStore: opts.stateStore } : {}),
+            ...(opts.checkpointInterval !== undefined ? { checkpointInterval: opts.checkpointInterval } : {}),
           },
           io,
         ),

@@ -58,6 +58,8 @@ export interface SessionOptions {
   env?: Record<string, string | undefined>;
   /** More options for the agglo plugin's translator of agglo configs (input, output, connections …). */
   agglo?: Record<string, unknown>;
+  /** Checkpoints of keyed state (`run --state-store`): the opened store and the interval. */
+  state?: NetworkOptions['state'];
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -101,10 +103,14 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
       ...(options.drainTimeout !== undefined ? { drainTimeout: options.drainTimeout } : {}),
       ...(options.http !== undefined ? { http: options.http } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
+      ...(options.state !== undefined ? { state: options.state } : {}),
     };
     network = options.virtual ? options.virtual.network(networkOptions) : new Network(networkOptions);
   } catch (e) {
-    throw new CliError(EXIT.USAGE, errorMessage(e).replace('drainTimeout', '--drain-timeout'));
+    throw new CliError(
+      EXIT.USAGE,
+      errorMessage(e).replace('drainTimeout', '--drain-timeout').replace("option 'state.checkpointInterval'", '--checkpoint-interval'),
+    );
   }
   // Nodes that run executables look this service up when they start (lib/agglo/exec.ts).
   if (options.allowExec === true) network.provide(ALLOW_EXEC_SERVICE, true);

@@ -3,6 +3,7 @@ import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Event } from '../event';
 import type { Logger, NodeContext, StateHandle } from '../nodes/types';
+import { RangeSet } from './ranges';
 import { parsePosition, POSITION_HEADER, type BatchOp, type Checkpointable, type KeyValueStore } from '../state/types';
 
 /** The `state` option of a network: where keyed state is checkpointed, and how often. */
@@ -18,18 +19,24 @@ export interface StateOptions {
   maxPending?: number;
   /** Prefix of every key the network writes, so several networks can share one store. Default `''`. */
   namespace?: string;
+  /**
+   * How far below a source's highest absorbed position a gap is still awaited (default
+   * 1,000,000): a message redelivered later than that behind newer ones would count as
+   * included. Gaps are positions not (yet) seen: messages still to be redelivered, and other
+   * subjects' messages of a shared stream.
+   */
+  positionWindow?: number;
 }
 
-/** Positions a state absorbed, per source: the highest, and lower ones seen but not applied. */
+/** The positions a state absorbed, per source (see {@link RangeSet}). */
 interface Positions {
-  high: Map<string, number>;
-  holes: Map<string, Set<number>>;
+  sources: Map<string, RangeSet>;
   dirty: boolean;
 }
 
+/** How positions are stored: per source, the absorbed ranges `[lo, hi]`. */
 interface StoredPositions {
-  high: Record<string, number>;
-  holes?: Record<string, number[]>;
+  ranges: Record<string, Array<[number, number]>>;
 }
 
 interface Registered {
@@ -51,6 +58,7 @@ export interface CheckpointStats {
 }
 
 const NO_POSITION = Symbol('no position');
+const STATE_OPTIONS = ['store', 'checkpointInterval', 'maxPending', 'namespace', 'positionWindow'];
 
 /**
  * The checkpoint coordinator of a network with a `state` option: loads every registered
@@ -79,6 +87,8 @@ export class Checkpoints {
   private readonly interval: number;
   private readonly maxPending: number;
   private readonly namespace: string;
+  private readonly window: number;
+  private next?: Promise<boolean>;
   private loaded?: Map<string, { entries: Array<[string, unknown]>; positions?: StoredPositions }>;
   private readonly states = new Map<string, Registered>();
   private pending: Array<{ ctx: NodeContext; event: Event<unknown> }> = [];
@@ -99,11 +109,8 @@ export class Checkpoints {
       throw new TributaryError('BAD_OPTION', "Network: option 'state.store' must be a KeyValueStore (openStateStore(url))");
     }
     for (const k of Object.keys(options)) {
-      if (!['store', 'checkpointInterval', 'maxPending', 'namespace'].includes(k)) {
-        throw new TributaryError(
-          'BAD_OPTION',
-          `Network: unknown option 'state.${k}' (known: store, checkpointInterval, maxPending, namespace)`,
-        );
+      if (!STATE_OPTIONS.includes(k)) {
+        throw new TributaryError('BAD_OPTION', `Network: unknown option 'state.${k}' (known: ${STATE_OPTIONS.join(', ')})`);
       }
     }
     this.store = options.store;
@@ -117,6 +124,13 @@ export class Checkpoints {
       );
     }
     this.namespace = options.namespace ?? '';
+    this.window = options.positionWindow ?? 1_000_000;
+    if (!Number.isSafeInteger(this.window) || this.window < 1) {
+      throw new TributaryError(
+        'BAD_OPTION',
+        `Network: option 'state.positionWindow' must be a whole number of at least 1, got ${String(options.positionWindow)}`,
+      );
+    }
   }
 
   /** True once {@link load} has read the last checkpoint. */
@@ -179,9 +193,8 @@ export class Checkpoints {
       );
     }
     const saved = this.loaded.get(name);
-    const positions: Positions = { high: new Map(), holes: new Map(), dirty: false };
-    for (const [src, seq] of Object.entries(saved?.positions?.high ?? {})) positions.high.set(src, seq);
-    for (const [src, seqs] of Object.entries(saved?.positions?.holes ?? {})) positions.holes.set(src, new Set(seqs));
+    const positions: Positions = { sources: new Map(), dirty: false };
+    for (const [src, ranges] of Object.entries(saved?.positions?.ranges ?? {})) positions.sources.set(src, RangeSet.from(ranges));
     const reg: Registered = { state, positions, prefix: `${this.namespace}${encodeURIComponent(name)}/` };
     this.states.set(name, reg);
     state.restore(saved?.entries ?? []);
@@ -189,34 +202,19 @@ export class Checkpoints {
       settleAfterCheckpoint: (event) => {
         if (!event.delivery || event.delivery.settled) return;
         this.pending.push({ ctx, event });
-        if (this.pending.length >= this.maxPending) void this.checkpoint();
+        if (this.pending.length >= this.maxPending && !this.running) void this.checkpoint();
       },
       admit: (event) => {
         const pos = position(event);
         if (pos === NO_POSITION) return true;
-        const high = positions.high.get(pos.source);
-        if (high !== undefined && pos.seq <= high) {
-          const holes = positions.holes.get(pos.source);
-          if (holes?.delete(pos.seq)) {
-            positions.dirty = true;
-            return true;
-          }
+        let set = positions.sources.get(pos.source);
+        if (!set) positions.sources.set(pos.source, (set = new RangeSet()));
+        if (!set.add(pos.seq)) {
           this.counts.duplicates++;
           return false;
         }
-        positions.high.set(pos.source, pos.seq);
         positions.dirty = true;
         return true;
-      },
-      skipped: (event) => {
-        const pos = position(event);
-        if (pos === NO_POSITION) return;
-        const high = positions.high.get(pos.source);
-        if (high === undefined || pos.seq > high) positions.high.set(pos.source, pos.seq);
-        let holes = positions.holes.get(pos.source);
-        if (!holes) positions.holes.set(pos.source, (holes = new Set()));
-        holes.add(pos.seq);
-        positions.dirty = true;
       },
     };
   }
@@ -239,13 +237,19 @@ export class Checkpoints {
   checkpoint(): Promise<boolean> {
     if (this.running) {
       this.again = true;
-      return this.running.then(() => this.checkpoint());
+      // One follow-up however many ask: it takes everything that changed meanwhile.
+      this.next ??= this.running.then(() => {
+        this.next = undefined;
+        this.again = false;
+        return this.checkpoint();
+      });
+      return this.next;
     }
     const run = this.write().finally(() => {
       this.running = undefined;
-      if (this.again || this.pending.length >= this.maxPending) {
+      if (!this.next && !this.finishing && (this.again || this.pending.length >= this.maxPending)) {
         this.again = false;
-        if (!this.finishing) void this.checkpoint();
+        void this.checkpoint();
       }
     });
     this.running = run;
@@ -264,7 +268,7 @@ export class Checkpoints {
       if (reg.positions.dirty) {
         reg.positions.dirty = false;
         const key = `${this.namespace}${encodeURIComponent(name)}#positions`;
-        this.unwritten.set(key, { op: 'put', key, value: storedPositions(reg.positions) });
+        this.unwritten.set(key, { op: 'put', key, value: this.storedPositions(reg.positions) });
       }
     }
     if (this.unwritten.size > 0) {
@@ -292,6 +296,17 @@ export class Checkpoints {
     return true;
   }
 
+  /** Positions as stored, gaps older than the window closed first. */
+  private storedPositions(p: Positions): StoredPositions {
+    const ranges: StoredPositions['ranges'] = {};
+    for (const [src, set] of p.sources) {
+      const max = set.max;
+      if (max !== undefined) set.closeBelow(max - this.window);
+      ranges[src] = set.toJSON();
+    }
+    return { ranges };
+  }
+
   /**
    * The network ends: stops the timer and writes the last checkpoint. Events still waiting
    * are acked if it succeeds, nacked if not. Safe to call twice.
@@ -314,13 +329,6 @@ function position(event: Event<unknown>): { source: string; seq: number } | type
   const h = event.meta.headers?.[POSITION_HEADER];
   if (h === undefined) return NO_POSITION;
   return parsePosition(h) ?? NO_POSITION;
-}
-
-function storedPositions(p: Positions): StoredPositions {
-  const out: StoredPositions = { high: Object.fromEntries(p.high) };
-  const holes = [...p.holes].filter(([, s]) => s.size > 0);
-  if (holes.length) out.holes = Object.fromEntries(holes.map(([src, s]) => [src, [...s]]));
-  return out;
 }
 
 function copy(v: unknown): unknown {

@@ -119,17 +119,13 @@ export interface StateHandle {
   settleAfterCheckpoint(event: Event<unknown>): void;
   /**
    * Call before applying an event's effect to this state. False when the state already
-   * includes the event — its source position (see `POSITION_HEADER` in lib/state/types) is at
-   * or below the highest this state absorbed, restored from the last checkpoint or seen since:
-   * a redelivery after a crash. Then skip its effect and still `settleAfterCheckpoint` it.
-   * True otherwise (always for events without a position), and the position is recorded.
+   * includes the event: its source position (see `POSITION_HEADER` in lib/state/types) is one
+   * this state absorbed, restored from the last checkpoint or admitted since — a redelivery
+   * after a crash. Then skip its effect and still `settleAfterCheckpoint` it. True otherwise
+   * (always for events without a position), and the position is recorded as absorbed: admit an
+   * event only when its effect is applied.
    */
   admit(event: Event<unknown>): boolean;
-  /**
-   * Records that `event` reached this state but its effect was not applied (an error event
-   * passed through): a redelivery of it later is admitted even though later positions were.
-   */
-  skipped(event: Event<unknown>): void;
 }
 
 /**

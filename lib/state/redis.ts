@@ -97,7 +97,8 @@ export async function openRedisStore(url: string, options: RedisStoreOptions = {
     await client.connect();
     opened = true;
   } catch (e) {
-    client.disconnect();
+    // Without retries the client has ended by itself; disconnect() now would leave a 2 s timer behind.
+    if (client.status !== 'end') client.disconnect();
     throw new TributaryError('BAD_OPTION', `state store: cannot open '${shown}': ${redactUrlSecrets(url, errorMessage(e))}`, {
       cause: e,
     });

@@ -91,7 +91,7 @@ function sqlOptions(dialect: Dialect, url: string): DataSourceOptions {
     if (database.startsWith('//')) database = database.slice(2);
     if (database === '' || database === ':memory:' || database === ':memory') database = ':memory:';
     const file = database !== ':memory:';
-    return { type: 'sqlite', database, ...(file ? { enableWAL: true, busyTimeout: 10000 } : {}) };
+    return { type: 'sqlite', database, driver: quietSqlite(), ...(file ? { enableWAL: true, busyTimeout: 10000 } : {}) };
   }
   if (dialect === 'postgres') return { type: 'postgres', url };
   return {
@@ -100,6 +100,16 @@ function sqlOptions(dialect: Dialect, url: string): DataSourceOptions {
     supportBigNumbers: true,
     bigNumberStrings: false,
   };
+}
+
+/**
+ * The sqlite3 module with `verbose()` a no-op: TypeORM calls it, and its long stack traces cost
+ * a stack capture per query.
+ */
+function quietSqlite(): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sqlite3 = require('sqlite3') as { verbose(): unknown };
+  return Object.create(sqlite3, { verbose: { value: () => sqlite3 } });
 }
 
 /** A queue that runs one task at a time (SQLite has one connection: a transaction must not interleave). */

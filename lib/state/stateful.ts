@@ -43,6 +43,8 @@ interface Slot {
  */
 export function pathReader(path: string): (payload: unknown) => unknown {
   const parts = path.split('.');
+  if (parts.length === 1)
+    return (payload) => (payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>)[path] : undefined);
   return (payload) => {
     let v: unknown = payload;
     for (const p of parts) {
@@ -64,6 +66,8 @@ class KeyedState implements Checkpointable {
   /** Emitted payloads whose events are not acked yet: replayed after a restart. */
   readonly outbox = new Map<string, unknown>();
   private readonly outDirty = new Set<string>();
+  /** Outbox entries added since the last checkpoint took the changes. */
+  private readonly outFresh = new Set<string>();
   private seq = 0;
   private readonly run = Math.floor(Math.random() * 2 ** 32).toString(36);
 
@@ -83,10 +87,17 @@ class KeyedState implements Checkpointable {
       if (this.slots.delete(key)) this.dirty.add(key);
       return;
     }
-    // Re-inserting moves the key to the back: the map stays in last-update order.
-    if (this.ttl !== undefined) this.slots.delete(key);
-    this.slots.set(key, { s: value, t: this.now() });
     this.dirty.add(key);
+    if (this.ttl === undefined) {
+      // Updated in place: no allocation per event (a checkpoint copies what it takes).
+      const slot = this.slots.get(key);
+      if (slot) slot.s = value;
+      else this.slots.set(key, { s: value, t: 0 });
+      return;
+    }
+    // Re-inserting moves the key to the back: the map stays in last-update order.
+    this.slots.delete(key);
+    this.slots.set(key, { s: value, t: this.now() });
   }
 
   /** Drops keys not updated within the TTL. */
@@ -107,10 +118,14 @@ class KeyedState implements Checkpointable {
   addOut(id: string, payload: unknown): void {
     this.outbox.set(id, payload);
     this.outDirty.add(id);
+    this.outFresh.add(id);
   }
 
   removeOut(id: string): void {
-    if (this.outbox.delete(id)) this.outDirty.add(id);
+    if (!this.outbox.delete(id)) return;
+    // Acked before any checkpoint took it: the store never needs to hear of it.
+    if (this.outFresh.delete(id)) this.outDirty.delete(id);
+    else this.outDirty.add(id);
   }
 
   takeChanges(): { put: Array<[string, unknown]>; delete: string[] } {
@@ -128,6 +143,7 @@ class KeyedState implements Checkpointable {
       else del.push(`o/${id}`);
     }
     this.outDirty.clear();
+    this.outFresh.clear();
     return { put, delete: del };
   }
 
@@ -223,15 +239,8 @@ export const stateful = defineNode({
           source.subscribe(
             handle(out, {
               next(e) {
-                if (e.error) {
-                  h.skipped(e);
-                  return out.next(e);
-                }
-                if (!h.admit(e)) {
-                  // Its effect is in the state already (a redelivery after a restart).
-                  ctx.stats.dropped++;
-                  return h.settleAfterCheckpoint(e);
-                }
+                // Not admitted: a redelivery of it is still applied.
+                if (e.error) return out.next(e);
                 let key: string;
                 let result: StatefulResult | undefined;
                 try {
@@ -247,8 +256,12 @@ export const stateful = defineNode({
                     throw new Error(`fn must return { state, emit } (or nothing), got ${result === null ? 'null' : typeof result}`);
                   }
                 } catch (err) {
-                  h.skipped(e);
                   return out.next(ctx.fail(e, err));
+                }
+                if (!h.admit(e)) {
+                  // Its effect is in the state already (a redelivery after a restart): fn's result is dropped.
+                  ctx.stats.dropped++;
+                  return h.settleAfterCheckpoint(e);
                 }
                 if (result === undefined) return h.settleAfterCheckpoint(e);
                 state.set(key, result.state);
@@ -272,5 +285,5 @@ export const stateful = defineNode({
 function register(ctx: NodeContext, state: Checkpointable): StateHandle {
   if (ctx.registerState) return ctx.registerState(state);
   state.restore([]);
-  return { settleAfterCheckpoint: (e) => ctx.ack(e), admit: () => true, skipped: () => undefined };
+  return { settleAfterCheckpoint: (e) => ctx.ack(e), admit: () => true };
 }

@@ -190,7 +190,73 @@ describe('checkpoints', () => {
     expect(sums(await entries(store))).toEqual({ x: 11, y: 20 });
     expect(log).toEqual(['commit @1000', 'ack x2 @1000', 'ack y4 @1000', 'ack x8 @1000', 'ack y16 @1000']);
     expect(net.checkpointStats()).toMatchObject({ duplicates: 2, written: 1, failed: 0, pending: 0 });
-    expect((await store.get('sums#positions'))?.value).toEqual({ high: { 'nats:S': 4, 'other:T': 1 } });
+    expect((await store.get('sums#positions'))?.value).toEqual({ ranges: { 'nats:S': [[1, 4]], 'other:T': [[1, 1]] } });
+  });
+
+  it('applies messages redelivered after newer ones (a crashed consumer’s pending messages come back late)', async () => {
+    const store = memoryStore();
+    // 3 and 4 went to the process that crashed and were never applied; 1 and 2 were.
+    await runNet(
+      store,
+      [
+        { at: 10, payload: { k: 'x', n: 1 }, pos: 'nats:S#1' },
+        { at: 20, payload: { k: 'x', n: 2 }, pos: 'nats:S#2' },
+      ],
+      { until: 100 },
+    );
+    // The restarted consumer gets new messages first, then the old pending ones (and 2, whose ack was lost).
+    const { net } = await runNet(
+      store,
+      [
+        { at: 10, payload: { k: 'x', n: 16 }, pos: 'nats:S#5' },
+        { at: 20, payload: { k: 'x', n: 4 }, pos: 'nats:S#3' },
+        { at: 30, payload: { k: 'x', n: 2 }, pos: 'nats:S#2' },
+        { at: 40, payload: { k: 'x', n: 8 }, pos: 'nats:S#4' },
+      ],
+      { until: 1000 },
+    );
+    expect(sums(await entries(store))).toEqual({ x: 31 });
+    expect(net.checkpointStats()?.duplicates).toBe(1);
+    expect((await store.get('sums#positions'))?.value).toEqual({ ranges: { 'nats:S': [[1, 5]] } });
+  });
+
+  it('closes gaps older than positionWindow below the highest position', async () => {
+    const s = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const store = memoryStore();
+    const net = new Network({ scheduler: s, logger: quiet, state: { store, positionWindow: 10 } });
+    const log: string[] = [];
+    net.add(
+      'in',
+      source(
+        s,
+        [
+          { at: 1, payload: { k: 'x', n: 1 }, pos: 'nats:S#1' },
+          { at: 2, payload: { k: 'x', n: 1 }, pos: 'nats:S#30' },
+        ],
+        log,
+        5,
+      ),
+    );
+    net.add('sums', sum());
+    net.add('out', nodes.discarder());
+    net.link('in', 'sums');
+    net.link('sums', 'out');
+    const clock = new VirtualClock(s, settles);
+    await clock.start(net);
+    await clock.advanceTo(10);
+    await clock.stop(net);
+    // 2..19 are more than 10 below 30: no longer awaited.
+    expect((await store.get('sums#positions'))?.value).toEqual({
+      ranges: {
+        'nats:S': [
+          [1, 20],
+          [30, 30],
+        ],
+      },
+    });
+    expect(() => new Network({ state: { store, positionWindow: 0 } })).toThrow(
+      /'state.positionWindow' must be a whole number of at least 1/,
+    );
   });
 
   it('applies a redelivery of an event that passed the node as an error, though later ones were applied', async () => {
@@ -279,6 +345,20 @@ describe('checkpoints', () => {
       { k: 'x', sum: 2 },
     ]);
     expect(await entries(store, 'sums/o/')).toEqual({});
+  });
+
+  it('never writes an emitted payload acked before the checkpoint', async () => {
+    const inner = memoryStore();
+    const written: string[] = [];
+    const spy: KeyValueStore = {
+      ...inner,
+      batch: (ops) => {
+        written.push(...ops.map((o) => `${o.op} ${o.key}`));
+        return inner.batch(ops);
+      },
+    };
+    await runNet(spy, [{ at: 10, payload: { k: 'x', n: 1 } }], { until: 1000, emit: true });
+    expect(written).toEqual(['put sums/k/x']);
   });
 
   it('needs the state loaded before startSync, and refuses bad state options', async () => {

@@ -2,6 +2,8 @@ import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
 import type { Network, NetworkReport } from '../../network/network';
 import { redact, urlSecrets } from '../../util/redact';
+import { openStateStore } from '../../state/open';
+import type { KeyValueStore } from '../../state/types';
 import { CliError, EXIT, type CliIO } from '../exit';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import { ProgressLine, StatusLine } from '../progress';
@@ -19,6 +21,10 @@ export interface RunOptions extends SessionOptions {
   logFormat?: LogFormat;
   /** `--quiet`: no progress line, even on a terminal. */
   quiet?: boolean;
+  /** `--state-store`: the URL of the store keyed state is checkpointed to (docs/state.md). */
+  stateStore?: string;
+  /** `--checkpoint-interval`: how often state is checkpointed; default 1 s. */
+  checkpointInterval?: string;
 }
 
 /** Why `run` stopped the network. */
@@ -49,14 +55,48 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
   // Log lines and the progress line share stderr: the status line steps aside for each line.
   const status = new StatusLine(io.stderr);
   // Declarative files add the values of their ${VAR} references as they are built.
-  const secrets = options.db !== undefined ? urlSecrets(options.db) : [];
+  const secrets = [
+    ...(options.db !== undefined ? urlSecrets(options.db) : []),
+    ...(options.stateStore !== undefined ? urlSecrets(options.stateStore) : []),
+  ];
   const logger = createCliLogger({
     level: options.logLevel,
     format: options.logFormat,
     stream: status.passThrough,
     secrets,
   });
-  const session = await buildSession(scripts, { ...options, logger, secrets });
+  if (options.checkpointInterval !== undefined && options.stateStore === undefined) {
+    throw new CliError(EXIT.USAGE, '--checkpoint-interval needs --state-store <url>');
+  }
+  let store: KeyValueStore | undefined;
+  if (options.stateStore !== undefined) {
+    try {
+      store = await openStateStore(options.stateStore);
+    } catch (e) {
+      throw new CliError(EXIT.USAGE, `--state-store: ${errorMessage(e)}`);
+    }
+  }
+  try {
+    return await runWith(scripts, options, io, logger, status, duration, store, secrets);
+  } finally {
+    await store?.close();
+  }
+}
+
+async function runWith(
+  scripts: string[],
+  options: RunOptions,
+  io: CliIO,
+  logger: ReturnType<typeof createCliLogger>,
+  status: StatusLine,
+  duration: number | undefined,
+  store: KeyValueStore | undefined,
+  secrets: string[],
+): Promise<number> {
+  const state = store
+    ? { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) }
+    : undefined;
+  const session = await buildSession(scripts, { ...options, logger, secrets, ...(state ? { state } : {}) });
   const { network } = session;
   try {
     // A script that builds nothing (the original's function-listing script) ran; that is all.
