@@ -16,6 +16,12 @@ export interface FeedOutcome {
   readonly settlement: Settlement;
 }
 
+/** What `reply` nodes hand their payloads to (the {@link REPLIES_SERVICE}). */
+export interface ReplyCollector {
+  /** Takes a payload a `reply` node received for the input event `id`; false when nobody wants it. */
+  add(id: string, payload: unknown): boolean;
+}
+
 /**
  * Collects what `reply` nodes receive, per input event id, while a run mode waits for that
  * event to settle.
@@ -28,7 +34,7 @@ export interface FeedOutcome {
  * replies.take('e1'); // [{ ok: true }]
  * ```
  */
-export class Replies {
+export class Replies implements ReplyCollector {
   private readonly open_ = new Map<string, unknown[]>();
   /** Starts collecting for `id`. */
   open(id: string): void {

@@ -5,11 +5,11 @@ import { definePlugin } from '../nodes/plugin';
 import { defineNode } from '../nodes/registry';
 import { concurrencyOption, eventOf, sinkStage } from '../nodes/stage';
 import type { NodeContext } from '../nodes/types';
-import { REPLIES_SERVICE, type Replies } from './feed';
+import { REPLIES_SERVICE, type ReplyCollector } from './feed';
 
-function repliesOf(ctx: NodeContext): Replies | undefined {
+function repliesOf(ctx: NodeContext): ReplyCollector | undefined {
   try {
-    return ctx.service<Replies>(REPLIES_SERVICE);
+    return ctx.service<ReplyCollector>(REPLIES_SERVICE);
   } catch (e) {
     if (e instanceof TributaryError) return undefined;
     throw e;
@@ -19,8 +19,8 @@ function repliesOf(ctx: NodeContext): Replies | undefined {
 /**
  * Sink marking the network's answer: under `tributary serve` each payload it receives is
  * returned in the HTTP response of the request whose event it derives from (matched by event
- * id); under `tributary run` (no server) it writes each payload to standard output as one
- * NDJSON line. Acks once the payload was recorded or written.
+ * id); under `tributary run` it writes each payload to standard output as one NDJSON line
+ * (with no run mode around it, to `output`). Acks once the payload was recorded or written.
  *
  * @example
  * ```ts

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
 import type { Network, NetworkReport } from '../../network/network';
-import { chooseInput, FeedNetwork } from '../../serve/feed';
+import { chooseInput, FeedNetwork, REPLIES_SERVICE, type ReplyCollector } from '../../serve/feed';
 import { feedLines, type FeedCounts } from '../../serve/lines';
 import { redact, urlSecrets } from '../../util/redact';
 import { CliError, EXIT, type CliIO } from '../exit';
@@ -79,6 +79,9 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     ...(feeding ? { makeNetwork: (o: ConstructorParameters<typeof FeedNetwork>[0]) => new FeedNetwork(o) } : {}),
   });
   const { network } = session;
+  // reply nodes print their payloads as NDJSON on the command's stdout.
+  const printReplies: ReplyCollector = { add: (_id, payload) => (io.stdout.write(JSON.stringify(payload) + '\n'), true) };
+  network.provide(REPLIES_SERVICE, printReplies);
   let counts: FeedCounts | undefined;
   let input: Readable | undefined;
   try {
