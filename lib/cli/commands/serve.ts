@@ -106,6 +106,7 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
   let queue: DurableQueue | undefined;
   let server: Server | undefined;
   let ops: OpsServer | undefined;
+  let unforce: (() => void) | undefined;
   try {
     try {
       network.inputName = chooseInput(network, options.inputNode);
@@ -362,7 +363,12 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
     );
     void pump();
 
-    // Run until a signal (or options.signal) or the network ending by itself.
+    // Run until a signal (or options.signal) or the network ending by itself; a second signal while draining exits at once.
+    const force = () => process.exit(130);
+    unforce = () => {
+      process.off('SIGINT', force);
+      process.off('SIGTERM', force);
+    };
     const reason = await new Promise<string>((resolve) => {
       const onSignal = () => end('signal');
       process.once('SIGINT', onSignal);
@@ -373,7 +379,6 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         options.signal?.removeEventListener('abort', onSignal);
-        const force = () => process.exit(130);
         process.once('SIGINT', force);
         process.once('SIGTERM', force);
         resolve(r);
@@ -401,6 +406,7 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
     say('stopped');
     return EXIT.OK;
   } finally {
+    unforce?.();
     server?.closeAllConnections();
     await ops?.close();
     await queue?.close();
