@@ -174,6 +174,28 @@ describe('serve --durable-queue', () => {
     await q.close();
   });
 
+  it('on stop, items whose events a buffer holds are settled by the network drain and deleted', async () => {
+    const d = tempDir();
+    const out = path.join(d, 'out.ndjson');
+    const file = path.join(d, 'queue.db');
+    const yaml = path.join(d, 'buffered.yaml');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require('node:fs') as typeof import('node:fs');
+    fs.writeFileSync(
+      yaml,
+      `nodes:\n  - { name: in, kind: stdin_source }\n  - { name: batch, kind: buffer, options: { size: 100 } }\n` +
+        `  - { name: done, kind: file_sink, options: { path: ${JSON.stringify(out)} } }\nedges:\n  - { from: in, to: batch }\n  - { from: batch, to: done }\n`,
+    );
+    const s = await startServe([yaml], { allowFiles: true, durableQueue: file, drainTimeout: '300ms' });
+    for (let i = 1; i <= 3; i++) expect((await post(s.url, JSON.stringify({ n: i }))).status).toBe(202);
+    await until(async () => ((await getJson(`${s.ops}/stats`)).queue.inFlight === 3 ? true : undefined));
+    expect(await s.stop()).toBe(EXIT.OK);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8'))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const q = await DurableQueue.open(file);
+    expect(await q.counts()).toEqual({ pending: 0, inFlight: 0, dead: 0 });
+    await q.close();
+  });
+
   it('answers 429 with Retry-After above the high-water mark until the backlog is below the low-water mark', async () => {
     const d = tempDir();
     const file = path.join(d, 'queue.db');

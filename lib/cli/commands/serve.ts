@@ -76,9 +76,11 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
   if (!path.startsWith('/')) throw new CliError(EXIT.USAGE, `--path ${path}: must start with '/'`);
   let replyTimeout: number;
   let retryDelay: number;
+  let drainTimeout: number;
   try {
     replyTimeout = parseTimer(options.replyTimeout ?? '30s', '--reply-timeout');
     retryDelay = parseTimer(options.retryDelay ?? '1s', '--retry-delay');
+    drainTimeout = parseTimer(options.drainTimeout ?? '30s', '--drain-timeout');
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e));
   }
@@ -390,11 +392,19 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
     s.close();
     s.closeIdleConnections();
     while (claiming) await new Promise((r) => setImmediate(r));
-    if (openRequests > 0 || inWork.size > 0) await new Promise<void>((resolve) => idle.push(resolve));
-    idle = [];
+    // What is in flight finishes first; events a window holds settle only in the network's own
+    // drain, so past the drain timeout the network is drained anyway (its drain settles them).
+    const waitIdle = () => (openRequests > 0 || inWork.size > 0 ? new Promise<void>((resolve) => idle.push(resolve)) : Promise.resolve());
+    let waited: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([waitIdle(), new Promise<void>((resolve) => (waited = setTimeout(resolve, drainTimeout)))]);
+    clearTimeout(waited);
     clearInterval(retryTimer);
     feed.end();
     const report = await network.stop();
+    // Items whose events settled in the network's drain record their outcome before the queue closes.
+    if (inWork.size > 0) await Promise.race([waitIdle(), new Promise<void>((resolve) => (waited = setTimeout(resolve, 5_000)))]);
+    clearTimeout(waited);
+    idle = [];
     if (report.failure) {
       say(redact(report.failure, secrets));
       return EXIT.RUNTIME;
