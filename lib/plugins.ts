@@ -73,6 +73,11 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
       load: () => (require('./eventstore/plugin') as typeof import('./eventstore/plugin')).eventstorePlugin,
     }),
     lazyPlugin({
+      name: 'serve',
+      kinds: ['reply'],
+      load: () => (require('./serve/reply') as typeof import('./serve/reply')).servePlugin,
+    }),
+    lazyPlugin({
       name: 'file',
       kinds: ['file_sink', 'file_source', 'stdin_source', 'stdout_sink'],
       load: () => (require('./connectors/file/plugin') as typeof import('./connectors/file/plugin')).filePlugin,

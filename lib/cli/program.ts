@@ -6,6 +6,7 @@ import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph'
 import { nodesCommand } from './commands/nodes';
 import { runCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
+import { queueCommand, serveCommand } from './commands/serve';
 import { TEST_REPORTERS, testCommand, type TestReporter } from './commands/test';
 import { CliError, EXIT, type CliIO } from './exit';
 import { DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logging';
@@ -79,6 +80,55 @@ interface RunFlags {
   http?: string;
   stateStore?: string;
   checkpointInterval?: string;
+  input?: string;
+  inputNode?: string;
+  maxInFlight?: number;
+}
+
+/** What commander parses for the options of `serve`. */
+interface ServeFlags {
+  port: number;
+  host: string;
+  path: string;
+  maintenancePort?: number;
+  inputNode?: string;
+  maxConnections: number;
+  maxInFlight: number;
+  maxBodySize: number;
+  replyTimeout: string;
+  durableQueue?: string;
+  workers: number;
+  maxAttempts: number;
+  retryDelay: string;
+  highWater: number;
+  lowWater?: number;
+  synchronous: 'FULL' | 'NORMAL';
+  drainTimeout: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+const SERVE_HELP = `
+Answers (request/response): 200 {id, replies} (replies: what reply nodes got; {id, status:"accepted"}
+  when the network has no reply node), 400 body not JSON, 413 body too large, 500 {id, error} a node
+  failed on the event, 503 busy or stopping, 504 not settled within --reply-timeout.
+Answers (--durable-queue): 202 {id} once committed (fsync), 429 + Retry-After over --high-water.
+SIGTERM/SIGINT: stop accepting, finish in-flight work, exit 0. See docs/run-modes.md.`;
+
+function portNumber(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(EXIT.USAGE, `${flag} ${v}: not a port number`);
+    return n;
+  };
+}
+
+function positiveInt(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(EXIT.USAGE, `${flag} ${v}: not a positive integer`);
+    return n;
+  };
 }
 
 /** The session options those flags stand for. */
@@ -147,6 +197,9 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       'checkpoint keyed state to this store and restore it at start: memory:, sqlite:./state.db, mysql://…, postgres://…, redis://… (docs/state.md)',
     )
     .option('--checkpoint-interval <duration>', 'how often keyed state is checkpointed (with --state-store; default 1s)')
+    .option('--input <file>', "one-shot: feed this NDJSON file ('-' for standard input), one JSON event per line, then drain and exit")
+    .option('--input-node <name>', 'the source --input replaces (default: the only stdin_source, else the only source)')
+    .option('--max-in-flight <n>', 'with --input: most events unsettled at once', positiveInt('--max-in-flight'))
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
       act((scripts: string[], opts: ScriptFlags & RunFlags) =>
@@ -160,12 +213,114 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
             logLevel: opts.logLevel,
             logFormat: opts.logFormat,
             quiet: opts.quiet,
+            ...(opts.input !== undefined ? { input: opts.input } : {}),
+            ...(opts.inputNode !== undefined ? { inputNode: opts.inputNode } : {}),
+            ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
             ...httpOption(opts.http),
             ...(opts.stateStore !== undefined ? { stateStore: opts.stateStore } : {}),
             ...(opts.checkpointInterval !== undefined ? { checkpointInterval: opts.checkpointInterval } : {}),
           },
           io,
         ),
+      ),
+    );
+
+  scriptOptions(
+    program
+      .command('serve')
+      .description(
+        'serve the network over HTTP: each POSTed JSON event runs through it (200 with the replies), or with --durable-queue is queued (202) and processed by workers',
+      )
+      .argument('<script...>', 'Lua scripts or network files (.yaml, .yml, .json; agglo configs too), built in order onto one network'),
+  )
+    .requiredOption('--port <port>', 'port of the request server (0 picks one)', portNumber('--port'))
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--path <path>', 'the POST path', '/binge')
+    .option(
+      '--maintenance-port <port>',
+      'serve /healthz, /readyz, /stats, /metrics (and /queue/…) on this port',
+      portNumber('--maintenance-port'),
+    )
+    .option('--input-node <name>', 'the source requests are fed into (default: the only stdin_source, else the only source)')
+    .option('--max-connections <n>', 'most open connections', positiveInt('--max-connections'), 1024)
+    .option('--max-in-flight <n>', 'request/response: requests processed at once (503 past it)', positiveInt('--max-in-flight'), 1000)
+    .option('--max-body-size <bytes>', 'largest request body (413 past it)', positiveInt('--max-body-size'), 1_048_576)
+    .option('--reply-timeout <duration>', 'request/response: how long a request waits for its event (504 past it)', '30s')
+    .option('--durable-queue <file>', 'answer 202 once the request is committed to this SQLite queue; workers process it')
+    .option('--workers <n>', 'durable: items processed at once', positiveInt('--workers'), 16)
+    .option('--max-attempts <n>', 'durable: failures before an item is dead-lettered', positiveInt('--max-attempts'), 5)
+    .option('--retry-delay <duration>', 'durable: wait before a failed item is retried', '1s')
+    .option('--high-water <n>', 'durable: backlog at which requests get 429', positiveInt('--high-water'), 10_000)
+    .option('--low-water <n>', 'durable: backlog below which requests are taken again (default high-water / 2)', positiveInt('--low-water'))
+    .addOption(new Option('--synchronous <mode>', 'durable: SQLite synchronous setting').choices(['FULL', 'NORMAL']).default('FULL'))
+    .option('--drain-timeout <duration>', 'how long the network drain may take at shutdown', '30s')
+    .addOption(
+      new Option('--log-level <level>', 'least severe log lines written to stderr').choices([...LOG_LEVELS]).default(DEFAULT_LOG_LEVEL),
+    )
+    .addOption(new Option('--log-format <format>', 'log lines').choices([...LOG_FORMATS]).default('auto'))
+    .addHelpText('after', SERVE_HELP)
+    .action(
+      act((scripts: string[], opts: ScriptFlags & ServeFlags) =>
+        serveCommand(
+          scripts,
+          {
+            ...sessionOptions(opts),
+            port: opts.port,
+            host: opts.host,
+            path: opts.path,
+            drainTimeout: opts.drainTimeout,
+            maxConnections: opts.maxConnections,
+            maxInFlight: opts.maxInFlight,
+            maxBodySize: opts.maxBodySize,
+            replyTimeout: opts.replyTimeout,
+            workers: opts.workers,
+            maxAttempts: opts.maxAttempts,
+            retryDelay: opts.retryDelay,
+            highWater: opts.highWater,
+            synchronous: opts.synchronous,
+            logLevel: opts.logLevel,
+            logFormat: opts.logFormat,
+            ...(opts.maintenancePort !== undefined ? { maintenancePort: opts.maintenancePort } : {}),
+            ...(opts.inputNode !== undefined ? { inputNode: opts.inputNode } : {}),
+            ...(opts.durableQueue !== undefined ? { durableQueue: opts.durableQueue } : {}),
+            ...(opts.lowWater !== undefined ? { lowWater: opts.lowWater } : {}),
+          },
+          io,
+        ),
+      ),
+    );
+
+  const queue = program.command('queue').description('durable queue tools (the file of serve --durable-queue)');
+  queue
+    .command('dead-letters')
+    .description('list the items that failed --max-attempts times')
+    .requiredOption('--durable-queue <file>', 'the queue file')
+    .option('--json', 'print JSON')
+    .action(
+      act((opts: { durableQueue: string; json?: boolean }) =>
+        queueCommand({ action: 'dead-letters', file: opts.durableQueue, json: opts.json }, io),
+      ),
+    );
+  queue
+    .command('list')
+    .description('list pending or in-flight items with their ages')
+    .requiredOption('--durable-queue <file>', 'the queue file')
+    .addOption(new Option('--state <state>', 'which items').choices(['pending', 'in-flight', 'dead']).default('pending'))
+    .option('--json', 'print JSON')
+    .action(
+      act((opts: { durableQueue: string; json?: boolean; state: string }) =>
+        queueCommand({ action: 'list', file: opts.durableQueue, json: opts.json, which: opts.state }, io),
+      ),
+    );
+  queue
+    .command('requeue')
+    .description('put dead-lettered items back in the queue (the daemon processes them again)')
+    .argument('[ids...]', 'item ids (see dead-letters)')
+    .requiredOption('--durable-queue <file>', 'the queue file')
+    .option('--all', 'every dead-lettered item')
+    .action(
+      act((ids: string[], opts: { durableQueue: string; all?: boolean }) =>
+        queueCommand({ action: 'requeue', file: opts.durableQueue, ids, all: opts.all }, io),
       ),
     );
 

@@ -47,6 +47,8 @@ export interface SessionOptions {
     runtime?: Partial<LuaRuntimeOptions>;
     seed?: number;
   };
+  /** Makes the network instead of `new Network(options)` (the run modes' `FeedNetwork`). */
+  makeNetwork?(options: NetworkOptions): Network;
   /** The network's logger (`run` passes its pino logger); default the network's stderr text. */
   logger?: Logger;
   /**
@@ -105,7 +107,11 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.state !== undefined ? { state: options.state } : {}),
     };
-    network = options.virtual ? options.virtual.network(networkOptions) : new Network(networkOptions);
+    network = options.virtual
+      ? options.virtual.network(networkOptions)
+      : options.makeNetwork
+        ? options.makeNetwork(networkOptions)
+        : new Network(networkOptions);
   } catch (e) {
     throw new CliError(
       EXIT.USAGE,

@@ -23,6 +23,11 @@ export interface OpsServerOptions {
   interval?: Duration;
   /** The page's title. Default `tributary`. */
   title?: string;
+  /**
+   * More GET paths (`tributary serve`'s `/stats`, `/queue/…`): resolves to the JSON body to
+   * answer 200 with, or undefined for "not mine". Asked after the built-in paths, behind the token.
+   */
+  routes?: (path: string) => unknown;
 }
 
 /** A running operations server. */
@@ -119,6 +124,10 @@ export async function startOpsServer(net: Network, options: OpsServerOptions = {
       if (!about) return json(res, 404, { error: `no node '${name}'` });
       const node = net.snapshot().nodes.find((n) => n.name === name)!;
       return json(res, 200, { ...about, stats: node.stats, inFlight: node.inFlight, gauges: node.gauges, errors: node.errors });
+    }
+    if (options.routes) {
+      const body: unknown = await options.routes(path);
+      if (body !== undefined) return json(res, 200, body);
     }
     return json(res, 404, { error: 'no such path; try /, /metrics, /healthz, /readyz, /events, /graph.svg, /nodes/<name>' });
   };

@@ -1,6 +1,10 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
 import type { Network, NetworkReport } from '../../network/network';
+import { chooseInput, FeedNetwork, REPLIES_SERVICE, type ReplyCollector } from '../../serve/feed';
+import { feedLines, type FeedCounts } from '../../serve/lines';
 import { redact, urlSecrets } from '../../util/redact';
 import { openStateStore } from '../../state/open';
 import type { KeyValueStore } from '../../state/types';
@@ -25,6 +29,17 @@ export interface RunOptions extends SessionOptions {
   stateStore?: string;
   /** `--checkpoint-interval`: how often state is checkpointed; default 1 s. */
   checkpointInterval?: string;
+  /**
+   * `--input <file>` (`-` for standard input): one JSON event per line into the input node
+   * (see `chooseInput`); the run ends once the input ended and the network drained.
+   */
+  input?: string;
+  /** `--input-node <name>`: the source `--input` replaces. */
+  inputNode?: string;
+  /** `--max-in-flight`: events of `--input` unsettled at once; default 1000. */
+  maxInFlight?: number;
+  /** Read instead of `process.stdin` for `--input -` (tests). */
+  stdin?: Readable;
 }
 
 /** Why `run` stopped the network. */
@@ -96,9 +111,29 @@ async function runWith(
   const state = store
     ? { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) }
     : undefined;
-  const session = await buildSession(scripts, { ...options, logger, secrets, ...(state ? { state } : {}) });
+  const feeding = options.input !== undefined;
+  const session = await buildSession(scripts, {
+    ...options,
+    logger,
+    secrets,
+    ...(state ? { state } : {}),
+    ...(feeding ? { makeNetwork: (o: ConstructorParameters<typeof FeedNetwork>[0]) => new FeedNetwork(o) } : {}),
+  });
   const { network } = session;
+  // reply nodes print their payloads as NDJSON on the command's stdout.
+  const printReplies: ReplyCollector = { add: (_id, payload) => (io.stdout.write(JSON.stringify(payload) + '\n'), true) };
+  network.provide(REPLIES_SERVICE, printReplies);
+  let counts: FeedCounts | undefined;
+  let input: Readable | undefined;
   try {
+    if (feeding) {
+      try {
+        (network as FeedNetwork).inputName = chooseInput(network as FeedNetwork, options.inputNode);
+      } catch (e) {
+        throw new CliError(EXIT.USAGE, errorMessage(e));
+      }
+      input = await openInput(options.input!, options.stdin);
+    }
     // A script that builds nothing (the original's function-listing script) ran; that is all.
     if (Object.keys(network.edges()).length === 0) return EXIT.OK;
     logger.info(shape(network), 'network starting');
@@ -117,7 +152,16 @@ async function runWith(
       }
       const ops = await network.opsServer();
       if (ops) status.passThrough.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
-      reason = await waitForEnd(network.done(), duration, network.scheduler);
+      let finished: Promise<unknown> = network.done();
+      if (feeding) {
+        const net = network as FeedNetwork;
+        const name = options.input === '-' ? 'stdin' : options.input!;
+        const say = (m: string) => status.passThrough.write(`tributary: ${redact(m, secrets)}\n`);
+        counts = { lines: 0, bad: 0, acked: 0, failed: 0 };
+        const fed = feedLines(net.feed, input!, name, options.maxInFlight ?? 1000, say, counts, say).finally(() => net.feed.end());
+        finished = Promise.race([finished, fed]);
+      }
+      reason = await waitForEnd(finished, duration, network.scheduler);
       logger.info({ reason }, 'draining');
       progress?.markDraining();
       report = await network.stop();
@@ -127,11 +171,32 @@ async function runWith(
     }
     logger.info({ reason, timedOut: report.timedOut, ...totals(network, report) }, 'network stopped');
     const failedNodes = failed(report);
-    if (options.stats) io.stderr.write(redact(JSON.stringify({ stoppedBy: reason, failedNodes, ...report }, null, 2), secrets) + '\n');
-    return verdict(report, failedNodes, io, secrets);
+    const fedIn = counts ? { input: { ...counts, unsettled: counts.lines - counts.bad - counts.acked - counts.failed } } : {};
+    if (options.stats)
+      io.stderr.write(redact(JSON.stringify({ stoppedBy: reason, failedNodes, ...fedIn, ...report }, null, 2), secrets) + '\n');
+    const code = verdict(report, failedNodes, io, secrets);
+    if (code === EXIT.OK && fedIn.input && (fedIn.input.bad > 0 || fedIn.input.failed > 0 || fedIn.input.unsettled > 0)) {
+      const i = fedIn.input;
+      io.stderr.write(
+        `tributary: input: ${i.lines} lines, ${i.acked} processed, ${i.bad} not JSON, ${i.failed} failed, ${i.unsettled} unsettled\n`,
+      );
+      return EXIT.EVENTS_FAILED;
+    }
+    return code;
   } finally {
     await session.close();
   }
+}
+
+/** The `--input` stream: standard input for `-`, else the file (a usage error if it cannot be opened). */
+async function openInput(file: string, stdin: Readable | undefined): Promise<Readable> {
+  if (file === '-') return stdin ?? process.stdin;
+  const stream = createReadStream(file);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (e) => reject(new CliError(EXIT.USAGE, `--input ${file}: ${errorMessage(e)}`)));
+  });
+  return stream;
 }
 
 /** How many nodes of each role the network has, for the 'network starting' line. */
