@@ -94,6 +94,8 @@ function readScalar(type: ProtoType, value: unknown, path: string): unknown {
       throw protoError(path, `must be one of ${names.join(', ')}, got ${show(value)}`);
     }
     case 'struct':
+      // An empty list is an empty object: what an empty Lua table becomes.
+      if (Array.isArray(value) && value.length === 0) return {};
       if (typeof value !== 'object' || value === null || Array.isArray(value))
         throw protoError(path, `must be an object, got ${show(value)}`);
       return value;
@@ -123,7 +125,8 @@ function defaultOf(type: ProtoType): unknown {
  * Reads one message from its protobuf-JSON form: unknown fields (with a suggestion), wrong
  * types, bad enum names and two members of one `oneof` are errors naming `path`. Scalars left
  * out get their proto3 default (`''`, `0`, `false`, the enum's zero name), lists `[]`; messages
- * and oneof members left out stay absent. `null` counts as left out.
+ * and oneof members left out stay absent. `null` counts as left out; an empty list is read as an
+ * empty message (an empty Lua table).
  *
  * @example
  * ```ts
@@ -134,7 +137,8 @@ function defaultOf(type: ProtoType): unknown {
  * ```
  */
 export function readMessage(desc: MessageDescriptor, value: unknown, path: string): ProtoMessage {
-  if (value === null || value === undefined) value = {};
+  // Absent, null, or an empty list (an empty Lua table) is the empty message.
+  if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) value = {};
   if (typeof value !== 'object' || Array.isArray(value)) throw protoError(path, `must be an object (${desc.name}), got ${show(value)}`);
   const input = value as Record<string, unknown>;
   const known = Object.keys(desc.fields);

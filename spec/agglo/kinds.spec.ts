@@ -32,6 +32,19 @@ describe('agglo node kinds', () => {
     expect(net.toJSON().nodes.map((n) => n.kind)).toEqual([name]);
   });
 
+  it('an empty Lua table is an empty message (condition = {}, additionalBody = {})', () => {
+    const net = new Network({ plugins: builtinPlugins() });
+    const lua = new LuaRuntime(net, { allowFiles: true });
+    try {
+      lua.runString(
+        `local tb = require('tributary')\ntb.create_continue("c", { condition = {} })\ntb.create_tee_payload("t", { additionalBody = {}, condition = { exists = { ops = {} } } })`,
+      );
+    } finally {
+      lua.close();
+    }
+    expect(net.toJSON().nodes.map((n) => n.kind)).toEqual(['continue', 'tee_payload']);
+  });
+
   it('a sandboxed Lua script may not create file-writing kinds (tee, spawn) without --allow-files', () => {
     const net = new Network({ plugins: builtinPlugins() });
     const lua = new LuaRuntime(net);
