@@ -40,7 +40,37 @@ export type ProtoMessage = Record<string, unknown>;
  * ```
  */
 export function protoError(path: string, message: string): TributaryError {
-  return new TributaryError('BAD_OPTION', path ? `${path}: ${message}` : message);
+  const err = new TributaryError('BAD_OPTION', path ? `${path}: ${message}` : message);
+  // The field path, for callers that can turn it into a line of the file (the config translator).
+  Object.defineProperty(err, 'protoPath', { value: path, enumerable: false });
+  return err;
+}
+
+/**
+ * The field path a {@link protoError} names, as a list of keys and indexes.
+ *
+ * @example
+ * ```ts
+ * pathOfError(protoError('pipelines[0].processes[2].name', 'x')); // ['pipelines', 0, 'processes', 2, 'name']
+ * ```
+ */
+export function pathOfError(err: unknown): (string | number)[] | undefined {
+  const p = (err as { protoPath?: unknown } | null)?.protoPath;
+  return typeof p === 'string' ? parseFieldPath(p) : undefined;
+}
+
+/**
+ * A field path as written in messages (`a[0].b`) as a list of keys and indexes.
+ *
+ * @example
+ * ```ts
+ * parseFieldPath('processDefinitions[3].tee.condition'); // ['processDefinitions', 3, 'tee', 'condition']
+ * ```
+ */
+export function parseFieldPath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+  return out;
 }
 
 function show(value: unknown): string {
