@@ -75,3 +75,7 @@ export { CUT_OFF } from './nodes/stage';
 export { suggest } from './util/suggest';
 export { isPlainObject, isThenable } from './util/values';
 export { redact, shownUrl, redactUrlSecrets, redactCredentials } from './util/redact';
+// Keyed state, its stores (SQL and Redis load on first use) and checkpoints (docs/state.md).
+export * from './state/index';
+export type { StateHandle } from './nodes/types';
+export type { StateOptions, CheckpointStats } from './network/network';

@@ -58,6 +58,11 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
       load: () => (require('./connectors/redis/plugin') as typeof import('./connectors/redis/plugin')).redisPlugin,
     }),
     lazyPlugin({
+      name: 'state',
+      kinds: ['stateful'],
+      load: () => (require('./state/plugin') as typeof import('./state/plugin')).statePlugin,
+    }),
+    lazyPlugin({
       name: 'file',
       kinds: ['file_sink', 'file_source', 'stdin_source', 'stdout_sink'],
       load: () => (require('./connectors/file/plugin') as typeof import('./connectors/file/plugin')).filePlugin,

@@ -1,8 +1,11 @@
 // One side of bench/cases/agglo-aggregate.case.ts: N events summed per group into a state store
 // with the applied-message record, exactly as `aggregate` does (read state and record, one
 // batch checking both versions). `ours`: a network from → aggregate → sink. `anchor`: the same
-// store operations in a hand-written RxJS concatMap. Args: ours|anchor, store URL (memory: or
-// sqlite:path), N. Prints {"ms","rssMb"}.
+// store operations in a hand-written RxJS concatMap. Args: ours|anchor, store URL (memory:, or
+// sqlite: for a fresh file), N. Prints {"ms","rssMb"}.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { concatMap, from, lastValueFrom, toArray } from 'rxjs';
 import { aggregate } from '../../lib/agglo/aggregate';
 import { Network, nodes } from '../../lib/index';
@@ -61,7 +64,9 @@ async function anchor(kv: KeyValueStore): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const kv = url === 'memory:' ? memoryStore() : await openStateStore(url);
+  // `sqlite:` alone: a fresh database file per run (a reused one would hold the last run's records).
+  const where = url === 'sqlite:' ? `sqlite:${join(mkdtempSync(join(tmpdir(), 'agglo-bench-')), 'state.db')}` : url;
+  const kv = where === 'memory:' ? memoryStore() : await openStateStore(where);
   const t0 = process.hrtime.bigint();
   await (side === 'anchor' ? anchor(kv) : ours(kv));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;

@@ -7,7 +7,7 @@ import type { Event } from '../event';
 import type { NodeContext } from '../nodes/types';
 import { memoryStore } from '../state/memory';
 import { openStateStore } from '../state/open';
-import type { KeyValueStore } from '../state/types';
+import { POSITION_HEADER, type KeyValueStore } from '../state/types';
 
 /** The service key under which a network keeps its open agglo state stores. */
 export const AGGLO_STATE_SERVICE = 'agglo.state';
@@ -149,13 +149,15 @@ export function isKeyValueStore(value: unknown): value is KeyValueStore {
 
 /**
  * An event's identity that survives redelivery, or undefined when it has none: the publisher's
- * `Nats-Msg-Id` header (JetStream), the Redis stream and entry id, else agglo's
+ * `Nats-Msg-Id` header, else the source position a JetStream source stamps
+ * (`tributary-position`: stream and sequence), else the Redis stream and entry id, else agglo's
  * `internal:messageID`. An event id made in this process (`meta.id`) is not one: after a restart
  * the same id may name another message, and skipping it would lose an update.
  *
  * @example
  * ```ts
  * messageIdOf(createEvent({ n: 1 }, { headers: { 'Nats-Msg-Id': 'm-7' } })); // 'nats:m-7'
+ * messageIdOf(createEvent({ n: 1 }, { headers: { 'tributary-position': 'nats:BETS#42' } })); // 'pos:nats:BETS#42'
  * ```
  */
 export function messageIdOf(event: Event): string | undefined {
@@ -163,6 +165,8 @@ export function messageIdOf(event: Event): string | undefined {
   if (h) {
     const nats = h['Nats-Msg-Id'];
     if (nats) return `nats:${nats}`;
+    const position = h[POSITION_HEADER];
+    if (position) return `pos:${position}`;
     if (h['redis-id'] && h['redis-stream']) return `redis:${h['redis-stream']}:${h['redis-id']}`;
   }
   const p = event.payload as Record<string, unknown> | null;

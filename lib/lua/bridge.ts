@@ -1,4 +1,5 @@
 import { TributaryError, errorMessage } from '../errors';
+import { isEvent } from '../event';
 import { isThenable } from '../util/values';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import { CallBudget } from './budget';
@@ -168,7 +169,12 @@ export class LuaBridge extends LuaValues {
     let fn: (...args: unknown[]) => unknown;
     if (mode === 'node') {
       const owner = this.owner === undefined ? 'the Lua function' : `node '${this.owner}': the Lua function`;
-      fn = (payload: unknown) => this.call(ref, [payload], where, owner);
+      // The payload and what precedes the event (a stateful node's state comes first), never
+      // the event object the core passes after them.
+      fn = (...args: unknown[]) => {
+        const cut = args.findIndex((a, i) => i > 0 && isEvent(a));
+        return this.call(ref, cut < 0 ? args : args.slice(0, cut), where, owner);
+      };
     } else fn = (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });

@@ -11,8 +11,8 @@ const KEY_MAX_LENGTH = 64;
 
 /**
  * How a Lua value is converted. `node` is for functions given to nodes
- * (`create_map(name, function(p) … end)`): they receive only the node's first argument (the
- * payload, or the event for event-level kinds), not the event the core passes as well.
+ * (`create_map(name, function(p) … end)`): they receive the node's arguments up to the event
+ * the core passes as well (the payload; a stateful node's state and payload), not the event.
  * `result` is for what such a function returns: it becomes data a node passes on, so a
  * function, coroutine or userdata, NaN or ±inf anywhere in it is refused with a
  * {@link NotDataError} instead of becoming a JS function, or `null` once serialised.

@@ -1,7 +1,8 @@
 import { Observable, merge, map, type SchedulerLike, type Subscription } from 'rxjs';
 import { TributaryError, errorMessage } from '../errors';
 import { withPayload, withoutError, type Event } from '../event';
-import type { Logger, NodeContext, NodeProbe, NodeStats } from '../nodes/types';
+import type { Logger, NodeContext, NodeProbe, NodeStats, StateHandle } from '../nodes/types';
+import type { Checkpointable } from '../state/types';
 import { OutCounter, SourceGate, countsOutput, viaSubscriber } from '../operators/subscriber';
 import { trampoline } from '../operators/trampoline';
 import { Broadcast, type Lane } from './broadcast';
@@ -38,6 +39,8 @@ export interface CompileEnv {
   broken(node: string, err: unknown): void;
   /** Every sink completed. */
   allSinksDone(): void;
+  /** The checkpoint coordinator's registration, when the network has a `state` option. */
+  registerState?: (ctx: NodeContext, state: Checkpointable) => StateHandle;
 }
 
 /**
@@ -87,6 +90,7 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
       services: env.services,
       kind: spec.kind,
       probe: env.probe?.(name),
+      registerState: env.registerState,
     });
     into.contexts.set(name, ctx);
     let raw: Observable<Event>;

@@ -1,7 +1,8 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { TributaryError } from '../errors';
 import { createEvent, eventAt, withError, type Event, type EventInit } from '../event';
-import type { LogBindings, Logger, NodeContext, NodeProbe, NodeProgress, NodeStats } from '../nodes/types';
+import type { LogBindings, Logger, NodeContext, NodeProbe, NodeProgress, NodeStats, StateHandle } from '../nodes/types';
+import type { Checkpointable } from '../state/types';
 import { quietProbe } from './probe';
 
 /**
@@ -66,6 +67,11 @@ export function createNodeContext(
     kind?: string;
     /** The node's line to the network's metrics (a quiet one by default). */
     probe?: NodeProbe;
+    /**
+     * Registers the node's state with the network's checkpoints; without it (no `state` option,
+     * or a node run outside a network) state starts empty and events are acked at once.
+     */
+    registerState?: (ctx: NodeContext, state: Checkpointable) => StateHandle;
   } = {},
 ): NodeContext {
   const scheduler = opts.scheduler ?? asyncScheduler;
@@ -73,7 +79,7 @@ export function createNodeContext(
   const stats = opts.stats ?? emptyStats();
   const services = opts.services ?? new Map<string, unknown>();
   const probes: (() => NodeProgress)[] = [];
-  return {
+  const ctx: NodeContext = {
     name,
     scheduler,
     stats,
@@ -124,5 +130,11 @@ export function createNodeContext(
         event.delivery.ack();
       }
     },
+    registerState(state: Checkpointable): StateHandle {
+      if (opts.registerState) return opts.registerState(ctx, state);
+      state.restore([]);
+      return { settleAfterCheckpoint: (event) => ctx.ack(event), admit: () => true, skipped: () => undefined };
+    },
   };
+  return ctx;
 }

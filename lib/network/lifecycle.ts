@@ -3,6 +3,7 @@ import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Registry } from '../nodes/registry';
 import type { Logger, NodeProgress, NodeStats } from '../nodes/types';
+import type { Checkpoints } from './checkpoint';
 import { compile, type CompileEnv, type Compiled } from './compile';
 import { emptyStats } from './context';
 import type { Graph } from './graph';
@@ -33,6 +34,8 @@ export interface LifecycleParts {
   drainTimeout: number;
   /** Time 1 in this many node calls for the processing-time histogram; 0: no timing. */
   sampleEvery: number;
+  /** The checkpoint coordinator of the `state` option. */
+  checkpoints?: Checkpoints;
 }
 
 /**
@@ -94,13 +97,15 @@ export class Lifecycle {
    */
   async start(): Promise<void> {
     this.assertBuilding('start');
-    const { graph, services, registry } = this.parts;
+    const { graph, services, registry, checkpoints } = this.parts;
     const providers = services.pending(graph.nodes.values(), registry);
     // Nothing to open: compile within this call, as callers on a virtual clock expect.
-    if (providers.length === 0) return this.startSync();
+    if (providers.length === 0 && (!checkpoints || checkpoints.isLoaded)) return this.startSync();
     graph.validate();
     this.starting = true;
     try {
+      // The last checkpoint is read before any node is built: states restore as they register.
+      await checkpoints?.load();
       await services.open(providers);
       this.starting = false;
       this.startSync();
@@ -129,6 +134,17 @@ export class Lifecycle {
       this.end();
       throw e;
     }
+    if (this._state === 'running') this.parts.checkpoints?.start();
+  }
+
+  /** After the network stopped: the last checkpoint, then the services close. */
+  private closeAll(): Promise<void> {
+    const { checkpoints, services, logger } = this.parts;
+    if (!checkpoints) return services.close();
+    return checkpoints
+      .finish()
+      .catch((e: unknown) => logger.error(`the last checkpoint failed: ${errorMessage(e)}`))
+      .then(() => services.close());
   }
 
   /**
@@ -142,11 +158,11 @@ export class Lifecycle {
    */
   stop(options: { timeout?: Duration } = {}): Promise<NetworkReport> {
     if (this.stopping) return this.stopping;
-    const { services, scheduler, logger } = this.parts;
+    const { scheduler, logger } = this.parts;
     if (this._state === 'building' || this._state === 'stopped') {
       this._state = 'stopped';
       this.finished.open();
-      return (this.stopping = services.close().then(() => this.report()));
+      return (this.stopping = this.closeAll().then(() => this.report()));
     }
     this._state = 'stopping';
     const timeout = parseTimer(options.timeout ?? this.parts.drainTimeout, 'timeout');
@@ -159,8 +175,10 @@ export class Lifecycle {
       // Synchronously on finish, so a virtual clock never runs the timeout after a clean drain.
       this.finished.onOpen(() => {
         timer.unsubscribe();
-        void services.close().then(() => resolve(this.report()));
+        void this.closeAll().then(() => resolve(this.report()));
       });
+      // Events held for a checkpoint are acked sooner: sources waiting for them can close.
+      if (this.parts.checkpoints?.isLoaded) void this.parts.checkpoints.checkpoint();
       this.stop$.next();
       this.stop$.complete();
     });
@@ -176,7 +194,7 @@ export class Lifecycle {
    * ```
    */
   done(): Promise<NetworkReport> {
-    return this.finished.promise.then(() => this.parts.services.close()).then(() => this.report());
+    return this.finished.promise.then(() => this.closeAll()).then(() => this.report());
   }
 
   /**
@@ -258,6 +276,7 @@ export class Lifecycle {
         this.end();
       },
       allSinksDone: () => this.end(),
+      ...(this.parts.checkpoints ? { registerState: this.parts.checkpoints.register.bind(this.parts.checkpoints) } : {}),
     };
   }
 
@@ -265,6 +284,8 @@ export class Lifecycle {
   private end(): void {
     for (const s of this.compiled.subscriptions.splice(0)) s.unsubscribe();
     this._state = 'stopped';
+    // The last checkpoint starts now, whether or not anybody waits for the network.
+    if (this.parts.checkpoints?.isLoaded) void this.parts.checkpoints.finish().catch(() => undefined);
     this.finished.open();
   }
 }

@@ -10,6 +10,7 @@ import type { LazyPlugin, Plugin } from '../nodes/plugin';
 import type { Registry } from '../nodes/registry';
 import type { Logger, NodeProgress, NodeSpec, NodeStats, Role } from '../nodes/types';
 import { redactOptions } from '../util/redact';
+import { Checkpoints, type CheckpointStats, type StateOptions } from './checkpoint';
 import { stderrLogger } from './context';
 import { Graph, type NetworkJSON } from './graph';
 import { Lifecycle, type NetworkReport, type NetworkState } from './lifecycle';
@@ -20,6 +21,7 @@ import { nodeSnapshot, type NetworkSnapshot } from './snapshot';
 export type { DeadLetter } from './compile';
 export type { NetworkJSON } from './graph';
 export type { NetworkReport, NetworkState } from './lifecycle';
+export type { CheckpointStats, StateOptions } from './checkpoint';
 
 /** Options of a {@link Network}. */
 export interface NetworkOptions {
@@ -56,6 +58,17 @@ export interface NetworkOptions {
    * service `tributary.allow-exec` (true).
    */
   allowExec?: boolean;
+  /**
+   * Checkpoint the state of stateful nodes (keyed state, windows) to a store: restored before
+   * the first event, written periodically and at the end, events acked only once the state
+   * that includes them is written (see docs/state.md).
+   *
+   * @example
+   * ```ts
+   * new Network({ state: { store: await openStateStore('sqlite:./state.db'), checkpointInterval: '1s' } });
+   * ```
+   */
+  state?: StateOptions;
 }
 
 /**
@@ -89,6 +102,7 @@ export class Network {
   private ops?: Promise<OpsServer>;
   /** The options each node was created with (`create()`), for {@link describe}. */
   private readonly options = new Map<string, Record<string, unknown>>();
+  private readonly checkpoints?: Checkpoints;
 
   constructor(options: NetworkOptions = {}) {
     checkNetworkOptions(options);
@@ -105,7 +119,8 @@ export class Network {
     const sampleEvery = sampling(options.metrics ?? (options.http !== undefined ? true : undefined));
     this.http = options.http;
     const { graph, services, registry, scheduler, logger } = this;
-    this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout, sampleEvery });
+    const checkpoints = (this.checkpoints = options.state ? new Checkpoints(options.state, this.scheduler, this.logger) : undefined);
+    this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout, sampleEvery, checkpoints });
   }
 
   /**
@@ -133,6 +148,45 @@ export class Network {
    */
   service<T>(key: string): T | undefined {
     return this.services.map.get(key) as T | undefined;
+  }
+
+  /**
+   * Reads the last checkpoint of the `state` option's store, which `start()` does by itself:
+   * call it before `startSync()` (a virtual clock), which cannot wait for the store.
+   *
+   * @example
+   * ```ts
+   * await net.restoreState();
+   * testScheduler.run(() => net.startSync());
+   * ```
+   */
+  async restoreState(): Promise<void> {
+    await this.checkpoints?.load();
+  }
+
+  /**
+   * The checkpoint coordinator's counters (checkpoints written and failed, events waiting for
+   * one, redeliveries skipped); undefined without the `state` option.
+   *
+   * @example
+   * ```ts
+   * net.checkpointStats()?.written;
+   * ```
+   */
+  checkpointStats(): CheckpointStats | undefined {
+    return this.checkpoints?.stats();
+  }
+
+  /**
+   * Writes a checkpoint now; resolves true once it is committed (false if the write failed).
+   *
+   * @example
+   * ```ts
+   * await net.checkpoint();
+   * ```
+   */
+  checkpoint(): Promise<boolean> {
+    return this.checkpoints?.checkpoint() ?? Promise.resolve(true);
   }
 
   /** Where the network is in its life. */
@@ -566,7 +620,7 @@ export class Network {
   }
 }
 
-const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http', 'allowExec'];
+const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http', 'allowExec', 'state'];
 
 /** The service a network provides (as `true`) when it allows nodes to run executables ({@link NetworkOptions.allowExec}). */
 export const ALLOW_EXEC_SERVICE = 'tributary.allow-exec';

@@ -110,8 +110,24 @@ export interface NodeContext {
 
 /** What {@link NodeContext.registerState} returns. */
 export interface StateHandle {
-  /** Acks `event` once the state that includes it is checkpointed (nacks if the checkpoint fails). */
+  /**
+   * Acks `event` once the state that includes it is checkpointed. A failed checkpoint is retried
+   * at the next one (the events wait); only when the network's last checkpoint fails are they nacked.
+   */
   settleAfterCheckpoint(event: Event<unknown>): void;
+  /**
+   * Call before applying an event's effect to this state. False when the state already
+   * includes the event — its source position (see `POSITION_HEADER` in lib/state/types) is at
+   * or below the highest this state absorbed, restored from the last checkpoint or seen since:
+   * a redelivery after a crash. Then skip its effect and still `settleAfterCheckpoint` it.
+   * True otherwise (always for events without a position), and the position is recorded.
+   */
+  admit(event: Event<unknown>): boolean;
+  /**
+   * Records that `event` reached this state but its effect was not applied (an error event
+   * passed through): a redelivery of it later is admitted even though later positions were.
+   */
+  skipped(event: Event<unknown>): void;
 }
 
 /**

@@ -85,10 +85,17 @@ export async function openRedisStore(url: string, options: RedisStoreOptions = {
   const prefix = options.prefix ?? urlPrefix ?? 'tributary:state:';
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
   const IORedis = (require('ioredis') as typeof import('ioredis')).default;
-  const client = new IORedis(base, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true }) as Scripted;
+  let opened = false;
+  const client = new IORedis(base, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 3,
+    // No retries before the first connection: a wrong address is an error at open, not a hang.
+    retryStrategy: (times) => (opened ? Math.min(times * 200, 2000) : null),
+  }) as Scripted;
   client.on('error', () => undefined); // failures surface as rejected commands, with the URL redacted
   try {
     await client.connect();
+    opened = true;
   } catch (e) {
     client.disconnect();
     throw new TributaryError('BAD_OPTION', `state store: cannot open '${shown}': ${redactUrlSecrets(url, errorMessage(e))}`, {

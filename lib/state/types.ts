@@ -69,3 +69,33 @@ export interface Checkpointable {
   /** Loads the entries of the last checkpoint, before the first event. */
   restore(entries: Iterable<[string, unknown]>): void;
 }
+
+/**
+ * The header a source stamps on events whose position it can name, so that keyed state can
+ * recognise a redelivery of an event it already includes: `<source>#<sequence>`, the sequence a
+ * whole number growing with each new message of that source (a JetStream source writes
+ * `nats:<stream>#<stream sequence>`). Events without it are never treated as redeliveries.
+ *
+ * @example
+ * ```ts
+ * ctx.event(payload, { headers: { [POSITION_HEADER]: `nats:BETS#${m.seq}` } });
+ * parsePosition('nats:BETS#42'); // { source: 'nats:BETS', seq: 42 }
+ * ```
+ */
+export const POSITION_HEADER = 'tributary-position';
+
+/**
+ * Reads a {@link POSITION_HEADER} value; undefined when it is not `<source>#<whole number>`.
+ *
+ * @example
+ * ```ts
+ * parsePosition('nats:BETS#42'); // { source: 'nats:BETS', seq: 42 }
+ * ```
+ */
+export function parsePosition(value: string | undefined): { source: string; seq: number } | undefined {
+  if (value === undefined) return undefined;
+  const i = value.lastIndexOf('#');
+  if (i <= 0) return undefined;
+  const seq = Number(value.slice(i + 1));
+  return Number.isSafeInteger(seq) && seq >= 0 ? { source: value.slice(0, i), seq } : undefined;
+}

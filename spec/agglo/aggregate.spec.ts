@@ -143,6 +143,14 @@ describe('aggregate node', () => {
     expect(await kv.get('default:n:as:applied:n:n:AggSum:nats:m1')).toBeDefined();
   });
 
+  it('uses the JetStream position a nats_source stamps when the publisher set no message id', async () => {
+    const kv = memoryStore();
+    const node = aggregate({ aggregation: sum(), stateStore: kv });
+    const at = (seq: number, n: number) => createEvent({ n }, { headers: { 'nats-subject': 's', 'tributary-position': `nats:IN#${seq}` } });
+    await runNode(node, [at(1, 1), at(2, 10), at(1, 1)]);
+    expect((await kv.get('default:n:as'))?.value).toEqual({ values: { 'n:AggSum': { value: 11 } } });
+  });
+
   it("uses agglo's internal:messageID and Redis stream ids as message ids too", async () => {
     const kv = memoryStore();
     const node = aggregate({ aggregation: sum(), stateStore: kv });

@@ -23,7 +23,7 @@ net.add(
   'out',
   nodes.sink({
     fn: async (p: { n: number }) => {
-      await firstValueFrom(timer(20));
+      await firstValueFrom(timer(100));
       process.stdout.write(`${p.n}\n`);
     },
     concurrency: 16,

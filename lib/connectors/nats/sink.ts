@@ -10,6 +10,7 @@ import { deliveryFields } from '../fields';
 import { publishingSink } from '../flow';
 import { publishWithRetry } from '../retry';
 import { closeNats, defaultNatsUrl, natsConnect, natsModule, natsUrlField } from './connection';
+import { POSITION_HEADER } from '../../state/types';
 
 /** The options of {@link natsSink}, declared once: types, validation, defaults and docs come from here. */
 export const natsSinkOptions = {
@@ -75,9 +76,11 @@ export const natsSink = defineNode({
           const data = encodePayload(event.payload, o.codec);
           let hdrs: import('nats').MsgHdrs | undefined;
           const h = event.meta.headers;
-          if (h && Object.keys(h).some((k) => k !== 'nats-subject')) {
+          // The subject and the source position (lib/state) describe the message it came in as, not this one.
+          const own = (k: string) => k !== 'nats-subject' && k !== POSITION_HEADER;
+          if (h && Object.keys(h).some(own)) {
             hdrs = natsModule().headers();
-            for (const [k, v] of Object.entries(h)) if (k !== 'nats-subject') hdrs.set(k, v);
+            for (const [k, v] of Object.entries(h)) if (own(k)) hdrs.set(k, v);
           }
           if (!o.jetstream) {
             nc.publish(subject, data, hdrs ? { headers: hdrs } : undefined);

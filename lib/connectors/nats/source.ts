@@ -2,6 +2,7 @@ import { shownUrl } from '../../util/redact';
 import type { ConsumerMessages, JsMsg, Msg, NatsConnection } from 'nats';
 import { errorMessage, TributaryError } from '../../errors';
 import { defineNode } from '../../nodes/registry';
+import { POSITION_HEADER } from '../../state/types';
 import type { NodeContext } from '../../nodes/types';
 import { opt, type InputOf, type OutputOf } from '../../nodes/options';
 import { deliveryFields } from '../fields';
@@ -179,7 +180,10 @@ class AckedSequences {
 }
 
 function emitJs(o: Resolved, io: FlowIO, m: JsMsg, acked: AckedSequences): Promise<void> {
-  const init = { headers: headersOf(m.subject, m.headers) };
+  const headers = headersOf(m.subject, m.headers);
+  // Keyed state recognises a redelivery of a message it already includes by this (lib/state).
+  headers[POSITION_HEADER] = `nats:${m.info.stream}#${m.seq}`;
+  const init = { headers };
   const settle = (s: { acked: boolean }) => {
     if (!s.acked) return m.nak(nackDelay(o, m.info.deliveryCount));
     acked.add(m);

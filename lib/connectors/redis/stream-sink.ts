@@ -28,7 +28,7 @@ export type RedisStreamSinkOptions = InputOf<typeof redisStreamSinkOptions>;
 const bytes = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 /** Headers a transport set on the way in: not copied onto the way out. */
-const TRANSPORT = /^(redis-|amqp-|nats-subject$)/;
+const TRANSPORT = /^(redis-|amqp-|nats-subject$|tributary-position$)/;
 
 /**
  * Sink appending each event to a Redis stream with `XADD` (`MAXLEN ~ maxLen` when given): the
