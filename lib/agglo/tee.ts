@@ -260,8 +260,8 @@ function bodyFn(parts: TeeParts, ctx: NodeContext, kind: string): (payload: Aggl
 /**
  * Process node writing a copy of the event (through an optional transformer, deep-merged with
  * `additionalBody`) to an external system when its condition holds — a local directory
- * (`<uuid>.json`), an object store, an HTTP endpoint (POST; the JSON response is recorded), an
- * in-memory key-value store, or a bus (with {@link teePayload} and any sink) — then passing the
+ * (`<uuid>.json`), an object store, an HTTP endpoint (POST; the JSON response is recorded), a
+ * key-value store (in memory or any state store URL), or a bus (with {@link teePayload} and any sink) — then passing the
  * event on with a record `{ uuid, outputType, connectionString, response? }` appended to
  * `internal:tee:output`. The event goes on only once the write succeeded.
  *
