@@ -6,7 +6,8 @@
 import type { EdgeDocument, NetworkDocument, NodeDocument } from '../declarative/document';
 import { errorMessage, TributaryError } from '../errors';
 import { MESSAGE_ID_KEY } from './ingest';
-import { oneofCase, PIPELINES, PROCESS_DEFINITION, readMessage, type ProtoMessage } from './proto';
+import { oneofCase, parseFieldPath, pathOfError, PIPELINES, PROCESS_DEFINITION, readMessage, type ProtoMessage } from './proto';
+import { SourcePositions, type ValuePath } from '../declarative/positions';
 
 /** A node kind and its options, for the input, the output or a bus sink. */
 export interface NodeChoice {
@@ -28,6 +29,15 @@ export interface AggloDocumentOptions {
   output?: NodeChoice;
   /** Sinks for ExternalPubSub systems by name, instead of the one their connection string names. */
   sinks?: Record<string, NodeChoice>;
+  /** Where each value of the config was written (the loader passes it): errors then start `file:line:column`. */
+  positions?: SourcePositions;
+}
+
+/** A translation with the positions of its values in the config (when the config's were given). */
+export interface AggloTranslation {
+  document: NetworkDocument;
+  /** Keyed by the document's paths (`['nodes', 3, 'options', 'condition']`), pointing into the config. */
+  positions: SourcePositions;
 }
 
 /** Every top-level field of an agglo config (its `Pipelines` message). */
@@ -156,15 +166,21 @@ function stateStoreUrl(ext: External): string {
  * });
  * ```
  */
-export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): NetworkDocument {
+export function aggloToDocument(config: unknown, opts: AggloDocumentOptions & { positions: SourcePositions }): AggloTranslation;
+export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): NetworkDocument;
+export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): NetworkDocument | AggloTranslation {
+  const where = (path: (string | number)[]) => {
+    const at = opts.positions?.at(path);
+    return at ? `${opts.file}:${at.line}:${at.column}` : opts.file;
+  };
   const fail = (path: string, message: string): never => {
-    throw new TributaryError('BAD_OPTION', `${opts.file}: ${path ? `${path}: ` : ''}${message}`);
+    throw new TributaryError('BAD_OPTION', `${where(parseFieldPath(path))}: ${path ? `${path}: ` : ''}${message}`);
   };
   let msg: ProtoMessage;
   try {
     msg = readMessage(PIPELINES, config, '');
   } catch (e) {
-    return fail('', errorMessage(e));
+    throw new TributaryError('BAD_OPTION', `${where(pathOfError(e) ?? [])}: ${errorMessage(e)}`, { cause: e });
   }
   const raw = config as Record<string, unknown>;
   const env = opts.env ?? process.env;
@@ -217,6 +233,9 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
   const edges: EdgeDocument[] = [];
   const names = new Set<string>();
   const fromConfig = new Set<string>();
+  // Where each translated node's options came from in the config: [node index, options key or '', config path, value].
+  const origins: Array<[number, string, ValuePath, unknown]> = [];
+  const origin = (key: string, path: ValuePath, value: unknown) => origins.push([nodes.length, key, path, value]);
   const addNode = (node: NodeDocument, configured = true) => {
     if (configured) fromConfig.add(node.name);
     if (names.has(node.name)) fail('', `two nodes would be named '${node.name}': rename a pipeline or process`);
@@ -244,6 +263,7 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
         fail(`${at}.checkpoint.outputConnectorRef`, `'${ref}' is not a key-value store or local file external system`);
       }
     }
+    origin('', ['pipelines', pi, 'name'], undefined);
     addNode({
       name: safe(pipeline),
       kind: 'annotate',
@@ -309,9 +329,20 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
           };
         }
       }
+      const defPath: ValuePath = ['processDefinitions', def.index, def.which];
+      origin('', ['pipelines', pi, 'processes', i, 'name'], undefined);
+      origin('', defPath, def.raw);
+      if (options.retryStrategy !== undefined)
+        origin('retryStrategy', ['pipelines', pi, 'processes', i, 'retryStrategy'], options.retryStrategy);
+      if (options.transformer !== undefined) {
+        const t = definitions.get(def.msg.transformerRef as string)!;
+        origin('transformer', ['processDefinitions', t.index, 'transformer'], t.raw);
+      }
       addNode({ name: nodeName, kind, options });
       if (side) {
+        origin('', defPath, def.raw);
         addNode(side.payload);
+        origin('', ['processDefinitions', def.index, def.which, 'outputConnectorRef'], undefined);
         addNode(side.sink, !opts.sinks?.[side.system]);
         edges.push({ from: prev, to: [nodeName, side.payload.name] });
         edges.push({ from: side.payload.name, to: side.sink.name });
@@ -332,7 +363,31 @@ export function aggloToDocument(config: unknown, opts: AggloDocumentOptions): Ne
   // — the input, the output, bus sinks — are left as they are.)
   for (const node of nodes)
     if (node.options && fromConfig.has(node.name)) node.options = escapeReferences(node.options) as Record<string, unknown>;
-  return { version: 1, nodes, edges };
+  const document: NetworkDocument = { version: 1, nodes, edges };
+  if (!opts.positions) return document;
+  return { document, positions: mapPositions(opts.positions, origins) };
+}
+
+/** Positions keyed by the document's paths, from where each node's options were in the config. */
+function mapPositions(from: SourcePositions, origins: Array<[number, string, ValuePath, unknown]>): SourcePositions {
+  const out = new SourcePositions();
+  const walk = (doc: ValuePath, cfg: ValuePath, value: unknown) => {
+    const at = from.at(cfg);
+    if (at) out.set(doc, at);
+    if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        const key = Array.isArray(value) ? Number(k) : k;
+        walk([...doc, key], [...cfg, key], v);
+      }
+    }
+  };
+  for (const [index, key, cfg, value] of origins) {
+    if (key === '') {
+      walk(['nodes', index], cfg, undefined);
+      if (value !== undefined) walk(['nodes', index, 'options'], cfg, value);
+    } else walk(['nodes', index, 'options', key], cfg, value);
+  }
+  return out;
 }
 
 function escapeReferences(value: unknown): unknown {

@@ -50,8 +50,11 @@ export function protoOptions(
   for (const [key, f] of Object.entries(desc.fields)) {
     const description = docs[key] ?? f.description ?? `${desc.name}.${key}`;
     let field: Field<any, any>;
+    // Strings and booleans are checked here; messages (which may come as an empty Lua table),
+    // numbers (int64 may be a decimal string) and enums (a name or a number) by the proto reader.
     if (f.repeated) field = opt.array(description);
-    else if (f.type.kind === 'message' || f.type.kind === 'struct') field = opt.object(description);
+    else if (f.type.kind === 'string') field = opt.string(description);
+    else if (f.type.kind === 'bool') field = opt.boolean(description);
     else field = opt.any(description);
     out[key] = field as Field<unknown, unknown>;
   }

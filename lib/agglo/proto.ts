@@ -40,7 +40,37 @@ export type ProtoMessage = Record<string, unknown>;
  * ```
  */
 export function protoError(path: string, message: string): TributaryError {
-  return new TributaryError('BAD_OPTION', path ? `${path}: ${message}` : message);
+  const err = new TributaryError('BAD_OPTION', path ? `${path}: ${message}` : message);
+  // The field path, for callers that can turn it into a line of the file (the config translator).
+  Object.defineProperty(err, 'protoPath', { value: path, enumerable: false });
+  return err;
+}
+
+/**
+ * The field path a {@link protoError} names, as a list of keys and indexes.
+ *
+ * @example
+ * ```ts
+ * pathOfError(protoError('pipelines[0].processes[2].name', 'x')); // ['pipelines', 0, 'processes', 2, 'name']
+ * ```
+ */
+export function pathOfError(err: unknown): (string | number)[] | undefined {
+  const p = (err as { protoPath?: unknown } | null)?.protoPath;
+  return typeof p === 'string' ? parseFieldPath(p) : undefined;
+}
+
+/**
+ * A field path as written in messages (`a[0].b`) as a list of keys and indexes.
+ *
+ * @example
+ * ```ts
+ * parseFieldPath('processDefinitions[3].tee.condition'); // ['processDefinitions', 3, 'tee', 'condition']
+ * ```
+ */
+export function parseFieldPath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+  return out;
 }
 
 function show(value: unknown): string {
@@ -94,6 +124,8 @@ function readScalar(type: ProtoType, value: unknown, path: string): unknown {
       throw protoError(path, `must be one of ${names.join(', ')}, got ${show(value)}`);
     }
     case 'struct':
+      // An empty list is an empty object: what an empty Lua table becomes.
+      if (Array.isArray(value) && value.length === 0) return {};
       if (typeof value !== 'object' || value === null || Array.isArray(value))
         throw protoError(path, `must be an object, got ${show(value)}`);
       return value;
@@ -123,7 +155,8 @@ function defaultOf(type: ProtoType): unknown {
  * Reads one message from its protobuf-JSON form: unknown fields (with a suggestion), wrong
  * types, bad enum names and two members of one `oneof` are errors naming `path`. Scalars left
  * out get their proto3 default (`''`, `0`, `false`, the enum's zero name), lists `[]`; messages
- * and oneof members left out stay absent. `null` counts as left out.
+ * and oneof members left out stay absent. `null` counts as left out; an empty list is read as an
+ * empty message (an empty Lua table).
  *
  * @example
  * ```ts
@@ -134,7 +167,8 @@ function defaultOf(type: ProtoType): unknown {
  * ```
  */
 export function readMessage(desc: MessageDescriptor, value: unknown, path: string): ProtoMessage {
-  if (value === null || value === undefined) value = {};
+  // Absent, null, or an empty list (an empty Lua table) is the empty message.
+  if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) value = {};
   if (typeof value !== 'object' || Array.isArray(value)) throw protoError(path, `must be an object (${desc.name}), got ${show(value)}`);
   const input = value as Record<string, unknown>;
   const known = Object.keys(desc.fields);

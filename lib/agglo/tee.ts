@@ -24,6 +24,7 @@ import {
 import { EXTERNAL, TEE, TRANSFORMER, type FieldDescriptor, type ProtoMessage } from './proto';
 import { compileTransformer, DEFAULT_EXEC_TIMEOUT_MS, type CompiledTransformer, type ExecFn } from './transform';
 import type { NodeContext } from '../nodes/types';
+import { AGGLO_STATE_SERVICE, releasingAtEnd, storeHandle, type StoreHandle } from './stateful';
 
 /** The key of the list of tee records agglo adds to the event. */
 export const TEE_OUTPUT_KEY = 'internal:tee:output';
@@ -37,7 +38,7 @@ const TEE_EXTRA: Record<string, FieldDescriptor> = {
   external: {
     type: { kind: 'message', message: () => EXTERNAL },
     description:
-      'where to write: { externalType, connectionString } — ExternalLocalFile (a directory), ExternalObjectStore (mem:<name> or a directory), ExternalHttp (URL), ExternalKVStore (mem:<name>), ExternalPubSub (see tee_payload)',
+      'where to write: { externalType, connectionString } — ExternalLocalFile (a directory), ExternalObjectStore (mem:<name> or a directory), ExternalHttp (URL), ExternalKVStore (mem:<name> in the process, or a state store URL: sqlite:…, redis://…, mysql://…, postgres://…), ExternalPubSub (see tee_payload)',
   },
   timeoutMs: {
     type: { kind: 'int64' },
@@ -167,7 +168,7 @@ function httpOutput(url: string, timeoutMs: number, scheduler: SchedulerLike): O
   };
 }
 
-function openOutput(external: ProtoMessage | undefined, timeoutMs: number, scheduler: SchedulerLike): Output {
+function openOutput(external: ProtoMessage | undefined, timeoutMs: number, scheduler: SchedulerLike, kv?: StoreHandle): Output {
   if (!external) {
     throw new TributaryError(
       'BAD_OPTION',
@@ -195,14 +196,14 @@ function openOutput(external: ProtoMessage | undefined, timeoutMs: number, sched
       return httpOutput(conn, timeoutMs, scheduler);
     case 'ExternalKVStore': {
       const m = /^mem:(.*)$/.exec(conn);
-      if (!m && conn !== 'local') {
-        throw new TributaryError(
-          'BAD_OPTION',
-          `external '${name}': a tee writes to in-memory key-value stores only (mem:<name>), got '${shownUrl(conn)}'`,
-        );
+      if (m || conn === 'local') {
+        const store = memoryKvStore(m ? m[1] : 'local');
+        return { outputType: 'kvstore', shown: conn, write: async (key, body) => void (await store.put(key, body)) };
       }
-      const store = memoryKvStore(m ? m[1] : 'local');
-      return { outputType: 'kvstore', shown: conn, write: async (key, body) => void (await store.put(key, body)) };
+      // Any state store URL (sqlite:…, mysql://…, postgres://…, redis://…, memory:), opened
+      // through the network's agglo state service (shared with aggregate/complete) or by the node.
+      if (!kv) throw new TributaryError('BAD_OPTION', `external '${name}': no key-value store handle`);
+      return { outputType: 'kvstore', shown: shownUrl(conn), write: async (key, body) => void (await (await kv.store()).put(key, body)) };
     }
     case 'ExternalPubSub':
       // Publishing is the job of the tee_payload node and the bus sink wired next to this one.
@@ -259,8 +260,8 @@ function bodyFn(parts: TeeParts, ctx: NodeContext, kind: string): (payload: Aggl
 /**
  * Process node writing a copy of the event (through an optional transformer, deep-merged with
  * `additionalBody`) to an external system when its condition holds — a local directory
- * (`<uuid>.json`), an object store, an HTTP endpoint (POST; the JSON response is recorded), an
- * in-memory key-value store, or a bus (with {@link teePayload} and any sink) — then passing the
+ * (`<uuid>.json`), an object store, an HTTP endpoint (POST; the JSON response is recorded), a
+ * key-value store (in memory or any state store URL), or a bus (with {@link teePayload} and any sink) — then passing the
  * event on with a record `{ uuid, outputType, connectionString, response? }` appended to
  * `internal:tee:output`. The event goes on only once the write succeeded.
  *
@@ -288,8 +289,18 @@ export const tee = defineNode({
   build: (options) => {
     const parts = teeParts('tee', options);
     const msg = parts.msg;
-    return processNode('tee', retryOf(msg), (ctx): ProcessFn => {
-      const output = located('tee', msg, () => openOutput(msg.external as ProtoMessage | undefined, parts.timeoutMs, ctx.scheduler));
+    const external = msg.external as ProtoMessage | undefined;
+    const kvUrl =
+      external?.externalType === 'ExternalKVStore' &&
+      !/^mem:/.test(external.connectionString as string) &&
+      external.connectionString !== 'local'
+        ? (external.connectionString as string)
+        : undefined;
+    const handles = new WeakMap<NodeContext, StoreHandle>();
+    const node = processNode('tee', retryOf(msg), (ctx): ProcessFn => {
+      const kv = kvUrl !== undefined ? storeHandle(ctx, kvUrl) : undefined;
+      if (kv) handles.set(ctx, kv);
+      const output = located('tee', msg, () => openOutput(external, parts.timeoutMs, ctx.scheduler, kv));
       const body = bodyFn(parts, ctx, 'tee');
       return async (payload) => {
         if (!parts.condition.test(payload)) return payload;
@@ -308,6 +319,16 @@ export const tee = defineNode({
         return out;
       };
     });
+    if (kvUrl === undefined) return node;
+    return {
+      ...node,
+      services: [AGGLO_STATE_SERVICE],
+      create: (ctx: NodeContext) => {
+        const op = node.create(ctx);
+        const handle = handles.get(ctx);
+        return handle ? releasingAtEnd(op, handle) : op;
+      },
+    };
   },
 });
 

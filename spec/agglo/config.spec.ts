@@ -358,3 +358,45 @@ describe('agglo configs run end to end (aggloToDocument + buildFromDocument)', (
     expect(done[0]).toMatchObject({ build: { commit: 'c1' }, 'internal:completion:join-build': 'complete', 'internal:name': 'Joins' });
   });
 });
+
+describe('agglo configs through the network file loader (lines in errors)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the loader, only for these specs
+  const { loadNetworkText } = require('../../lib/declarative/load') as typeof import('../../lib/declarative/load');
+  const text = fs.readFileSync(path.join(FIXTURES, 'mirror_pipeline.json'), 'utf8');
+  const lineOf = (needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+  const load = (t: string) => loadNetworkText(new Network({ plugins: builtinPlugins() }), t, 'mirror.json', { env: {} });
+
+  it('loads a config unchanged, with nodes named after pipeline and processes', () => {
+    const built = load(text);
+    expect(built.nodes).toEqual(['input', 'agglo:ingest', 'Mirror', 'Mirror/Send_to_Canary', 'Mirror/Send_to_Live', 'Mirror/end']);
+  });
+
+  it('a bad reference names the line in the config', () => {
+    const bad = text.replace('"name": "Send to Live", "retryStrategy"', '"name": "Send to Nowhere", "retryStrategy"');
+    expect(() => load(bad)).toThrow(`mirror.json:${lineOf('"name": "Send to Live", "retryStrategy"')}:`);
+    expect(() => load(bad)).toThrow('pipelines[0].processes[1].name: cannot find process: Send to Nowhere');
+  });
+
+  it('an unknown field names its line', () => {
+    const bad = text.replace('"op": "Equal"', '"op": "Equal", "negate": true');
+    expect(() => load(bad)).toThrow(new RegExp(`^mirror\\.json:${lineOf('"op": "Equal"')}:\\d+: .*unknown field 'negate'`));
+  });
+
+  it('an error found when the node is built (a bad regex) names the line of the process definition', () => {
+    const bad = text.replace('"rhs": { "literal": "yes" }, "op": "Equal"', '"rhs": { "literal": "(" }, "op": "RegexMatch"');
+    expect(() => load(bad)).toThrow(/^mirror\.json:\d+:\d+: .*invalid regex "\("/);
+    const line = Number(
+      /^mirror\.json:(\d+):/.exec(
+        (() => {
+          try {
+            load(bad);
+            return '';
+          } catch (e) {
+            return (e as Error).message;
+          }
+        })(),
+      )![1],
+    );
+    expect(line).toBeGreaterThanOrEqual(lineOf('"name": "Send to Canary",'));
+  });
+});

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { agglo } from '../../lib/agglo/index';
 import { memoryObjectStore, openObjectStore } from '../../lib/agglo/objectstore';
 import { memoryKvStore, mergeMaps, sortedJson } from '../../lib/agglo/tee';
+import { openStateStore } from '../../lib/state/open';
 import { nackReasons, runChain } from './support';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'agglo-proc-tee-'));
@@ -92,6 +93,24 @@ describe('tee', () => {
     const [rec] = records(run.out[0]);
     expect(rec.outputType).toBe('kvstore');
     expect((await memoryKvStore('teeKv').get(rec.uuid))?.value).toEqual({ x: 1 });
+  });
+
+  it('to a key-value store by URL (SQLite here): the body under the uuid, the store closed at the end', async () => {
+    const url = `sqlite:${path.join(tmp(), 'tee.db')}`;
+    const run = await runChain(
+      [['kv', agglo.tee({ external: { externalType: 'ExternalKVStore', connectionString: url } })]],
+      [{ x: 1 }, { x: 2 }],
+    );
+    expect(run.logs).toEqual([]);
+    const recs = run.out.map((p) => records(p)[0]);
+    expect(recs.map((r) => r.outputType)).toEqual(['kvstore', 'kvstore']);
+    const store = await openStateStore(url);
+    try {
+      expect((await store.get(recs[0].uuid))?.value).toEqual({ x: 1 });
+      expect((await store.get(recs[1].uuid))?.value).toEqual({ x: 2 });
+    } finally {
+      await store.close();
+    }
   });
 
   describe('to HTTP', () => {
@@ -226,11 +245,8 @@ describe('tee', () => {
   it('without external, or to a store it cannot write, fails at start naming the problem', async () => {
     await expect(runChain([['t', agglo.tee({})]], [{}])).rejects.toThrow("option 'external' is required");
     await expect(
-      runChain(
-        [['t', agglo.tee({ external: { name: 'S', externalType: 'ExternalKVStore', connectionString: 'redis://127.0.0.1' } })]],
-        [{}],
-      ),
-    ).rejects.toThrow("external 'S': a tee writes to in-memory key-value stores only");
+      runChain([['t', agglo.tee({ external: { name: 'S', externalType: 'ExternalSearchIndex', connectionString: 'http://x' } })]], [{}]),
+    ).rejects.toThrow("external 'S': a tee cannot write to ExternalSearchIndex");
   });
 
   it('mergeMaps and sortedJson behave as Go', () => {
