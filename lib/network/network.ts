@@ -632,8 +632,20 @@ export class Network {
   }
 }
 
-const NETWORK_OPTIONS = ['scheduler', 'registry', 'plugins', 'logger', 'drainTimeout', 'services', 'metrics', 'http', 'fusion', 'state', 'allowExec'];
-  /**
+const NETWORK_OPTIONS = [
+  'scheduler',
+  'registry',
+  'plugins',
+  'logger',
+  'drainTimeout',
+  'services',
+  'metrics',
+  'http',
+  'fusion',
+  'state',
+  'allowExec',
+];
+/**
 
 /** The service a network provides (as `true`) when it allows nodes to run executables ({@link NetworkOptions.allowExec}). */
 export const ALLOW_EXEC_SERVICE = 'tributary.allow-exec';
