@@ -3,7 +3,7 @@ import { TributaryError, errorMessage } from '../errors';
 import { displayPath } from '../lua/require';
 import type { Network } from '../network/network';
 import { isPlainObject } from '../util/values';
-import { buildFromDocument, type BuildOptions, type BuildResult } from './build';
+import { buildFromDocument, type BuildOptions, type BuildResult, type DocumentRuntime } from './build';
 import type { NetworkDocument } from './document';
 import { parseNetworkText } from './parse';
 import type { SourcePositions } from './positions';
@@ -103,6 +103,13 @@ export function loadNetworkText(net: Network, text: string, file: string, option
   const { value, positions } = parseNetworkText(text, file);
   if (!isAggloConfig(value)) return buildFromDocument(net, value as NetworkDocument, { ...build, file, positions });
   const translator = aggloTranslator(aggloModule);
+  // An agglo config is the operator's own configuration: its local files (tees, file stores)
+  // are what it is for, so they need no --allow-files (running programs still needs --allow-exec).
+  const runtime = build.runtime;
+  if (runtime && typeof (runtime as { createWithFiles?: unknown }).createWithFiles === 'function') {
+    const trusted = runtime as DocumentRuntime & { createWithFiles: DocumentRuntime['create'] };
+    build.runtime = { create: (...a) => trusted.createWithFiles(...a), nodeFunction: (...a) => trusted.nodeFunction(...a) };
+  }
   const env = build.env ?? process.env;
   let translated: ReturnType<AggloTranslator['aggloToDocument']>;
   try {

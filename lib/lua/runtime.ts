@@ -184,6 +184,21 @@ ${randomSeed !== undefined ? `if math then math.randomseed(${Math.trunc(randomSe
   }
 
   /**
+   * {@link create} for a node that an operator's own configuration declares with its local
+   * files (an agglo config's tees and file stores): allowed to read and write files even in
+   * the sandbox, which guards scripts, not the configuration the operator runs. Everything
+   * else (SQL checks, exec permission) is checked as for `create`.
+   *
+   * @example
+   * ```ts
+   * runtime.createWithFiles('tee', 'to_disk', { fileStore: { path: './out' } });
+   * ```
+   */
+  createWithFiles(kind: string, name: string, options: Record<string, unknown> = {}, shown?: Record<string, unknown>): void {
+    this.createNode(this.network.registry.get(kind), name, { ...options }, shown, true);
+  }
+
+  /**
    * Runs a script file. Errors (syntax, a failed call) are a `TributaryError` with code
    * `SCRIPT` whose message starts `file:line:`; the path is shown relative to the current
    * directory. Returns what the script returns, converted.
@@ -353,12 +368,18 @@ ${randomSeed !== undefined ? `if math then math.randomseed(${Math.trunc(randomSe
   }
 
   /** Builds the node a `create_*` call asked for and adds it to the network. */
-  private createNode(kind: NodeKind<any>, name: string, options: Record<string, unknown>, shown?: Record<string, unknown>): void {
+  private createNode(
+    kind: NodeKind<any>,
+    name: string,
+    options: Record<string, unknown>,
+    shown?: Record<string, unknown>,
+    files = false,
+  ): void {
     if (this.options.sandbox !== false) {
-      if (kind.io === 'files' && !this.options.allowFiles) {
+      if (kind.io === 'files' && !this.options.allowFiles && !files) {
         throw new TributaryError(
           'SCRIPT',
-          `create_${kind.name}: node kind '${kind.name}' reads or writes local files, which a sandboxed script may not (run trusted scripts with --no-sandbox, or give the runtime allowFiles: true)`,
+          `create_${kind.name}: node kind '${kind.name}' reads or writes local files, which a sandboxed script may not (run with --allow-files, or --no-sandbox for a trusted script; in code, give the runtime allowFiles: true)`,
         );
       }
       if (typeof options.sql === 'string') checkSandboxedSql(options.sql, `node '${name}'`);

@@ -38,7 +38,9 @@ describe('tributary run <agglo config>', () => {
     .join('\n');
 
   it('reads NDJSON from stdin and writes where the tees say, paths overridden from the environment', () => {
-    const r = tributary(['run', '--allow-files', CONFIG], events + '\n', env);
+    // As binge runs it: the config's own file tees need no --allow-files (they are the
+    // operator's configuration, not a script's doing).
+    const r = tributary(['run', CONFIG], events + '\n', env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const final = fs
