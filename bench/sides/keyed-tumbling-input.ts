@@ -40,7 +40,7 @@ export function startTimer(): () => { ms: number; cpuMs: number } {
 }
 
 /** Prints the side's last line as the bench runner reads it. */
-export function report(time: { ms: number; cpuMs: number }, results: number, peakRss: number): void {
+export function report(time: { ms: number; cpuMs: number }, results: number, peakRss: number, extra: Record<string, unknown> = {}): void {
   const expected = expectedResults();
   if (results !== expected) throw new Error(`produced ${results} results, expected ${expected}`);
   console.log(
@@ -50,6 +50,7 @@ export function report(time: { ms: number; cpuMs: number }, results: number, pea
       eventsPerSec: Math.round(EVENTS / (time.ms / 1000)),
       cpuMs: Math.round(time.cpuMs),
       results,
+      ...extra,
     }),
   );
 }
