@@ -9,7 +9,7 @@ try {
   process.exit(1);
 }
 for (const suite of r.testResults) {
-  if (suite.status !== 'passed') console.log(`FAILED ${suite.name}\n${suite.message}`);
+  if (suite.status === 'failed') console.log(`FAILED ${suite.name}\n${suite.message}`);
 }
 console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
 if (r.numTotalTests === 0) {
