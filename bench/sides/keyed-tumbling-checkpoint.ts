@@ -34,7 +34,7 @@ async function main() {
   await net.start();
   await net.done();
   const time = stop();
-  const checkpoints = store ? net.checkpointStats().written : 0;
+  const checkpoints = net.checkpointStats()?.written ?? 0;
   await store?.close();
   rmSync(dir, { recursive: true, force: true });
   report(time, results, process.memoryUsage().rss, { checkpoints });

@@ -53,6 +53,16 @@ function scriptOptions(cmd: Command): Command {
     .option('--allow-exec', "let nodes run local executables (agglo's spawn processes); off by default")
     .option('--script-timeout <duration>', 'stop a script still running after this long (an endless loop)', '30s')
     .option(
+      '--agglo-input <node>',
+      'where an agglo config\'s events come from: JSON {"kind": …, "options": {…}} of any source kind (default stdin_source)',
+      aggloNode('--agglo-input'),
+    )
+    .option(
+      '--agglo-output <node>',
+      'where an agglo config\'s results go: JSON {"kind": …, "options": {…}} of a sink kind',
+      aggloNode('--agglo-output'),
+    )
+    .option(
       '--db <url>',
       'window database: sqlite::memory: (default), sqlite:path, mysql://user:pass@host/db, postgres://user:pass@host/db',
     );
@@ -67,6 +77,35 @@ interface ScriptFlags {
   allowExec?: boolean;
   scriptTimeout: string;
   db?: string;
+  aggloInput?: AggloNodeChoice;
+  aggloOutput?: AggloNodeChoice;
+}
+
+/** A node an agglo config's input or output is made of (`--agglo-input`, `--agglo-output`). */
+interface AggloNodeChoice {
+  kind: string;
+  options?: Record<string, unknown>;
+}
+
+/** Parses `--agglo-input`/`--agglo-output`: JSON `{ kind, options? }`, or a bare kind name. */
+function aggloNode(flag: string): (v: string) => AggloNodeChoice {
+  return (v) => {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) return { kind: v };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch (e) {
+      throw new CliError(EXIT.USAGE, `${flag}: not a kind name nor JSON {"kind": …, "options": {…}}: ${errorMessage(e)}`);
+    }
+    const o = parsed as { kind?: unknown; options?: unknown };
+    if (typeof o !== 'object' || o === null || typeof o.kind !== 'string') {
+      throw new CliError(EXIT.USAGE, `${flag}: JSON must be an object with a string "kind" (and an optional "options" object)`);
+    }
+    if (o.options !== undefined && (typeof o.options !== 'object' || o.options === null || Array.isArray(o.options))) {
+      throw new CliError(EXIT.USAGE, `${flag}: "options" must be an object`);
+    }
+    return { kind: o.kind, ...(o.options ? { options: o.options as Record<string, unknown> } : {}) };
+  };
 }
 
 /** What commander parses for the options of `run`. */
@@ -141,6 +180,9 @@ function sessionOptions(opts: ScriptFlags): SessionOptions {
     allowExec: opts.allowExec,
     scriptTimeout: opts.scriptTimeout,
     db: opts.db,
+    ...(opts.aggloInput || opts.aggloOutput
+      ? { agglo: { ...(opts.aggloInput ? { input: opts.aggloInput } : {}), ...(opts.aggloOutput ? { output: opts.aggloOutput } : {}) } }
+      : {}),
   };
 }
 

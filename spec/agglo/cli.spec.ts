@@ -50,4 +50,28 @@ describe('tributary run <agglo config>', () => {
     expect(final.map((e) => e['internal:aggregation:OrderPipeline']['amount:AggSum'].value).sort()).toEqual([2, 5]);
     expect(final.find((e) => e.priority === 'yes')).toMatchObject({ skuCode: 'X9', 'internal:name': 'OrderPipeline' });
   });
+
+  it('takes its events from any source kind and sends results to any sink (--agglo-input, --agglo-output)', () => {
+    const file = path.join(dir, 'events.ndjson');
+    fs.writeFileSync(file, events + '\n');
+    const r = tributary(
+      ['run', '--agglo-input', JSON.stringify({ kind: 'file_source', options: { path: file } }), '--agglo-output', 'stdout_sink', CONFIG],
+      '',
+      env,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out.filter((e) => e['internal:name'] === 'OrderPipeline')).toHaveLength(2);
+    expect(out.map((e) => e.amount).sort()).toEqual(expect.arrayContaining([2, 3]));
+  });
+
+  it('refuses a malformed --agglo-input, naming the flag', () => {
+    const r = tributary(['run', '--agglo-input', '{"options":{}}', CONFIG], '', env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--agglo-input: JSON must be an object with a string "kind"/);
+  });
 });
