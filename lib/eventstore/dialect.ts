@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { TributaryError } from '../errors';
+import { postgresSchema } from '../util/pg-url';
 import { shownUrl } from '../util/redact';
 
 /** The SQL flavours the event store speaks. */
@@ -49,24 +50,7 @@ export function eventStoreDataSourceOptions(url: string): DataSourceOptions {
       bigNumberStrings: true,
     };
   }
-  let schema: string | undefined;
-  let base = url;
-  const q = url.indexOf('?');
-  if (q >= 0) {
-    const rest = url
-      .slice(q + 1)
-      .split('&')
-      .filter((kv) => {
-        const [k, v = ''] = kv.split('=');
-        if (k !== 'schema') return true;
-        schema = decodeURIComponent(v);
-        return false;
-      });
-    base = url.slice(0, q) + (rest.length ? `?${rest.join('&')}` : '');
-  }
-  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
-    throw new TributaryError('BAD_OPTION', `event store: schema '${schema}' in '${shownUrl(url)}' must be letters, digits and underscores`);
-  }
+  const { url: base, schema } = postgresSchema(url, 'event store');
   return {
     type: 'postgres',
     url: base,

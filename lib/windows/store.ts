@@ -1,5 +1,6 @@
 import type { DataSource, DataSourceOptions, EntityManager, EntityMetadata } from 'typeorm';
 import { TributaryError, errorMessage } from '../errors';
+import { postgresSchema } from '../util/pg-url';
 import { shownUrl } from '../util/redact';
 import { pgPortableSql, pgResultTypes } from './postgres';
 import { finalizePrepared } from './prepared';
@@ -407,27 +408,7 @@ export function dataSourceOptionsFromUrl(url: string, entities: unknown[], synch
 
 /** DataSource options for a `postgres://` URL: `?schema=` read off, numbers parsed as on the other drivers. */
 function postgresOptions(url: string, entities: DataSourceOptions['entities'], synchronize: boolean): DataSourceOptions {
-  let schema: string | undefined;
-  const q = url.indexOf('?');
-  let base = url;
-  if (q >= 0) {
-    const rest = url
-      .slice(q + 1)
-      .split('&')
-      .filter((kv) => {
-        const [k, v = ''] = kv.split('=');
-        if (k !== 'schema') return true;
-        schema = decodeURIComponent(v);
-        return false;
-      });
-    base = url.slice(0, q) + (rest.length ? `?${rest.join('&')}` : '');
-  }
-  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
-    throw new TributaryError(
-      'BAD_OPTION',
-      `window store: schema '${schema}' in '${shownUrl(url)}' must be letters, digits and underscores`,
-    );
-  }
+  const { url: base, schema } = postgresSchema(url, 'window store');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pg = require('pg') as { types: Parameters<typeof pgResultTypes>[0] };
   return {
