@@ -26,6 +26,14 @@ export interface StateOptions {
    * subjects' messages of a shared stream.
    */
   positionWindow?: number;
+  /**
+   * Fencing for partitioned group runs (docs/scale-out.md): every checkpoint batch also checks
+   * that `key` is still at `version` in the store. The owner of a partition writes its lease
+   * epoch to `key` when it takes the partition over, so a stale owner's checkpoint fails as a
+   * whole, its events stay unacked (JetStream redelivers them to the new owner) and
+   * `onFenced` is called once: the stale owner must stop.
+   */
+  fence?: { key: string; version: number; onFenced?: () => void };
 }
 
 /** The positions a state absorbed, per source (see {@link RangeSet}). */
@@ -58,7 +66,7 @@ export interface CheckpointStats {
 }
 
 const NO_POSITION = Symbol('no position');
-const STATE_OPTIONS = ['store', 'checkpointInterval', 'maxPending', 'namespace', 'positionWindow'];
+const STATE_OPTIONS = ['store', 'checkpointInterval', 'maxPending', 'namespace', 'positionWindow', 'fence'];
 
 /**
  * The checkpoint coordinator of a network with a `state` option: loads every registered

@@ -1,4 +1,5 @@
 import { Observable, merge, map, type SchedulerLike, type Subscription } from 'rxjs';
+import type { PartitionAssignment } from '../cluster/types';
 import { TributaryError, errorMessage } from '../errors';
 import { withPayload, withoutError, type Event } from '../event';
 import type { Logger, NodeContext, NodeProbe, NodeStats, StateHandle } from '../nodes/types';
@@ -45,6 +46,8 @@ export interface CompileEnv {
   fusion?: boolean;
   /** The checkpoint coordinator's registration, when the network has a `state` option. */
   registerState?: (ctx: NodeContext, state: Checkpointable) => StateHandle;
+  /** The partition this instance owns in a group run (`ctx.partition`). */
+  partition?: PartitionAssignment;
 }
 
 /**
@@ -103,6 +106,7 @@ export function compile(graph: Graph, env: CompileEnv, into: Compiled): void {
       kind: spec.kind,
       probe: env.probe?.(name),
       registerState: env.registerState,
+      partition: env.partition,
     });
     into.contexts.set(name, ctx);
     let raw: Observable<Event>;

@@ -1,4 +1,5 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import type { PartitionAssignment } from '../cluster/types';
 import { TributaryError } from '../errors';
 import { createEvent, eventAt, withError, type Event, type EventInit } from '../event';
 import type { LogBindings, Logger, NodeContext, NodeProbe, NodeProgress, NodeStats, StateHandle } from '../nodes/types';
@@ -72,6 +73,8 @@ export function createNodeContext(
      * or a node run outside a network) state starts empty and events are acked at once.
      */
     registerState?: (ctx: NodeContext, state: Checkpointable) => StateHandle;
+    /** The partition this instance owns in a group run. */
+    partition?: PartitionAssignment;
   } = {},
 ): NodeContext {
   const scheduler = opts.scheduler ?? asyncScheduler;
@@ -133,6 +136,7 @@ export function createNodeContext(
   };
   // Only a network that takes checkpoints offers it: without one a node keeps the stronger
   // settling it has on its own (a window acks an event with the result that includes it).
+  if (opts.partition) (ctx as { partition?: PartitionAssignment }).partition = opts.partition;
   const register = opts.registerState;
   if (register) ctx.registerState = (state: Checkpointable): StateHandle => register(ctx, state);
   return ctx;

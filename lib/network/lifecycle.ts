@@ -1,4 +1,5 @@
 import { Subject, type SchedulerLike } from 'rxjs';
+import type { PartitionAssignment } from '../cluster/types';
 import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Registry } from '../nodes/registry';
@@ -38,6 +39,8 @@ export interface LifecycleParts {
   fusion?: boolean;
   /** The checkpoint coordinator of the `state` option. */
   checkpoints?: Checkpoints;
+  /** The partition this instance owns in a group run (`ctx.partition`). */
+  partition?: PartitionAssignment;
 }
 
 /**
@@ -279,6 +282,7 @@ export class Lifecycle {
       },
       allSinksDone: () => this.end(),
       fusion: this.parts.fusion,
+      ...(this.parts.partition ? { partition: this.parts.partition } : {}),
       ...(this.parts.checkpoints ? { registerState: this.parts.checkpoints.register.bind(this.parts.checkpoints) } : {}),
     };
   }

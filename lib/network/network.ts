@@ -1,4 +1,5 @@
 import type { Registry as PromRegistry } from 'prom-client';
+import type { PartitionAssignment } from '../cluster/types';
 import type { OpsServer, OpsServerOptions } from '../observe/server';
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike } from 'rxjs';
 import { parseTimer, type Duration } from '../duration';
@@ -77,6 +78,16 @@ export interface NetworkOptions {
    * service `tributary.allow-exec` (true).
    */
   allowExec?: boolean;
+  /**
+   * The partition this network instance owns in a partitioned group run (docs/scale-out.md);
+   * nodes read it as `ctx.partition`. Set by `tributary run --group` and `tributary agent`.
+   *
+   * @example
+   * ```ts
+   * new Network({ partition: { group: 'bets', index: 3, count: 16, epoch: 41 } });
+   * ```
+   */
+  partition?: PartitionAssignment;
 }
 
 /**
@@ -132,7 +143,8 @@ export class Network {
     const fusion = options.fusion ?? true;
     const { graph, services, registry, scheduler, logger } = this;
     const checkpoints = (this.checkpoints = options.state ? new Checkpoints(options.state, this.scheduler, this.logger) : undefined);
-    this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout, sampleEvery, fusion, checkpoints });
+    const partition = options.partition;
+    this.life = new Lifecycle({ graph, services, registry, scheduler, logger, drainTimeout, sampleEvery, fusion, checkpoints, partition });
   }
 
   /**

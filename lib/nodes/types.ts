@@ -1,4 +1,5 @@
 import type { Observable, OperatorFunction, SchedulerLike } from 'rxjs';
+import type { PartitionAssignment } from '../cluster/types';
 import type { Event, EventInit } from '../event';
 import type { Checkpointable } from '../state/types';
 
@@ -108,6 +109,11 @@ export interface NodeContext {
    * with the process, so acking at absorption would lose events).
    */
   registerState?(state: Checkpointable): StateHandle;
+  /**
+   * The partition this network instance owns in a partitioned group run (docs/scale-out.md);
+   * absent otherwise. A JetStream `nats_source` reads only its partition's subject.
+   */
+  readonly partition?: PartitionAssignment;
 }
 
 /** What {@link NodeContext.registerState} returns. */
