@@ -24,6 +24,25 @@ export interface QueueListing {
   deadAt?: number;
 }
 
+/** The daemon serving a queue file (see {@link DurableQueue.takeOwnership}). */
+export interface QueueOwner {
+  /** Unique per daemon run (two daemons in one process differ by it). */
+  readonly id: string;
+  readonly pid: number;
+  readonly host: string;
+}
+
+/** Whether a process of this host is alive (signal 0 probes without signalling). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Options of {@link DurableQueue.open}. */
 export interface DurableQueueOptions {
   /** SQLite `synchronous` setting: `FULL` (default: the commit is fsynced before 202) or `NORMAL`. */
@@ -53,6 +72,13 @@ CREATE TABLE IF NOT EXISTS queue_items (
   dead_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS queue_items_ready ON queue_items (dead_at, claimed_by, id);
+CREATE TABLE IF NOT EXISTS queue_owner (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  owner TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  heartbeat_at INTEGER NOT NULL
+);
 CREATE VIEW IF NOT EXISTS dead_letters AS
   SELECT id, body, enqueued_at, attempts, last_error, dead_at FROM queue_items WHERE dead_at IS NOT NULL;
 `;
@@ -219,6 +245,60 @@ export class DurableQueue {
       [error, now + retryDelayMs, maxAttempts, now, id],
     );
     return rows[0] && rows[0].dead_at !== null ? 'dead' : 'retry';
+  }
+
+  /**
+   * Makes `me` the one daemon serving this file. Claims are only released ({@link resetClaims})
+   * by the owner, so a second daemon started on a file another one serves must not start: it
+   * would hand the first one's in-flight items to its own workers. Taken over when nobody owns
+   * the file, when the owner's heartbeat is older than `leaseMs` (it died, on whatever host), or
+   * at once when the owner was a process of this host that is gone (a `kill -9` restart does not
+   * wait). The change is a compare-and-set on the row read, so two daemons starting together
+   * cannot both win. Throws a `TributaryError` naming the owner otherwise.
+   *
+   * @example
+   * ```ts
+   * const me = { id: randomUUID(), pid: process.pid, host: os.hostname() };
+   * await q.takeOwnership(me, 10_000);
+   * setInterval(() => void q.renewOwnership(me).then((ok) => ok || stop()), 3_000);
+   * ```
+   */
+  async takeOwnership(me: QueueOwner, leaseMs: number, alive: (pid: number) => boolean = pidAlive): Promise<void> {
+    const now = this.now();
+    const [cur] = await this.all('SELECT owner, pid, host, heartbeat_at FROM queue_owner WHERE id = 1', []);
+    if (!cur) {
+      const sql = 'INSERT OR IGNORE INTO queue_owner (id, owner, pid, host, heartbeat_at) VALUES (1, ?, ?, ?, ?)';
+      if ((await this.run(sql, [me.id, me.pid, me.host, now])) === 1) return;
+      throw this.inUse(undefined, now);
+    }
+    const owner = { id: String(cur.owner), pid: Number(cur.pid), host: String(cur.host), at: Number(cur.heartbeat_at) };
+    const mine = owner.id === me.id;
+    const gone = owner.host === me.host && !alive(owner.pid);
+    if (!mine && !gone && now - owner.at < leaseMs) throw this.inUse(owner, now);
+    const changed = await this.run(
+      'UPDATE queue_owner SET owner = ?, pid = ?, host = ?, heartbeat_at = ? WHERE id = 1 AND owner = ? AND heartbeat_at = ?',
+      [me.id, me.pid, me.host, now, owner.id, owner.at],
+    );
+    if (changed !== 1) throw this.inUse(undefined, now);
+  }
+
+  private inUse(owner: { pid: number; host: string; at: number } | undefined, now: number): TributaryError {
+    const who = owner ? `pid ${owner.pid} on ${owner.host} (last heartbeat ${Math.max(0, now - owner.at)} ms ago)` : 'another daemon';
+    return new TributaryError(
+      'BAD_OPTION',
+      `--durable-queue ${this.file}: in use by ${who}; one daemon serves a queue file (stop it first, or use another file)`,
+    );
+  }
+
+  /** Refreshes `me`'s heartbeat; false when another daemon took the file over (stop claiming then). */
+  async renewOwnership(me: QueueOwner): Promise<boolean> {
+    const changed = await this.run('UPDATE queue_owner SET heartbeat_at = ? WHERE id = 1 AND owner = ?', [this.now(), me.id]);
+    return changed === 1;
+  }
+
+  /** Gives the file up (at a clean stop), so the next daemon need not wait for the lease. */
+  async releaseOwnership(me: QueueOwner): Promise<void> {
+    await this.run('DELETE FROM queue_owner WHERE id = 1 AND owner = ?', [me.id]);
   }
 
   /** Releases every claim (those of a process that died); resolves to how many there were. */

@@ -84,4 +84,62 @@ describe('DurableQueue', () => {
     db.close();
     expect(mode).toEqual({ journal_mode: 'wal' });
   });
+  describe('ownership: one daemon serves a queue file', () => {
+    const me = { id: 'a', pid: 1001, host: 'h1' };
+    const other = { id: 'b', pid: 2002, host: 'h1' };
+    const alive = (live: number[]) => (pid: number) => live.includes(pid);
+
+    it('refuses a second live owner, naming the one serving the file, and keeps the first', async () => {
+      let now = 10_000;
+      const file = path.join(tempDir(), 'q.db');
+      const a = await DurableQueue.open(file, { now: () => now });
+      const b = await DurableQueue.open(file, { now: () => now });
+      try {
+        await a.takeOwnership(me, 5_000, alive([1001, 2002]));
+        now += 4_000; // within the lease: the first daemon is alive and serving
+        await expect(b.takeOwnership(other, 5_000, alive([1001, 2002]))).rejects.toThrow(
+          /in use by pid 1001 on h1 \(last heartbeat 4000 ms ago\); one daemon serves a queue file/,
+        );
+        expect(await a.renewOwnership(me)).toBe(true);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('takes over at once from a dead process of this host, and after the lease from any host', async () => {
+      let now = 0;
+      const file = path.join(tempDir(), 'q.db');
+      const q = await DurableQueue.open(file, { now: () => now });
+      try {
+        await q.takeOwnership(me, 5_000, alive([1001]));
+        // kill -9: pid 1001 is gone; its restart (a new pid on the same host) does not wait.
+        await q.takeOwnership(other, 5_000, alive([2002]));
+        expect(await q.renewOwnership(me)).toBe(false); // the old owner learns it lost the file
+        expect(await q.renewOwnership(other)).toBe(true);
+        // Another host cannot probe the pid: it waits out the lease.
+        const remote = { id: 'c', pid: 7, host: 'h2' };
+        now += 4_999;
+        await expect(q.takeOwnership(remote, 5_000, alive([]))).rejects.toThrow(/in use by pid 2002 on h1/);
+        now += 2;
+        await q.takeOwnership(remote, 5_000, alive([]));
+        expect(await q.renewOwnership(other)).toBe(false);
+      } finally {
+        await q.close();
+      }
+    });
+
+    it('is free again at once after the owner released it at a clean stop', async () => {
+      const file = path.join(tempDir(), 'q.db');
+      const q = await DurableQueue.open(file, { now: () => 0 });
+      try {
+        await q.takeOwnership(me, 5_000, alive([1001, 2002]));
+        await q.releaseOwnership(me);
+        await q.takeOwnership(other, 5_000, alive([1001, 2002]));
+        expect(await q.renewOwnership(other)).toBe(true);
+      } finally {
+        await q.close();
+      }
+    });
+  });
 });

@@ -143,6 +143,26 @@ describe('serve --durable-queue', () => {
     await q.close();
   });
 
+  it("refuses to start a second daemon on a queue file another one serves (it would replay the first one's items in flight)", async () => {
+    const d = tempDir();
+    const file = path.join(d, 'queue.db');
+    const s = await startServe([networkFile(d)], { durableQueue: file });
+    try {
+      await expect(
+        serveCommand(
+          [networkFile(d)],
+          { port: 0, maintenancePort: 0, logFormat: 'json', durableQueue: file },
+          { stdout: collector(), stderr: collector() },
+        ),
+      ).rejects.toThrow(new RegExp(`in use by pid ${process.pid} on .*one daemon serves a queue file`));
+    } finally {
+      expect(await s.stop()).toBe(EXIT.OK);
+    }
+    // Released at the clean stop: the next daemon starts at once.
+    const again = await startServe([networkFile(d)], { durableQueue: file });
+    expect(await again.stop()).toBe(EXIT.OK);
+  });
+
   it('dead-letters an item failing --max-attempts times; the CLI lists and requeues it', async () => {
     const d = tempDir();
     const file = path.join(d, 'queue.db');

@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
 import { startOpsServer, type OpsServer } from '../../observe/server';
@@ -51,6 +53,9 @@ export interface ServeOptions extends SessionOptions {
 }
 
 /** Counters the maintenance `/stats` shows. */
+/** How long a durable daemon's claim on its queue file outlives its last heartbeat (sent every quarter of it). */
+const OWNER_LEASE_MS = 10_000;
+
 interface Stats {
   requests: number;
   byStatus: Record<string, number>;
@@ -109,6 +114,11 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
   let server: Server | undefined;
   let ops: OpsServer | undefined;
   let unforce: (() => void) | undefined;
+  // One daemon per queue file (DurableQueue.takeOwnership); released at a clean stop.
+  const daemon = { id: randomUUID(), pid: process.pid, host: hostname() };
+  let owned: DurableQueue | undefined;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let lostQueue: (() => void) | undefined;
   try {
     try {
       network.inputName = chooseInput(network, options.inputNode);
@@ -126,6 +136,12 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
       } catch (e) {
         throw new CliError(EXIT.USAGE, errorMessage(e));
       }
+      try {
+        await queue.takeOwnership(daemon, OWNER_LEASE_MS);
+      } catch (e) {
+        throw new CliError(EXIT.USAGE, errorMessage(e));
+      }
+      owned = queue;
       const released = await queue.resetClaims();
       if (released > 0) say(`${released} items claimed by a previous process are queued again`);
     }
@@ -364,6 +380,21 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
         (ops ? `; maintenance ${ops.url}/stats` : ''),
     );
     void pump();
+    if (queue) {
+      const q = queue;
+      heartbeat = setInterval(() => {
+        void q.renewOwnership(daemon).then(
+          (ok) => {
+            if (ok) return;
+            say(`lost the queue ${options.durableQueue} to another daemon (no heartbeat for ${OWNER_LEASE_MS} ms); stopping`);
+            owned = undefined;
+            lostQueue?.();
+          },
+          (e: unknown) => say(`queue heartbeat failed: ${errorMessage(e)}`),
+        );
+      }, OWNER_LEASE_MS / 4);
+      heartbeat.unref();
+    }
 
     // Run until a signal (or options.signal) or the network ending by itself; a second signal while draining exits at once.
     const force = () => process.exit(130);
@@ -377,6 +408,7 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
       process.once('SIGTERM', onSignal);
       options.signal?.addEventListener('abort', onSignal);
       void network.done().then(() => end('network ended'));
+      lostQueue = () => end('another daemon took the queue file over');
       function end(r: string) {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -419,6 +451,8 @@ export async function serveCommand(scripts: string[], options: ServeOptions, io:
     unforce?.();
     server?.closeAllConnections();
     await ops?.close();
+    clearInterval(heartbeat);
+    await owned?.releaseOwnership(daemon).catch(() => undefined);
     await queue?.close();
     await session.close();
   }
