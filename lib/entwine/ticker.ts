@@ -144,6 +144,13 @@ export class Ticker {
     return new Ticker(options.store, options.interval, head, options);
   }
 
+  /** How many accepted anchors wait for the tick they land in. */
+  get waiting(): number {
+    let n = 0;
+    for (const list of this.waiters.values()) n += list.length;
+    return n;
+  }
+
   /** The latest tick. */
   get headTick(): TickInfo {
     return { index: this.head.index, time: this.head.time, digest: this.head.digest };
