@@ -13,6 +13,8 @@ export interface SubstreamWriterOptions {
   substream: string;
   /** The Ed25519 key every entry is signed with. */
   privateKey: KeyObject;
+  /** Most entries one anchor proof carries (default 1000); a longer backlog goes in several proofs. */
+  maxProofEntries?: number;
 }
 
 /**
@@ -41,6 +43,7 @@ export class SubstreamWriter {
     private known: { tick: number; digest: string },
     /** The last index anchored (-1: none). */
     private anchoredTo: number,
+    private readonly maxProofEntries: number,
   ) {
     this.keys = substreamKeys(substream);
     this.publicKey = publicKeyPem(createPublicKey(privateKey));
@@ -78,6 +81,7 @@ export class SubstreamWriter {
       head ? { ...head.value, version: head.version } : undefined,
       known,
       lastReceipt ? lastReceipt.to : -1,
+      options.maxProofEntries ?? 1000,
     );
   }
 
@@ -157,7 +161,7 @@ export class SubstreamWriter {
   }
 
   /**
-   * Sends the entries not yet anchored to the ticker as a proof, waits for the tick the anchor
+   * Sends the entries not yet anchored (at most `maxProofEntries`) to the ticker as a proof, waits for the tick the anchor
    * lands in, records the receipt and learns the tick. Resolves with undefined when there is
    * nothing to anchor. A rejected proof rejects with the ticker's reason.
    *
@@ -169,7 +173,7 @@ export class SubstreamWriter {
   anchor(tickerUrl: string, options: { signal?: AbortSignal } = {}): Promise<AnchorReceipt | undefined> {
     return this.serial(async () => {
       const from = this.anchoredTo + 1;
-      const to = this.length - 1;
+      const to = Math.min(this.length - 1, from + this.maxProofEntries - 1);
       if (to < from) return undefined;
       const entries: ChainEntry[] = [];
       for (let i = from; i <= to; i++) {

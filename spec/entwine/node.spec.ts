@@ -1,6 +1,7 @@
 // The `entwine` node kind in a real Network: appends what its condition keeps, passes each event
 // on only once its entry is stored, anchors every N entries in the background, and a restarted
 // network continues the chain.
+import { mkdirSync } from 'node:fs';
 import { of, VirtualTimeScheduler } from 'rxjs';
 import { Network, nodes, type Logger } from 'tributary';
 import { DeliveryProbe } from 'tributary/testing';
@@ -17,6 +18,7 @@ import {
   type ChainHead,
   type TickerServer,
 } from '../../lib/entwine';
+import { LuaRuntime } from '../../lib/lua/index';
 import { builtinPlugins } from '../../lib/plugins';
 import { keyPair, tempDir, until, virtualClock } from './helpers';
 
@@ -222,5 +224,55 @@ describe('entwine node', () => {
     expect(() => net.create('entwine', 'f', { store: dir, substream: 'S', privateKey: `${dir}/k.pub.pem` })).toThrow(
       /not a PEM private key/,
     );
+  });
+});
+
+describe('entwine examples and Lua', () => {
+  const cwd = process.cwd();
+  afterEach(() => process.chdir(cwd));
+
+  it('the TypeScript and Lua examples build one entwine node', () => {
+    const dir = tempDir();
+    mkdirSync(`${dir}/keys`);
+    keyPair(`${dir}/keys`, 'orders');
+    process.chdir(dir);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiler, only for this spec
+    const ts = require('typescript') as typeof import('typescript');
+    const net = new Network({ plugins: [entwinePlugin] });
+    new Function('net', 'entwine', ts.transpile(entwine.kind.example, { target: ts.ScriptTarget.ES2022 }))(net, entwine);
+    const lua = new LuaRuntime(net, { allowFiles: true });
+    try {
+      lua.runString(`local tb = require('tributary')\n${entwine.kind.luaExample!.replace('"ledger"', '"ledger2"')}`);
+    } finally {
+      lua.close();
+    }
+    expect(net.toJSON().nodes.map((n) => n.kind)).toEqual(['entwine', 'entwine']);
+  });
+
+  it('a Lua script can give the condition as a function; a sandboxed one needs --allow-files', async () => {
+    const dir = tempDir();
+    const { privatePath } = keyPair(dir, 'k');
+    const script = `local tb = require('tributary')
+tb.create_from("in", { { keep = true, n = 1 }, { keep = false, n = 2 }, { keep = true, n = 3 } })
+tb.create_entwine("ledger", { store = "${dir}", substream = "L", privateKey = "${privatePath}", condition = function(p) return p.keep end })
+tb.create_discarder("out")
+tb.link("in", "ledger")
+tb.link("ledger", "out")`;
+    const sandboxed = new LuaRuntime(new Network({ plugins: [entwinePlugin] }));
+    try {
+      expect(() => sandboxed.runString(script)).toThrow(/entwine|files/);
+    } finally {
+      sandboxed.close();
+    }
+    const net = new Network({ plugins: builtinPlugins(), logger: quietLogger() });
+    const lua = new LuaRuntime(net, { allowFiles: true });
+    try {
+      lua.runString(script);
+      await net.start();
+      await net.stop();
+    } finally {
+      lua.close();
+    }
+    expect((await entries(dir, 'L')).length).toBe(2);
   });
 });

@@ -236,3 +236,39 @@ describe('entwine ticker: proofs that do not hold are refused with 400 and the r
     });
   });
 });
+
+describe('entwine writer: a long backlog', () => {
+  it('goes to the ticker in proofs of at most maxProofEntries, each continuing the last', async () => {
+    const clock = virtualClock();
+    const ticker = await Ticker.open({ store: await openEntwineStore('memory:'), interval: 1000, scheduler: clock.scheduler });
+    ticker.start();
+    const server = await serveTicker(ticker, { port: 0 });
+    const kv = await openEntwineStore('memory:');
+    try {
+      const w = await SubstreamWriter.open({
+        store: kv,
+        substream: 'A',
+        privateKey: generateKeyPairSync('ed25519').privateKey,
+        maxProofEntries: 2,
+      });
+      for (let i = 0; i < 5; i++) await w.append({ i }, 0);
+      const got: [number, number][] = [];
+      while (w.unanchored > 0) {
+        const p = w.anchor(server.url);
+        await until(() => ticker.waiting === 1, 'the anchor to be accepted');
+        clock.advance(1000);
+        const r = (await p)!;
+        got.push([r.from, r.to]);
+      }
+      expect(got).toEqual([
+        [0, 1],
+        [2, 3],
+        [4, 4],
+      ]);
+    } finally {
+      await ticker.stop();
+      await server.close();
+      await kv.close();
+    }
+  });
+});
