@@ -1,4 +1,4 @@
-// 'tributary/entwine': tamper-evident, partially ordered event timelines (docs/entwine.md).
+// Entwine's public surface (docs/entwine.md): tamper-evident, partially ordered event timelines.
 export * from './encoding';
 export { loadPrivateKey, loadPublicKey, parsePublicKey, publicKeyPem } from './keys';
 export { entwine, entwineOptions, type EntwineOptions } from './node';
