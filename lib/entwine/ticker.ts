@@ -73,6 +73,8 @@ export interface TickerOptions {
   scheduler?: SchedulerLike;
   /** Most entries one proof may carry (default 10 000). */
   maxEntries?: number;
+  /** Told when a timed tick fails (its store write failed); the next interval tries again. Default: nothing. */
+  onError?: (message: string) => void;
 }
 
 const pad = (n: number) => String(n).padStart(12, '0');
@@ -105,6 +107,7 @@ export class Ticker {
   private stopped = false;
   private readonly scheduler: SchedulerLike;
   private readonly maxEntries: number;
+  private readonly onError: (message: string) => void;
 
   private constructor(
     private readonly store: KeyValueStore,
@@ -114,6 +117,7 @@ export class Ticker {
   ) {
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.onError = options.onError ?? (() => undefined);
   }
 
   /**
@@ -169,7 +173,7 @@ export class Ticker {
     const interval = this.interval;
     this.timer = this.scheduler.schedule(
       function (this: { schedule(state?: unknown, delay?: number): unknown }, self?: Ticker) {
-        void self!.tick().catch(() => undefined);
+        void self!.tick().catch((e: unknown) => self!.onError(`tick failed: ${(e as Error).message}`));
         this.schedule(self, interval);
       },
       interval,

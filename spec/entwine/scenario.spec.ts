@@ -154,3 +154,24 @@ describe('entwine: substreams A and B anchored to one ticker', () => {
     expect(await r2).toMatchObject({ from: 2, to: 2, tick: 2 });
   });
 });
+
+describe('entwine ticker: a store that fails', () => {
+  it('reports the failed tick and makes it at the next interval', async () => {
+    const clock = virtualClock();
+    const store = await openEntwineStore('memory:');
+    let failNext = false;
+    const batch = store.batch.bind(store);
+    store.batch = (ops) => (failNext ? ((failNext = false), Promise.reject(new Error('disk full'))) : batch(ops));
+    const errors: string[] = [];
+    const ticker = await Ticker.open({ store, interval: 1000, scheduler: clock.scheduler, onError: (m) => errors.push(m) });
+    ticker.start();
+    failNext = true;
+    clock.advance(1000);
+    await until(() => errors.length === 1, 'the failure to be reported');
+    expect(errors).toEqual(['tick failed: disk full']);
+    expect(ticker.headTick.index).toBe(0);
+    clock.advance(1000);
+    await until(() => ticker.headTick.index === 1, 'the next tick');
+    await ticker.stop();
+  });
+});

@@ -42,7 +42,7 @@ export async function tickerServeCommand(options: TickerServeOptions, io: CliIO)
     throw new CliError(EXIT.USAGE, `--store: ${errorMessage(e)}`);
   }
   try {
-    const ticker = await Ticker.open({ store, interval });
+    const ticker = await Ticker.open({ store, interval, onError: (m) => io.stderr.write(`tributary ticker: ${m}\n`) });
     ticker.start();
     const server = await serveTicker(ticker, { host: options.host, port: options.port });
     io.stderr.write(
