@@ -18,6 +18,7 @@ import {
   type ChainHead,
   type TickerServer,
 } from '../../lib/entwine';
+import { loadNetworkText } from '../../lib/declarative/load';
 import { LuaRuntime } from '../../lib/lua/index';
 import { builtinPlugins } from '../../lib/plugins';
 import { keyPair, tempDir, until, virtualClock } from './helpers';
@@ -274,5 +275,35 @@ tb.link("ledger", "out")`;
       lua.close();
     }
     expect((await entries(dir, 'L')).length).toBe(2);
+  });
+});
+
+describe('entwine in a declarative network', () => {
+  it('takes its options, an agglo condition among them, from YAML', async () => {
+    const dir = tempDir();
+    const { privatePath } = keyPair(dir, 'k');
+    const yaml = `nodes:
+  - name: in
+    kind: from
+    options:
+      items: [{ total: 5 }, { total: 0 }, { total: 7 }]
+  - name: ledger
+    kind: entwine
+    options:
+      store: ${dir}
+      substream: orders
+      privateKey: ${privatePath}
+      condition: { expression: { comparator: { lhs: { variable: { name: total } }, rhs: { numeric: 0 }, op: GreaterThan } } }
+  - name: out
+    kind: discarder
+edges:
+  - { from: in, to: ledger }
+  - { from: ledger, to: out }
+`;
+    const net = new Network({ plugins: builtinPlugins(), logger: quietLogger() });
+    loadNetworkText(net, yaml, 'network.yaml', {});
+    await net.start();
+    await net.stop();
+    expect((await entries(dir, 'orders')).length).toBe(2);
   });
 });
