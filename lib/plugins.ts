@@ -73,6 +73,11 @@ export function builtinPlugins(options: BuiltinPluginOptions = {}): LazyPlugin[]
       load: () => (require('./eventstore/plugin') as typeof import('./eventstore/plugin')).eventstorePlugin,
     }),
     lazyPlugin({
+      name: 'entwine',
+      kinds: ['entwine'],
+      load: () => (require('./entwine/plugin') as typeof import('./entwine/plugin')).entwinePlugin,
+    }),
+    lazyPlugin({
       name: 'serve',
       kinds: ['reply'],
       load: () => (require('./serve/reply') as typeof import('./serve/reply')).servePlugin,

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage } from '../errors';
 import { checkCommand } from './commands/check';
+import { entwineVerifyCommand } from './commands/entwine';
 import { eventstoreServeCommand } from './commands/eventstore';
 import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph';
 import { nodesCommand } from './commands/nodes';
@@ -8,6 +9,7 @@ import { runCommand } from './commands/run';
 import { schemaCommand } from './commands/schema';
 import { queueCommand, serveCommand } from './commands/serve';
 import { TEST_REPORTERS, testCommand, type TestReporter } from './commands/test';
+import { tickerServeCommand } from './commands/ticker';
 import { CliError, EXIT, type CliIO } from './exit';
 import { DEFAULT_LOG_LEVEL, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './logging';
 import type { SessionOptions } from './session';
@@ -441,6 +443,44 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
           process.off('SIGTERM', onSignal);
         }
       }),
+    );
+
+  program
+    .command('ticker')
+    .description('entwine ticker (docs/entwine.md)')
+    .command('serve')
+    .description('tick on an interval, accept anchor proofs from substreams, answer happened-before questions (HTTP)')
+    .requiredOption('--port <port>', 'port to listen on (0 picks one)', portNumber('--port'))
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--interval <duration>', 'time between ticks (Go syntax: 500ms, 1s)', '1s')
+    .requiredOption('--store <dir|url>', 'where ticks and anchors are kept: a directory, or sqlite:…, postgres://…, redis://…')
+    .action(
+      act(async (opts: { port: number; host: string; interval: string; store: string }) => {
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          return await tickerServeCommand({ ...opts, signal: stop.signal }, io);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }),
+    );
+
+  program
+    .command('entwine')
+    .description('entwine substream tools (docs/entwine.md)')
+    .command('verify')
+    .description('walk the substreams of a store and report the first broken link')
+    .argument('<store>', 'the substream store: a directory, or sqlite:…, postgres://…, redis://…')
+    .option('--substream <id>', 'only this substream (default: every one in the store)')
+    .option('--public-key <pem>', 'public key file the signatures must verify with (default: the key recorded in the store)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExit codes: 0 intact, 1 a broken link (reported), 2 usage (no such store or substream, bad key file)')
+    .action(
+      act((store: string, opts: { substream?: string; publicKey?: string; json?: boolean }) => entwineVerifyCommand(store, opts, io)),
     );
 
   program
