@@ -3,7 +3,7 @@
 // Run a ticker first: `tributary ticker serve --port 8081 --store ./ticker`.
 import type { SchedulerLike } from 'rxjs';
 import { Network, nodes } from 'tributary';
-import { entwine, entwinePlugin } from '../../lib/entwine';
+import { entwine, entwinePlugin } from 'tributary/entwine';
 
 /** Options of {@link outletNetwork}. */
 export interface OutletOptions {
