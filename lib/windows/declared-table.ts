@@ -84,7 +84,8 @@ export class DeclaredTable implements WindowTable {
     }
     this.autoId = primary === undefined && !this.types.has('id');
     this.orderColumn = primary ?? 'id';
-    this.columns = [...(this.autoId ? ['id'] : []), ...this.types.keys()];
+    this.insertColumns = [...this.types.keys()];
+    this.columns = [...(this.autoId ? ['id'] : []), ...this.insertColumns];
     for (const i of declaration.index ?? []) {
       if (!this.columns.includes(i)) throw new TributaryError('BAD_OPTION', `table '${name}': index on unknown column '${i}'`);
     }
@@ -135,19 +136,34 @@ export class DeclaredTable implements WindowTable {
   }
 
   async insert(manager: EntityManager, rows: PreparedRow[]): Promise<void> {
-    const cols = [...this.types.keys()];
-    const q = (s: string) => quoteIdent(this.dialect, s);
-    const head = `INSERT INTO ${q(this.name)} (${cols.map(q).join(', ')}) VALUES `;
-    const tuple = `(${cols.map(() => '?').join(', ')})`;
-    const size = chunkSize(cols.length);
+    const size = chunkSize(this.types.size);
     for (let i = 0; i < rows.length; i += size) {
-      const chunk = rows.slice(i, i + size);
-      const values: unknown[] = [];
-      for (const r of chunk) for (const c of cols) values.push(toSqlValue(r.values[c], this.dialect));
-      const sql =
-        chunk.length === size ? (this.fullInsert ??= head + chunk.map(() => tuple).join(', ')) : head + chunk.map(() => tuple).join(', ');
+      const { sql, values } = this.insertStatement(rows.length <= size ? rows : rows.slice(i, i + size))!;
       await runPrepared(manager, placeholders(this.dialect, sql), values);
     }
+  }
+
+  insertStatement(rows: PreparedRow[]): TableStatement | undefined {
+    const size = chunkSize(this.types.size);
+    if (rows.length === 0 || rows.length > size) return undefined;
+    const cols = this.insertColumns;
+    const values: unknown[] = new Array(rows.length * cols.length);
+    let k = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i].values;
+      for (let j = 0; j < cols.length; j++) values[k++] = toSqlValue(row[cols[j]], this.dialect);
+    }
+    return { sql: rows.length === size ? (this.fullInsert ??= this.insertSql(size)) : this.insertSql(rows.length), values };
+  }
+
+  /** The columns an INSERT names: every declared one (not the generated `id`). */
+  private readonly insertColumns: string[];
+
+  /** The INSERT of `n` rows. */
+  private insertSql(n: number): string {
+    const q = (s: string) => quoteIdent(this.dialect, s);
+    const tuple = `(${this.insertColumns.map(() => '?').join(', ')})`;
+    return `INSERT INTO ${q(this.name)} (${this.insertColumns.map(q).join(', ')}) VALUES ${new Array<string>(n).fill(tuple).join(', ')}`;
   }
 
   /** The INSERT of a full chunk, built once. */

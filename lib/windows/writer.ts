@@ -2,7 +2,29 @@ import type { Event } from '../event';
 import { RingQueue } from '../operators/queue';
 import { toUnit, type TimeUnit } from './sql';
 import type { SerialQueue, WindowStore } from './store';
-import type { PreparedRow, WindowTable } from './tables';
+import type { PreparedRow, TableStatement, WindowTable } from './tables';
+
+/** Most batches one flush writes at once (SQLite, single-statement batches). */
+const PIPELINE = 8;
+
+/** What a batch's write resolves to when it committed. */
+const OK = Symbol('committed');
+const ok = () => OK;
+const failed = (e: unknown) => ({ error: e });
+
+/** A batch of one flush: events `[start, start + size)`, their rows and each event's error. */
+interface Batch {
+  start: number;
+  size: number;
+  rows: PreparedRow[];
+  /** The batch index (0 … size-1) of each row. */
+  indexes: number[];
+  results: unknown[];
+  /** The batch's single INSERT (null: it needs a transaction), once asked. */
+  statement?: TableStatement | null;
+  /** Its write, once issued: OK or `{ error }`. */
+  write?: Promise<unknown>;
+}
 
 /** Called once per written event: no error when its row is committed. */
 export type WriteDone = (event: Event, error?: unknown) => void;
@@ -38,13 +60,21 @@ export class BatchWriter {
   private readonly queue = new RingQueue<Event>();
   private readonly dones = new RingQueue<WriteDone>();
   private scheduled = false;
+  /**
+   * Whether a flush may write several batches at once, one autocommitted multi-row INSERT
+   * each: on SQLite (one connection, so the statements run in the order issued) and when no
+   * one acts after each commit.
+   */
+  private readonly pipelined: boolean;
 
   constructor(
     private readonly store: WindowStore,
     private readonly serial: SerialQueue,
     private readonly table: WindowTable,
     private readonly options: BatchWriterOptions,
-  ) {}
+  ) {
+    this.pipelined = store.dialect === 'sqlite' && !options.afterCommit && table.insertStatement !== undefined;
+  }
 
   /**
    * Queues an event's payload for insertion; `done` is called after commit (or failure).
@@ -68,47 +98,91 @@ export class BatchWriter {
 
   private async flush(): Promise<void> {
     this.scheduled = false;
-    const size = Math.min(this.queue.length, this.options.maxBatch);
-    if (size === 0) return;
-    const events: Event[] = new Array(size);
-    const dones: WriteDone[] = new Array(size);
-    for (let i = 0; i < size; i++) {
+    const { maxBatch } = this.options;
+    const total = Math.min(this.queue.length, this.pipelined ? maxBatch * PIPELINE : maxBatch);
+    if (total === 0) return;
+    const events: Event[] = new Array(total);
+    const dones: WriteDone[] = new Array(total);
+    for (let i = 0; i < total; i++) {
       events[i] = this.queue.shift()!;
       dones[i] = this.dones.shift()!;
     }
     if (this.queue.length > 0) this.schedule();
 
-    const results: (unknown | undefined)[] = new Array(size);
-    const rows: PreparedRow[] = [];
-    const indexes: number[] = [];
+    const batches: Batch[] = [];
+    for (let start = 0; start < total; start += maxBatch) batches.push(this.prepare(events, start, Math.min(maxBatch, total - start)));
+    let k = 0;
+    while (k < batches.length) {
+      // Issue consecutive batches of one statement at once (one prepared statement, so the
+      // driver runs them in the order issued): its thread writes them while this one binds
+      // the next and hands the committed ones on.
+      const issued: Batch[] = [];
+      let sql: string | undefined;
+      for (; k < batches.length; k++) {
+        const batch = batches[k];
+        if (batch.rows.length > 0) {
+          batch.statement ??= this.pipelined ? (this.table.insertStatement?.(batch.rows) ?? null) : null;
+          if (!batch.statement || (sql !== undefined && batch.statement.sql !== sql)) break;
+          sql = batch.statement.sql;
+          batch.write = this.store.runStatement(batch.statement).then(ok, failed);
+        }
+        issued.push(batch);
+      }
+      for (let j = 0; j < issued.length; j++) {
+        const batch = issued[j];
+        if (batch.write && (await batch.write) !== OK) {
+          // Nothing else may run inside the isolating transactions: let the rest settle first.
+          await Promise.all(issued.slice(j + 1).map((b) => b.write));
+          await this.isolate(batch);
+        }
+        this.complete(batch, events, dones);
+      }
+      if (issued.length === 0) {
+        // A batch that needs a transaction (several statements), or any batch off SQLite.
+        const batch = batches[k++];
+        try {
+          await this.store.transaction((m) => this.table.insert(m, batch.rows));
+        } catch {
+          await this.isolate(batch);
+        }
+        this.complete(batch, events, dones);
+      }
+    }
+  }
+
+  /** Turns the payloads of `events[start, start + size)` into rows; a rejected payload fails alone. */
+  private prepare(events: Event[], start: number, size: number): Batch {
+    const batch: Batch = { start, size, rows: [], indexes: [], results: new Array(size) };
     const { time } = this.options;
     for (let i = 0; i < size; i++) {
-      const event = events[i];
+      const event = events[start + i];
       try {
         const fill = time ? { column: time.column, value: toUnit(event.meta.time, time.unit) } : undefined;
-        rows.push(this.table.prepare(event.payload, event, fill));
-        indexes.push(i);
+        batch.rows.push(this.table.prepare(event.payload, event, fill));
+        batch.indexes.push(i);
       } catch (e) {
-        results[i] = e;
+        batch.results[i] = e;
       }
     }
-    if (rows.length > 0) {
+    return batch;
+  }
+
+  /** The database rejected the batch: its rows are written one transaction each, so only the bad ones fail. */
+  private async isolate(batch: Batch): Promise<void> {
+    for (let j = 0; j < batch.rows.length; j++) {
       try {
-        await this.store.transaction((m) => this.table.insert(m, rows));
-      } catch {
-        // Isolate the rows the database rejects; the rest commit one by one.
-        for (let j = 0; j < rows.length; j++) {
-          try {
-            await this.store.transaction((m) => this.table.insertEach(m, [rows[j]]));
-          } catch (e) {
-            results[indexes[j]] = e;
-          }
-        }
+        await this.store.transaction((m) => this.table.insertEach(m, [batch.rows[j]]));
+      } catch (e) {
+        batch.results[batch.indexes[j]] = e;
       }
     }
+  }
+
+  /** Hands every event of a written batch on, in order. */
+  private complete(batch: Batch, events: Event[], dones: WriteDone[]): void {
     let committed = 0;
-    for (const i of indexes) if (results[i] === undefined) committed++;
-    for (let i = 0; i < size; i++) dones[i](events[i], results[i]);
+    for (const i of batch.indexes) if (batch.results[i] === undefined) committed++;
+    for (let i = 0; i < batch.size; i++) dones[batch.start + i](events[batch.start + i], batch.results[i]);
     if (committed > 0) this.options.afterCommit?.(committed);
   }
 
