@@ -120,13 +120,13 @@ describe.each(drivers)('window (create_window) on $name', (driver) => {
     store.runStatement = (st) => counted(runStatement(st));
     const transaction = store.transaction.bind(store);
     store.transaction = (fn) => counted(transaction(fn));
-    const payloads = Array.from({ length: 2500 }, (_, i) => ({ uuid: `u${i}`, n: i, label: `u${i}` }));
-    payloads[1500] = { uuid: 'u3', n: 1500, label: 'duplicate' }; // the database rejects it (second batch)
-    payloads[2100] = { uuid: 'u2100', n: 'x' as unknown as number, label: 'not-a-number' }; // the table rejects it
+    const payloads = Array.from({ length: 250 }, (_, i) => ({ uuid: `u${i}`, n: i, label: `u${i}` }));
+    payloads[150] = { uuid: 'u3', n: 150, label: 'duplicate' }; // the database rejects it (second batch)
+    payloads[210] = { uuid: 'u210', n: 'x' as unknown as number, label: 'not-a-number' }; // the table rejects it
     const src = scheduledSource(payloads.map((payload) => ({ at: 10, payload })));
     const seen: { label: string; error?: string; writesBefore: number }[] = [];
     net.add('in', src);
-    net.add('w', windows.window({ table: 'burst', maxBatch: 1000 }));
+    net.add('w', windows.window({ table: 'burst', maxBatch: 100 }));
     net.add('out', {
       role: 'sink',
       kind: 'collect',
@@ -144,18 +144,18 @@ describe.each(drivers)('window (create_window) on $name', (driver) => {
     const report = await clock.run(net, '1s');
 
     expect(seen.map((x) => x.label)).toEqual(payloads.map((p) => p.label));
-    // The i-th event of a burst belongs to batch floor(i / 1000): that many writes before it had committed.
+    // The i-th event of a burst belongs to batch floor(i / 100): that many writes before it had committed.
     for (let i = 0; i < seen.length; i++) {
-      if (!seen[i].error) expect(seen[i].writesBefore).toBeGreaterThanOrEqual(Math.floor(i / 1000) + 1);
+      if (!seen[i].error) expect(seen[i].writesBefore).toBeGreaterThanOrEqual(Math.floor(i / 100) + 1);
     }
     expect(seen.filter((x) => x.error).map((x) => x.label)).toEqual(['duplicate', 'not-a-number']);
-    expect(seen[2100].error).toMatch(/table 'burst': column 'n' needs a number, got "x"/);
-    expect(await count(store, 'burst')).toBe(2498);
+    expect(seen[210].error).toMatch(/table 'burst': column 'n' needs a number, got "x"/);
+    expect(await count(store, 'burst')).toBe(248);
     const ns = (await store.query('select n from burst')).map((r) => Number(r.n)).sort((a, b) => a - b);
-    expect(ns).toEqual(payloads.map((p) => p.n).filter((n) => n !== 1500 && n !== 2100 && typeof n === 'number') as number[]);
-    expect(src.log.acked).toHaveLength(2498);
+    expect(ns).toEqual(payloads.map((p) => p.n).filter((n) => n !== 150 && typeof n === 'number') as number[]);
+    expect(src.log.acked).toHaveLength(248);
     expect(src.log.nacked.sort()).toEqual(['duplicate', 'not-a-number']);
-    expect(report.stats.w).toMatchObject({ in: 2500, out: 2500, errors: 2 });
+    expect(report.stats.w).toMatchObject({ in: 250, out: 250, errors: 2 });
   });
 
   it('passes error events through and completes at once on no events', async () => {
