@@ -33,10 +33,15 @@ export interface TableDeclaration {
   index?: string[];
 }
 
-/** A payload turned into a row (property names of the table) plus its child rows. */
+/**
+ * A payload turned into a row plus its child rows, as its table's insert wants it: an
+ * entity table's row is `values` by property name; a declared table's is `bind`, the values
+ * to bind in the order of its INSERT's columns (and an empty `values`).
+ */
 export interface PreparedRow {
   values: Record<string, unknown>;
   children: { relation: RelationMetadata; rows: PreparedRow[] }[];
+  bind?: unknown[];
 }
 
 /** What the windows need of a table, whether it comes from an entity or a declaration. */
