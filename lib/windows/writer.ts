@@ -4,8 +4,11 @@ import { toUnit, type TimeUnit } from './sql';
 import type { SerialQueue, WindowStore } from './store';
 import type { PreparedRow, TableStatement, WindowTable } from './tables';
 
-/** Most batches one flush writes at once (SQLite, single-statement batches). */
-const PIPELINE = 8;
+/** Most batches in flight at once (SQLite, single-statement batches). */
+const PIPELINE = 4;
+
+/** Most batches one flush takes (SQLite): other work of the queue waits no longer than that. */
+const FLUSH_BATCHES = 32;
 
 /** What a batch's write resolves to when it committed. */
 const OK = Symbol('committed');
@@ -99,7 +102,7 @@ export class BatchWriter {
   private async flush(): Promise<void> {
     this.scheduled = false;
     const { maxBatch } = this.options;
-    const total = Math.min(this.queue.length, this.pipelined ? maxBatch * PIPELINE : maxBatch);
+    const total = Math.min(this.queue.length, this.pipelined ? maxBatch * FLUSH_BATCHES : maxBatch);
     if (total === 0) return;
     const events: Event[] = new Array(total);
     const dones: WriteDone[] = new Array(total);
@@ -109,37 +112,41 @@ export class BatchWriter {
     }
     if (this.queue.length > 0) this.schedule();
 
-    const batches: Batch[] = [];
-    for (let start = 0; start < total; start += maxBatch) batches.push(this.prepare(events, start, Math.min(maxBatch, total - start)));
-    let k = 0;
-    while (k < batches.length) {
-      // Issue consecutive batches of one statement at once (one prepared statement, so the
-      // driver runs them in the order issued): its thread writes them while this one binds
-      // the next and hands the committed ones on.
-      const issued: Batch[] = [];
-      let sql: string | undefined;
-      for (; k < batches.length; k++) {
-        const batch = batches[k];
-        if (batch.rows.length > 0) {
-          batch.statement ??= this.pipelined ? (this.table.insertStatement?.(batch.rows) ?? null) : null;
-          if (!batch.statement || (sql !== undefined && batch.statement.sql !== sql)) break;
+    // Batches of one statement are issued while up to PIPELINE - 1 others are in flight (one
+    // prepared statement, so the driver runs them in the order issued): its thread writes
+    // while this one prepares and binds the next and hands the committed ones on, in order.
+    const inflight: Batch[] = [];
+    let writing = 0;
+    let sql: string | undefined;
+    let held: Batch | undefined;
+    let start = 0;
+    while (start < total || held !== undefined || inflight.length > 0) {
+      while (inflight.length < PIPELINE && (held !== undefined || start < total)) {
+        let batch: Batch;
+        if (held !== undefined) {
+          batch = held;
+          held = undefined;
+        } else {
+          batch = this.prepare(events, start, Math.min(maxBatch, total - start));
+          start += batch.size;
+        }
+        if (batch.rows.length === 0) {
+          inflight.push(batch); // nothing to write: handed on in its turn
+          continue;
+        }
+        batch.statement ??= this.pipelined ? (this.table.insertStatement?.(batch.rows) ?? null) : null;
+        if (batch.statement && (writing === 0 || batch.statement.sql === sql)) {
           sql = batch.statement.sql;
+          writing++;
           batch.write = this.store.runStatement(batch.statement).then(ok, failed);
+          inflight.push(batch);
+          continue;
         }
-        issued.push(batch);
-      }
-      for (let j = 0; j < issued.length; j++) {
-        const batch = issued[j];
-        if (batch.write && (await batch.write) !== OK) {
-          // Nothing else may run inside the isolating transactions: let the rest settle first.
-          await Promise.all(issued.slice(j + 1).map((b) => b.write));
-          await this.isolate(batch);
+        if (inflight.length > 0) {
+          held = batch; // another statement, or a transaction: once the ones in flight are done
+          break;
         }
-        this.complete(batch, events, dones);
-      }
-      if (issued.length === 0) {
-        // A batch that needs a transaction (several statements), or any batch off SQLite.
-        const batch = batches[k++];
+        // Several statements (children, generated keys), or any batch off SQLite: one transaction.
         try {
           await this.store.transaction((m) => this.table.insert(m, batch.rows));
         } catch {
@@ -147,6 +154,17 @@ export class BatchWriter {
         }
         this.complete(batch, events, dones);
       }
+      const batch = inflight.shift();
+      if (batch === undefined) continue;
+      if (batch.write !== undefined) {
+        writing--;
+        if ((await batch.write) !== OK) {
+          // Nothing else may run inside the isolating transactions: let the rest settle first.
+          await Promise.all(inflight.map((b) => b.write));
+          await this.isolate(batch);
+        }
+      }
+      this.complete(batch, events, dones);
     }
   }
 
