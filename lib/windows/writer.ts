@@ -48,6 +48,12 @@ export interface BatchWriterOptions {
  * share one transaction and a multi-row INSERT, while a lone event is written at once.
  * Nothing waits on a timer, so batching needs no clock and behaves the same under virtual time.
  *
+ * On SQLite, when nothing runs after each commit, a batch that fits one statement
+ * ({@link WindowTable.insertStatement}) is that statement alone, autocommitted, and a burst
+ * keeps up to {@link PIPELINE} of them in flight: the driver writes one while this thread
+ * prepares and binds the next. Each batch's events are handed on once it has committed, in
+ * arrival order.
+ *
  * A payload the table rejects fails alone. If the database rejects the batch, its rows are
  * retried one transaction each, so the good ones still commit and only the bad ones fail.
  *
