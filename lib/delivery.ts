@@ -32,13 +32,16 @@ export function createDelivery(onSettle: (s: Settlement) => void): Delivery {
   return new Handle(onSettle);
 }
 
+/** The settlement of every ack: one shared object rather than one per ack. */
+const ACKED: Settlement = Object.freeze({ acked: true });
+
 class Handle implements Delivery {
   settled = false;
   constructor(private readonly onSettle: (s: Settlement) => void) {}
   ack(): void {
     if (this.settled) return;
     this.settled = true;
-    this.onSettle({ acked: true });
+    this.onSettle(ACKED);
   }
   nack(reason?: unknown): void {
     if (this.settled) return;
@@ -65,19 +68,43 @@ export function forkDelivery(parent: Delivery, n: number): Delivery[] {
     return [];
   }
   if (n === 1) return [parent];
-  let open = n;
-  let failure: { reason: unknown } | undefined;
+  const fork = new Fork(parent, n);
   const children: Delivery[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    children[i] = new Handle((s) => {
-      if (!s.acked && !failure) failure = { reason: s.reason };
-      if (--open === 0) {
-        if (failure) parent.nack(failure.reason);
-        else parent.ack();
-      }
-    });
-  }
+  for (let i = 0; i < n; i++) children[i] = new ForkChild(fork);
   return children;
+}
+
+/** What the children of one {@link forkDelivery} share: how many are open, the first failure. */
+class Fork {
+  private failure: { reason: unknown } | undefined;
+  constructor(
+    private readonly parent: Delivery,
+    private open: number,
+  ) {}
+
+  settle(acked: boolean, reason: unknown): void {
+    if (!acked && !this.failure) this.failure = { reason };
+    if (--this.open === 0) {
+      if (this.failure) this.parent.nack(this.failure.reason);
+      else this.parent.ack();
+    }
+  }
+}
+
+/** One child of a fork: one object per branch (a handle and a closure each before). */
+class ForkChild implements Delivery {
+  settled = false;
+  constructor(private readonly fork: Fork) {}
+  ack(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.fork.settle(true, undefined);
+  }
+  nack(reason?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.fork.settle(false, reason);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Observable, merge, map, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, map, type SchedulerLike, type Subscription } from 'rxjs';
 import type { PartitionAssignment } from '../cluster/types';
 import { TributaryError, errorMessage } from '../errors';
 import { withPayload, withoutError, type Event } from '../event';
@@ -7,7 +7,7 @@ import type { Checkpointable } from '../state/types';
 import { OutCounter, SourceGate, countsOutput, viaSubscriber } from '../operators/subscriber';
 import { trampoline } from '../operators/trampoline';
 import { fusableStep, type FusableStep } from '../nodes/stage';
-import { Broadcast, type Lane } from './broadcast';
+import { Broadcast, fanIn, type Lane } from './broadcast';
 import { createNodeContext } from './context';
 import { fuse } from './fuse';
 import type { Graph } from './graph';
@@ -68,7 +68,7 @@ export interface Compiled {
 /**
  * Turns a validated graph into running RxJS subscriptions. A linear chain is one fused pipe
  * (each operator reads its producer's observable directly, nothing in between); a node with
- * several consumers gets a {@link Broadcast}; a node with several inputs reads a `merge`.
+ * several consumers gets a {@link Broadcast}; a node with several inputs reads a {@link fanIn}.
  * Consecutive fusable nodes (map, where, tap, interceptor, forwarder, function sinks with
  * concurrency 1: see {@link FusableStep}) linked one to one become ONE subscriber that runs
  * their steps in a loop per event (see {@link fuse}), unless `env.fusion` is false.
@@ -197,7 +197,7 @@ function soleConsumer(graph: Graph, producer: string): boolean {
 /** How many nodes of a chain run nested before a trampoline unwinds the stack (see compile). */
 export const TRAMPOLINE_EVERY = 128;
 
-/** The stream a consumer reads: its producer's output, a broadcast branch, or a merge of them. */
+/** The stream a consumer reads: its producer's output, a broadcast branch, or a fan-in of them. */
 function buildInput(
   name: string,
   graph: Graph,
@@ -224,7 +224,7 @@ function buildInput(
     return lane === 'error' ? branch.pipe(map(toDeadLetter)) : branch;
   });
   into.inCounts.set(name, inCounts);
-  return streams.length === 1 ? streams[0] : merge(...streams);
+  return streams.length === 1 ? streams[0] : fanIn(streams);
 }
 
 function toDeadLetter(e: Event): Event<DeadLetter> {

@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { TributaryError } from '../errors';
 import type { Event } from '../event';
 import { runPrepared } from './prepared';
-import { placeholders, quoteIdent, toSqlValue, type Dialect } from './sql';
+import { placeholders, quoteIdent, type Dialect } from './sql';
 import {
   chunkSize,
   objectPayload,
@@ -14,6 +14,9 @@ import {
   type TableStatement,
   type WindowTable,
 } from './tables';
+
+/** The values by property of a declared table's row: none, it carries `bind` (shared, never written to). */
+const NO_VALUES: PreparedRow['values'] = Object.freeze({}) as PreparedRow['values'];
 
 /** The children of a declared table's row: none (shared, never written to). */
 const NO_CHILDREN: PreparedRow['children'] = Object.freeze([]) as unknown as PreparedRow['children'];
@@ -84,7 +87,9 @@ export class DeclaredTable implements WindowTable {
     }
     this.autoId = primary === undefined && !this.types.has('id');
     this.orderColumn = primary ?? 'id';
-    this.columns = [...(this.autoId ? ['id'] : []), ...this.types.keys()];
+    this.insertColumns = [...this.types.keys()];
+    this.specs = [...this.types.values()];
+    this.columns = [...(this.autoId ? ['id'] : []), ...this.insertColumns];
     for (const i of declaration.index ?? []) {
       if (!this.columns.includes(i)) throw new TributaryError('BAD_OPTION', `table '${name}': index on unknown column '${i}'`);
     }
@@ -93,61 +98,81 @@ export class DeclaredTable implements WindowTable {
   prepare(raw: unknown, event: Event, time?: { column: string; value: number }): PreparedRow {
     const parsed = parsedPayload(raw);
     if (this.declaration.schemaless) {
-      return {
-        values: { event_time: event.meta.time, event_key: event.meta.key ?? null, payload: JSON.stringify(parsed ?? null) },
-        children: NO_CHILDREN,
-      };
+      return { values: NO_VALUES, children: NO_CHILDREN, bind: [event.meta.time, event.meta.key ?? null, JSON.stringify(parsed ?? null)] };
     }
     const payload = objectPayload(parsed, this.name);
-    const values: Record<string, unknown> = {};
-    for (const [col, { type, nullable }] of this.types) {
+    // Straight into the INSERT's values, in column order: no record per row.
+    const cols = this.insertColumns;
+    const specs = this.specs;
+    const bind: unknown[] = new Array(cols.length);
+    for (let j = 0; j < cols.length; j++) {
+      const col = cols[j];
       let v = payload[col];
-      if (v === undefined && time?.column === col) v = time.value;
+      if (v === undefined && time !== undefined && time.column === col) v = time.value;
       if (v === undefined || v === null) {
-        if (!nullable) throw new Error(`table '${this.name}': column '${col}' is missing`);
-        values[col] = null;
-        continue;
-      }
-      values[col] = this.convert(col, type, v);
+        if (!specs[j].nullable) throw new Error(`table '${this.name}': column '${col}' is missing`);
+        bind[j] = null;
+      } else bind[j] = this.convert(col, specs[j].type, v);
     }
-    return { values, children: NO_CHILDREN };
+    return { values: NO_VALUES, children: NO_CHILDREN, bind };
   }
 
+  private bad(col: string, what: string, v: unknown): Error {
+    return new Error(`table '${this.name}': column '${col}' needs ${what}, got ${JSON.stringify(v)}`);
+  }
+
+  /** The value a column stores, ready to bind (numbers, text, 1/0, JSON text). */
   private convert(col: string, type: ColumnType, v: unknown): unknown {
-    const bad = (what: string) => new Error(`table '${this.name}': column '${col}' needs ${what}, got ${JSON.stringify(v)}`);
     switch (type) {
       case 'integer':
       case 'number': {
         const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-        if (!Number.isFinite(n)) throw bad('a number');
-        if (type === 'integer' && !Number.isInteger(n)) throw bad('an integer');
+        if (!Number.isFinite(n)) throw this.bad(col, 'a number', v);
+        if (type === 'integer' && !Number.isInteger(n)) throw this.bad(col, 'an integer', v);
         return n;
       }
       case 'boolean':
-        if (typeof v !== 'boolean') throw bad('a boolean');
+        if (typeof v !== 'boolean') throw this.bad(col, 'a boolean', v);
         return v ? 1 : 0;
       case 'json':
         return JSON.stringify(v);
       default:
-        if (typeof v === 'object') throw bad('text');
+        if (typeof v === 'object') throw this.bad(col, 'text', v);
         return String(v);
     }
   }
 
   async insert(manager: EntityManager, rows: PreparedRow[]): Promise<void> {
-    const cols = [...this.types.keys()];
-    const q = (s: string) => quoteIdent(this.dialect, s);
-    const head = `INSERT INTO ${q(this.name)} (${cols.map(q).join(', ')}) VALUES `;
-    const tuple = `(${cols.map(() => '?').join(', ')})`;
-    const size = chunkSize(cols.length);
+    const size = chunkSize(this.types.size);
     for (let i = 0; i < rows.length; i += size) {
-      const chunk = rows.slice(i, i + size);
-      const values: unknown[] = [];
-      for (const r of chunk) for (const c of cols) values.push(toSqlValue(r.values[c], this.dialect));
-      const sql =
-        chunk.length === size ? (this.fullInsert ??= head + chunk.map(() => tuple).join(', ')) : head + chunk.map(() => tuple).join(', ');
+      const { sql, values } = this.insertStatement(rows.length <= size ? rows : rows.slice(i, i + size))!;
       await runPrepared(manager, placeholders(this.dialect, sql), values);
     }
+  }
+
+  insertStatement(rows: PreparedRow[]): TableStatement | undefined {
+    const size = chunkSize(this.types.size);
+    if (rows.length === 0 || rows.length > size) return undefined;
+    const cols = this.insertColumns;
+    const values: unknown[] = new Array(rows.length * cols.length);
+    let k = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const bind = rows[i].bind!;
+      for (let j = 0; j < cols.length; j++) values[k++] = bind[j];
+    }
+    return { sql: rows.length === size ? (this.fullInsert ??= this.insertSql(size)) : this.insertSql(rows.length), values };
+  }
+
+  /** The columns an INSERT names: every declared one (not the generated `id`). */
+  private readonly insertColumns: string[];
+  /** The type of each of {@link insertColumns}, in the same order. */
+  private readonly specs: { type: ColumnType; nullable: boolean }[];
+
+  /** The INSERT of `n` rows. */
+  private insertSql(n: number): string {
+    const q = (s: string) => quoteIdent(this.dialect, s);
+    const tuple = `(${this.insertColumns.map(() => '?').join(', ')})`;
+    return `INSERT INTO ${q(this.name)} (${this.insertColumns.map(q).join(', ')}) VALUES ${new Array<string>(n).fill(tuple).join(', ')}`;
   }
 
   /** The INSERT of a full chunk, built once. */

@@ -166,25 +166,36 @@ export class EntityTable implements WindowTable {
   }
 
   private async insertPlain(manager: EntityManager, rows: PreparedRow[]): Promise<void> {
-    const cols = this.plain!;
-    const driver = manager.connection.driver;
-    const q = (s: string) => quoteIdent(this.dialect, s);
-    const head = `INSERT INTO ${q(this.name)} (${cols.map((c) => q(c.databaseName)).join(', ')}) VALUES `;
-    const tuple = `(${cols.map(() => '?').join(', ')})`;
-    const size = chunkSize(cols.length);
+    const size = chunkSize(this.plain!.length);
     for (let i = 0; i < rows.length; i += size) {
-      const chunk = rows.slice(i, i + size);
-      const values: unknown[] = [];
-      for (const r of chunk) {
-        for (const c of cols) {
-          let v = c.getEntityValue(r.values);
-          if (v === undefined && c.isGenerated && c.generationStrategy === 'uuid') v = r.values[c.propertyName] = randomUUID();
-          if (v === undefined) values.push(c.default === undefined ? null : c.default);
-          else values.push(driver.preparePersistentValue(v, c));
-        }
-      }
-      await runPrepared(manager, placeholders(this.dialect, head + chunk.map(() => tuple).join(', ')), values);
+      const { sql, values } = this.plainStatement(rows.slice(i, i + size), manager.connection.driver);
+      await runPrepared(manager, placeholders(this.dialect, sql), values);
     }
+  }
+
+  insertStatement(rows: PreparedRow[]): TableStatement | undefined {
+    const cols = this.plainColumns();
+    if (!cols || rows.length === 0 || rows.length > chunkSize(cols.length)) return undefined;
+    for (const r of rows) if (r.children.some((c) => c.rows.length > 0)) return undefined;
+    return this.plainStatement(rows, this.metadata.connection.driver);
+  }
+
+  /** The multi-row INSERT of `rows` (plain columns, one chunk). */
+  private plainStatement(rows: PreparedRow[], driver: EntityManager['connection']['driver']): TableStatement {
+    const cols = this.plain!;
+    const q = (s: string) => quoteIdent(this.dialect, s);
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    const values: unknown[] = [];
+    for (const r of rows) {
+      for (const c of cols) {
+        let v = c.getEntityValue(r.values);
+        if (v === undefined && c.isGenerated && c.generationStrategy === 'uuid') v = r.values[c.propertyName] = randomUUID();
+        if (v === undefined) values.push(c.default === undefined ? null : c.default);
+        else values.push(driver.preparePersistentValue(v, c));
+      }
+    }
+    const sql = `INSERT INTO ${q(this.name)} (${cols.map((c) => q(c.databaseName)).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`;
+    return { sql, values };
   }
 
   async insertEach(manager: EntityManager, rows: PreparedRow[], withChildren = true): Promise<void> {

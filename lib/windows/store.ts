@@ -3,11 +3,11 @@ import { TributaryError, errorMessage } from '../errors';
 import { postgresSchema } from '../util/pg-url';
 import { shownUrl } from '../util/redact';
 import { pgPortableSql, pgResultTypes } from './postgres';
-import { finalizePrepared } from './prepared';
+import { finalizePrepared, runPrepared } from './prepared';
 import { bindNamed, normalizeRow, placeholders, quoteIdent, type Dialect, type SqlParams } from './sql';
 import { DeclaredTable } from './declared-table';
 import { EntityTable } from './entity-table';
-import type { TableDeclaration, WindowTable } from './tables';
+import type { TableDeclaration, TableStatement, WindowTable } from './tables';
 
 /** How to open a {@link WindowStore}. */
 export interface WindowStoreOptions {
@@ -143,6 +143,21 @@ export class WindowStore {
    */
   execute(sql: string, values: unknown[] = [], manager?: EntityManager): Promise<unknown> {
     return (manager ?? this.dataSource.manager).query(placeholders(this.dialect, sql), values);
+  }
+
+  /**
+   * Runs one of the window code's own statements (`?` placeholders) on its own, outside any
+   * transaction: a single statement is atomic, and once this resolves its changes are
+   * committed. On SQLite it runs as a statement prepared once per connection and SQL text
+   * (see {@link runPrepared}), and statements of the same text run in the order issued.
+   *
+   * @example
+   * ```ts
+   * await store.runStatement({ sql: 'INSERT INTO "alerts" ("customer", "total") VALUES (?, ?)', values: ['c1', 12] });
+   * ```
+   */
+  runStatement(statement: TableStatement): Promise<void> {
+    return runPrepared(this.dataSource.manager, placeholders(this.dialect, statement.sql), statement.values);
   }
 
   /**

@@ -33,10 +33,15 @@ export interface TableDeclaration {
   index?: string[];
 }
 
-/** A payload turned into a row (property names of the table) plus its child rows. */
+/**
+ * A payload turned into a row plus its child rows, as its table's insert wants it: an
+ * entity table's row is `values` by property name; a declared table's is `bind`, the values
+ * to bind in the order of its INSERT's columns (and an empty `values`).
+ */
 export interface PreparedRow {
   values: Record<string, unknown>;
   children: { relation: RelationMetadata; rows: PreparedRow[] }[];
+  bind?: unknown[];
 }
 
 /** What the windows need of a table, whether it comes from an entity or a declaration. */
@@ -54,6 +59,13 @@ export interface WindowTable {
   prepare(payload: unknown, event: Event, time?: { column: string; value: number }): PreparedRow;
   /** Inserts prepared rows (and their children) with as few statements as possible. */
   insert(manager: EntityManager, rows: PreparedRow[]): Promise<void>;
+  /**
+   * The one INSERT statement (with `?` placeholders) that writes `rows` whole, or undefined
+   * when they need more than one statement (children, database-generated keys the children
+   * refer to, too many rows for one statement) or the table's columns need TypeORM. A single
+   * statement is atomic on its own, so it can run without an explicit transaction.
+   */
+  insertStatement?(rows: PreparedRow[]): TableStatement | undefined;
   /** Inserts rows one statement per row: the slow path, for benchmarks and isolating bad rows. */
   insertEach(manager: EntityManager, rows: PreparedRow[]): Promise<void>;
   /** Statements deleting rows where `column < cutoff`, children first. */

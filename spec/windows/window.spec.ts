@@ -102,6 +102,62 @@ describe.each(drivers)('window (create_window) on $name', (driver) => {
     expect(report.stats.w.errors).toBe(3);
   });
 
+  it('writes a burst of several batches in arrival order, each event passed on only after its row commits, a rejected row failing alone', async () => {
+    const { store } = await driver.open({
+      tables: [{ name: 'burst', columns: { uuid: { type: 'string', primary: true }, n: 'integer' } }],
+    });
+    const { net, clock } = virtualNetwork(store);
+    // Writes that have committed (statements or transactions), counted before the window hears of them.
+    let committedWrites = 0;
+    const counted = <T>(p: Promise<T>) => {
+      p.then(
+        () => committedWrites++,
+        () => undefined,
+      );
+      return p;
+    };
+    const runStatement = store.runStatement.bind(store);
+    store.runStatement = (st) => counted(runStatement(st));
+    const transaction = store.transaction.bind(store);
+    store.transaction = (fn) => counted(transaction(fn));
+    const payloads = Array.from({ length: 250 }, (_, i) => ({ uuid: `u${i}`, n: i, label: `u${i}` }));
+    payloads[150] = { uuid: 'u3', n: 150, label: 'duplicate' }; // the database rejects it (second batch)
+    payloads[210] = { uuid: 'u210', n: 'x' as unknown as number, label: 'not-a-number' }; // the table rejects it
+    const src = scheduledSource(payloads.map((payload) => ({ at: 10, payload })));
+    const seen: { label: string; error?: string; writesBefore: number }[] = [];
+    net.add('in', src);
+    net.add('w', windows.window({ table: 'burst', maxBatch: 100 }));
+    net.add('out', {
+      role: 'sink',
+      kind: 'collect',
+      create: (ctx) => (s) =>
+        s.pipe(
+          tap((e) => {
+            seen.push({ label: (e.payload as { label: string }).label, error: e.error?.message, writesBefore: committedWrites });
+            if (e.error) ctx.nack(e, e.error);
+            else ctx.ack(e);
+          }),
+        ),
+    });
+    net.link('in', 'w');
+    net.link('w', 'out');
+    const report = await clock.run(net, '1s');
+
+    expect(seen.map((x) => x.label)).toEqual(payloads.map((p) => p.label));
+    // The i-th event of a burst belongs to batch floor(i / 100): that many writes before it had committed.
+    for (let i = 0; i < seen.length; i++) {
+      if (!seen[i].error) expect(seen[i].writesBefore).toBeGreaterThanOrEqual(Math.floor(i / 100) + 1);
+    }
+    expect(seen.filter((x) => x.error).map((x) => x.label)).toEqual(['duplicate', 'not-a-number']);
+    expect(seen[210].error).toMatch(/table 'burst': column 'n' needs a number, got "x"/);
+    expect(await count(store, 'burst')).toBe(248);
+    const ns = (await store.query('select n from burst')).map((r) => Number(r.n)).sort((a, b) => a - b);
+    expect(ns).toEqual(payloads.map((p) => p.n).filter((n) => n !== 150 && typeof n === 'number') as number[]);
+    expect(src.log.acked).toHaveLength(248);
+    expect(src.log.nacked.sort()).toEqual(['duplicate', 'not-a-number']);
+    expect(report.stats.w).toMatchObject({ in: 250, out: 250, errors: 2 });
+  });
+
   it('passes error events through and completes at once on no events', async () => {
     const { store } = await driver.open({ entities });
     const { t, net, clock } = virtualNetwork(store);
