@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
-import type { KV, NatsConnection } from 'nats';
+import type { JetStreamManager, KV, NatsConnection } from 'nats';
 import { natsModule } from '../connectors/nats/connection';
 import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
@@ -191,6 +191,7 @@ export class GroupMember {
   private nc?: NatsConnection;
   private ownsConnection = false;
   private kv?: KV;
+  private jsm?: JetStreamManager;
   private scripts: readonly DeployedScript[] = [];
   private unsubscribe?: () => void;
   private readonly timers: Subscription[] = [];
@@ -206,6 +207,7 @@ export class GroupMember {
   private readonly startedAt = Date.now();
   private readonly lastIn = new Map<string, { at: number; in: number }>();
   private pollErrors = 0;
+  private watcher?: { stop(): void };
 
   constructor(private readonly options: GroupMemberOptions) {
     if (!options || typeof options !== 'object') throw new TributaryError('BAD_OPTION', 'GroupMember: options are required');
@@ -260,7 +262,21 @@ export class GroupMember {
       } else {
         this.nc = nats;
       }
-      this.kv = await this.nc.jetstream().views.kv(groupBucket(this.group), { ttl: this.leaseMs, history: 1 });
+      this.jsm = await this.nc.jetstreamManager();
+      this.kv = await this.nc.jetstream().views.kv(groupBucket(this.group), {
+        ttl: this.leaseMs,
+        history: 1,
+        // A request unanswered for a third of the lease is a failed one: renewals fail fast.
+        timeout: Math.min(5000, Math.max(200, Math.floor(this.leaseMs / 3))),
+      });
+      const ttl = (await this.kv.status()).ttl;
+      if (ttl !== this.leaseMs) {
+        // A shorter bucket TTL than this member's lease would let its leases lapse while it still runs units.
+        throw new TributaryError(
+          'BAD_OPTION',
+          `the bucket exists with a TTL of ${ttl}ms, but this member's leaseTimeout is ${this.leaseMs}ms: every member of a group must use the same leaseTimeout`,
+        );
+      }
     } catch (e) {
       if (this.ownsConnection) await this.nc?.close().catch(() => undefined);
       const msg = typeof nats === 'string' ? redactUrlSecrets(nats, errorMessage(e)) : errorMessage(e);
@@ -272,12 +288,34 @@ export class GroupMember {
       this.scripts = scripts;
       this.poll();
     });
+    await this.watch();
     await this.tick();
     const third = Math.max(100, Math.floor(this.leaseMs / 3));
     this.every(third, () => this.renewAll());
     this.every(third, () => this.poll());
     this.every(Math.max(50, Math.floor(this.leaseMs / 10)), () => this.watchdog());
     this.logger.info?.(`${this.where} started (lease timeout ${this.leaseMs}ms)`);
+  }
+
+  /**
+   * Polls at once when a member joins or leaves or a lease is released, instead of at the next
+   * periodic poll: rebalancing and graceful handovers take a round trip, not a third of the lease.
+   */
+  private async watch(): Promise<void> {
+    const { KvWatchInclude } = natsModule();
+    const w = await this.kv!.watch({ headers_only: true, include: KvWatchInclude.UpdatesOnly });
+    this.watcher = w;
+    void (async () => {
+      for await (const e of w) {
+        if (this.stopping) break;
+        const gone = e.operation !== 'PUT';
+        if (e.key.startsWith('members.')) {
+          if (gone || !this.members.includes(e.key.slice('members.'.length))) this.poll();
+        } else if (e.key.startsWith('lease.') && gone) {
+          this.poll();
+        }
+      }
+    })().catch((e) => this.logger.debug?.(`${this.where}: watch ended: ${errorMessage(e)}`));
   }
 
   private every(ms: number, fn: () => void): void {
@@ -311,7 +349,7 @@ export class GroupMember {
     try {
       await kv.put(`members.${this.id}`, enc.encode(JSON.stringify(this.info())));
       const live = new Set<string>([this.id]);
-      for await (const k of await kv.keys('members.*')) live.add(k.slice('members.'.length));
+      for (const k of await liveKeys(this.jsm!, kv, groupBucket(this.group), 'members.')) live.add(k.slice('members.'.length));
       this.members = [...live].sort();
       if (this.pollErrors > 0) this.logger.warn(`${this.where}: coordination through NATS works again`);
       this.pollErrors = 0;
@@ -599,13 +637,21 @@ export class GroupMember {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.unsubscribe?.();
+      this.watcher?.stop();
       if (this.tickRunning) await this.tickRunning.catch(() => undefined);
+      // Leaving first: the others plan without this member at once and take each unit as soon
+      // as its lease is deleted below.
+      if (this.kv) await this.kv.delete(`members.${this.id}`).catch(() => undefined);
       // Renewals and the watchdog go on while units drain: a lease must not lapse meanwhile.
       await Promise.all([...this.owned.values()].map((o) => this.release(o, 'the member stops')));
       for (const t of this.timers.splice(0)) t.unsubscribe();
-      if (this.kv) await this.kv.delete(`members.${this.id}`).catch(() => undefined);
       if (this.ownsConnection && this.nc && !this.nc.isClosed()) {
-        await this.nc.drain().catch(() => this.nc?.close());
+        // A drain needs the server's answers: bounded, then closed, so a cut-off member still stops.
+        const nc = this.nc;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([nc.drain().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+        clearTimeout(timer);
+        if (!nc.isClosed()) await nc.close().catch(() => undefined);
       }
       this.logger.info?.(`${this.where} stopped`);
     })();
@@ -639,9 +685,7 @@ export async function readGroup(nc: NatsConnection, group: string): Promise<Grou
   }
   const members: MemberInfo[] = [];
   const leases: Array<{ unit: string; owner: string; revision: number }> = [];
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
-  for (const k of keys.sort()) {
+  for (const k of await liveKeys(await nc.jetstreamManager(), kv, groupBucket(group), '')) {
     const e = await kv.get(k);
     if (!e || e.operation !== 'PUT') continue;
     const v = decodeEntry<Record<string, unknown>>(e.value);
@@ -650,6 +694,24 @@ export async function readGroup(nc: NatsConnection, group: string): Promise<Grou
     else if (k.startsWith('lease.')) leases.push({ unit: k.slice('lease.'.length), owner: String(v.owner), revision: e.revision });
   }
   return { members, leases };
+}
+
+/**
+ * The keys under `prefix` whose latest entry is a value (not a delete), sorted. Read from the
+ * bucket's stream info (subjects with messages) rather than `kv.keys()`, whose ordered consumer
+ * can wait forever on a bucket whose entries expire and change while it lists them.
+ */
+async function liveKeys(jsm: JetStreamManager, kv: KV, bucket: string, prefix: string): Promise<string[]> {
+  const head = `$KV.${bucket}.`;
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${head}${prefix}>` });
+  const subjects = Object.keys(info.state.subjects ?? {}).sort();
+  const out: string[] = [];
+  for (const subject of subjects) {
+    const key = subject.slice(head.length);
+    const e = await kv.get(key);
+    if (e && e.operation === 'PUT') out.push(key);
+  }
+  return out;
 }
 
 /** Reads a KV entry's JSON value; undefined for a missing or unreadable one. */
