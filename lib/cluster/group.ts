@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { JetStreamManager, KV, NatsConnection } from 'nats';
-import { natsModule } from '../connectors/nats/connection';
 import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Logger } from '../nodes/types';
@@ -156,6 +155,12 @@ export function unitsOf(scripts: readonly DeployedScript[]): WorkUnit[] {
   return out;
 }
 
+/** The nats client, loaded on first use (lib/cluster is core: it does not import the connectors family). */
+function natsModule(): typeof import('nats') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
+  return require('nats') as typeof import('nats');
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -235,8 +240,9 @@ export class GroupMember {
     this.scheduler = options.scheduler ?? asyncScheduler;
   }
 
+  /** The scheduler's time when one is given; otherwise a monotonic clock (wall-clock jumps must not stretch a lease). */
   private now(): number {
-    return this.scheduler.now();
+    return this.options.scheduler ? this.scheduler.now() : performance.now();
   }
 
   private get where(): string {
@@ -577,7 +583,7 @@ export class GroupMember {
     for (const o of [...this.owned.values()]) {
       if (o.released) continue;
       const left = o.renewedAt + this.leaseMs - this.now();
-      if (left <= margin) this.lose(o, `not renewed for ${this.now() - o.renewedAt}ms of a ${this.leaseMs}ms lease`);
+      if (left <= margin) this.lose(o, `not renewed for ${Math.round(this.now() - o.renewedAt)}ms of a ${this.leaseMs}ms lease`);
     }
   }
 
