@@ -1,6 +1,6 @@
 // The assignment every member computes for itself: the same answer everywhere, balanced, and
 // stable enough that a member joining or leaving moves few units.
-import { assignUnits, unitsOf } from '../../lib/cluster/group';
+import { GroupMember, assignUnits, unitsOf } from '../../lib/cluster/group';
 
 const units = (n: number) => Array.from({ length: n }, (_, i) => `bets.p${i}`);
 
@@ -48,5 +48,23 @@ describe('unitsOf', () => {
     expect(us.map((u) => u.id)).toEqual(['calc', 'bets.p0', 'bets.p1', 'bets.p2']);
     expect(us[2].partition).toEqual({ index: 1, count: 3 });
     expect(us[0].partition).toBeUndefined();
+  });
+});
+
+describe('GroupMember options', () => {
+  const catalog = { subscribe: () => () => undefined, close: () => Promise.resolve() };
+  const factory = { prepare: () => Promise.reject(new Error('unused')) };
+
+  it('rejects bad options naming them', () => {
+    expect(() => new GroupMember({ nats: 'nats://x', group: '', catalog, factory })).toThrow(/option 'group'/);
+    expect(() => new GroupMember({ nats: 'nats://x', group: 'g', catalog, factory, leaseTimeout: '100ms' })).toThrow(
+      /option 'leaseTimeout' must be at least 300ms, got 100ms/,
+    );
+    expect(() => new GroupMember({ nats: 'nats://x', group: 'g', catalog, factory, leaseTimeout: 'soon' })).toThrow(/leaseTimeout/);
+    expect(() => new GroupMember({ nats: 'nats://x', group: 'g', catalog: {} as never, factory })).toThrow(/option 'catalog'/);
+  });
+
+  it('makes a member id NATS keys accept', () => {
+    expect(new GroupMember({ nats: 'nats://x', group: 'g', catalog, factory, memberId: 'host.a:1' }).id).toBe('host_a_1');
   });
 });
