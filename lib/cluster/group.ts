@@ -290,12 +290,15 @@ export class GroupMember {
         cause: e,
       });
     }
+    let subscribed = false;
     this.unsubscribe = this.options.catalog.subscribe((scripts) => {
       this.scripts = scripts;
-      this.poll();
+      if (subscribed) this.poll();
     });
+    subscribed = true;
     await this.watch();
-    await this.tick();
+    this.poll();
+    await this.tickRunning;
     const third = Math.max(100, Math.floor(this.leaseMs / 3));
     this.every(third, () => this.renewAll());
     this.every(third, () => this.poll());

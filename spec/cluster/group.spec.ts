@@ -255,6 +255,19 @@ suite(`group members against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () =>
     expect(rec.violations).toEqual([]);
   });
 
+  it('a script that does not build at its first start is reported once, not retried in a loop', async () => {
+    const catalog = new TestCatalog([script('calc', 1, undefined, 'syntax error at once')]);
+    const a = member('a', catalog);
+    await a.m.start();
+    await waitFor(async () => (await readGroup(admin, group)).members[0]?.failed?.calc?.version === 1, 'the failure reported');
+    const at = (await readGroup(admin, group)).members[0].at;
+    await waitFor(async () => ((await readGroup(admin, group)).members[0]?.at ?? 0) > at + 1000, 'two more polls', 10_000);
+    expect(rec.prepares).toHaveLength(1);
+    expect(rec.running.size).toBe(0);
+    expect((await readGroup(admin, group)).leases).toEqual([]);
+    expect(a.m.snapshot().failed).toEqual({ calc: { version: 1, error: "script 'calc' line 1: syntax error" } });
+  });
+
   it('a unit whose network fails on its own is released and not restarted in a tight loop', async () => {
     const catalog = new TestCatalog([script('calc', 1)]);
     const a = member('a', catalog);
