@@ -85,6 +85,8 @@ interface Owned {
   chain: Promise<unknown>;
   lost: boolean;
   released: boolean;
+  /** A hot reload under way: a release waits for it (the old version may still be draining). */
+  reloading?: Promise<void>;
 }
 
 const KEY_SAFE = /[^-_=/.A-Za-z0-9]/g;
@@ -380,7 +382,9 @@ export class GroupMember {
       const mine = assignment.get(unit.id) === this.id;
       if (o) {
         if (!mine) void this.release(o, `assigned to ${assignment.get(unit.id)}`);
-        else if (o.phase === 'running' && o.unit.script.version !== unit.script.version && !this.blocked(unit)) void this.reload(o, unit);
+        else if (o.phase === 'running' && o.unit.script.version !== unit.script.version && !this.blocked(unit)) {
+          o.reloading = this.reload(o, unit).finally(() => (o.reloading = undefined));
+        }
       } else if (mine && !this.blocked(unit)) {
         await this.acquire(unit);
       }
@@ -516,8 +520,10 @@ export class GroupMember {
       handle = await prepared.start();
     } catch (e) {
       this.recordFailed(unit.script, e);
-      o.phase = 'running';
-      void this.release(o, 'its new version failed to start');
+      if (o.phase === 'reloading') {
+        o.phase = 'running';
+        void this.release(o, 'its new version failed to start');
+      }
       return;
     }
     this.logger.info?.(`${this.where}: ${unit.id} now runs version ${unit.script.version} (was ${o.unit.script.version})`);
@@ -539,6 +545,7 @@ export class GroupMember {
     const wasStarting = o.phase === 'starting';
     o.phase = 'stopping';
     if (wasStarting) await o.started;
+    if (o.reloading) await o.reloading;
     const h = o.handle;
     o.handle = undefined;
     if (h) await h.stop().catch((e) => this.logger.error(`${this.where}: stopping ${o.unit.id}: ${errorMessage(e)}`));

@@ -186,6 +186,20 @@ suite(`group members against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () =>
     expect(rec.violations).toEqual([]);
   });
 
+  it('a redeploy while a member joins: every partition ends on the new version, never two owners', async () => {
+    const catalog = new TestCatalog([script('bets', 1, 16)]);
+    await member('m1', catalog).m.start();
+    await member('m2', catalog).m.start();
+    await waitFor(() => rec.running.size === 16 && sortedCounts() === '8/8', 'the 16 units split 8/8');
+    catalog.set([script('bets', 2, 16)]);
+    await member('m3', catalog).m.start();
+    await waitFor(
+      () => rec.running.size === 16 && sortedCounts() === '5/5/6' && [...rec.running.values()].every((r) => r.version === 2),
+      'version 2 everywhere, split 6/5/5',
+    );
+    expect(rec.violations).toEqual([]);
+  });
+
   it('a member cut off from NATS stops its units at once; the others take them over after the lease timeout', async () => {
     const catalog = new TestCatalog([script('bets', 1, 16)]);
     await member('m1', catalog).m.start();
