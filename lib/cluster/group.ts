@@ -299,12 +299,13 @@ export class GroupMember {
     });
     subscribed = true;
     await this.watch();
-    this.poll();
-    await this.tickRunning;
+    // Renewals and the watchdog run from before the first lease is taken.
     const third = Math.max(100, Math.floor(this.leaseMs / 3));
     this.every(third, () => this.renewAll());
-    this.every(third, () => this.poll());
     this.every(Math.max(50, Math.floor(this.leaseMs / 10)), () => this.watchdog());
+    this.poll();
+    await this.tickRunning;
+    this.every(third, () => this.poll());
     this.logger.info?.(`${this.where} started (lease timeout ${this.leaseMs}ms)`);
   }
 
