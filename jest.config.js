@@ -10,7 +10,7 @@ module.exports = {
   moduleNameMapper: {
     '^tributary$': '<rootDir>/lib/index.ts',
     '^tributary/testing$': '<rootDir>/lib/testing/index.ts',
-    '^tributary/(lua|windows|connectors|observe|eventstore|entwine)$': '<rootDir>/lib/$1/index.ts',
+    '^tributary/(lua|windows|connectors|observe|eventstore|entwine|cluster)$': '<rootDir>/lib/$1/index.ts',
     '^tributary/plugins$': '<rootDir>/lib/plugins.ts',
   },
   setupFiles: ['reflect-metadata'],

@@ -131,7 +131,7 @@ import { VirtualTime } from 'tributary/testing';
 const require = createRequire(import.meta.url);
 // Every name the CommonJS build exports must be a named export of the ES module view.
 let missing = [];
-for (const sub of ['tributary', 'tributary/lua', 'tributary/windows', 'tributary/connectors', 'tributary/plugins', 'tributary/observe', 'tributary/testing', 'tributary/eventstore', 'tributary/entwine']) {
+for (const sub of ['tributary', 'tributary/lua', 'tributary/windows', 'tributary/connectors', 'tributary/plugins', 'tributary/observe', 'tributary/testing', 'tributary/eventstore', 'tributary/entwine', 'tributary/cluster']) {
   const esm = await import(sub);
   const names = Object.keys(require(sub)).filter((k) => k !== '__esModule' && k !== 'default');
   missing.push(...names.filter((k) => !(k in esm)).map((k) => `${sub}:${k}`));
