@@ -100,7 +100,7 @@ async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: Resolved,
 }
 
 /** `url` is the address as shown in messages (no password). */
-async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnection, io: FlowIO, url: string): Promise<void> {
+async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnection, io: FlowIO, url: string, acks: AckBatch): Promise<void> {
   const durable = partitionDurable(ctx, o.durable ?? durableName(ctx.name));
   // Kept across reconnects: a server that restarted may have forgotten acks it had received.
   const acked = new AckedSequences(ctx);
@@ -130,7 +130,7 @@ async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnectio
           m.ack(); // settled here before: ack again, do not process twice
           continue;
         }
-        await emitJs(o, io, m, acked);
+        await emitJs(o, io, m, acked, acks);
       }
       io.signal.removeEventListener('abort', stop);
       if (io.signal.aborted) return;
@@ -216,7 +216,39 @@ class AckedSequences {
   }
 }
 
-function emitJs(o: Resolved, io: FlowIO, m: JsMsg, acked: AckedSequences): Promise<void> {
+/**
+ * Acks sent together: the acks of one turn of the event loop go out in one socket write (nats.js
+ * flushes its buffer a microtask after the first write, so acks settled in separate turns
+ * would each cost a write and a wake-up of the server). Flushed before the connection drains.
+ */
+class AckBatch {
+  private msgs: JsMsg[] = [];
+  private scheduled = false;
+  constructor(private readonly ctx: NodeContext) {}
+  ack(m: JsMsg): void {
+    this.msgs.push(m);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+  flush(): void {
+    this.scheduled = false;
+    const msgs = this.msgs;
+    if (msgs.length === 0) return;
+    this.msgs = [];
+    try {
+      for (const m of msgs) m.ack();
+    } catch (e) {
+      // The connection closed under them: JetStream redelivers what was not acked (at least once).
+      this.ctx.logger.warn(
+        `node '${this.ctx.name}': could not send ${msgs.length} acks: ${errorMessage(e)}; JetStream will redeliver them`,
+      );
+    }
+  }
+}
+
+function emitJs(o: Resolved, io: FlowIO, m: JsMsg, acked: AckedSequences, acks: AckBatch): Promise<void> {
   const headers = headersOf(m.subject, m.headers);
   // Keyed state recognises a redelivery of a message it already includes by this (lib/state).
   headers[POSITION_HEADER] = `nats:${m.info.stream}#${m.seq}`;
@@ -224,7 +256,7 @@ function emitJs(o: Resolved, io: FlowIO, m: JsMsg, acked: AckedSequences): Promi
   const settle = (s: { acked: boolean }) => {
     if (!s.acked) return m.nak(nackDelay(o, m.info.deliveryCount));
     acked.add(m);
-    m.ack();
+    acks.ack(m);
   };
   // Redelivering cannot fix a decode failure: if its error event is nacked, the message is terminated.
   const terminal = (s: { acked: boolean }) => (s.acked ? m.ack() : m.term());
@@ -293,8 +325,9 @@ export const natsSource = defineNode({
           const url = r.url ?? defaultNatsUrl();
           const nc = await natsConnect(ctx, url, io.signal);
           if (!nc) return;
+          const acks = new AckBatch(ctx);
           try {
-            if (r.stream) await consumeJetStream(ctx, r, nc, io, shownUrl(url));
+            if (r.stream) await consumeJetStream(ctx, r, nc, io, shownUrl(url), acks);
             else await subscribeCore(ctx, r, nc, io);
             // Let in-flight events settle so their acks are sent before the connection goes.
             await within(ctx.scheduler, io.settled(), r.closeTimeout);
@@ -304,6 +337,7 @@ export const natsSource = defineNode({
               );
             }
           } finally {
+            acks.flush();
             await closeNats(ctx, nc, 5000);
           }
         });
