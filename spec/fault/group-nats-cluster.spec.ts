@@ -1,0 +1,107 @@
+import { Network, nodes } from 'tributary';
+import { connectors } from 'tributary/connectors';
+import type { KV, NatsConnection } from 'nats';
+import { reportFault, tally } from './counts';
+import { NATS_SERVER, NatsCluster, until } from './nats-cluster';
+import { faultSuite } from './servers';
+
+/**
+ * Issue 17, fault suite: a 3-node NATS JetStream cluster of the test's own (spare loopback
+ * ports, own stores) with a replicated (R3) stream and KV bucket; one server is killed with
+ * SIGKILL while a network consumes the stream through it. The stream and bucket keep a quorum
+ * on the other two: publishing goes on, the network's client fails over to a server it learnt
+ * from the cluster, and nothing is lost. The shared server on 4222 is never touched
+ * (TRIBUTARY_NATS_URL turns the suite on, as `.ci/run` does).
+ */
+const suite = faultSuite('group-nats-cluster', 'TRIBUTARY_NATS_URL', NATS_SERVER);
+const quiet = { warn: () => undefined, error: () => undefined };
+
+/** Publishes `i` with a message id, retrying (the id deduplicates) until the stream acks it. */
+async function publishSure(nc: NatsConnection, subject: string, i: number, ms = 30_000): Promise<void> {
+  const js = nc.jetstream();
+  await until(`publish of ${i} was not acked`, ms, () => js.publish(subject, JSON.stringify({ i }), { msgID: `m${i}`, timeout: 2000 }));
+}
+
+suite('a 3-node NATS cluster loses one server (SIGKILL)', () => {
+  let cluster: NatsCluster;
+  beforeAll(async () => {
+    cluster = await NatsCluster.start(3);
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+
+  it('an R3 stream and KV bucket keep serving; a network reading through the killed server fails over and loses nothing', async () => {
+    const N = 3000;
+    const CAP = 64;
+    // The publisher and the admin talk to n2 and n3 only; the network to n1, which is killed.
+    const admin = await cluster.connect([1, 2]);
+    const jsm = await admin.jetstreamManager();
+    await jsm.streams.add({ name: 'R3', subjects: ['r3.>'], num_replicas: 3 });
+    const kv: KV = await admin.jetstream().views.kv('r3_bucket', { replicas: 3, history: 1 });
+    await kv.put('k', 'before');
+    expect((await jsm.streams.info('R3')).config.num_replicas).toBe(3);
+    expect((await jsm.streams.info('KV_r3_bucket')).config.num_replicas).toBe(3);
+    for (let i = 1; i <= N / 2; i++) await publishSure(admin, 'r3.in', i);
+
+    const seen: number[] = [];
+    let killedAt = -1;
+    let killed!: () => void;
+    const afterKill = new Promise<void>((r) => (killed = r));
+    const net = new Network({ logger: quiet, drainTimeout: '20s' });
+    net.add(
+      'in',
+      connectors.natsSource({
+        url: cluster.nodes[0].url,
+        subject: 'r3.in',
+        stream: 'R3',
+        durable: 'r3',
+        maxInFlight: CAP,
+        ackWait: '3s',
+        nackDelay: 0,
+      }),
+    );
+    net.add(
+      'out',
+      nodes.sink({
+        fn: (p: { i: number }) => {
+          seen.push(p.i);
+          if (killedAt < 0 && seen.length === N / 4) {
+            killedAt = seen.length;
+            void cluster.kill(0).then(killed);
+          }
+        },
+      }),
+    );
+    net.link('in', 'out');
+    await net.start();
+    await afterKill;
+    const leader = await until('the stream R3 has a leader among the survivors', 20_000, () => cluster.streamLeader(admin, 'R3'));
+    expect(leader).not.toBe(0);
+    // The second half is published while n1 is down.
+    for (let i = N / 2 + 1; i <= N; i++) await publishSure(admin, 'r3.in', i);
+    await kv.put('k', 'after');
+    expect((await kv.get('k'))?.string()).toBe('after');
+    await until(`all ${N} events arrived (so far ${new Set(seen).size})`, 90_000, async () => {
+      if (new Set(seen).size < N) throw new Error('not yet');
+    });
+    await net.stop();
+    const info = await jsm.consumers.info('R3', 'r3');
+    const t = tally(
+      Array.from({ length: N }, (_, i) => i + 1),
+      seen,
+    );
+    reportFault('group-nats-cluster', {
+      sent: N,
+      received: t.received,
+      lost: t.lost.length,
+      duplicates: t.duplicates,
+      cap: CAP,
+      fault: `3-node cluster, R3 stream and KV; the server the network used (n1) SIGKILLed after ${killedAt} events; stream leader now ${cluster.nodes[leader].name}`,
+    });
+    expect(t.lost).toEqual([]);
+    expect(t.duplicates).toBeLessThanOrEqual(CAP);
+    expect(info.num_ack_pending).toBe(0);
+    await admin.close();
+  }, 150_000);
+});
