@@ -656,6 +656,7 @@ const NETWORK_OPTIONS = [
   'fusion',
   'state',
   'allowExec',
+  'partition',
 ];
 /**
 
