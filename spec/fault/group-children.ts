@@ -37,8 +37,9 @@ export class LineProcess {
     command: string,
     argv: string[],
     lines: OutputLine[],
+    env: Record<string, string> = {},
   ) {
-    this.child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString('utf8')));
     this.child.stdout!.on('data', (d: Buffer) => {
       const at = Date.now();
@@ -152,4 +153,46 @@ export async function readGroup(kv: KV): Promise<GroupView> {
     else if (k.startsWith('members.')) members.set(k.slice('members.'.length), e.json());
   }
   return { leases, members };
+}
+
+/** How the events of a hot-reload run came out, by the version tag `v` of each output line. */
+export interface ReloadTally {
+  /** Distinct events out. */
+  received: number;
+  /** Output lines beyond the first of each event. */
+  duplicates: number;
+  /** Per switch k (version k → k+1): extra outputs of events printed by more than one version, counted at the newest. */
+  perSwitch: number[];
+  /** Extra outputs of events printed more than once by one version only. */
+  sameVersion: number;
+  /** The versions seen, sorted. */
+  versions: string[];
+}
+
+/**
+ * Tallies a hot-reload run's output lines (each `{ i, v }`) against the ordered `versions`.
+ *
+ * @example
+ * ```ts
+ * const t = reloadTally(lines, ['v1', 'v2']);
+ * expect(t.perSwitch[0]).toBeLessThanOrEqual(cap);
+ * ```
+ */
+export function reloadTally(lines: readonly OutputLine[], versions: readonly string[]): ReloadTally {
+  const versionsOf = new Map<number, string[]>();
+  for (const l of lines) versionsOf.set(l.i, [...(versionsOf.get(l.i) ?? []), String(l.payload.v)]);
+  const perSwitch = versions.slice(1).map(() => 0);
+  let sameVersion = 0;
+  for (const vs of versionsOf.values()) {
+    if (vs.length < 2) continue;
+    if (new Set(vs).size === 1) sameVersion += vs.length - 1;
+    else perSwitch[Math.max(...vs.map((v) => versions.indexOf(v))) - 1] += vs.length - 1;
+  }
+  return {
+    received: versionsOf.size,
+    duplicates: lines.length - versionsOf.size,
+    perSwitch,
+    sameVersion,
+    versions: [...new Set(lines.map((l) => String(l.payload.v)))].sort(),
+  };
 }

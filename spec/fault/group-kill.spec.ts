@@ -166,7 +166,9 @@ suite('a group of 3 members running 16 partitions with keyed state loses one mem
         (LEASE_S + 60) * 1000,
         async () => {
           alive(survivors);
-          const firsts = victimPartitions.map((p) => lines.find((l) => l.at > killAt && partitionOf(l.payload.c, P) === p)?.at);
+          const firsts = victimPartitions.map(
+            (p) => lines.find((l) => l.member !== victim.index && l.at > killAt && partitionOf(l.payload.c, P) === p)?.at,
+          );
           if (firsts.some((t) => t === undefined))
             throw new Error(`${firsts.filter((t) => t !== undefined).length} of ${victimPartitions.length} so far`);
           return Math.max(...(firsts as number[])) - killAt;

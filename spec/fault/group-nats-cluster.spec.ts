@@ -1,7 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Network, nodes } from 'tributary';
 import { connectors } from 'tributary/connectors';
 import type { KV, NatsConnection } from 'nats';
+import { groupBucket } from '../../lib/cluster/types';
 import { reportFault, tally } from './counts';
+import { groupChildArgv, groupChildReady } from './group-child';
+import { LineProcess, groupKv, readGroup, type OutputLine } from './group-children';
 import { NATS_SERVER, NatsCluster, until } from './nats-cluster';
 import { faultSuite } from './servers';
 
@@ -17,9 +23,9 @@ const suite = faultSuite('group-nats-cluster', 'TRIBUTARY_NATS_URL', NATS_SERVER
 const quiet = { warn: () => undefined, error: () => undefined };
 
 /** Publishes `i` with a message id, retrying (the id deduplicates) until the stream acks it. */
-async function publishSure(nc: NatsConnection, subject: string, i: number, ms = 30_000): Promise<void> {
+async function publishSure(nc: NatsConnection, subject: string, i: number, data: unknown = { i }, ms = 30_000): Promise<void> {
   const js = nc.jetstream();
-  await until(`publish of ${i} was not acked`, ms, () => js.publish(subject, JSON.stringify({ i }), { msgID: `m${i}`, timeout: 2000 }));
+  await until(`publish of ${i} was not acked`, ms, () => js.publish(subject, JSON.stringify(data), { msgID: `m${i}`, timeout: 2000 }));
 }
 
 suite('a 3-node NATS cluster loses one server (SIGKILL)', () => {
@@ -104,4 +110,94 @@ suite('a 3-node NATS cluster loses one server (SIGKILL)', () => {
     expect(info.num_ack_pending).toBe(0);
     await admin.close();
   }, 150_000);
+});
+
+const groupSuite = groupChildReady() ? suite : describe.skip;
+if (!groupChildReady()) console.log('group-nats-cluster (group): needs lib/cluster/group.ts (GroupMember) built; run `npm run build`');
+
+groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one member uses (SIGKILL)', () => {
+  let cluster: NatsCluster;
+  beforeAll(async () => {
+    cluster = await NatsCluster.start(3);
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+
+  it('keeps running: every partition processes again, nothing lost', async () => {
+    const N = 2000;
+    const P = 4;
+    const CAP = 50;
+    const LEASE_S = 4;
+    const group = `gc_${process.pid}`;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tb-group-cluster-'));
+    const admin = await cluster.connect([1, 2]);
+    const jsm = await admin.jetstreamManager();
+    const lines: OutputLine[] = [];
+    const members: LineProcess[] = [];
+    try {
+      await jsm.streams.add({ name: 'GC', subjects: ['gc.*'], num_replicas: 3 });
+      // The group's bucket, replicated before the members open it (they bind to it as it is).
+      await admin.jetstream().views.kv(groupBucket(group), { replicas: 3, ttl: LEASE_S * 1000, history: 1 });
+      const script = path.join(dir, 'tag.lua');
+      writeFileSync(
+        script,
+        [
+          'local tb = require("tributary")',
+          `tb.create_nats_source("in", { subject = "gc.*", stream = "GC", durable = "gc", max_in_flight = ${CAP}, ack_wait = "3s", nack_delay = "0s" })`,
+          'tb.create_map("tag", function(e) return { i = e.i, p = e.p } end)',
+          'tb.create_stdout_sink("out")',
+          'tb.link("in", "tag")',
+          'tb.link("tag", "out")',
+          '',
+        ].join('\n'),
+      );
+      for (let i = 1; i <= N / 2; i++) await publishSure(admin, `gc.${i % P}`, i, { i, p: i % P });
+      // Member 0 talks to n1 (killed below), member 1 to n2; each learns the others from the cluster.
+      for (let m = 0; m < 2; m++) {
+        const argv = groupChildArgv({ nats: cluster.nodes[m].url, group, script, name: 'tag', partitions: P, leaseTimeout: `${LEASE_S}s` });
+        // The script's nats_source takes its address from TRIBUTARY_NATS_URL: the member's server.
+        members.push(new LineProcess(m, process.execPath, argv, lines, { TRIBUTARY_NATS_URL: cluster.nodes[m].url }));
+      }
+      const kv = await groupKv(admin, group);
+      await until('2 members share the 4 partitions', 60_000, async () => {
+        const dead = members.find((m) => !m.running);
+        if (dead) throw new Error(`member ${dead.index} exited:\n${dead.stderr}`);
+        const owners = new Set((await readGroup(kv)).leases.values());
+        if (owners.size !== 2) throw new Error(`owners: ${[...owners].join(',')}`);
+      });
+      await until('some events processed', 60_000, async () => {
+        if (lines.length < N / 8) throw new Error(`${lines.length}`);
+      });
+      const killAt = Date.now();
+      await cluster.kill(0);
+      for (let i = N / 2 + 1; i <= N; i++) await publishSure(admin, `gc.${i % P}`, i, { i, p: i % P });
+      await until(`all ${N} events came out`, 90_000, async () => {
+        if (new Set(lines.map((l) => l.i)).size < N) throw new Error(`${new Set(lines.map((l) => l.i)).size}`);
+      });
+      // Resumed: the first output of each partition for an event published after the kill.
+      const resumed = Array.from({ length: P }, (_, p) => lines.find((l) => l.i > N / 2 && l.payload.p === p)!.at - killAt);
+      const view = await readGroup(kv);
+      for (const m of members) if (m.running) expect(await m.terminate()).toEqual({ code: 0, signal: null });
+      const t = tally(
+        Array.from({ length: N }, (_, i) => i + 1),
+        lines.map((l) => l.i),
+      );
+      reportFault('group-nats-cluster-group', {
+        sent: N,
+        received: t.received,
+        lost: t.lost.length,
+        duplicates: t.duplicates,
+        cap: CAP * P,
+        fault: `2 members x ${P} partitions on a 3-node cluster (R3 stream and group bucket); n1, member 0's server, SIGKILLed; partitions processing events published after the kill ${resumed.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s after it; leases then: ${view.leases.size}`,
+      });
+      expect(t.lost).toEqual([]);
+      expect(t.duplicates).toBeLessThanOrEqual(CAP * P);
+      expect(view.leases.size).toBe(P);
+    } finally {
+      await Promise.all(members.map((m) => m.kill()));
+      await admin.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 170_000);
 });

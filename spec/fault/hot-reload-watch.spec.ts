@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { connect } from 'nats';
 import { reportFault } from './counts';
-import { LineProcess, publishPaced, type OutputLine } from './group-children';
+import { LineProcess, publishPaced, reloadTally, type OutputLine } from './group-children';
 import { until } from './nats-cluster';
 
 /**
@@ -100,30 +100,20 @@ suite('tributary run --watch: the script is redeployed 3 times under ~5k events/
       });
       expect(await run.terminate()).toEqual({ code: 0, signal: null });
 
-      const versionsOf = new Map<number, string[]>();
-      for (const l of lines) versionsOf.set(l.i, [...(versionsOf.get(l.i) ?? []), String(l.payload.v)]);
-      const perSwitch = VERSIONS.slice(1).map(() => 0);
-      let sameVersion = 0;
-      for (const vs of versionsOf.values()) {
-        if (vs.length < 2) continue;
-        const idx = Math.max(...vs.map((v) => VERSIONS.indexOf(v)));
-        if (new Set(vs).size === 1) sameVersion += vs.length - 1;
-        else perSwitch[idx - 1] += vs.length - 1;
-      }
-      const duplicates = lines.length - versionsOf.size;
-      const lost = N - versionsOf.size;
+      const t = reloadTally(lines, VERSIONS);
+      const lost = N - t.received;
       reportFault('hot-reload-watch', {
         sent: N,
-        received: versionsOf.size,
+        received: t.received,
         lost,
-        duplicates,
+        duplicates: t.duplicates,
         cap: CAP,
-        fault: `tributary run --watch, script rewritten 3 times at ${switchedAt.join(', ')} published (~${RATE}/s); duplicates across versions per switch: ${perSwitch.join(', ')}; within one version: ${sameVersion}`,
+        fault: `tributary run --watch, script rewritten 3 times at ${switchedAt.join(', ')} published (~${RATE}/s); duplicates across versions per switch: ${t.perSwitch.join(', ')}; within one version: ${t.sameVersion}`,
       });
       expect(lost).toBe(0);
-      expect([...new Set(lines.map((l) => String(l.payload.v)))].sort()).toEqual(VERSIONS);
-      for (const d of perSwitch) expect(d).toBeLessThanOrEqual(CAP);
-      expect(duplicates).toBeLessThanOrEqual(CAP * perSwitch.length);
+      expect(t.versions).toEqual(VERSIONS);
+      for (const d of t.perSwitch) expect(d).toBeLessThanOrEqual(CAP);
+      expect(t.duplicates).toBeLessThanOrEqual(CAP * t.perSwitch.length);
     } finally {
       await run?.kill();
       await jsm.streams.delete(stream).catch(() => undefined);
