@@ -96,6 +96,8 @@ export class Checkpoints {
   private readonly maxPending: number;
   private readonly namespace: string;
   private readonly window: number;
+  private readonly fence?: { key: string; version: number; onFenced?: () => void };
+  private fenced = false;
   private next?: Promise<boolean>;
   private loaded?: Map<string, { entries: Array<[string, unknown]>; positions?: StoredPositions }>;
   private readonly states = new Map<string, Registered>();
@@ -132,6 +134,22 @@ export class Checkpoints {
       );
     }
     this.namespace = options.namespace ?? '';
+    if (options.fence !== undefined) {
+      const f = options.fence as Partial<NonNullable<StateOptions['fence']>>;
+      if (!f || typeof f !== 'object' || typeof f.key !== 'string' || f.key === '') {
+        throw new TributaryError('BAD_OPTION', "Network: option 'state.fence.key' must be a non-empty string");
+      }
+      if (!Number.isSafeInteger(f.version) || (f.version as number) < 1) {
+        throw new TributaryError(
+          'BAD_OPTION',
+          `Network: option 'state.fence.version' must be a whole number of at least 1 (the version claimFence returned), got ${String(f.version)}`,
+        );
+      }
+      if (f.onFenced !== undefined && typeof f.onFenced !== 'function') {
+        throw new TributaryError('BAD_OPTION', "Network: option 'state.fence.onFenced' must be a function");
+      }
+      this.fence = { key: f.key, version: f.version as number, onFenced: f.onFenced };
+    }
     this.window = options.positionWindow ?? 1_000_000;
     if (!Number.isSafeInteger(this.window) || this.window < 1) {
       throw new TributaryError(
@@ -144,6 +162,11 @@ export class Checkpoints {
   /** True once {@link load} has read the last checkpoint. */
   get isLoaded(): boolean {
     return this.loaded !== undefined;
+  }
+
+  /** True once a checkpoint found the fence moved: a newer owner took the partition, nothing is acked any more. */
+  get isFenced(): boolean {
+    return this.fenced;
   }
 
   /** What the coordinator has done so far. */
@@ -279,14 +302,39 @@ export class Checkpoints {
         this.unwritten.set(key, { op: 'put', key, value: this.storedPositions(reg.positions) });
       }
     }
-    if (this.unwritten.size > 0) {
-      const ops = [...this.unwritten.values()];
+    if (this.fenced) {
+      // A newer owner holds the partition: nothing more is written or acked here; the events
+      // stay unacked and JetStream redelivers them to that owner.
+      this.pending = settle.concat(this.pending);
+      return false;
+    }
+    // With a fence, even a checkpoint with nothing to write checks it before acking events.
+    if (this.unwritten.size > 0 || (this.fence && settle.length > 0)) {
+      const fence = this.fence;
+      const ops: BatchOp[] = [...this.unwritten.values()];
+      if (fence) ops.push({ op: 'check', key: fence.key, version: fence.version });
       let ok = false;
       let why = 'a check failed';
+      let threw = false;
       try {
         ok = await this.store.batch(ops);
       } catch (e) {
         why = errorMessage(e);
+        threw = true;
+      }
+      if (!ok && fence && !threw) {
+        this.fenced = true;
+        this.counts.failed++;
+        this.pending = settle.concat(this.pending);
+        this.logger.error(
+          `checkpoint to ${this.store.url} refused: the partition fence '${fence.key}' moved past version ${fence.version} (a newer owner took the partition); this instance is fenced: it writes and acks nothing more, ${this.pending.length} events stay unacked for the new owner`,
+        );
+        try {
+          fence.onFenced?.();
+        } catch (e) {
+          this.logger.error(`state.fence.onFenced threw: ${errorMessage(e)}`);
+        }
+        return false;
       }
       if (!ok) {
         this.counts.failed++;
@@ -326,7 +374,9 @@ export class Checkpoints {
       if (this.running) await this.running.catch(() => false);
       const ok = await this.write();
       if (!ok) {
-        for (const { ctx, event } of this.pending.splice(0)) ctx.nack(event, new Error('the last checkpoint failed'));
+        // Fenced or not, never acked: nacked, so the source has them redelivered (to the new owner).
+        const why = this.fenced ? 'fenced: a newer owner took the partition' : 'the last checkpoint failed';
+        for (const { ctx, event } of this.pending.splice(0)) ctx.nack(event, new Error(why));
       }
     })();
     return this.finishing;
