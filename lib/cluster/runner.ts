@@ -7,6 +7,7 @@ import { TributaryError, errorMessage } from '../errors';
 import type { Network, NetworkReport } from '../network/network';
 import type { Logger } from '../nodes/types';
 import type { KeyValueStore } from '../state/types';
+import { claimFence, fenceKey } from './fence';
 import type { DeployedScript, PreparedUnit, ScriptFormat, UnitFactory, UnitHandle, UnitStats, WorkUnit } from './types';
 
 /** Writes `epoch` to the fence key of a partition's state namespace (lib/cluster/fence.ts). */
@@ -27,10 +28,7 @@ export interface UnitFactoryOptions {
    * the unit, or the next version of the script, restores it.
    */
   readonly state?: { readonly store: KeyValueStore; readonly checkpointInterval?: string };
-  /**
-   * Fences a partition's state against its previous owner; default `claimFence` of
-   * lib/cluster/fence.ts.
-   */
+  /** Fences a partition's state against its previous owner; default {@link claimFence}. */
   readonly claimFence?: ClaimFence;
   /** Where units report (fenced, stopped on their own); default the session's logger or stderr. */
   readonly logger?: Logger;
@@ -70,8 +68,8 @@ export function stateNamespace(group: string, unit: WorkUnit): string {
  * builds the unit's network from its script text (Lua, a YAML/JSON network or an agglo config)
  * with the partition assignment and the state namespace; a script that does not build is a
  * `TributaryError` (`SCRIPT`) naming the script, its version and the line. `start()` claims the
- * partition's fence (when state is checkpointed) and starts the network; when a newer owner
- * fences it, the unit stops on its own.
+ * partition's fence with the lease epoch (when state is checkpointed: `<namespace>#fence`) and
+ * starts the network; when a newer owner fences it, the unit stops on its own.
  *
  * @example
  * ```ts
@@ -89,14 +87,64 @@ export function unitFactory(options: UnitFactoryOptions): UnitFactory {
 async function prepareUnit(options: UnitFactoryOptions, unit: WorkUnit, epoch: number): Promise<PreparedUnit> {
   const { script } = unit;
   const namespace = stateNamespace(options.group, unit);
-  // The fence's version is known once it is claimed, at start: claiming it while the previous
-  // version still drains would fence that version's last checkpoint.
-  const fence = options.state && unit.partition ? { key: `${namespace}#fence`, version: 0, onFenced: () => onFenced() } : undefined;
-  let onFenced = () => {};
+  const fenced = options.state !== undefined && unit.partition !== undefined;
+  const logger = options.logger ?? options.session?.logger;
   const text: ScriptText = { name: scriptFileName(script), source: script.source, format: script.format };
-  let session: Session;
+  let onFenced = () => {};
+  const build = (fence?: { key: string; version: number }) =>
+    buildUnitSession(options, unit, text, epoch, namespace, fence ? { ...fence, onFenced: () => onFenced() } : undefined);
+  // A fenced unit claims its fence only at start: claiming it while the previous version of
+  // the script still drains would fence that version's last checkpoint. So prepare builds
+  // once to find errors, and start builds again with the claimed fence.
+  let session: Session | undefined = await build(fenced ? { key: fenceKey(namespace), version: 1 } : undefined);
+  if (fenced) {
+    await session.close();
+    session = undefined;
+  }
+  let settled = false;
+  return {
+    unit,
+    discard: async () => {
+      if (settled) return;
+      settled = true;
+      await session?.close();
+    },
+    start: async () => {
+      if (settled) throw new TributaryError('BAD_OPTION', `unit '${unit.id}': already started or discarded`);
+      settled = true;
+      if (!session) {
+        const key = fenceKey(namespace);
+        const { version } = await (options.claimFence ?? claimFence)(options.state!.store, key, epoch);
+        session = await build({ key, version });
+      }
+      const { network } = session;
+      try {
+        await network.start();
+      } catch (e) {
+        await session.close();
+        throw new TributaryError('SCRIPT', `script '${script.name}' version ${script.version}: ${errorMessage(e)}`, { cause: e });
+      }
+      const handle = runningUnit(unit, network, session, options.now ?? Date.now);
+      onFenced = () => {
+        logger?.warn(`unit '${unit.id}' (version ${script.version}): fenced by a newer owner (epoch > ${epoch}); stopping`);
+        void handle.stop();
+      };
+      return handle;
+    },
+  };
+}
+
+async function buildUnitSession(
+  options: UnitFactoryOptions,
+  unit: WorkUnit,
+  text: ScriptText,
+  epoch: number,
+  namespace: string,
+  fence: { key: string; version: number; onFenced: () => void } | undefined,
+): Promise<Session> {
+  const { script } = unit;
   try {
-    session = await buildSession([text], {
+    return await buildSession([text], {
       ...options.session,
       ...(options.logger && !options.session?.logger ? { logger: options.logger } : {}),
       ...(unit.partition ? { partition: { group: options.group, index: unit.partition.index, count: unit.partition.count, epoch } } : {}),
@@ -115,43 +163,6 @@ async function prepareUnit(options: UnitFactoryOptions, unit: WorkUnit, epoch: n
     const message = e instanceof CliError || e instanceof TributaryError ? e.message : errorMessage(e);
     throw new TributaryError('SCRIPT', `script '${script.name}' version ${script.version}: ${message}`, { cause: e });
   }
-  const { network } = session;
-  const logger = options.logger ?? options.session?.logger;
-  let settled = false;
-  return {
-    unit,
-    discard: async () => {
-      if (settled) return;
-      settled = true;
-      await session.close();
-    },
-    start: async () => {
-      if (settled) throw new TributaryError('BAD_OPTION', `unit '${unit.id}': already started or discarded`);
-      settled = true;
-      try {
-        if (fence && options.state) {
-          const claim = options.claimFence ?? defaultClaimFence();
-          fence.version = (await claim(options.state.store, fence.key, epoch)).version;
-        }
-        await network.start();
-      } catch (e) {
-        await session.close();
-        throw new TributaryError('SCRIPT', `script '${script.name}' version ${script.version}: ${errorMessage(e)}`, { cause: e });
-      }
-      const handle = runningUnit(unit, network, session, options.now ?? Date.now);
-      onFenced = () => {
-        logger?.warn(`unit '${unit.id}' (version ${script.version}): fenced by a newer owner (epoch > ${epoch}); stopping`);
-        void handle.stop();
-      };
-      return handle;
-    },
-  };
-}
-
-/** `claimFence` of lib/cluster/fence.ts, loaded when a partition with state first starts. */
-function defaultClaimFence(): ClaimFence {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the coordination half's module, loaded on use
-  return (require('./fence') as { claimFence: ClaimFence }).claimFence;
 }
 
 function runningUnit(unit: WorkUnit, network: Network, session: Session, now: () => number): UnitHandle {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { TributaryError } from '../../lib/errors';
 import { scriptFileName, stateNamespace, unitFactory, type ClaimFence } from '../../lib/cluster/runner';
 import type { DeployedScript, WorkUnit } from '../../lib/cluster/types';
+import { claimFence as realClaimFence } from '../../lib/cluster/fence';
 import { memoryStore } from '../../lib/state/memory';
 import type { KeyValueStore } from '../../lib/state/types';
 import { collected } from './runner-probe';
@@ -17,12 +18,11 @@ function script(name: string, version: number, format: DeployedScript['format'],
   return { name, version, format, source, deployedAt: 0 };
 }
 
-/** A fence claim as lib/cluster/fence.ts makes it: the epoch written to the key, its version returned. */
+/** lib/cluster/fence.ts's claimFence, recording the claims. */
 const claims: Array<{ key: string; epoch: number }> = [];
-const claimFence: ClaimFence = async (store, key, epoch) => {
+const claimFence: ClaimFence = (store, key, epoch) => {
   claims.push({ key, epoch });
-  await store.put(key, { epoch });
-  return { version: (await store.get(key))!.version };
+  return realClaimFence(store, key, epoch);
 };
 
 async function runToEnd(factory: ReturnType<typeof unitFactory>, unit: WorkUnit, epoch = 1) {
@@ -103,6 +103,27 @@ describe('unitFactory', () => {
     // Version 2 of the script, same unit: the sum goes on from the checkpoint.
     await runToEnd(factory, unit(2, [10]), 8);
     expect(collected.sums).toEqual([1, 3, 13]);
+    expect((await store.get('bets/sums/p5/#fence'))?.value).toEqual({ epoch: 8 });
+    // A stale owner (an older epoch) cannot start the unit.
+    const stale = await factory.prepare(unit(3, [100]), { epoch: 6 });
+    await expect(stale.start()).rejects.toThrow(/held at epoch 8, newer than this owner's 6/);
+  });
+
+  it('a running partition stops on its own once a newer owner claims its fence', async () => {
+    const store = memoryStore();
+    const factory = unitFactory({ group: 'bets', session, state: { store, checkpointInterval: '5ms' } });
+    const source =
+      "local tb = require('tributary')\ntb.create_ticker('t', '2ms')\n" +
+      "tb.create_stateful('count', function(p) return 'k' end, function(n) return { state = (n or 0) + 1, emit = (n or 0) + 1 } end)\n" +
+      "tb.create_probe_sink('out', 'fenced')\ntb.link('t', 'count')\ntb.link('count', 'out')\n";
+    const unit: WorkUnit = { id: 'count.p0', script: script('count', 1, 'lua', source), partition: { index: 0, count: 1 } };
+    const handle = await (await factory.prepare(unit, { epoch: 3 })).start();
+    const deadline = Date.now() + 10_000;
+    while ((collected.fenced?.length ?? 0) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await realClaimFence(store, 'bets/count/p0/#fence', 4);
+    const end = await Promise.race([handle.done, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+    expect(end).not.toBe('still running');
+    await handle.stop();
   });
 
   it('discard frees a prepared unit without starting it; stop drains a running one', async () => {
