@@ -80,8 +80,9 @@ export class LineProcess {
 }
 
 /**
- * Publishes `count` messages at about `perSecond` (in 20 ms slices), `message(i)` giving each
- * one's subject and payload (i = 1..count); resolves when all were acked by the stream.
+ * Publishes `count` messages at about `perSecond` (in 20 ms slices of at most 500), `message(i)`
+ * giving each one's subject and payload (i = 1..count), each with the message id `m<i>` and
+ * published again (up to 5 times) when its ack times out; resolves when all were acked.
  * `onProgress(published)` runs after each slice.
  *
  * @example
@@ -101,11 +102,21 @@ export async function publishPaced(
   let next = 1;
   while (next <= count) {
     // As many as the rate allows by now (catching up after a slow slice).
-    const due = Math.min(count, Math.floor(((Date.now() - start) / 1000) * perSecond) + 1);
+    const due = Math.min(count, next + 499, Math.floor(((Date.now() - start) / 1000) * perSecond) + 1);
     const batch: Promise<unknown>[] = [];
     for (; next <= due; next++) {
       const m = message(next);
-      batch.push(js.publish(m.subject, JSON.stringify(m.data), { msgID: `m${next}` }));
+      const id = `m${next}`;
+      // A busy server may not ack in time: publish again (the message id deduplicates).
+      const publish = async (attempt: number): Promise<unknown> => {
+        try {
+          return await js.publish(m.subject, JSON.stringify(m.data), { msgID: id, timeout: 10_000 });
+        } catch (e) {
+          if (attempt >= 5) throw e;
+          return publish(attempt + 1);
+        }
+      };
+      batch.push(publish(1));
     }
     await Promise.all(batch);
     onProgress(next - 1);
