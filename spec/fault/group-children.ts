@@ -146,18 +146,23 @@ export async function groupKv(nc: NatsConnection, group: string): Promise<KV> {
 
 /**
  * Reads the leases (`lease.<unit>` = `{ owner }`) and heartbeats (`members.<id>`) of a group.
+ * The keys come from the bucket stream's subject counts (asked of the stream leader), not from
+ * `kv.keys()`: that makes an ephemeral consumer, which nats-server 2.9 may place on a replica
+ * that is down, and the request times out.
  *
  * @example
  * ```ts
- * const { leases, members } = await readGroup(kv);
+ * const { leases, members } = await readGroup(nc, 'bets');
  * ```
  */
-export async function readGroup(kv: KV): Promise<GroupView> {
+export async function readGroup(nc: NatsConnection, group: string): Promise<GroupView> {
+  const bucket = groupBucket(group);
+  const info = await (await nc.jetstreamManager()).streams.info(`KV_${bucket}`, { subjects_filter: `$KV.${bucket}.>` });
+  const kv = await groupKv(nc, group);
   const leases = new Map<string, string>();
   const members = new Map<string, MemberInfo>();
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
-  for (const k of keys) {
+  for (const subject of Object.keys(info.state.subjects ?? {})) {
+    const k = subject.slice(`$KV.${bucket}.`.length);
     const e = await kv.get(k);
     if (!e || e.operation !== 'PUT' || e.value.length === 0) continue;
     if (k.startsWith('lease.')) leases.set(k.slice('lease.'.length), (e.json() as { owner: string }).owner);

@@ -128,10 +128,10 @@ suite('a group of 3 members running 16 partitions with keyed state loses one mem
       };
 
       // Wait for a balanced group: 16 leases over 3 owners, each with at least 5.
-      const kv = await until('the group bucket exists', 30_000, () => groupKv(nc, group));
+      await until('the group bucket exists', 30_000, () => groupKv(nc, group));
       const balanced = await until('3 members share the 16 partitions', 60_000, async () => {
         alive();
-        const view = await readGroup(kv);
+        const view = await readGroup(nc, group);
         const per = new Map<string, string[]>();
         for (const [unit, owner] of view.leases) per.set(owner, [...(per.get(owner) ?? []), unit]);
         if (view.leases.size !== P || per.size !== 3 || [...per.values()].some((u) => u.length < 5)) {
@@ -148,7 +148,7 @@ suite('a group of 3 members running 16 partitions with keyed state loses one mem
       const victim = members[1];
       const victimId = [...balanced.view.members.values()].find((m) => m.pid === victim.pid)?.id;
       expect(victimId).toBeDefined();
-      const victimUnits = (await readGroup(kv)).leases;
+      const victimUnits = (await readGroup(nc, group)).leases;
       const victimPartitions = [...victimUnits]
         .filter(([, owner]) => owner === victimId)
         .map(([unit]) => Number(/\.p(\d+)$/.exec(unit)![1]))

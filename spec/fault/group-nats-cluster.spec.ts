@@ -7,7 +7,7 @@ import type { KV, NatsConnection } from 'nats';
 import { groupBucket } from '../../lib/cluster/types';
 import { reportFault, tally } from './counts';
 import { groupChildArgv, groupChildReady } from './group-child';
-import { LineProcess, groupKv, readGroup, type OutputLine } from './group-children';
+import { LineProcess, readGroup, type OutputLine } from './group-children';
 import { NATS_SERVER, NatsCluster, until } from './nats-cluster';
 import { faultSuite } from './servers';
 
@@ -153,17 +153,20 @@ groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one m
         ].join('\n'),
       );
       for (let i = 1; i <= N / 2; i++) await publishSure(admin, `gc.${i % P}`, i, { i, p: i % P });
-      // Member 0 talks to n1 (killed below), member 1 to n2; each learns the others from the cluster.
+      // Member 0 talks to n1 first (killed below), member 1 to n2 first: each is given every
+      // server, comma-separated, as a user of a cluster would, so a connection made while n1 is
+      // down finds another.
       for (let m = 0; m < 2; m++) {
-        const argv = groupChildArgv({ nats: cluster.nodes[m].url, group, script, name: 'tag', partitions: P, leaseTimeout: `${LEASE_S}s` });
-        // The script's nats_source takes its address from TRIBUTARY_NATS_URL: the member's server.
-        members.push(new LineProcess(m, process.execPath, argv, lines, { TRIBUTARY_NATS_URL: cluster.nodes[m].url }));
+        const servers = [cluster.nodes[m].url, ...cluster.urls.filter((_, j) => j !== m)].join(',');
+        const argv = groupChildArgv({ nats: servers, group, script, name: 'tag', partitions: P, leaseTimeout: `${LEASE_S}s` });
+        // The script's nats_source takes its address from TRIBUTARY_NATS_URL.
+        members.push(new LineProcess(m, process.execPath, argv, lines, { TRIBUTARY_NATS_URL: servers }));
       }
-      const kv = await groupKv(admin, group);
+
       await until('2 members share the 4 partitions', 60_000, async () => {
         const dead = members.find((m) => !m.running);
         if (dead) throw new Error(`member ${dead.index} exited:\n${dead.stderr}`);
-        const owners = new Set((await readGroup(kv)).leases.values());
+        const owners = new Set((await readGroup(admin, group)).leases.values());
         if (owners.size !== 2) throw new Error(`owners: ${[...owners].join(',')}`);
       });
       await until('some events processed', 60_000, async () => {
@@ -172,12 +175,19 @@ groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one m
       const killAt = Date.now();
       await cluster.kill(0);
       for (let i = N / 2 + 1; i <= N; i++) await publishSure(admin, `gc.${i % P}`, i, { i, p: i % P });
-      await until(`all ${N} events came out`, 90_000, async () => {
-        if (new Set(lines.map((l) => l.i)).size < N) throw new Error(`${new Set(lines.map((l) => l.i)).size}`);
+      await until(`all ${N} events came out`, 60_000, async () => {
+        const seen = new Set(lines.map((l) => l.i));
+        if (seen.size < N) {
+          const missing = Array.from({ length: P }, (_, p) => p).filter((p) => !lines.some((l) => l.i > N / 2 && l.payload.p === p));
+          const view = await readGroup(admin, group).catch((e: unknown) => String(e));
+          throw new Error(
+            `${seen.size} out; partitions with nothing after the kill: ${missing.join(',')}; group: ${JSON.stringify(view, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v))}\n${members.map((m) => `member ${m.index}: ${m.stderr.slice(-3000)}`).join('\n')}`,
+          );
+        }
       });
       // Resumed: the first output of each partition for an event published after the kill.
       const resumed = Array.from({ length: P }, (_, p) => lines.find((l) => l.i > N / 2 && l.payload.p === p)!.at - killAt);
-      const view = await readGroup(kv);
+      const view = await readGroup(admin, group);
       for (const m of members) if (m.running) expect(await m.terminate()).toEqual({ code: 0, signal: null });
       const t = tally(
         Array.from({ length: N }, (_, i) => i + 1),
