@@ -7,8 +7,8 @@ import { defineCase } from '../case';
  */
 export default defineCase({
   name: 'scale-out-stateless',
-  ours: { label: '2 tributary run processes, one durable', script: 'bench/sides/scale-out.ts', args: ['2', '100000', '900'] },
-  anchor: { label: '1 tributary run process', script: 'bench/sides/scale-out.ts', args: ['1', '100000', '900'] },
+  ours: { label: '2 tributary run processes, one durable', script: 'bench/sides/scale-out.ts', args: ['2', '100000', '900', '256', '1'] },
+  anchor: { label: '1 tributary run process', script: 'bench/sides/scale-out.ts', args: ['1', '100000', '900', '256', '1'] },
   target: 0.59,
   note: 'ratio = time of 2 processes / time of 1 (speed-up = 1/ratio); nats-server shares the 2 cores (natsCpuMs in each side report)',
 });

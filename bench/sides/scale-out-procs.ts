@@ -41,7 +41,9 @@ export interface PrivateNats {
 
 /**
  * Starts nats-server with JetStream on a spare port and a fresh store directory; resolves once
- * JetStream answers (polled every 50 ms, at most 10 s).
+ * JetStream answers (polled every 50 ms, at most 10 s). `gomaxprocs` caps the Go scheduler's
+ * threads running at once (GOMAXPROCS): with 1, the server does not spin a second core
+ * between messages.
  *
  * @example
  * ```ts
@@ -49,10 +51,13 @@ export interface PrivateNats {
  * try { … } finally { await nats.dispose(); }
  * ```
  */
-export async function startPrivateNats(): Promise<PrivateNats> {
+export async function startPrivateNats(options: { gomaxprocs?: number } = {}): Promise<PrivateNats> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tb-bench-nats-'));
   const port = await sparePort();
-  const child: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
+    stdio: 'ignore',
+    env: { ...process.env, ...(options.gomaxprocs ? { GOMAXPROCS: String(options.gomaxprocs) } : {}) },
+  });
   const url = `nats://127.0.0.1:${port}`;
   const dispose = async () => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -1,11 +1,13 @@
 /**
  * Side: K `tributary run` processes on ONE JetStream durable consumer drain the same
  * pre-published backlog of N events through a CPU-bound Lua map (a hash loop of `iters` rounds
- * per event) into a discarder. Args: `K N iters`. Case: scale-out-stateless (2 processes
- * against 1).
+ * per event) into a discarder. Args: `K N iters [maxInFlight=256] [natsGomaxprocs=1]`.
+ * Cases: scale-out-stateless, scale-out-heavy (2 processes against 1).
  *
  * A private nats-server (spare port, own store) holds the backlog, so the shared server's load
- * does not enter the figure. The clock runs from the first delivery (process start-up and
+ * does not enter the figure. It runs with GOMAXPROCS=1 by default: on this 2-core machine it
+ * shares the cores with the tributary processes, and with the Go default its scheduler spins
+ * the second core between messages (measured: about twice the server CPU per message). The clock runs from the first delivery (process start-up and
  * module loading are not timed) until the consumer reports every message acked. Reports the
  * CPU time of the tributary processes and of nats-server over that span, and each process's
  * share, so a run where one process did all the work shows.
@@ -23,6 +25,8 @@ const K = intArg(0, 1);
 const N = intArg(1, 100_000);
 const ITERS = intArg(2, 4000);
 const MAX_IN_FLIGHT = intArg(3, 256);
+/** GOMAXPROCS of the private nats-server (0: the Go default, all cores). */
+const NATS_PROCS = intArg(4, 1);
 const root = path.resolve(__dirname, '..', '..');
 const BIN = path.join(root, 'bin', 'tributary.js');
 
@@ -46,7 +50,7 @@ function script(url: string): string {
 async function main(): Promise<void> {
   if (!existsSync(path.join(root, 'dist', 'cli.js')))
     throw new Error('scale-out bench: run `npm run build` first (it runs bin/tributary.js)');
-  const nats = await startPrivateNats();
+  const nats = await startPrivateNats({ gomaxprocs: NATS_PROCS });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tb-bench-scale-'));
   const children: ChildProcess[] = [];
   try {
