@@ -122,6 +122,7 @@ interface RunFlags {
   input?: string;
   inputNode?: string;
   maxInFlight?: number;
+  watch?: boolean;
 }
 
 /** What commander parses for the options of `serve`. */
@@ -242,6 +243,10 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--input <file>', "one-shot: feed this NDJSON file ('-' for standard input), one JSON event per line, then drain and exit")
     .option('--input-node <name>', 'the source --input replaces (default: the only stdin_source, else the only source)')
     .option('--max-in-flight <n>', 'with --input: most events unsettled at once', positiveInt('--max-in-flight'))
+    .option(
+      '--watch',
+      'rebuild when the script file changes: a new version that builds replaces the old one (drained first); one that does not is reported (docs/deploy.md)',
+    )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
       act((scripts: string[], opts: ScriptFlags & RunFlags) =>
@@ -258,6 +263,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
             ...(opts.input !== undefined ? { input: opts.input } : {}),
             ...(opts.inputNode !== undefined ? { inputNode: opts.inputNode } : {}),
             ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
+            ...(opts.watch ? { watch: true } : {}),
             ...httpOption(opts.http),
             ...(opts.stateStore !== undefined ? { stateStore: opts.stateStore } : {}),
             ...(opts.checkpointInterval !== undefined ? { checkpointInterval: opts.checkpointInterval } : {}),

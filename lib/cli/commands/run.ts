@@ -12,6 +12,10 @@ import { CliError, EXIT, type CliIO } from '../exit';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import { ProgressLine, StatusLine } from '../progress';
 import { buildSession, type SessionOptions } from '../session';
+import { asyncScheduler } from 'rxjs';
+import { fileCatalog } from '../../cluster/catalog';
+import { unitFactory, type RunnerHandle, type RunnerPreparedUnit } from '../../cluster/runner';
+import type { DeployedScript } from '../../cluster/types';
 
 /** Options of `tributary run`. */
 export interface RunOptions extends SessionOptions {
@@ -40,6 +44,14 @@ export interface RunOptions extends SessionOptions {
   maxInFlight?: number;
   /** Read instead of `process.stdin` for `--input -` (tests). */
   stdin?: Readable;
+  /**
+   * `--watch`: run the one script and, each time its file changes, build the new version and
+   * only if it builds drain the old one and start the new (same state namespace: keyed state
+   * carries over). A version that does not build is reported; the old one keeps running.
+   */
+  watch?: boolean;
+  /** Ends the run as SIGINT does (for programs and tests that run the command in process). */
+  signal?: AbortSignal;
 }
 
 /** Why `run` stopped the network. */
@@ -80,6 +92,10 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     stream: status.passThrough,
     secrets,
   });
+  if (options.watch) {
+    if (scripts.length !== 1) throw new CliError(EXIT.USAGE, `--watch runs one script, got ${scripts.length}`);
+    if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--watch cannot be used with --input (a one-shot run)');
+  }
   if (options.checkpointInterval !== undefined && options.stateStore === undefined) {
     throw new CliError(EXIT.USAGE, '--checkpoint-interval needs --state-store <url>');
   }
@@ -92,6 +108,7 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     }
   }
   try {
+    if (options.watch) return await runWatching(scripts[0], options, io, logger, status, duration, store, secrets);
     return await runWith(scripts, options, io, logger, status, duration, store, secrets);
   } finally {
     await store?.close();
@@ -161,7 +178,7 @@ async function runWith(
         const fed = feedLines(net.feed, input!, name, options.maxInFlight ?? 1000, say, counts, say).finally(() => net.feed.end());
         finished = Promise.race([finished, fed]);
       }
-      reason = await waitForEnd(finished, duration, network.scheduler);
+      reason = await waitForEnd(finished, duration, network.scheduler, options.signal);
       logger.info({ reason }, 'draining');
       progress?.markDraining();
       report = await network.stop();
@@ -249,10 +266,13 @@ function waitForEnd(
   finished: Promise<unknown>,
   duration: number | undefined,
   scheduler: { schedule(work: () => void, delay?: number): { unsubscribe(): void } },
+  abort?: AbortSignal,
 ): Promise<Reason> {
   return new Promise<Reason>((resolve) => {
     const timer = duration !== undefined ? scheduler.schedule(() => end('duration'), duration) : undefined;
     const onSignal = () => end('signal');
+    if (abort?.aborted) return resolve('signal');
+    abort?.addEventListener('abort', onSignal, { once: true });
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     void finished.then(() => end('finished'));
@@ -261,6 +281,7 @@ function waitForEnd(
       if (ended) return;
       ended = true;
       timer?.unsubscribe();
+      abort?.removeEventListener('abort', onSignal);
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       // A second signal while draining means "now".
@@ -270,4 +291,99 @@ function waitForEnd(
       resolve(reason);
     }
   });
+}
+
+/**
+ * `run --watch`: the script runs as a unit of {@link unitFactory} fed by a watching
+ * {@link fileCatalog}; each new version is built first and only if it builds is the old one
+ * drained and the new one started. Ends on a signal or `--for`; a version whose sources ended
+ * leaves the command waiting for the next edit.
+ */
+async function runWatching(
+  file: string,
+  options: RunOptions,
+  io: CliIO,
+  logger: ReturnType<typeof createCliLogger>,
+  status: StatusLine,
+  duration: number | undefined,
+  store: KeyValueStore | undefined,
+  secrets: string[],
+): Promise<number> {
+  const say = (m: string) => status.passThrough.write(`tributary: ${redact(m, secrets)}\n`);
+  const printReplies: ReplyCollector = { add: (_id, payload) => (io.stdout.write(JSON.stringify(payload) + '\n'), true) };
+  const factory = unitFactory({
+    group: '',
+    // The namespace of a plain `run`: state carries over between versions and from and to it.
+    namespace: '',
+    session: { ...options, logger, secrets },
+    ...(store
+      ? { state: { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) } }
+      : {}),
+    onBuilt: (network) => network.provide(REPLIES_SERVICE, printReplies),
+  });
+  const catalog = fileCatalog(file, { watch: true, onProblem: say });
+  let current: RunnerHandle | undefined;
+  let firstFailure: string | undefined;
+  let ending = false;
+  let chain: Promise<void> = Promise.resolve();
+  const swap = async (script: DeployedScript): Promise<void> => {
+    let prepared: RunnerPreparedUnit;
+    try {
+      prepared = await factory.prepare({ id: script.name, script }, { epoch: script.version });
+    } catch (e) {
+      const why = errorMessage(e).replace(/^script '[^']*' version \d+: /, '');
+      if (!current && script.version === 1) firstFailure = why;
+      else
+        say(
+          `${file}: version ${script.version} does not build${current ? `; version ${current.unit.script.version} keeps running` : ''}: ${why}`,
+        );
+      return;
+    }
+    if (ending) return prepared.discard();
+    if (current) {
+      const old = current;
+      current = undefined;
+      await old.stop();
+      say(`${file}: version ${old.unit.script.version} drained (${old.stats().in} events in, ${old.stats().out} out)`);
+    }
+    try {
+      current = await prepared.start();
+    } catch (e) {
+      say(`${file}: version ${script.version} failed to start: ${errorMessage(e)}`);
+      return;
+    }
+    if (script.version > 1) say(`${file}: version ${script.version} running`);
+    logger.info({ version: script.version }, 'network starting');
+  };
+  const off = catalog.subscribe(([script]) => {
+    if (script) chain = chain.then(() => swap(script));
+  });
+  try {
+    await chain;
+    if (firstFailure !== undefined) throw new CliError(EXIT.USAGE, firstFailure);
+    say(`${file}: version 1 running; watching the file for changes`);
+    const reason = await waitForEnd(new Promise<never>(() => {}), duration, asyncScheduler, options.signal);
+    logger.info({ reason }, 'draining');
+    ending = true;
+    off();
+    await catalog.close();
+    await chain;
+    const last = current;
+    if (!last) return EXIT.RUNTIME;
+    await last.stop();
+    const report = last.network.report();
+    logger.info(
+      { reason, version: last.unit.script.version, timedOut: report.timedOut, ...totals(last.network, report) },
+      'network stopped',
+    );
+    if (options.stats)
+      io.stderr.write(redact(JSON.stringify({ stoppedBy: reason, failedNodes: failed(report), ...report }, null, 2), secrets) + '\n');
+    return verdict(report, failed(report), io, secrets);
+  } finally {
+    ending = true;
+    off();
+    await catalog.close();
+    await chain.catch(() => undefined);
+    await current?.stop();
+  }
 }
