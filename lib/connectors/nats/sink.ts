@@ -11,6 +11,38 @@ import { publishingSink } from '../flow';
 import { publishWithRetry } from '../retry';
 import { closeNats, defaultNatsUrl, natsConnect, natsModule, natsUrlField } from './connection';
 import { POSITION_HEADER } from '../../state/types';
+import { partitionOf } from '../../cluster/partition';
+import { pathGetter } from '../../eventtime/fields';
+
+/**
+ * The partition suffix of a partitioning `nats_sink`: a function of the payload giving
+ * `.<partition>`, or undefined without `partitionKey`. A missing key throws naming the field
+ * (the sink's error adds the node).
+ */
+function partitioner(o: { partitionKey?: unknown; partitions?: number }): ((payload: unknown) => string) | undefined {
+  const key = o.partitionKey;
+  if (key === undefined && o.partitions === undefined) return undefined;
+  if (key === undefined) throw new TributaryError('BAD_OPTION', "node kind 'nats_sink': option 'partitions' needs option 'partitionKey'");
+  if (o.partitions === undefined)
+    throw new TributaryError('BAD_OPTION', "node kind 'nats_sink': option 'partitionKey' needs option 'partitions'");
+  const count = o.partitions;
+  if (typeof key === 'function') {
+    return (p) => {
+      const k = (key as (payload: unknown) => unknown)(p);
+      if (k === undefined) throw new TributaryError('BAD_OPTION', "option 'partitionKey': the function returned no key");
+      return `.${partitionOf(k, count)}`;
+    };
+  }
+  if (typeof key !== 'string' || key === '') {
+    throw new TributaryError('BAD_OPTION', "node kind 'nats_sink': option 'partitionKey' must be a payload path or a function");
+  }
+  const get = pathGetter(key);
+  return (p) => {
+    const k = get(p);
+    if (k === undefined) throw new TributaryError('BAD_OPTION', `option 'partitionKey': payload has no field '${key}'`);
+    return `.${partitionOf(k, count)}`;
+  };
+}
 
 /** The options of {@link natsSink}, declared once: types, validation, defaults and docs come from here. */
 export const natsSinkOptions = {
@@ -22,6 +54,10 @@ export const natsSinkOptions = {
   codec: deliveryFields.codec,
   concurrency: deliveryFields.concurrency.describe('publishes awaiting their ack at once'),
   retries: deliveryFields.retries.describe('retries of a failed JetStream publish, with back-off from 250ms'),
+  partitionKey: opt.any<string | ((payload: any) => unknown)>(
+    'payload path of the partition key ("customer.id") or a function payload => key (JS or Lua); publishes to <subject>.<partitionOf(key, partitions)>',
+  ),
+  partitions: opt.integer('how many partitions partitionKey splits the subject into (docs/scale-out.md)', { min: 1 }),
 };
 
 /** Options of {@link natsSink}. */
@@ -32,7 +68,10 @@ export type NatsSinkOptions = InputOf<typeof natsSinkOptions>;
  * once the stream acknowledged the publish, retried with back-off on failure and nacked with
  * the reason (naming the subject and address) when retries run out; on core NATS it is acked
  * once written to the connection, and the connection is flushed before the sink completes.
- * The event's headers (except `nats-subject`) become message headers.
+ * The event's headers (except `nats-subject`) become message headers. With `partitionKey`
+ * and `partitions` it is a partitioning publisher: each event goes to
+ * `<subject>.<partitionOf(key, partitions)>` (lib/cluster/partition.ts, docs/scale-out.md),
+ * the subjects a partitioned group's `nats_source` instances read.
  *
  * @example
  * ```ts
@@ -53,6 +92,7 @@ export const natsSink = defineNode({
     if (o.subject === undefined && o.subjectFn === undefined) {
       throw new TributaryError('BAD_OPTION', "node kind 'nats_sink': give option 'subject' or 'subjectFn'");
     }
+    const suffix = partitioner(o);
     if (o.msgId && !o.jetstream) throw new TributaryError('BAD_OPTION', "node kind 'nats_sink': option 'msgId' needs jetstream: true");
     return {
       role: 'sink',
@@ -70,9 +110,9 @@ export const natsSink = defineNode({
         };
         const publish = async (event: Event) => {
           const nc = await connected();
-          const subject = o.subjectFn ? o.subjectFn(event.payload, event) : o.subject!;
-          if (typeof subject !== 'string' || subject === '')
-            throw new Error(`subjectFn returned ${JSON.stringify(subject)}, not a subject`);
+          const base = o.subjectFn ? o.subjectFn(event.payload, event) : o.subject!;
+          if (typeof base !== 'string' || base === '') throw new Error(`subjectFn returned ${JSON.stringify(base)}, not a subject`);
+          const subject = suffix ? base + suffix(event.payload) : base;
           const data = encodePayload(event.payload, o.codec);
           let hdrs: import('nats').MsgHdrs | undefined;
           const h = event.meta.headers;

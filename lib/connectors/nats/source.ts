@@ -101,7 +101,7 @@ async function ensureConsumer(ctx: NodeContext, nc: NatsConnection, o: Resolved,
 
 /** `url` is the address as shown in messages (no password). */
 async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnection, io: FlowIO, url: string): Promise<void> {
-  const durable = o.durable ?? durableName(ctx.name);
+  const durable = partitionDurable(ctx, o.durable ?? durableName(ctx.name));
   // Kept across reconnects: a server that restarted may have forgotten acks it had received.
   const acked = new AckedSequences(ctx);
   // The consumer's backlog as the last message told it (`info.pending`): the source's lag.
@@ -138,6 +138,34 @@ async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnectio
     }
     await sleep(ctx.scheduler, Math.min(10_000, 250 * 2 ** attempt), io.signal);
   }
+}
+
+/**
+ * The subject a JetStream source reads in a partitioned group run: `<prefix>.<index>` for a
+ * subject `<prefix>.*` or `<prefix>.>` when `ctx.partition` is set; the subject itself
+ * otherwise. Any other subject under a partition is an error naming the node.
+ *
+ * @example
+ * ```ts
+ * partitionSubject(ctx, 'bets.*'); // 'bets.3' when ctx.partition.index is 3
+ * ```
+ */
+export function partitionSubject(ctx: Pick<NodeContext, 'name' | 'partition'>, subject: string): string {
+  const p = ctx.partition;
+  if (!p) return subject;
+  const m = /^(.+)\.(\*|>)$/.exec(subject);
+  if (!m || m[1].includes('*') || m[1].includes('>')) {
+    throw new TributaryError(
+      'BAD_OPTION',
+      `node '${ctx.name}': in a partitioned run (partition ${p.index} of ${p.count}, group '${p.group}') option 'subject' must end in '.*' or '.>' with no other wildcard, so that the node reads '<prefix>.${p.index}'; got '${subject}'`,
+    );
+  }
+  return `${m[1]}.${p.index}`;
+}
+
+/** The durable of a partition: `<durable>_p<index>`; the durable itself outside a partitioned run. */
+function partitionDurable(ctx: NodeContext, durable: string): string {
+  return ctx.partition ? `${durable}_p${ctx.partition.index}` : durable;
 }
 
 /** The redelivery delay of a nack: `nackDelay` doubled per earlier delivery, capped at `ackWait`. */
@@ -213,7 +241,10 @@ async function subscribeCore(ctx: NodeContext, o: Resolved, nc: NatsConnection, 
  * subscription (at most once; `queue` for a queue group). Messages that fail to decode become
  * error events carrying the raw text; if such an event is nacked, the message is terminated
  * (`term()`, never redelivered) rather than redelivered in a loop. On `stop()` it stops fetching, waits for in-flight
- * events to settle, then drains the connection.
+ * events to settle, then drains the connection. In a partitioned group run (`ctx.partition`,
+ * docs/scale-out.md) a JetStream source with subject `<prefix>.*` or `<prefix>.>` reads only
+ * `<prefix>.<index>` through the durable `<durable>_p<index>` (created if missing, with the
+ * same settings); core subscriptions are not partitioned.
  *
  * @example
  * ```ts
@@ -246,16 +277,18 @@ export const natsSource = defineNode({
     return {
       role: 'source',
       kind: 'nats_source',
-      create: (ctx) =>
-        flowSource(ctx, o.maxInFlight, async (io) => {
-          const url = o.url ?? defaultNatsUrl();
+      create: (ctx) => {
+        // A partitioned run reads only its partition's subject, through its own durable.
+        const r: Resolved = o.stream ? { ...o, subject: partitionSubject(ctx, o.subject) } : o;
+        return flowSource(ctx, r.maxInFlight, async (io) => {
+          const url = r.url ?? defaultNatsUrl();
           const nc = await natsConnect(ctx, url, io.signal);
           if (!nc) return;
           try {
-            if (o.stream) await consumeJetStream(ctx, o, nc, io, shownUrl(url));
-            else await subscribeCore(ctx, o, nc, io);
+            if (r.stream) await consumeJetStream(ctx, r, nc, io, shownUrl(url));
+            else await subscribeCore(ctx, r, nc, io);
             // Let in-flight events settle so their acks are sent before the connection goes.
-            await within(ctx.scheduler, io.settled(), o.closeTimeout);
+            await within(ctx.scheduler, io.settled(), r.closeTimeout);
             if (io.inFlight > 0) {
               ctx.logger.warn(
                 `node '${ctx.name}': closing NATS ${shownUrl(url)} with ${io.inFlight} events unsettled; JetStream will redeliver them`,
@@ -264,7 +297,8 @@ export const natsSource = defineNode({
           } finally {
             await closeNats(ctx, nc, 5000);
           }
-        }),
+        });
+      },
     };
   },
 });
