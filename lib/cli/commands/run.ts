@@ -12,6 +12,9 @@ import { CliError, EXIT, type CliIO } from '../exit';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import { ProgressLine, StatusLine } from '../progress';
 import { buildSession, type SessionOptions } from '../session';
+import * as nodePath from 'node:path';
+import { checkGroup, connectNats } from './deploy';
+import { runPartitioned, showInGroup } from './agent';
 import { asyncScheduler } from 'rxjs';
 import { fileCatalog } from '../../cluster/catalog';
 import { unitFactory, type RunnerHandle, type RunnerPreparedUnit } from '../../cluster/runner';
@@ -52,6 +55,18 @@ export interface RunOptions extends SessionOptions {
   watch?: boolean;
   /** Ends the run as SIGINT does (for programs and tests that run the command in process). */
   signal?: AbortSignal;
+  /**
+   * `--group`: run in a scale-out group (docs/deploy.md). With `partitions` this process is a
+   * member running its share of the partitions; without, it runs the whole network (instances
+   * share the durable consumer) and is only listed by `tributary ps`.
+   */
+  group?: string;
+  /** `--partitions N`: with `--group`, split the network into N partitions across the group. */
+  partitions?: number;
+  /** `--lease-timeout`: with `--group --partitions`; default 10 s. */
+  leaseTimeout?: string;
+  /** `--nats`: the group's NATS; default `TRIBUTARY_NATS_URL` or `nats://127.0.0.1:4222`. */
+  nats?: string;
 }
 
 /** Why `run` stopped the network. */
@@ -92,6 +107,26 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     stream: status.passThrough,
     secrets,
   });
+  if (options.group === undefined) {
+    for (const [flag, v] of [
+      ['--partitions', options.partitions],
+      ['--lease-timeout', options.leaseTimeout],
+      ['--nats', options.nats],
+    ] as const) {
+      if (v !== undefined) throw new CliError(EXIT.USAGE, `${flag} needs --group <name>`);
+    }
+  } else {
+    checkGroup(options.group);
+    if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--group cannot be used with --input (a one-shot run)');
+    if (options.partitions !== undefined) {
+      if (scripts.length !== 1) throw new CliError(EXIT.USAGE, `--group --partitions runs one script, got ${scripts.length}`);
+      const { partitions, group, ...rest } = options;
+      return runPartitioned(scripts[0], { ...rest, group, partitions }, io);
+    }
+    if (options.watch) throw new CliError(EXIT.USAGE, '--watch with --group needs --partitions (or use tributary deploy and agents)');
+    if (options.leaseTimeout !== undefined)
+      throw new CliError(EXIT.USAGE, '--lease-timeout needs --partitions (only partitions are leased)');
+  }
   if (options.watch) {
     if (scripts.length !== 1) throw new CliError(EXIT.USAGE, `--watch runs one script, got ${scripts.length}`);
     if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--watch cannot be used with --input (a one-shot run)');
@@ -160,6 +195,7 @@ async function runWith(
     const unhook = progress && io.stdout.isTTY === true ? status.hook(io.stdout as { write: (...args: unknown[]) => boolean }) : undefined;
     let reason: Reason;
     let report: NetworkReport;
+    let leave: (() => Promise<void>) | undefined;
     try {
       progress?.start();
       try {
@@ -167,6 +203,7 @@ async function runWith(
       } catch (e) {
         throw new CliError(EXIT.USAGE, redact(errorMessage(e), secrets));
       }
+      leave = options.group !== undefined ? await joinShared(network, scripts, options) : undefined;
       const ops = await network.opsServer();
       if (ops) status.passThrough.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
       let finished: Promise<unknown> = network.done();
@@ -183,6 +220,7 @@ async function runWith(
       progress?.markDraining();
       report = await network.stop();
     } finally {
+      await leave?.();
       progress?.stop();
       unhook?.();
     }
@@ -385,5 +423,32 @@ async function runWatching(
     await catalog.close();
     await chain.catch(() => undefined);
     await current?.stop();
+  }
+}
+
+/**
+ * `run --group` without `--partitions`: the network runs here in full, as on every instance of
+ * the group (they share its durable consumers), and is shown in the group's bucket for
+ * `tributary ps`. Resolves to what leaves the group again.
+ */
+async function joinShared(network: Network, scripts: string[], options: RunOptions): Promise<() => Promise<void>> {
+  const nc = await connectNats(options.nats, `run:${options.group!}`, { reconnect: true });
+  const unit = scripts.length === 1 ? nodePath.basename(scripts[0]).replace(/\.[^.]*$/, '') : 'run';
+  let last = { at: Date.now(), in: 0 };
+  try {
+    const leave = await showInGroup(nc, options.group!, 10_000, unit, () => {
+      const t = totals(network, network.report());
+      const at = Date.now();
+      const rate = at > last.at ? ((t.in - last.in) * 1000) / (at - last.at) : 0;
+      last = { at, in: t.in };
+      return { ...t, rate: Math.max(0, Math.round(rate * 10) / 10), version: 1 };
+    });
+    return async () => {
+      await leave();
+      await nc.close();
+    };
+  } catch (e) {
+    await nc.close();
+    throw new CliError(EXIT.RUNTIME, `--group ${options.group!}: ${errorMessage(e)}`);
   }
 }
