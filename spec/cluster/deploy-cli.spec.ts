@@ -67,6 +67,8 @@ suite(`tributary deploy / agent / ps / undeploy against ${URL ?? '(set TRIBUTARY
     const r4 = await cli('undeploy', 'nothing-here', '--group', group, '--nats', URL!);
     expect(r4.code).toBe(2);
     expect(r4.stderr).toContain(`no script 'nothing-here' is deployed to group ${group}`);
+    const empty = await cli('ps', '--group', `${group}-none`, '--nats', URL!);
+    expect(empty).toMatchObject({ code: 0, stdout: `group ${group}-none: 0 members\n` });
     const r5 = await cli('ps', '--group', 'g', '--nats', 'nats://user:s3cret@127.0.0.1:1');
     expect(r5.code).toBe(1);
     expect(r5.stderr).toContain('cannot connect to NATS at nats://user:***@127.0.0.1:1');

@@ -1,4 +1,4 @@
-import { listScripts } from '../../cluster/deploy';
+import { isMissingBucket, listScripts } from '../../cluster/deploy';
 import { readGroup } from '../../cluster/group';
 import type { DeployedScript, MemberInfo, UnitStats } from '../../cluster/types';
 import { EXIT, type CliIO } from '../exit';
@@ -97,7 +97,14 @@ export async function psCommand(options: { group: string; nats?: string; json?: 
   const nc = await connectNats(options.nats, 'ps');
   let report: PsReport;
   try {
-    const [{ members, leases }, scripts] = await Promise.all([readGroup(nc, options.group), listScripts(nc, options.group)]);
+    const [{ members, leases }, scripts] = await Promise.all([
+      // A group no member ever joined has no bucket yet: it is empty.
+      readGroup(nc, options.group).catch((e: unknown) => {
+        if (isMissingBucket(e)) return { members: [], leases: [] };
+        throw e;
+      }),
+      listScripts(nc, options.group),
+    ]);
     report = psReport(options.group, members, leases, scripts);
   } finally {
     await nc.close();
