@@ -129,9 +129,18 @@ export async function undeploy(nats: NatsConnection, group: string, name: string
  * ```
  */
 export async function listScripts(nats: NatsConnection, group: string): Promise<DeployedScript[]> {
-  const kv = await scriptsKv(nats, group);
+  // Reading does not create the bucket: a group nothing was deployed to lists nothing.
+  let kv: KV;
   const names: string[] = [];
-  for await (const k of await kv.keys()) names.push(k);
+  try {
+    kv = await nats.jetstream().views.kv(scriptsBucket(group), { bindOnly: true });
+    for await (const k of await kv.keys()) names.push(k);
+  } catch (e) {
+    if (isMissingBucket(e)) return [];
+    throw new TributaryError('STATE', `group '${group}': cannot read the KV bucket ${scriptsBucket(group)}: ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
   const out: DeployedScript[] = [];
   for (const name of names.sort()) {
     const e = await kv.get(name);
@@ -181,6 +190,18 @@ async function lastVersion(kv: KV, name: string, current: { operation: string; s
     if (e.operation === 'PUT') last = Math.max(last, parseScript(e.string(), name)?.version ?? 0);
   }
   return last;
+}
+
+/**
+ * True for the error NATS answers about a KV bucket that does not exist.
+ *
+ * @example
+ * ```ts
+ * isMissingBucket(new Error('stream not found')); // true
+ * ```
+ */
+export function isMissingBucket(e: unknown): boolean {
+  return /stream not found|bucket not found/i.test(errorMessage(e));
 }
 
 function isConflict(e: unknown): boolean {

@@ -30,6 +30,13 @@ export interface UnitFactoryOptions {
   readonly state?: { readonly store: KeyValueStore; readonly checkpointInterval?: string };
   /** Fences a partition's state against its previous owner; default {@link claimFence}. */
   readonly claimFence?: ClaimFence;
+  /**
+   * One state namespace for every unit instead of `<group>/<script>/…` (`run --watch` keeps the
+   * namespace of a plain `run`, `''`, so state carries over between the two).
+   */
+  readonly namespace?: string;
+  /** Called with each network built, before it starts (to provide services, as `run` does). */
+  readonly onBuilt?: (network: Network) => void;
   /** Where units report (fenced, stopped on their own); default the session's logger or stderr. */
   readonly logger?: Logger;
   /** The clock rates are measured on (ms); default `Date.now`. */
@@ -80,13 +87,28 @@ export function stateNamespace(group: string, unit: WorkUnit): string {
  * await handle.stop();
  * ```
  */
-export function unitFactory(options: UnitFactoryOptions): UnitFactory {
+export function unitFactory(options: UnitFactoryOptions): RunnerFactory {
   return { prepare: (unit, lease) => prepareUnit(options, unit, lease.epoch) };
 }
 
-async function prepareUnit(options: UnitFactoryOptions, unit: WorkUnit, epoch: number): Promise<PreparedUnit> {
+/** A {@link UnitFactory} whose units are {@link RunnerPreparedUnit}s. */
+export interface RunnerFactory extends UnitFactory {
+  prepare(unit: WorkUnit, lease: { epoch: number }): Promise<RunnerPreparedUnit>;
+}
+
+/** A running unit of this factory: its network too (for the stop report). */
+export interface RunnerHandle extends UnitHandle {
+  readonly network: Network;
+}
+
+/** A prepared unit of this factory, whose handle has the network. */
+export interface RunnerPreparedUnit extends PreparedUnit {
+  start(): Promise<RunnerHandle>;
+}
+
+async function prepareUnit(options: UnitFactoryOptions, unit: WorkUnit, epoch: number): Promise<RunnerPreparedUnit> {
   const { script } = unit;
-  const namespace = stateNamespace(options.group, unit);
+  const namespace = options.namespace ?? stateNamespace(options.group, unit);
   const fenced = options.state !== undefined && unit.partition !== undefined;
   const logger = options.logger ?? options.session?.logger;
   const text: ScriptText = { name: scriptFileName(script), source: script.source, format: script.format };
@@ -144,7 +166,7 @@ async function buildUnitSession(
 ): Promise<Session> {
   const { script } = unit;
   try {
-    return await buildSession([text], {
+    const session = await buildSession([text], {
       ...options.session,
       ...(options.logger && !options.session?.logger ? { logger: options.logger } : {}),
       ...(unit.partition ? { partition: { group: options.group, index: unit.partition.index, count: unit.partition.count, epoch } } : {}),
@@ -159,13 +181,15 @@ async function buildUnitSession(
           }
         : {}),
     });
+    options.onBuilt?.(session.network);
+    return session;
   } catch (e) {
     const message = e instanceof CliError || e instanceof TributaryError ? e.message : errorMessage(e);
     throw new TributaryError('SCRIPT', `script '${script.name}' version ${script.version}: ${message}`, { cause: e });
   }
 }
 
-function runningUnit(unit: WorkUnit, network: Network, session: Session, now: () => number): UnitHandle {
+function runningUnit(unit: WorkUnit, network: Network, session: Session, now: () => number): RunnerHandle {
   let stopping: Promise<void> | undefined;
   let last = { at: now(), in: 0 };
   const done = network.done().then(
@@ -186,6 +210,7 @@ function runningUnit(unit: WorkUnit, network: Network, session: Session, now: ()
   };
   return {
     unit,
+    network,
     done,
     stats: (): UnitStats => {
       const t = totals();

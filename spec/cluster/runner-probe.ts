@@ -1,7 +1,7 @@
 // A plugin for the runner specs: a source emitting the network's ctx.partition once, and a
 // sink collecting payloads into a list the spec reads (shared through globalThis, since the
 // runner loads this file as a --plugin module).
-import { of } from 'rxjs';
+import { concat, NEVER, of } from 'rxjs';
 import { defineNode, definePlugin, nodes, opt } from '../../lib/index';
 
 /** Payloads the probe sinks received, by sink name. */
@@ -10,11 +10,15 @@ export const collected: Record<string, unknown[]> = ((globalThis as { __runnerPr
 const partitionSource = defineNode({
   name: 'partition_source',
   role: 'source',
-  summary: 'Emits ctx.partition (or null) once.',
-  options: {},
+  summary: 'Emits ctx.partition (or null) once, then ends (or with stay = true stays open).',
+  options: { stay: opt.boolean('stay open after the one event') },
   positional: [],
   example: '',
-  build: () => ({ role: 'source', kind: 'partition_source', create: (ctx) => of(ctx.event(ctx.partition ?? null)) }),
+  build: (o) => ({
+    role: 'source',
+    kind: 'partition_source',
+    create: (ctx) => (o.stay ? concat(of(ctx.event(ctx.partition ?? null)), NEVER) : of(ctx.event(ctx.partition ?? null))),
+  }),
 });
 
 const probeSink = defineNode({
