@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
@@ -6,7 +7,6 @@ import { partitionOf } from '../../lib/cluster/partition';
 import { groupBucket } from '../../lib/cluster/types';
 import { openStateStore } from '../../lib/state/open';
 import { reportFault } from './counts';
-import { groupChildArgv, groupChildReady } from './group-child';
 import { LineProcess, groupKv, publishPaced, readGroup, type OutputLine } from './group-children';
 import { until } from './nats-cluster';
 
@@ -19,9 +19,10 @@ import { until } from './nats-cluster';
  * output of each of its partitions after the kill), and once the backlog is acked, the per-key
  * state must equal the truth exactly (what a single process computes: no event lost, none
  * counted twice), every event must have reached the sink at least once, and duplicates at the
- * sink stay within what the killed member had in flight. Members are spec/fault/group-child.ts
- * (GroupMember + the runner's UnitFactory, as `tributary run --group` runs them); the shared
- * NATS and Redis on a fresh stream, bucket and key prefix.
+ * sink stay within what the killed member had in flight. Members are the real CLI
+ * (`tributary run sums.lua --group g --partitions 16 --state-store redis://… --lease-timeout 5s`,
+ * bin/tributary.js, the built bundle); the shared NATS and Redis on a fresh stream, bucket and
+ * key prefix.
  */
 const N = 50_000;
 const KEYS = 500;
@@ -30,13 +31,18 @@ const LEASE_S = 5;
 const CAP = 200;
 const RATE = 4000;
 
-const missing = ['TRIBUTARY_NATS_URL', 'TRIBUTARY_REDIS_URL'].filter((v) => process.env[v] === undefined);
-const enabled = missing.length === 0 && groupChildReady();
-if (!enabled) {
-  console.log(
-    `group-kill: ${missing.length ? `set ${missing.join(' and ')}` : 'needs lib/cluster/group.ts (GroupMember) and lib/cluster/runner.ts built'}; run \`npm run build\``,
-  );
+const BIN = path.join(__dirname, '..', '..', 'bin', 'tributary.js');
+
+/** True when the built CLI's `run` takes `--group` and `--partitions`. */
+function groupRunSupported(): boolean {
+  if (!existsSync(path.join(__dirname, '..', '..', 'dist', 'cli.js'))) return false;
+  const help = spawnSync(process.execPath, [BIN, 'run', '--help'], { encoding: 'utf8' }).stdout ?? '';
+  return help.includes('--partitions') && help.includes('--lease-timeout');
 }
+
+const missing = ['TRIBUTARY_NATS_URL', 'TRIBUTARY_REDIS_URL'].filter((v) => process.env[v] === undefined);
+const enabled = missing.length === 0 && groupRunSupported();
+if (!enabled) console.log(`group-kill: set ${missing.join(' and ') || 'nothing more'} and run \`npm run build\` to run it`);
 const suite = enabled ? describe : describe.skip;
 
 const customerOf = (i: number) => `c${i % KEYS}`;
@@ -110,16 +116,8 @@ suite('a group of 3 members running 16 partitions with keyed state loses one mem
         (n) => (published = n),
       );
       for (let m = 0; m < 3; m++) {
-        const argv = groupChildArgv({
-          nats: natsUrl,
-          group,
-          script,
-          name: 'sums',
-          partitions: P,
-          stateStore: storeUrl,
-          checkpointInterval: '500ms',
-          leaseTimeout: `${LEASE_S}s`,
-        });
+        const argv = [BIN, 'run', script, '--group', group, '--partitions', String(P), '--nats', natsUrl];
+        argv.push('--state-store', storeUrl, '--checkpoint-interval', '500ms', '--lease-timeout', `${LEASE_S}s`);
         members.push(new LineProcess(m, process.execPath, argv, lines));
       }
       const alive = (which = members) => {
