@@ -78,7 +78,9 @@ async function main(): Promise<void> {
     writeFileSync(file, script(nats.url));
     let failure: string | undefined;
     for (let k = 0; k < K; k++) {
-      const child = spawn(process.execPath, [BIN, 'run', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // SCALE_OUT_CPU_PROF=<dir>: each process writes a V8 CPU profile there (bench/README.md, profiling).
+      const prof = process.env.SCALE_OUT_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.SCALE_OUT_CPU_PROF] : [];
+      const child = spawn(process.execPath, [...prof, BIN, 'run', file], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
       child.on(
@@ -120,7 +122,21 @@ async function main(): Promise<void> {
       }) + '\n',
     );
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    // A clean stop (drain) so profiles are written; SIGKILL what has not exited after 10 s.
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
+            c.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
     await nats.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
