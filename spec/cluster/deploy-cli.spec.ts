@@ -58,6 +58,9 @@ suite(`tributary deploy / agent / ps / undeploy against ${URL ?? '(set TRIBUTARY
     const r = await cli('deploy', path.join(dir, 'x.lua'), '--group', 'a.b');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--group a.b: letters, digits, _ and - only');
+    const r1 = await cli('deploy', path.join(dir, 'x.lua'), '--group', 'g', '--partitions', '2000');
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('--partitions 2000: a whole number from 1 to 1024');
     const r2 = await cli('run', path.join(dir, 'x.lua'), '--partitions', '4');
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('--partitions needs --group <name>');

@@ -1,6 +1,7 @@
 // The unit factory of scale-out (lib/cluster/runner.ts): deployed script text (Lua, YAML)
 // becomes a network with its partition and its own state namespace; build failures name the
 // script, its version and line; state carries over to the next version of a script.
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TributaryError } from '../../lib/errors';
 import { scriptFileName, stateNamespace, unitFactory, type ClaimFence } from '../../lib/cluster/runner';
@@ -144,6 +145,16 @@ describe('unitFactory', () => {
     expect(await handle.done).toEqual({});
     const n = collected.tick!.length;
     expect(handle.stats().out).toBe(n);
+  });
+
+  it('builds an agglo config through the agglo plugin, and reports a bad one under the script name', async () => {
+    const config = JSON.parse(readFileSync(path.join(__dirname, '..', 'agglo', 'fixtures', 'orders_pipeline.json'), 'utf8'));
+    const factory = unitFactory({ group: 'bets', session });
+    const ok = await factory.prepare({ id: 'orders', script: script('orders', 1, 'agglo', JSON.stringify(config)) }, { epoch: 1 });
+    await ok.discard();
+    const bad = JSON.stringify({ ...config, partitionUuid: 'p1' });
+    const err = await factory.prepare({ id: 'orders', script: script('orders', 2, 'agglo', bad) }, { epoch: 1 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^script 'orders' version 2: orders\.yaml:.*partitionUuid: must be a UUID, got "p1"/);
   });
 
   it('names files and namespaces after the script', () => {

@@ -72,6 +72,9 @@ export async function deployCommand(file: string, options: DeployOptions, io: Cl
     );
   }
   checkGroup(options.group);
+  if (options.partitions !== undefined && (!Number.isInteger(options.partitions) || options.partitions < 1 || options.partitions > 1024)) {
+    throw new CliError(EXIT.USAGE, `--partitions ${options.partitions}: a whole number from 1 to 1024`);
+  }
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
