@@ -201,7 +201,7 @@ groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one m
       // The stream takes writes again (its leader moved if n1 led it).
       const publishingAgainAfter = Date.now() - killAt;
       await publishRange(admin, N / 2 + 2, N, (i) => [`gc.${i % P}`, { i, p: i % P }]);
-      await until(`all ${N} events came out`, 60_000, async () => {
+      await until(`all ${N} events came out`, 90_000, async () => {
         const seen = new Set(lines.map((l) => l.i));
         if (seen.size < N) {
           const missing = Array.from({ length: P }, (_, p) => p).filter((p) => !lines.some((l) => l.i > N / 2 && l.payload.p === p));
@@ -213,6 +213,14 @@ groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one m
       });
       // Resumed: the first output of each partition for an event published after the kill.
       const resumed = Array.from({ length: P }, (_, p) => lines.find((l) => l.i > N / 2 && l.payload.p === p)!.at - killAt);
+      // Not asserted yet (see the report of issue 17): a partition whose JetStream pull was pending
+      // on the killed server can wait for the pull to expire (nats.js consume: 30 s) before it
+      // fetches again. Say so with the members' logs when it happens.
+      if (Math.max(...resumed) > LEASE_S * 1000 + 5000) {
+        console.warn(
+          `group-nats-cluster: partitions resumed ${resumed.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s after the kill\n${members.map((m) => `member ${m.index}:\n${m.stderr.slice(-4000)}`).join('\n')}`,
+        );
+      }
       const view = await readGroup(admin, group);
       for (const m of members) if (m.running) expect(await m.terminate()).toEqual({ code: 0, signal: null });
       const t = tally(
