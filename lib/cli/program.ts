@@ -1,7 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage } from '../errors';
+import { agentCommand } from './commands/agent';
 import { checkCommand } from './commands/check';
 import { entwineVerifyCommand } from './commands/entwine';
+import { deployCommand, undeployCommand } from './commands/deploy';
+import { psCommand } from './commands/ps';
+import type { ScriptFormat } from '../cluster/types';
 import { eventstoreServeCommand } from './commands/eventstore';
 import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph';
 import { nodesCommand } from './commands/nodes';
@@ -24,6 +28,12 @@ Exit codes:
      a host module that cannot be loaded, an unconnected graph, a bad --db)
   3  run: drained cleanly, but nodes produced error events (named on stderr and in --stats)
   (test: 0 all cases passed, 1 a case failed, 2 a broken test file or none found)`;
+
+const GROUP_EXIT_CODES_HELP = `
+Exit codes of deploy, undeploy, ps, agent:
+  0  success (agent: left the group cleanly after SIGINT/SIGTERM or --for)
+  1  NATS cannot be reached or refused the request
+  2  usage error, a script that does not build (deploy: not stored), undeploy of an unknown name`;
 
 const TEST_EXIT_CODES_HELP = `
 Exit codes of test:
@@ -124,6 +134,11 @@ interface RunFlags {
   input?: string;
   inputNode?: string;
   maxInFlight?: number;
+  watch?: boolean;
+  group?: string;
+  partitions?: number;
+  leaseTimeout?: string;
+  nats?: string;
 }
 
 /** What commander parses for the options of `serve`. */
@@ -189,7 +204,7 @@ function sessionOptions(opts: ScriptFlags): SessionOptions {
 }
 
 /**
- * The `tributary` command (commander): `run`, `graph`, `check`, `test`, `nodes`. `result.code` holds
+ * The `tributary` command (commander): `run`, `graph`, `check`, `test`, `nodes`, `deploy`, `undeploy`, `ps`, `agent` …. `result.code` holds
  * the exit code once `parseAsync` resolved.
  *
  * @example
@@ -244,6 +259,24 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--input <file>', "one-shot: feed this NDJSON file ('-' for standard input), one JSON event per line, then drain and exit")
     .option('--input-node <name>', 'the source --input replaces (default: the only stdin_source, else the only source)')
     .option('--max-in-flight <n>', 'with --input: most events unsettled at once', positiveInt('--max-in-flight'))
+    .option(
+      '--watch',
+      'rebuild when the script file changes: a new version that builds replaces the old one (drained first); one that does not is reported (docs/deploy.md)',
+    )
+    .option(
+      '--group <name>',
+      'run in a scale-out group: listed by tributary ps; with --partitions, split across the group (docs/deploy.md)',
+    )
+    .option(
+      '--partitions <n>',
+      'with --group: split the network into n partitions; each instance runs its share',
+      positiveInt('--partitions'),
+    )
+    .option(
+      '--lease-timeout <duration>',
+      "with --group --partitions: how long a dead instance's partitions wait before they are taken over (default 10s)",
+    )
+    .option('--nats <url>', 'with --group: the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
       act((scripts: string[], opts: ScriptFlags & RunFlags) =>
@@ -260,6 +293,11 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
             ...(opts.input !== undefined ? { input: opts.input } : {}),
             ...(opts.inputNode !== undefined ? { inputNode: opts.inputNode } : {}),
             ...(opts.maxInFlight !== undefined ? { maxInFlight: opts.maxInFlight } : {}),
+            ...(opts.watch ? { watch: true } : {}),
+            ...(opts.group !== undefined ? { group: opts.group } : {}),
+            ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+            ...(opts.leaseTimeout !== undefined ? { leaseTimeout: opts.leaseTimeout } : {}),
+            ...(opts.nats !== undefined ? { nats: opts.nats } : {}),
             ...httpOption(opts.http),
             ...(opts.stateStore !== undefined ? { stateStore: opts.stateStore } : {}),
             ...(opts.checkpointInterval !== undefined ? { checkpointInterval: opts.checkpointInterval } : {}),
@@ -365,6 +403,111 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .action(
       act((ids: string[], opts: { durableQueue: string; all?: boolean }) =>
         queueCommand({ action: 'requeue', file: opts.durableQueue, ids, all: opts.all }, io),
+      ),
+    );
+
+  scriptOptions(
+    program
+      .command('deploy')
+      .description("store a script in a group's NATS KV bucket as its next version; the group's agents run it (docs/deploy.md)")
+      .argument('<file>', 'a Lua script, network file (.yaml, .yml, .json) or agglo config'),
+  )
+    .requiredOption('--group <name>', 'the group whose agents run it')
+    .option('--name <name>', "the script's name (default the file name without extension)")
+    .option('--partitions <n>', 'run it as n partitions across the group', positiveInt('--partitions'))
+    .addOption(new Option('--format <format>', 'how the file is read (default by extension)').choices(['lua', 'yaml', 'json', 'agglo']))
+    .option('--nats <url>', 'the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
+    .addHelpText('after', GROUP_EXIT_CODES_HELP)
+    .action(
+      act((file: string, opts: ScriptFlags & { group: string; name?: string; partitions?: number; format?: ScriptFormat; nats?: string }) =>
+        deployCommand(
+          file,
+          {
+            ...sessionOptions(opts),
+            group: opts.group,
+            ...(opts.name !== undefined ? { name: opts.name } : {}),
+            ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
+            ...(opts.format !== undefined ? { format: opts.format } : {}),
+            ...(opts.nats !== undefined ? { nats: opts.nats } : {}),
+          },
+          io,
+        ),
+      ),
+    );
+
+  program
+    .command('undeploy')
+    .description('remove a script from a group; the agents running it drain it')
+    .argument('<name>', "the script's name")
+    .requiredOption('--group <name>', 'the group')
+    .option('--nats <url>', 'the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
+    .addHelpText('after', GROUP_EXIT_CODES_HELP)
+    .action(act((name: string, opts: { group: string; nats?: string }) => undeployCommand(name, opts, io)));
+
+  program
+    .command('ps')
+    .description('list a group: members, scripts, units with owner, version, in/out/rate, failed builds')
+    .requiredOption('--group <name>', 'the group')
+    .option('--json', 'print JSON')
+    .option('--nats <url>', 'the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
+    .addHelpText('after', GROUP_EXIT_CODES_HELP)
+    .action(act((opts: { group: string; nats?: string; json?: boolean }) => psCommand(opts, io)));
+
+  scriptOptions(
+    program
+      .command('agent')
+      .description(
+        'join a group and run its share of the scripts deployed to it until SIGINT/SIGTERM; then drain and leave (docs/deploy.md)',
+      ),
+  )
+    .requiredOption('--group <name>', 'the group to join')
+    .option(
+      '--state-store <url>',
+      'checkpoint keyed state of partitions to this shared store: redis://…, postgres://…, mysql://…, sqlite:… (docs/state.md)',
+    )
+    .option('--checkpoint-interval <duration>', 'how often keyed state is checkpointed (with --state-store; default 1s)')
+    .option('--lease-timeout <duration>', "how long a dead member's units wait before they are taken over; the same on every member", '10s')
+    .option('--member-id <id>', "this member's id (default <host>-<pid>-<random>)")
+    .option('--nats <url>', 'the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
+    .option('--drain-timeout <duration>', "how long a unit's drain may take", '30s')
+    .option('--for <duration>', 'leave the group after this long')
+    .addOption(
+      new Option('--log-level <level>', 'least severe log lines written to stderr').choices([...LOG_LEVELS]).default(DEFAULT_LOG_LEVEL),
+    )
+    .addOption(new Option('--log-format <format>', 'log lines').choices([...LOG_FORMATS]).default('auto'))
+    .addHelpText('after', GROUP_EXIT_CODES_HELP)
+    .action(
+      act(
+        (
+          opts: ScriptFlags & {
+            group: string;
+            stateStore?: string;
+            checkpointInterval?: string;
+            leaseTimeout: string;
+            memberId?: string;
+            nats?: string;
+            drainTimeout: string;
+            for?: string;
+            logLevel: LogLevel;
+            logFormat: LogFormat;
+          },
+        ) =>
+          agentCommand(
+            {
+              ...sessionOptions(opts),
+              group: opts.group,
+              leaseTimeout: opts.leaseTimeout,
+              drainTimeout: opts.drainTimeout,
+              logLevel: opts.logLevel,
+              logFormat: opts.logFormat,
+              ...(opts.stateStore !== undefined ? { stateStore: opts.stateStore } : {}),
+              ...(opts.checkpointInterval !== undefined ? { checkpointInterval: opts.checkpointInterval } : {}),
+              ...(opts.memberId !== undefined ? { memberId: opts.memberId } : {}),
+              ...(opts.nats !== undefined ? { nats: opts.nats } : {}),
+              ...(opts.for !== undefined ? { for: opts.for } : {}),
+            },
+            io,
+          ),
       ),
     );
 

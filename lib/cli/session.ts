@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseDuration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
-import { isNetworkFile, loadNetworkFile } from '../declarative/load';
+import { isNetworkFile, loadNetworkFile, loadNetworkText } from '../declarative/load';
 import { LuaRuntime, type LuaRuntimeOptions } from '../lua/runtime';
 import type { OpsServerOptions } from '../observe/server';
 import { Network, type NetworkOptions } from '../network/network';
@@ -62,6 +62,18 @@ export interface SessionOptions {
   agglo?: Record<string, unknown>;
   /** Checkpoints of keyed state (`run --state-store`): the opened store and the interval. */
   state?: NetworkOptions['state'];
+  /** The partition the network owns in a group run (`run --group`, `agent`): nodes see `ctx.partition`. */
+  partition?: NetworkOptions['partition'];
+}
+
+/**
+ * A script given as text instead of a path (a deployed script): `name` is how errors call it
+ * (`name:line:`); `format` says how it is read (`lua`, or a declarative network or agglo config).
+ */
+export interface ScriptText {
+  readonly name: string;
+  readonly source: string;
+  readonly format: 'lua' | 'yaml' | 'json' | 'agglo';
 }
 
 /** A network built from scripts, not yet started, with what must be closed after it. */
@@ -106,6 +118,7 @@ export async function loadHosts(options: SessionOptions, scripts: string[] = [])
       ...(options.http !== undefined ? { http: options.http } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
       ...(options.state !== undefined ? { state: options.state } : {}),
+      ...(options.partition !== undefined ? { partition: options.partition } : {}),
     };
     network = options.virtual
       ? options.virtual.network(networkOptions)
@@ -175,7 +188,8 @@ function checkDb(db: string): void {
  * modules, then every script in order on one VM (a `.yaml`, `.yml` or `.json` file is a
  * declarative network, or an agglo config, built onto the same network) (the window store opens at start, and only
  * when the network has a window node). A failing script is a `CliError`
- * (exit 2) whose message starts `file:line:`; everything opened so far is closed.
+ * (exit 2) whose message starts `file:line:`; everything opened so far is closed. A script may
+ * also be given as text ({@link ScriptText}, a deployed script).
  *
  * @example
  * ```ts
@@ -184,8 +198,11 @@ function checkDb(db: string): void {
  * await session.close();
  * ```
  */
-export async function buildSession(scripts: string[], options: SessionOptions): Promise<Session> {
-  const host = await loadHosts(options, scripts);
+export async function buildSession(scripts: readonly (string | ScriptText)[], options: SessionOptions): Promise<Session> {
+  const host = await loadHosts(
+    options,
+    scripts.filter((s): s is string => typeof s === 'string'),
+  );
   const { network, runtime, registry } = host;
   const close = async () => {
     runtime.close();
@@ -195,7 +212,17 @@ export async function buildSession(scripts: string[], options: SessionOptions): 
   try {
     for (const script of scripts) {
       try {
-        if (isNetworkFile(script)) {
+        if (typeof script !== 'string') {
+          if (script.format === 'lua') runtime.runString(script.source, script.name);
+          else {
+            const { secrets } = loadNetworkText(network, script.source, script.name, {
+              runtime,
+              ...(options.env ? { env: options.env } : {}),
+              ...(options.agglo ? { agglo: options.agglo } : {}),
+            });
+            options.secrets?.push(...secrets);
+          }
+        } else if (isNetworkFile(script)) {
           const { secrets } = loadNetworkFile(network, script, {
             runtime,
             ...(options.env ? { env: options.env } : {}),

@@ -12,6 +12,13 @@ import { CliError, EXIT, type CliIO } from '../exit';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import { ProgressLine, StatusLine } from '../progress';
 import { buildSession, type SessionOptions } from '../session';
+import * as nodePath from 'node:path';
+import { checkGroup, connectNats } from './deploy';
+import { runPartitioned, showInGroup } from './agent';
+import { asyncScheduler } from 'rxjs';
+import { fileCatalog } from '../../cluster/catalog';
+import { unitFactory, type RunnerHandle, type RunnerPreparedUnit } from '../../cluster/runner';
+import type { DeployedScript } from '../../cluster/types';
 
 /** Options of `tributary run`. */
 export interface RunOptions extends SessionOptions {
@@ -40,6 +47,26 @@ export interface RunOptions extends SessionOptions {
   maxInFlight?: number;
   /** Read instead of `process.stdin` for `--input -` (tests). */
   stdin?: Readable;
+  /**
+   * `--watch`: run the one script and, each time its file changes, build the new version and
+   * only if it builds drain the old one and start the new (same state namespace: keyed state
+   * carries over). A version that does not build is reported; the old one keeps running.
+   */
+  watch?: boolean;
+  /** Ends the run as SIGINT does (for programs and tests that run the command in process). */
+  signal?: AbortSignal;
+  /**
+   * `--group`: run in a scale-out group (docs/deploy.md). With `partitions` this process is a
+   * member running its share of the partitions; without, it runs the whole network (instances
+   * share the durable consumer) and is only listed by `tributary ps`.
+   */
+  group?: string;
+  /** `--partitions N`: with `--group`, split the network into N partitions across the group. */
+  partitions?: number;
+  /** `--lease-timeout`: with `--group --partitions`; default 10 s. */
+  leaseTimeout?: string;
+  /** `--nats`: the group's NATS; default `TRIBUTARY_NATS_URL` or `nats://127.0.0.1:4222`. */
+  nats?: string;
 }
 
 /** Why `run` stopped the network. */
@@ -80,6 +107,30 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     stream: status.passThrough,
     secrets,
   });
+  if (options.group === undefined) {
+    for (const [flag, v] of [
+      ['--partitions', options.partitions],
+      ['--lease-timeout', options.leaseTimeout],
+      ['--nats', options.nats],
+    ] as const) {
+      if (v !== undefined) throw new CliError(EXIT.USAGE, `${flag} needs --group <name>`);
+    }
+  } else {
+    checkGroup(options.group);
+    if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--group cannot be used with --input (a one-shot run)');
+    if (options.partitions !== undefined) {
+      if (scripts.length !== 1) throw new CliError(EXIT.USAGE, `--group --partitions runs one script, got ${scripts.length}`);
+      const { partitions, group, ...rest } = options;
+      return runPartitioned(scripts[0], { ...rest, group, partitions }, io);
+    }
+    if (options.watch) throw new CliError(EXIT.USAGE, '--watch with --group needs --partitions (or use tributary deploy and agents)');
+    if (options.leaseTimeout !== undefined)
+      throw new CliError(EXIT.USAGE, '--lease-timeout needs --partitions (only partitions are leased)');
+  }
+  if (options.watch) {
+    if (scripts.length !== 1) throw new CliError(EXIT.USAGE, `--watch runs one script, got ${scripts.length}`);
+    if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--watch cannot be used with --input (a one-shot run)');
+  }
   if (options.checkpointInterval !== undefined && options.stateStore === undefined) {
     throw new CliError(EXIT.USAGE, '--checkpoint-interval needs --state-store <url>');
   }
@@ -92,6 +143,7 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     }
   }
   try {
+    if (options.watch) return await runWatching(scripts[0], options, io, logger, status, duration, store, secrets);
     return await runWith(scripts, options, io, logger, status, duration, store, secrets);
   } finally {
     await store?.close();
@@ -143,6 +195,7 @@ async function runWith(
     const unhook = progress && io.stdout.isTTY === true ? status.hook(io.stdout as { write: (...args: unknown[]) => boolean }) : undefined;
     let reason: Reason;
     let report: NetworkReport;
+    let leave: (() => Promise<void>) | undefined;
     try {
       progress?.start();
       try {
@@ -150,6 +203,7 @@ async function runWith(
       } catch (e) {
         throw new CliError(EXIT.USAGE, redact(errorMessage(e), secrets));
       }
+      leave = options.group !== undefined ? await joinShared(network, scripts, options) : undefined;
       const ops = await network.opsServer();
       if (ops) status.passThrough.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
       let finished: Promise<unknown> = network.done();
@@ -161,11 +215,12 @@ async function runWith(
         const fed = feedLines(net.feed, input!, name, options.maxInFlight ?? 1000, say, counts, say).finally(() => net.feed.end());
         finished = Promise.race([finished, fed]);
       }
-      reason = await waitForEnd(finished, duration, network.scheduler);
+      reason = await waitForEnd(finished, duration, network.scheduler, options.signal);
       logger.info({ reason }, 'draining');
       progress?.markDraining();
       report = await network.stop();
     } finally {
+      await leave?.();
       progress?.stop();
       unhook?.();
     }
@@ -249,10 +304,13 @@ function waitForEnd(
   finished: Promise<unknown>,
   duration: number | undefined,
   scheduler: { schedule(work: () => void, delay?: number): { unsubscribe(): void } },
+  abort?: AbortSignal,
 ): Promise<Reason> {
   return new Promise<Reason>((resolve) => {
     const timer = duration !== undefined ? scheduler.schedule(() => end('duration'), duration) : undefined;
     const onSignal = () => end('signal');
+    if (abort?.aborted) return resolve('signal');
+    abort?.addEventListener('abort', onSignal, { once: true });
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     void finished.then(() => end('finished'));
@@ -261,6 +319,7 @@ function waitForEnd(
       if (ended) return;
       ended = true;
       timer?.unsubscribe();
+      abort?.removeEventListener('abort', onSignal);
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       // A second signal while draining means "now".
@@ -270,4 +329,126 @@ function waitForEnd(
       resolve(reason);
     }
   });
+}
+
+/**
+ * `run --watch`: the script runs as a unit of {@link unitFactory} fed by a watching
+ * {@link fileCatalog}; each new version is built first and only if it builds is the old one
+ * drained and the new one started. Ends on a signal or `--for`; a version whose sources ended
+ * leaves the command waiting for the next edit.
+ */
+async function runWatching(
+  file: string,
+  options: RunOptions,
+  io: CliIO,
+  logger: ReturnType<typeof createCliLogger>,
+  status: StatusLine,
+  duration: number | undefined,
+  store: KeyValueStore | undefined,
+  secrets: string[],
+): Promise<number> {
+  const say = (m: string) => status.passThrough.write(`tributary: ${redact(m, secrets)}\n`);
+  const printReplies: ReplyCollector = { add: (_id, payload) => (io.stdout.write(JSON.stringify(payload) + '\n'), true) };
+  const factory = unitFactory({
+    group: '',
+    // The namespace of a plain `run`: state carries over between versions and from and to it.
+    namespace: '',
+    session: { ...options, logger, secrets },
+    ...(store
+      ? { state: { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) } }
+      : {}),
+    onBuilt: (network) => network.provide(REPLIES_SERVICE, printReplies),
+  });
+  const catalog = fileCatalog(file, { watch: true, onProblem: say });
+  let current: RunnerHandle | undefined;
+  let firstFailure: string | undefined;
+  let ending = false;
+  let chain: Promise<void> = Promise.resolve();
+  const swap = async (script: DeployedScript): Promise<void> => {
+    let prepared: RunnerPreparedUnit;
+    try {
+      prepared = await factory.prepare({ id: script.name, script }, { epoch: script.version });
+    } catch (e) {
+      const why = errorMessage(e).replace(/^script '[^']*' version \d+: /, '');
+      if (!current && script.version === 1) firstFailure = why;
+      else
+        say(
+          `${file}: version ${script.version} does not build${current ? `; version ${current.unit.script.version} keeps running` : ''}: ${why}`,
+        );
+      return;
+    }
+    if (ending) return prepared.discard();
+    if (current) {
+      const old = current;
+      current = undefined;
+      await old.stop();
+      say(`${file}: version ${old.unit.script.version} drained (${old.stats().in} events in, ${old.stats().out} out)`);
+    }
+    try {
+      current = await prepared.start();
+    } catch (e) {
+      say(`${file}: version ${script.version} failed to start: ${errorMessage(e)}`);
+      return;
+    }
+    if (script.version > 1) say(`${file}: version ${script.version} running`);
+    logger.info({ version: script.version }, 'network starting');
+  };
+  const off = catalog.subscribe(([script]) => {
+    if (script) chain = chain.then(() => swap(script));
+  });
+  try {
+    await chain;
+    if (firstFailure !== undefined) throw new CliError(EXIT.USAGE, firstFailure);
+    say(`${file}: version 1 running; watching the file for changes`);
+    const reason = await waitForEnd(new Promise<never>(() => {}), duration, asyncScheduler, options.signal);
+    logger.info({ reason }, 'draining');
+    ending = true;
+    off();
+    await catalog.close();
+    await chain;
+    const last = current;
+    if (!last) return EXIT.RUNTIME;
+    await last.stop();
+    const report = last.network.report();
+    logger.info(
+      { reason, version: last.unit.script.version, timedOut: report.timedOut, ...totals(last.network, report) },
+      'network stopped',
+    );
+    if (options.stats)
+      io.stderr.write(redact(JSON.stringify({ stoppedBy: reason, failedNodes: failed(report), ...report }, null, 2), secrets) + '\n');
+    return verdict(report, failed(report), io, secrets);
+  } finally {
+    ending = true;
+    off();
+    await catalog.close();
+    await chain.catch(() => undefined);
+    await current?.stop();
+  }
+}
+
+/**
+ * `run --group` without `--partitions`: the network runs here in full, as on every instance of
+ * the group (they share its durable consumers), and is shown in the group's bucket for
+ * `tributary ps`. Resolves to what leaves the group again.
+ */
+async function joinShared(network: Network, scripts: string[], options: RunOptions): Promise<() => Promise<void>> {
+  const nc = await connectNats(options.nats, `run:${options.group!}`, { reconnect: true });
+  const unit = scripts.length === 1 ? nodePath.basename(scripts[0]).replace(/\.[^.]*$/, '') : 'run';
+  let last = { at: Date.now(), in: 0 };
+  try {
+    const leave = await showInGroup(nc, options.group!, 10_000, unit, () => {
+      const t = totals(network, network.report());
+      const at = Date.now();
+      const rate = at > last.at ? ((t.in - last.in) * 1000) / (at - last.at) : 0;
+      last = { at, in: t.in };
+      return { ...t, rate: Math.max(0, Math.round(rate * 10) / 10), version: 1 };
+    });
+    return async () => {
+      await leave();
+      await nc.close();
+    };
+  } catch (e) {
+    await nc.close();
+    throw new CliError(EXIT.RUNTIME, `--group ${options.group!}: ${errorMessage(e)}`);
+  }
 }

@@ -1,0 +1,125 @@
+// `tributary run --group` in process against the local NATS server: with --partitions two
+// instances split the partitions between them (each node sees its ctx.partition); without,
+// the instance runs the whole network and is listed by ps.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { runCommand } from '../../lib/cli/commands/run';
+import { isMissingBucket } from '../../lib/cluster/deploy';
+import { readGroup as readBucket } from '../../lib/cluster/group';
+import { groupBucket } from '../../lib/cluster/types';
+import { collected } from './runner-probe';
+
+const URL = process.env.TRIBUTARY_NATS_URL;
+const suite = URL ? describe : describe.skip;
+const PROBE = path.join(__dirname, 'runner-probe.ts');
+
+/** The group as its bucket shows it; empty before the first member created the bucket. */
+const readGroup: typeof readBucket = (nc, group) =>
+  readBucket(nc, group).catch((e: unknown) => {
+    if (isMissingBucket(e)) return { members: [], leases: [] };
+    throw e;
+  });
+
+function collector() {
+  let text = '';
+  return { write: (s: string) => ((text += s), true), text: () => text };
+}
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+suite(`run --group against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () => {
+  let dir: string;
+  let nc: NatsConnection;
+  const groups: string[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-rungroup-'));
+    nc = await connect({ servers: URL });
+  });
+  afterAll(async () => {
+    const jsm = await nc.jetstreamManager();
+    for (const g of groups) await jsm.streams.delete(`KV_${groupBucket(g)}`).catch(() => undefined);
+    await nc.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--partitions 4 on two instances: each partition leased once, two on each, nodes see their ctx.partition', async () => {
+    const group = `spec-rungroup-${process.pid}-${Date.now()}`;
+    groups.push(group);
+    const file = path.join(dir, 'parts.lua');
+    writeFileSync(
+      file,
+      "local tb = require('tributary')\ntb.create_partition_source('src', { stay = true })\ntb.create_probe_sink('out', 'parts')\ntb.link('src', 'out')\n",
+    );
+    const stop = new AbortController();
+    const opts = {
+      group,
+      partitions: 4,
+      nats: URL,
+      leaseTimeout: '1s',
+      plugins: [PROBE],
+      logLevel: 'silent' as const,
+      quiet: true,
+      signal: stop.signal,
+    };
+    const runs = [
+      runCommand([file], opts, { stdout: collector(), stderr: collector() }),
+      runCommand([file], opts, { stdout: collector(), stderr: collector() }),
+    ];
+    try {
+      await until('both members holding two partitions', async () => {
+        const { members, leases } = await readGroup(nc, group);
+        const per = new Map<string, number>();
+        for (const l of leases) per.set(l.owner, (per.get(l.owner) ?? 0) + 1);
+        return (
+          members.length === 2 && leases.length === 4 && [...per.values()].every((n) => n === 2) && (collected.parts?.length ?? 0) >= 4
+        );
+      });
+      const seen = (collected.parts as Array<{ group: string; index: number; count: number; epoch: number }>).slice();
+      // (A partition may have started on the first member before the second joined, and moved.)
+      expect([...new Set(seen.map((p) => p.index))].sort()).toEqual([0, 1, 2, 3]);
+      const { leases } = await readGroup(nc, group);
+      expect(leases.map((l) => l.unit).sort()).toEqual(['parts.p0', 'parts.p1', 'parts.p2', 'parts.p3']);
+      for (const p of seen) expect(p).toMatchObject({ group, count: 4, epoch: expect.any(Number) });
+    } finally {
+      stop.abort();
+    }
+    expect(await Promise.all(runs)).toEqual([0, 0]);
+    expect((await readGroup(nc, group)).leases).toEqual([]);
+  });
+
+  it('without --partitions the instance runs the whole network and ps lists it', async () => {
+    const group = `spec-rungroup-${process.pid}-${Date.now()}-s`;
+    groups.push(group);
+    const file = path.join(dir, 'whole.lua');
+    const out = path.join(dir, 'whole.ndjson');
+    writeFileSync(
+      file,
+      `local tb = require('tributary')\ntb.create_ticker('t', '10ms')\ntb.create_file_sink('out', '${out}')\ntb.link('t', 'out')\n`,
+    );
+    const stop = new AbortController();
+    const run = runCommand(
+      [file],
+      { group, nats: URL, allowFiles: true, quiet: true, signal: stop.signal },
+      { stdout: collector(), stderr: collector() },
+    );
+    try {
+      await until('the network writing', () => existsSync(out) && readFileSync(out, 'utf8').split('\n').length > 3);
+      await until('listed in the group', async () => {
+        const { members } = await readGroup(nc, group);
+        return members.length === 1 && 'whole' in members[0].units;
+      });
+    } finally {
+      stop.abort();
+    }
+    expect(await run).toBe(0);
+    expect((await readGroup(nc, group)).members).toEqual([]);
+  });
+});
