@@ -114,6 +114,8 @@ async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnectio
       const consumer = await nc.jetstream().consumers.get(o.stream!, durable);
       messages = await consumer.consume({ max_messages: Math.min(o.maxInFlight, 1000) });
       const stop = () => void messages?.close();
+      // Stopped while the consumer was being set up: the abort event has fired already.
+      if (io.signal.aborted) stop();
       io.signal.addEventListener('abort', stop, { once: true });
       attempt = 0;
       for await (const m of messages) {
