@@ -4,8 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
-import type { KV, NatsConnection } from 'nats';
-import { natsModule } from '../connectors/nats/connection';
+import type { JetStreamManager, KV, NatsConnection } from 'nats';
 import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Logger } from '../nodes/types';
@@ -86,6 +85,8 @@ interface Owned {
   chain: Promise<unknown>;
   lost: boolean;
   released: boolean;
+  /** A hot reload under way: a release waits for it (the old version may still be draining). */
+  reloading?: Promise<void>;
 }
 
 const KEY_SAFE = /[^-_=/.A-Za-z0-9]/g;
@@ -156,6 +157,12 @@ export function unitsOf(scripts: readonly DeployedScript[]): WorkUnit[] {
   return out;
 }
 
+/** The nats client, loaded on first use (lib/cluster is core: it does not import the connectors family). */
+function natsModule(): typeof import('nats') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not at import
+  return require('nats') as typeof import('nats');
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -191,6 +198,7 @@ export class GroupMember {
   private nc?: NatsConnection;
   private ownsConnection = false;
   private kv?: KV;
+  private jsm?: JetStreamManager;
   private scripts: readonly DeployedScript[] = [];
   private unsubscribe?: () => void;
   private readonly timers: Subscription[] = [];
@@ -206,6 +214,7 @@ export class GroupMember {
   private readonly startedAt = Date.now();
   private readonly lastIn = new Map<string, { at: number; in: number }>();
   private pollErrors = 0;
+  private watcher?: { stop(): void };
 
   constructor(private readonly options: GroupMemberOptions) {
     if (!options || typeof options !== 'object') throw new TributaryError('BAD_OPTION', 'GroupMember: options are required');
@@ -233,8 +242,9 @@ export class GroupMember {
     this.scheduler = options.scheduler ?? asyncScheduler;
   }
 
+  /** The scheduler's time when one is given; otherwise a monotonic clock (wall-clock jumps must not stretch a lease). */
   private now(): number {
-    return this.scheduler.now();
+    return this.options.scheduler ? this.scheduler.now() : performance.now();
   }
 
   private get where(): string {
@@ -260,7 +270,21 @@ export class GroupMember {
       } else {
         this.nc = nats;
       }
-      this.kv = await this.nc.jetstream().views.kv(groupBucket(this.group), { ttl: this.leaseMs, history: 1 });
+      this.jsm = await this.nc.jetstreamManager();
+      this.kv = await this.nc.jetstream().views.kv(groupBucket(this.group), {
+        ttl: this.leaseMs,
+        history: 1,
+        // A request unanswered for a third of the lease is a failed one: renewals fail fast.
+        timeout: Math.min(5000, Math.max(200, Math.floor(this.leaseMs / 3))),
+      });
+      const ttl = (await this.kv.status()).ttl;
+      if (ttl !== this.leaseMs) {
+        // A shorter bucket TTL than this member's lease would let its leases lapse while it still runs units.
+        throw new TributaryError(
+          'BAD_OPTION',
+          `the bucket exists with a TTL of ${ttl}ms, but this member's leaseTimeout is ${this.leaseMs}ms: every member of a group must use the same leaseTimeout`,
+        );
+      }
     } catch (e) {
       if (this.ownsConnection) await this.nc?.close().catch(() => undefined);
       const msg = typeof nats === 'string' ? redactUrlSecrets(nats, errorMessage(e)) : errorMessage(e);
@@ -268,16 +292,42 @@ export class GroupMember {
         cause: e,
       });
     }
+    let subscribed = false;
     this.unsubscribe = this.options.catalog.subscribe((scripts) => {
       this.scripts = scripts;
-      this.poll();
+      if (subscribed) this.poll();
     });
-    await this.tick();
+    subscribed = true;
+    await this.watch();
+    // Renewals and the watchdog run from before the first lease is taken.
     const third = Math.max(100, Math.floor(this.leaseMs / 3));
     this.every(third, () => this.renewAll());
-    this.every(third, () => this.poll());
     this.every(Math.max(50, Math.floor(this.leaseMs / 10)), () => this.watchdog());
+    this.poll();
+    await this.tickRunning;
+    this.every(third, () => this.poll());
     this.logger.info?.(`${this.where} started (lease timeout ${this.leaseMs}ms)`);
+  }
+
+  /**
+   * Polls at once when a member joins or leaves or a lease is released, instead of at the next
+   * periodic poll: rebalancing and graceful handovers take a round trip, not a third of the lease.
+   */
+  private async watch(): Promise<void> {
+    const { KvWatchInclude } = natsModule();
+    const w = await this.kv!.watch({ headers_only: true, include: KvWatchInclude.UpdatesOnly });
+    this.watcher = w;
+    void (async () => {
+      for await (const e of w) {
+        if (this.stopping) break;
+        const gone = e.operation !== 'PUT';
+        if (e.key.startsWith('members.')) {
+          if (gone || !this.members.includes(e.key.slice('members.'.length))) this.poll();
+        } else if (e.key.startsWith('lease.') && gone) {
+          this.poll();
+        }
+      }
+    })().catch((e) => this.logger.debug?.(`${this.where}: watch ended: ${errorMessage(e)}`));
   }
 
   private every(ms: number, fn: () => void): void {
@@ -311,7 +361,7 @@ export class GroupMember {
     try {
       await kv.put(`members.${this.id}`, enc.encode(JSON.stringify(this.info())));
       const live = new Set<string>([this.id]);
-      for await (const k of await kv.keys('members.*')) live.add(k.slice('members.'.length));
+      for (const k of await liveKeys(this.jsm!, kv, groupBucket(this.group), 'members.')) live.add(k.slice('members.'.length));
       this.members = [...live].sort();
       if (this.pollErrors > 0) this.logger.warn(`${this.where}: coordination through NATS works again`);
       this.pollErrors = 0;
@@ -333,7 +383,9 @@ export class GroupMember {
       const mine = assignment.get(unit.id) === this.id;
       if (o) {
         if (!mine) void this.release(o, `assigned to ${assignment.get(unit.id)}`);
-        else if (o.phase === 'running' && o.unit.script.version !== unit.script.version && !this.blocked(unit)) void this.reload(o, unit);
+        else if (o.phase === 'running' && o.unit.script.version !== unit.script.version && !this.blocked(unit)) {
+          o.reloading = this.reload(o, unit).finally(() => (o.reloading = undefined));
+        }
       } else if (mine && !this.blocked(unit)) {
         await this.acquire(unit);
       }
@@ -469,8 +521,10 @@ export class GroupMember {
       handle = await prepared.start();
     } catch (e) {
       this.recordFailed(unit.script, e);
-      o.phase = 'running';
-      void this.release(o, 'its new version failed to start');
+      if (o.phase === 'reloading') {
+        o.phase = 'running';
+        void this.release(o, 'its new version failed to start');
+      }
       return;
     }
     this.logger.info?.(`${this.where}: ${unit.id} now runs version ${unit.script.version} (was ${o.unit.script.version})`);
@@ -492,6 +546,7 @@ export class GroupMember {
     const wasStarting = o.phase === 'starting';
     o.phase = 'stopping';
     if (wasStarting) await o.started;
+    if (o.reloading) await o.reloading;
     const h = o.handle;
     o.handle = undefined;
     if (h) await h.stop().catch((e) => this.logger.error(`${this.where}: stopping ${o.unit.id}: ${errorMessage(e)}`));
@@ -539,7 +594,7 @@ export class GroupMember {
     for (const o of [...this.owned.values()]) {
       if (o.released) continue;
       const left = o.renewedAt + this.leaseMs - this.now();
-      if (left <= margin) this.lose(o, `not renewed for ${this.now() - o.renewedAt}ms of a ${this.leaseMs}ms lease`);
+      if (left <= margin) this.lose(o, `not renewed for ${Math.round(this.now() - o.renewedAt)}ms of a ${this.leaseMs}ms lease`);
     }
   }
 
@@ -599,13 +654,21 @@ export class GroupMember {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.unsubscribe?.();
+      this.watcher?.stop();
       if (this.tickRunning) await this.tickRunning.catch(() => undefined);
+      // Leaving first: the others plan without this member at once and take each unit as soon
+      // as its lease is deleted below.
+      if (this.kv) await this.kv.delete(`members.${this.id}`).catch(() => undefined);
       // Renewals and the watchdog go on while units drain: a lease must not lapse meanwhile.
       await Promise.all([...this.owned.values()].map((o) => this.release(o, 'the member stops')));
       for (const t of this.timers.splice(0)) t.unsubscribe();
-      if (this.kv) await this.kv.delete(`members.${this.id}`).catch(() => undefined);
       if (this.ownsConnection && this.nc && !this.nc.isClosed()) {
-        await this.nc.drain().catch(() => this.nc?.close());
+        // A drain needs the server's answers: bounded, then closed, so a cut-off member still stops.
+        const nc = this.nc;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([nc.drain().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+        clearTimeout(timer);
+        if (!nc.isClosed()) await nc.close().catch(() => undefined);
       }
       this.logger.info?.(`${this.where} stopped`);
     })();
@@ -639,9 +702,7 @@ export async function readGroup(nc: NatsConnection, group: string): Promise<Grou
   }
   const members: MemberInfo[] = [];
   const leases: Array<{ unit: string; owner: string; revision: number }> = [];
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
-  for (const k of keys.sort()) {
+  for (const k of await liveKeys(await nc.jetstreamManager(), kv, groupBucket(group), '')) {
     const e = await kv.get(k);
     if (!e || e.operation !== 'PUT') continue;
     const v = decodeEntry<Record<string, unknown>>(e.value);
@@ -650,6 +711,24 @@ export async function readGroup(nc: NatsConnection, group: string): Promise<Grou
     else if (k.startsWith('lease.')) leases.push({ unit: k.slice('lease.'.length), owner: String(v.owner), revision: e.revision });
   }
   return { members, leases };
+}
+
+/**
+ * The keys under `prefix` whose latest entry is a value (not a delete), sorted. Read from the
+ * bucket's stream info (subjects with messages) rather than `kv.keys()`, whose ordered consumer
+ * can wait forever on a bucket whose entries expire and change while it lists them.
+ */
+async function liveKeys(jsm: JetStreamManager, kv: KV, bucket: string, prefix: string): Promise<string[]> {
+  const head = `$KV.${bucket}.`;
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${head}${prefix}>` });
+  const subjects = Object.keys(info.state.subjects ?? {}).sort();
+  const out: string[] = [];
+  for (const subject of subjects) {
+    const key = subject.slice(head.length);
+    const e = await kv.get(key);
+    if (e && e.operation === 'PUT') out.push(key);
+  }
+  return out;
 }
 
 /** Reads a KV entry's JSON value; undefined for a missing or unreadable one. */

@@ -108,6 +108,11 @@ export interface PreparedUnit {
  * Builds units (implemented in lib/cluster/runner.ts). Throws a `TributaryError` naming the
  * script (and line) when the script does not build: the group reports it under the script's
  * version and does not retry that version.
+ *
+ * On a hot reload the group calls `prepare(new)` while the old version still runs, then
+ * `old.stop()`, then `new.start()`, passing the same lease epoch both times. So a partitioned
+ * unit should claim its fence (`claimFence`, lib/cluster/fence.ts) in `start()`, not in
+ * `prepare()`: claimed earlier, it would fence the old version's last checkpoint.
  */
 export interface UnitFactory {
   prepare(unit: WorkUnit, lease: { epoch: number }): Promise<PreparedUnit>;

@@ -2,6 +2,7 @@
 // built by an in-process UnitFactory that records every start and stop, so the specs can check
 // who ran what at every observed moment; NATS itself is real.
 import { randomUUID } from 'node:crypto';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
 import { GroupMember, readGroup, groupBucket } from '../../lib/cluster';
 import type { DeployedScript, PreparedUnit, ScriptCatalog, UnitFactory, UnitHandle, UnitStats, WorkUnit } from '../../lib/cluster';
@@ -97,6 +98,33 @@ class TestCatalog implements ScriptCatalog {
   }
 }
 
+/** A TCP proxy that can go silent: after `blackhole()` it swallows every byte both ways, as a dead network path does (no reset, no close). */
+async function silentProxy(port: number) {
+  let silent = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.on('data', (d) => void (silent || upstream.write(d)));
+    upstream.on('data', (d) => void (silent || client.write(d)));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `nats://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    blackhole: () => void (silent = true),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 function script(name: string, version: number, partitions?: number, source = 'tb.link("in", "out")'): DeployedScript {
   return { name, version, format: 'lua', source, deployedAt: Date.now(), ...(partitions ? { partitions } : {}) };
 }
@@ -158,6 +186,20 @@ suite(`group members against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () =>
     expect(rec.violations).toEqual([]);
   });
 
+  it('a redeploy while a member joins: every partition ends on the new version, never two owners', async () => {
+    const catalog = new TestCatalog([script('bets', 1, 16)]);
+    await member('m1', catalog).m.start();
+    await member('m2', catalog).m.start();
+    await waitFor(() => rec.running.size === 16 && sortedCounts() === '8/8', 'the 16 units split 8/8');
+    catalog.set([script('bets', 2, 16)]);
+    await member('m3', catalog).m.start();
+    await waitFor(
+      () => rec.running.size === 16 && sortedCounts() === '5/5/6' && [...rec.running.values()].every((r) => r.version === 2),
+      'version 2 everywhere, split 6/5/5',
+    );
+    expect(rec.violations).toEqual([]);
+  });
+
   it('a member cut off from NATS stops its units at once; the others take them over after the lease timeout', async () => {
     const catalog = new TestCatalog([script('bets', 1, 16)]);
     await member('m1', catalog).m.start();
@@ -175,6 +217,31 @@ suite(`group members against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () =>
     console.log(`cut-off member stopped its units after ${stoppedAfter}ms; takeover after ${takeover}ms (lease ${LEASE})`);
     expect(m2.logger.messages.some((x) => /lost the lease on bets\.p\d+/.test(x))).toBe(true);
     expect(rec.violations).toEqual([]);
+  });
+
+  it('a member whose renewals go unanswered stops its units by its own clock before the lease can expire', async () => {
+    const catalog = new TestCatalog([script('bets', 1, 16)]);
+    await member('m1', catalog).m.start();
+    const proxy = await silentProxy(Number(new globalThis.URL(URL!).port || 4222));
+    const m2 = member('m2', catalog, proxy.url);
+    try {
+      await m2.m.start();
+      await waitFor(() => rec.running.size === 16 && sortedCounts() === '8/8', 'the 16 units split 8/8');
+      const cut = Date.now();
+      // Renewals now get no answer: they time out after a third of the lease, and the member's
+      // own clock stops a unit whose lease is about to lapse, whichever comes first.
+      proxy.blackhole();
+      await waitFor(() => rec.counts().m1 === 16, 'm1 owning all 16 units', 2_000 + 10_000);
+      console.log(`silent member: takeover after ${Date.now() - cut}ms (lease ${LEASE})`);
+      expect(rec.violations).toEqual([]);
+      expect(
+        m2.logger.messages.some((x) =>
+          /lost the lease on bets\.p\d+ \((renewal failed: TIMEOUT|not renewed for \d+ms of a 2000ms lease)\)/.test(x),
+        ),
+      ).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a script version that does not build is reported once and the running version keeps going; a fixed one replaces it', async () => {
@@ -200,6 +267,19 @@ suite(`group members against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () =>
     await waitFor(() => rec.running.get('calc')?.version === 3, 'calc v3 running');
     await waitFor(async () => (await readGroup(admin, group)).members[0]?.failed === undefined, 'the failure cleared');
     expect(rec.violations).toEqual([]);
+  });
+
+  it('a script that does not build at its first start is reported once, not retried in a loop', async () => {
+    const catalog = new TestCatalog([script('calc', 1, undefined, 'syntax error at once')]);
+    const a = member('a', catalog);
+    await a.m.start();
+    await waitFor(async () => (await readGroup(admin, group)).members[0]?.failed?.calc?.version === 1, 'the failure reported');
+    const at = (await readGroup(admin, group)).members[0].at;
+    await waitFor(async () => ((await readGroup(admin, group)).members[0]?.at ?? 0) > at + 1000, 'two more polls', 10_000);
+    expect(rec.prepares).toHaveLength(1);
+    expect(rec.running.size).toBe(0);
+    expect((await readGroup(admin, group)).leases).toEqual([]);
+    expect(a.m.snapshot().failed).toEqual({ calc: { version: 1, error: "script 'calc' line 1: syntax error" } });
   });
 
   it('a unit whose network fails on its own is released and not restarted in a tight loop', async () => {

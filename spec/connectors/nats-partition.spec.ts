@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection, type JetStreamManager } from 'nats';
 import { Network, nodes } from 'tributary';
 import { connectors } from 'tributary/connectors';
+import { LuaRuntime } from 'tributary/lua';
 import { partitionOf } from '../../lib/cluster/partition';
+import { builtinPlugins } from '../../lib/plugins';
 import { captureLogger, waitFor } from './helpers';
 
 const URL = process.env.TRIBUTARY_NATS_URL;
@@ -64,6 +66,26 @@ suite(`partitioned NATS against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, ()
     }
     // Every partition got some of the 40 keys.
     expect(new Set(stored.map((s) => s.subject)).size).toBe(8);
+  });
+
+  it('takes a Lua key function (partition_key) in a Lua script', async () => {
+    const net = new Network({ logger: captureLogger(), plugins: builtinPlugins() });
+    net.add('gen', nodes.from({ items: [{ customer: 'alice' }, { customer: 'bob' }] }));
+    const lua = new LuaRuntime(net);
+    lua.runString(
+      `local tb = require('tributary')
+       tb.create_nats_sink("out", { url = "${URL}", subject = "tbp.${tag}.lua", partitions = 8,
+         partition_key = function(p) return string.upper(p.customer) end })
+       tb.link("gen", "out")`,
+      'net.lua',
+    );
+    await net.start();
+    await net.done();
+    lua.close();
+    const stored = await subjectsOf(jsm, stream);
+    expect(stored.map((x) => x.subject).sort()).toEqual(
+      [`tbp.${tag}.lua.${partitionOf('ALICE', 8)}`, `tbp.${tag}.lua.${partitionOf('BOB', 8)}`].sort(),
+    );
   });
 
   it('fails an event without the key naming the node and the field, and publishes the others', async () => {
