@@ -47,9 +47,12 @@ suite(`run --watch over JetStream at ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}
   it('redeploying twice under a steady stream loses nothing; duplicates stay within the in-flight cap per switch', async () => {
     const file = path.join(dir, 'net.lua');
     const out = path.join(dir, 'out.ndjson');
+    // ackWait 2s: now and then messages the old version's pull had fetched but not yet handed
+    // over when it drained come back only after ackWait (nats_source's close of its pull drops
+    // them rather than nak them), so with the default 30s the new version waits that long.
     const script = (v: number) =>
       `local tb = require('tributary')\n` +
-      `tb.create_nats_source('in', { subject = '${subject}.>', stream = '${stream}', durable = 'watch', url = '${URL}', maxInFlight = ${MAX_IN_FLIGHT} })\n` +
+      `tb.create_nats_source('in', { subject = '${subject}.>', stream = '${stream}', durable = 'watch', url = '${URL}', maxInFlight = ${MAX_IN_FLIGHT}, ackWait = '2s' })\n` +
       `tb.create_map('tag', function(p) return { n = p.n, v = ${v} } end)\n` +
       `tb.create_file_sink('out', '${out}')\ntb.link('in', 'tag')\ntb.link('tag', 'out')\n`;
     writeFileSync(file, script(1));
