@@ -13,3 +13,15 @@ export {
   type GroupView,
   type OwnedUnitSnapshot,
 } from './group';
+export {
+  unitFactory,
+  scriptFileName,
+  stateNamespace,
+  type UnitFactoryOptions,
+  type RunnerFactory,
+  type RunnerHandle,
+  type RunnerPreparedUnit,
+  type ClaimFence,
+} from './runner';
+export { deploy, undeploy, listScripts, scriptsKv, checkScriptName, parseScript, isMissingBucket, type DeployInput } from './deploy';
+export { kvCatalog, fileCatalog, scriptFormatOf, type KvCatalogOptions, type FileCatalogOptions } from './catalog';

@@ -47,9 +47,9 @@ suite(`run --watch over JetStream at ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}
   it('redeploying twice under a steady stream loses nothing; duplicates stay within the in-flight cap per switch', async () => {
     const file = path.join(dir, 'net.lua');
     const out = path.join(dir, 'out.ndjson');
-    // ackWait 2s: messages the old version's consumer had pulled but not yet emitted when it
-    // drained come back only after ackWait (nats_source closes its pull without returning them),
-    // so with the default 30s the new version would wait that long for them.
+    // ackWait 2s: now and then messages the old version's pull had fetched but not yet handed
+    // over when it drained come back only after ackWait (nats_source's close of its pull drops
+    // them rather than nak them), so with the default 30s the new version waits that long.
     const script = (v: number) =>
       `local tb = require('tributary')\n` +
       `tb.create_nats_source('in', { subject = '${subject}.>', stream = '${stream}', durable = 'watch', url = '${URL}', maxInFlight = ${MAX_IN_FLIGHT}, ackWait = '2s' })\n` +

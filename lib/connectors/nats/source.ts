@@ -116,6 +116,8 @@ async function consumeJetStream(ctx: NodeContext, o: Resolved, nc: NatsConnectio
       // a cluster server that died is noticed within seconds, not after the client's 30 s default.
       messages = await consumer.consume({ max_messages: Math.min(o.maxInFlight, 1000), expires: PULL_EXPIRES });
       const stop = () => void messages?.close();
+      // Stopped while the consumer was being set up: the abort event has fired already.
+      if (io.signal.aborted) stop();
       io.signal.addEventListener('abort', stop, { once: true });
       attempt = 0;
       for await (const m of messages) {
