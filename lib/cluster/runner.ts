@@ -7,6 +7,7 @@ import { TributaryError, errorMessage } from '../errors';
 import type { Network, NetworkReport } from '../network/network';
 import type { Logger } from '../nodes/types';
 import type { KeyValueStore } from '../state/types';
+import { ensurePartitionDatabase, partitionWindowUrl } from '../windows/partition-db';
 import { claimFence, fenceKey } from './fence';
 import type { DeployedScript, PreparedUnit, ScriptFormat, UnitFactory, UnitHandle, UnitStats, WorkUnit } from './types';
 
@@ -166,8 +167,14 @@ async function buildUnitSession(
 ): Promise<Session> {
   const { script } = unit;
   try {
+    // Each partition's SQL windows get their own database (file, schema or database), so one
+    // partition's queries never see another's rows.
+    const db =
+      options.session?.db !== undefined && unit.partition ? partitionWindowUrl(options.session.db, unit.partition.index) : undefined;
+    if (db !== undefined) await ensurePartitionDatabase(db);
     const session = await buildSession([text], {
       ...options.session,
+      ...(db !== undefined ? { db } : {}),
       ...(options.logger && !options.session?.logger ? { logger: options.logger } : {}),
       ...(unit.partition ? { partition: { group: options.group, index: unit.partition.index, count: unit.partition.count, epoch } } : {}),
       ...(options.state

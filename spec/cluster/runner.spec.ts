@@ -1,7 +1,8 @@
 // The unit factory of scale-out (lib/cluster/runner.ts): deployed script text (Lua, YAML)
 // becomes a network with its partition and its own state namespace; build failures name the
 // script, its version and line; state carries over to the next version of a script.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { TributaryError } from '../../lib/errors';
 import { scriptFileName, stateNamespace, unitFactory, type ClaimFence } from '../../lib/cluster/runner';
@@ -45,6 +46,28 @@ beforeEach(() => {
 });
 
 describe('unitFactory', () => {
+  it("opens each partition's SQL windows in a window database of its own (here: one SQLite file per partition)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tb-runner-db-'));
+    const factory = unitFactory({ group: 'bets', session: { ...session, db: `sqlite:${path.join(dir, 'w.db')}` } });
+    const yaml = script(
+      'dedupe',
+      1,
+      'yaml',
+      'nodes:\n  - { name: src, kind: partition_source }\n  - { name: seen, kind: filter, options: { duration: 1m } }\n' +
+        '  - { name: out, kind: probe_sink, options: { list: files } }\nedges:\n  - { from: src, to: seen }\n  - { from: seen, to: out }\n',
+    );
+    for (const index of [0, 3]) {
+      const { end } = await runToEnd(factory, { id: `dedupe.p${index}`, script: yaml, partition: { index, count: 16 } });
+      expect(end).toEqual({});
+    }
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.db'))
+        .sort(),
+    ).toEqual(['w.p0.db', 'w.p3.db']);
+    expect(collected.files).toHaveLength(2);
+  });
+
   it('builds a Lua script into a partitioned network: nodes see ctx.partition with the lease epoch', async () => {
     const factory = unitFactory({ group: 'bets', session });
     const lua = script(
