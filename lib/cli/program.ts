@@ -1,10 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage } from '../errors';
-import { agentCommand } from './commands/agent';
 import { checkCommand } from './commands/check';
 import { entwineVerifyCommand } from './commands/entwine';
-import { deployCommand, undeployCommand } from './commands/deploy';
-import { psCommand } from './commands/ps';
 import type { ScriptFormat } from '../cluster/types';
 import { eventstoreServeCommand } from './commands/eventstore';
 import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph';
@@ -40,6 +37,21 @@ Exit codes of test:
   0  every case passed
   1  a case failed (its diff is printed: the first differing frame, frame by frame)
   2  usage error, a test file that cannot be read or is malformed, or no test files found`;
+
+/**
+ * The group commands (agent, deploy, undeploy, ps), loaded when one runs: they bring the NATS
+ * client and the connectors family, which a plain `tributary run` of a script without NATS nodes
+ * must not load (spec/plugins/boundary.spec.ts).
+ */
+function cluster(): typeof import('./commands/agent') & typeof import('./commands/deploy') & typeof import('./commands/ps') {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    ...(require('./commands/agent') as typeof import('./commands/agent')),
+    ...(require('./commands/deploy') as typeof import('./commands/deploy')),
+    ...(require('./commands/ps') as typeof import('./commands/ps')),
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
 
 function packageVersion(): string {
   try {
@@ -420,7 +432,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .addHelpText('after', GROUP_EXIT_CODES_HELP)
     .action(
       act((file: string, opts: ScriptFlags & { group: string; name?: string; partitions?: number; format?: ScriptFormat; nats?: string }) =>
-        deployCommand(
+        cluster().deployCommand(
           file,
           {
             ...sessionOptions(opts),
@@ -442,7 +454,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .requiredOption('--group <name>', 'the group')
     .option('--nats <url>', 'the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
     .addHelpText('after', GROUP_EXIT_CODES_HELP)
-    .action(act((name: string, opts: { group: string; nats?: string }) => undeployCommand(name, opts, io)));
+    .action(act((name: string, opts: { group: string; nats?: string }) => cluster().undeployCommand(name, opts, io)));
 
   program
     .command('ps')
@@ -451,7 +463,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--json', 'print JSON')
     .option('--nats <url>', 'the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
     .addHelpText('after', GROUP_EXIT_CODES_HELP)
-    .action(act((opts: { group: string; nats?: string; json?: boolean }) => psCommand(opts, io)));
+    .action(act((opts: { group: string; nats?: string; json?: boolean }) => cluster().psCommand(opts, io)));
 
   scriptOptions(
     program
@@ -492,7 +504,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
             logFormat: LogFormat;
           },
         ) =>
-          agentCommand(
+          cluster().agentCommand(
             {
               ...sessionOptions(opts),
               group: opts.group,

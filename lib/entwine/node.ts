@@ -73,7 +73,7 @@ export const entwine = defineNode({
   luaExample: 'tb.create_entwine("ledger", "./chains", "orders", "./keys/orders.pem")',
   build: (o) => {
     checkSubstreamId(o.substream, where('substream'));
-    const privateKey = loadPrivateKey(o.privateKey, where('privateKey'));
+    if (o.privateKey.trim() === '') throw new TributaryError('BAD_OPTION', `${where('privateKey')}: must name a PEM file`);
     const condition = conditionOf(o.condition);
     if (o.ticker !== undefined && !/^https?:\/\//.test(o.ticker)) {
       throw new TributaryError('BAD_OPTION', `${where('ticker')}: must be an http:// or https:// URL`);
@@ -81,72 +81,77 @@ export const entwine = defineNode({
     return {
       role: 'pipeline',
       kind: 'entwine',
-      create: (ctx: NodeContext) => (source: Observable<Event>) =>
-        new Observable<Event>((subscriber) => {
-          let kv: Promise<KeyValueStore> | undefined;
-          let writer: Promise<SubstreamWriter> | undefined;
-          let anchoring: Promise<unknown> | undefined;
-          let appended = 0;
-          ctx.reportProgress(() => ({ read: appended, unit: 'entries' }));
-          const open = () =>
-            (writer ??= (async () => {
-              kv = openEntwineStore(o.store);
-              const w = await SubstreamWriter.open({ store: await kv, substream: o.substream, privateKey });
-              if (o.ticker) {
-                await fetchHead(o.ticker).then(
-                  (t) => w.learnTick(t),
-                  (e: unknown) => report(`cannot read the ticker's head: ${errorMessage(e)}`),
-                );
-              }
-              return w;
-            })());
-          const report = (m: string) => {
-            ctx.logger.warn(`node '${ctx.name}': ${m}`);
-            ctx.probe.error(m);
-          };
-          const anchor = (w: SubstreamWriter) => {
-            if (!o.ticker || anchoring) return;
-            anchoring = w
-              .anchor(o.ticker)
-              .catch((e: unknown) => report(`anchor failed (retried at the next one): ${errorMessage(e)}`))
-              .finally(() => (anchoring = undefined));
-          };
-          const append = async (payload: unknown) => {
-            if (!condition(payload)) return;
-            const w = await open();
-            await w.append(payload, ctx.scheduler.now());
-            appended++;
-            if (w.unanchored >= o.anchorEvery) anchor(w);
-          };
-          const sub = stepStage(
-            ctx,
-            tapStep(ctx, append),
-            1,
-          )(source).subscribe({
-            next: (e) => subscriber.next(e),
-            error: (e) => subscriber.error(e),
-            complete: () => {
-              const finish = async () => {
-                if (!writer) return;
-                const w = await writer.catch(() => undefined);
-                if (anchoring) await anchoring;
-                if (w && o.ticker && w.unanchored >= o.anchorEvery) {
-                  anchor(w);
-                  await anchoring;
+      create: (ctx: NodeContext) => {
+        // Read when the network starts (as file sources open their files), so a script can be
+        // built and checked before the key is in place; a missing key stops the start.
+        const privateKey = loadPrivateKey(o.privateKey, where('privateKey'));
+        return (source: Observable<Event>) =>
+          new Observable<Event>((subscriber) => {
+            let kv: Promise<KeyValueStore> | undefined;
+            let writer: Promise<SubstreamWriter> | undefined;
+            let anchoring: Promise<unknown> | undefined;
+            let appended = 0;
+            ctx.reportProgress(() => ({ read: appended, unit: 'entries' }));
+            const open = () =>
+              (writer ??= (async () => {
+                kv = openEntwineStore(o.store);
+                const w = await SubstreamWriter.open({ store: await kv, substream: o.substream, privateKey });
+                if (o.ticker) {
+                  await fetchHead(o.ticker).then(
+                    (t) => w.learnTick(t),
+                    (e: unknown) => report(`cannot read the ticker's head: ${errorMessage(e)}`),
+                  );
                 }
-              };
-              finish()
-                .then(async () => {
-                  if (kv) await (await kv.catch(() => undefined))?.close();
-                })
-                .then(
-                  () => subscriber.complete(),
-                  () => subscriber.complete(),
-                );
-            },
+                return w;
+              })());
+            const report = (m: string) => {
+              ctx.logger.warn(`node '${ctx.name}': ${m}`);
+              ctx.probe.error(m);
+            };
+            const anchor = (w: SubstreamWriter) => {
+              if (!o.ticker || anchoring) return;
+              anchoring = w
+                .anchor(o.ticker)
+                .catch((e: unknown) => report(`anchor failed (retried at the next one): ${errorMessage(e)}`))
+                .finally(() => (anchoring = undefined));
+            };
+            const append = async (payload: unknown) => {
+              if (!condition(payload)) return;
+              const w = await open();
+              await w.append(payload, ctx.scheduler.now());
+              appended++;
+              if (w.unanchored >= o.anchorEvery) anchor(w);
+            };
+            const sub = stepStage(
+              ctx,
+              tapStep(ctx, append),
+              1,
+            )(source).subscribe({
+              next: (e) => subscriber.next(e),
+              error: (e) => subscriber.error(e),
+              complete: () => {
+                const finish = async () => {
+                  if (!writer) return;
+                  const w = await writer.catch(() => undefined);
+                  if (anchoring) await anchoring;
+                  if (w && o.ticker && w.unanchored >= o.anchorEvery) {
+                    anchor(w);
+                    await anchoring;
+                  }
+                };
+                finish()
+                  .then(async () => {
+                    if (kv) await (await kv.catch(() => undefined))?.close();
+                  })
+                  .then(
+                    () => subscriber.complete(),
+                    () => subscriber.complete(),
+                  );
+              },
+            });
+            return () => sub.unsubscribe();
           });
-          return () => sub.unsubscribe();
-        }),
+      },
     };
   },
 });

@@ -13,11 +13,8 @@ import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import { ProgressLine, StatusLine } from '../progress';
 import { buildSession, type SessionOptions } from '../session';
 import * as nodePath from 'node:path';
-import { checkGroup, connectNats } from './deploy';
-import { runPartitioned, showInGroup } from './agent';
 import { asyncScheduler } from 'rxjs';
-import { fileCatalog } from '../../cluster/catalog';
-import { unitFactory, type RunnerHandle, type RunnerPreparedUnit } from '../../cluster/runner';
+import type { RunnerHandle, RunnerPreparedUnit } from '../../cluster/runner';
 import type { DeployedScript } from '../../cluster/types';
 
 /** Options of `tributary run`. */
@@ -116,12 +113,13 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
       if (v !== undefined) throw new CliError(EXIT.USAGE, `${flag} needs --group <name>`);
     }
   } else {
+    const checkGroup: (group: string | undefined) => asserts group is string = groupModule().checkGroup;
     checkGroup(options.group);
     if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--group cannot be used with --input (a one-shot run)');
     if (options.partitions !== undefined) {
       if (scripts.length !== 1) throw new CliError(EXIT.USAGE, `--group --partitions runs one script, got ${scripts.length}`);
       const { partitions, group, ...rest } = options;
-      return runPartitioned(scripts[0], { ...rest, group, partitions }, io);
+      return groupModule().runPartitioned(scripts[0], { ...rest, group, partitions }, io);
     }
     if (options.watch) throw new CliError(EXIT.USAGE, '--watch with --group needs --partitions (or use tributary deploy and agents)');
     if (options.leaseTimeout !== undefined)
@@ -349,7 +347,7 @@ async function runWatching(
 ): Promise<number> {
   const say = (m: string) => status.passThrough.write(`tributary: ${redact(m, secrets)}\n`);
   const printReplies: ReplyCollector = { add: (_id, payload) => (io.stdout.write(JSON.stringify(payload) + '\n'), true) };
-  const factory = unitFactory({
+  const factory = watchModule().unitFactory({
     group: '',
     // The namespace of a plain `run`: state carries over between versions and from and to it.
     namespace: '',
@@ -359,7 +357,7 @@ async function runWatching(
       : {}),
     onBuilt: (network) => network.provide(REPLIES_SERVICE, printReplies),
   });
-  const catalog = fileCatalog(file, { watch: true, onProblem: say });
+  const catalog = watchModule().fileCatalog(file, { watch: true, onProblem: say });
   let current: RunnerHandle | undefined;
   let firstFailure: string | undefined;
   let ending = false;
@@ -432,11 +430,11 @@ async function runWatching(
  * `tributary ps`. Resolves to what leaves the group again.
  */
 async function joinShared(network: Network, scripts: string[], options: RunOptions): Promise<() => Promise<void>> {
-  const nc = await connectNats(options.nats, `run:${options.group!}`, { reconnect: true });
+  const nc = await groupModule().connectNats(options.nats, `run:${options.group!}`, { reconnect: true });
   const unit = scripts.length === 1 ? nodePath.basename(scripts[0]).replace(/\.[^.]*$/, '') : 'run';
   let last = { at: Date.now(), in: 0 };
   try {
-    const leave = await showInGroup(nc, options.group!, 10_000, unit, () => {
+    const leave = await groupModule().showInGroup(nc, options.group!, 10_000, unit, () => {
       const t = totals(network, network.report());
       const at = Date.now();
       const rate = at > last.at ? ((t.in - last.in) * 1000) / (at - last.at) : 0;
@@ -452,3 +450,18 @@ async function joinShared(network: Network, scripts: string[], options: RunOptio
     throw new CliError(EXIT.RUNTIME, `--group ${options.group!}: ${errorMessage(e)}`);
   }
 }
+
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded only by --group and --watch */
+/** The group side of `run --group`: the NATS client comes with it, so it loads only when used. */
+function groupModule(): typeof import('./deploy') & typeof import('./agent') {
+  return { ...(require('./deploy') as typeof import('./deploy')), ...(require('./agent') as typeof import('./agent')) };
+}
+
+/** The runner and the file catalog of `run --watch`, loaded only when used. */
+function watchModule(): typeof import('../../cluster/runner') & typeof import('../../cluster/catalog') {
+  return {
+    ...(require('../../cluster/runner') as typeof import('../../cluster/runner')),
+    ...(require('../../cluster/catalog') as typeof import('../../cluster/catalog')),
+  };
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
