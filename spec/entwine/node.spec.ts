@@ -212,9 +212,6 @@ describe('entwine node', () => {
     const { privatePath } = keyPair(dir, 'k');
     const net = new Network({ plugins: [entwinePlugin] });
     expect(() => net.create('entwine', 'a', { store: dir, substream: 'S' })).toThrow(/privateKey/);
-    expect(() => net.create('entwine', 'b', { store: dir, substream: 'S', privateKey: `${dir}/missing.pem` })).toThrow(
-      /option 'privateKey': cannot read .*missing\.pem \(ENOENT\)/,
-    );
     expect(() => net.create('entwine', 'c', { store: dir, substream: 'no spaces', privateKey: privatePath })).toThrow(/option 'substream'/);
     expect(() => net.create('entwine', 'd', { store: dir, substream: 'S', privateKey: privatePath, condition: 'x > 1' })).toThrow(
       /option 'condition': must be a function or an agglo condition object/,
@@ -222,9 +219,23 @@ describe('entwine node', () => {
     expect(() => net.create('entwine', 'e', { store: dir, substream: 'S', privateKey: privatePath, ticker: 'localhost:8081' })).toThrow(
       /option 'ticker': must be an http/,
     );
-    expect(() => net.create('entwine', 'f', { store: dir, substream: 'S', privateKey: `${dir}/k.pub.pem` })).toThrow(
-      /not a PEM private key/,
-    );
+  });
+
+  // The key is read when the network starts, as file sources open their files: a script can be
+  // built and checked (`tributary check`, the registry's Lua examples) before the key is in place.
+  it.each([
+    ['missing.pem', /node kind 'entwine': option 'privateKey': cannot read .*missing\.pem \(ENOENT\)/],
+    ['k.pub.pem', /not a PEM private key/],
+  ])('a key file that is missing or not a private key (%s) stops the start, naming the option', async (file, message) => {
+    const dir = tempDir();
+    keyPair(dir, 'k');
+    const net = new Network({ plugins: [entwinePlugin] });
+    net.add('in', nodes.from({ items: [{ n: 1 }] }));
+    net.create('entwine', 'ledger', { store: dir, substream: 'S', privateKey: `${dir}/${file}` });
+    net.add('out', nodes.sink({ fn: () => undefined }));
+    net.link('in', 'ledger').link('ledger', 'out');
+    await expect(net.start()).rejects.toThrow(message);
+    await net.stop();
   });
 });
 
