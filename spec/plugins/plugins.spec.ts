@@ -133,7 +133,7 @@ describe('options declared once', () => {
   it('suggests across a swap of two letters, and names misspelt Network options', () => {
     expect(() => createRegistry().create('buffer', { szie: 3 })).toThrow(/unknown option 'szie' .*— did you mean 'size'\?/);
     expect(() => new Network({ stopTimeout: '1s' } as never)).toThrow(
-      /^Network: unknown option 'stopTimeout' \(known: scheduler, registry, plugins, logger, drainTimeout, services, metrics, http, fusion, state, allowExec\)$/,
+      /^Network: unknown option 'stopTimeout' \(known: scheduler, registry, plugins, logger, drainTimeout, services, metrics, http, fusion, state, allowExec, partition\)$/,
     );
     expect(() => new Network({ drianTimeout: '1s' } as never)).toThrow(/— did you mean 'drainTimeout'\?/);
     expect(() => new Network({ plugins: 5 } as never)).toThrow(/Network: option 'plugins' must be a list of plugins/);
