@@ -215,6 +215,9 @@ export class GroupMember {
   private readonly lastIn = new Map<string, { at: number; in: number }>();
   private pollErrors = 0;
   private watcher?: { stop(): void };
+  /** Set on a reconnect: the next successful poll opens the bucket's watch again. */
+  private rewatch = false;
+  private statusEvents?: { stop(): void };
 
   constructor(private readonly options: GroupMemberOptions) {
     if (!options || typeof options !== 'object') throw new TributaryError('BAD_OPTION', 'GroupMember: options are required');
@@ -299,6 +302,7 @@ export class GroupMember {
     });
     subscribed = true;
     await this.watch();
+    this.followReconnects();
     // Renewals and the watchdog run from before the first lease is taken.
     const third = Math.max(100, Math.floor(this.leaseMs / 3));
     this.every(third, () => this.renewAll());
@@ -328,6 +332,25 @@ export class GroupMember {
         }
       }
     })().catch((e) => this.logger.debug?.(`${this.where}: watch ended: ${errorMessage(e)}`));
+  }
+
+  /**
+   * A server that restarts forgets the watch's ephemeral consumer, and the client's watch then
+   * stays silent without ending: after each reconnect the next successful poll opens it again.
+   */
+  private followReconnects(): void {
+    // The client's status iterator can be stopped (so a borrowed connection keeps no listener of ours).
+    const events = this.nc!.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+    this.statusEvents = { stop: () => events.stop?.() };
+    void (async () => {
+      for await (const s of events) {
+        if (this.stopping) break;
+        if (s.type === 'reconnect') {
+          this.rewatch = true;
+          this.poll();
+        }
+      }
+    })().catch((e) => this.logger.debug?.(`${this.where}: connection events ended: ${errorMessage(e)}`));
   }
 
   private every(ms: number, fn: () => void): void {
@@ -363,6 +386,12 @@ export class GroupMember {
       const live = new Set<string>([this.id]);
       for (const k of await liveKeys(this.jsm!, kv, groupBucket(this.group), 'members.')) live.add(k.slice('members.'.length));
       this.members = [...live].sort();
+      if (this.rewatch) {
+        this.watcher?.stop();
+        await this.watch();
+        this.rewatch = false;
+        this.logger.info?.(`${this.where}: watching the group's bucket again after a reconnect`);
+      }
       if (this.pollErrors > 0) this.logger.warn(`${this.where}: coordination through NATS works again`);
       this.pollErrors = 0;
     } catch (e) {
@@ -654,6 +683,7 @@ export class GroupMember {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.unsubscribe?.();
+      this.statusEvents?.stop();
       this.watcher?.stop();
       if (this.tickRunning) await this.tickRunning.catch(() => undefined);
       // Leaving first: the others plan without this member at once and take each unit as soon
