@@ -198,7 +198,9 @@ export class GroupMember {
   private nc?: NatsConnection;
   private ownsConnection = false;
   private kv?: KV;
-  private jsm?: JetStreamManager;
+  /** The bucket and manager as polls use them: requests fail after a third of the lease. */
+  private pollKv?: KV;
+  private pollJsm?: JetStreamManager;
   private scripts: readonly DeployedScript[] = [];
   private unsubscribe?: () => void;
   private readonly timers: Subscription[] = [];
@@ -273,13 +275,16 @@ export class GroupMember {
       } else {
         this.nc = nats;
       }
-      this.jsm = await this.nc.jetstreamManager();
-      this.kv = await this.nc.jetstream().views.kv(groupBucket(this.group), {
-        ttl: this.leaseMs,
-        history: 1,
-        // A request unanswered for a third of the lease is a failed one: renewals fail fast.
-        timeout: Math.min(5000, Math.max(200, Math.floor(this.leaseMs / 3))),
-      });
+      const third = Math.min(5000, Math.max(200, Math.floor(this.leaseMs / 3)));
+      this.kv = await this.nc.jetstream().views.kv(groupBucket(this.group), { ttl: this.leaseMs, history: 1, timeout: third });
+      // nats.js waits for a bucket's writes and reads as long as its JetStream client's `timeout`
+      // (5 s by default), not the bucket's. Renewals keep that wait (the watchdog stops a unit
+      // whose lease would lapse, whatever its renewal waits for; a shorter wait would only drop
+      // units of a busy member). Polls give up after a third of the lease: one sent while NATS
+      // was down must not hold up the polls once it is back (measured: recovery 4.5 s after a
+      // server restart with a 3 s lease, the hung poll's 5 s).
+      this.pollJsm = await this.nc.jetstreamManager({ timeout: third });
+      this.pollKv = await this.nc.jetstream({ timeout: third }).views.kv(groupBucket(this.group), { bindOnly: true, timeout: third });
       const ttl = (await this.kv.status()).ttl;
       if (ttl !== this.leaseMs) {
         // A shorter bucket TTL than this member's lease would let its leases lapse while it still runs units.
@@ -380,11 +385,11 @@ export class GroupMember {
 
   /** One poll: heartbeat, live members, assignment, then acquire, release and reload. */
   private async tick(): Promise<void> {
-    const kv = this.kv!;
+    const kv = this.pollKv!;
     try {
       await kv.put(`members.${this.id}`, enc.encode(JSON.stringify(this.info())));
       const live = new Set<string>([this.id]);
-      for (const k of await liveKeys(this.jsm!, kv, groupBucket(this.group), 'members.')) live.add(k.slice('members.'.length));
+      for (const k of await liveKeys(this.pollJsm!, kv, groupBucket(this.group), 'members.')) live.add(k.slice('members.'.length));
       this.members = [...live].sort();
       if (this.rewatch) {
         this.watcher?.stop();
