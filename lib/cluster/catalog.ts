@@ -28,40 +28,60 @@ export function kvCatalog(nats: NatsConnection, group: string, options: KvCatalo
   const problem = (m: string) => options.onProblem?.(`group '${group}': ${m}`);
   return {
     subscribe(onChange) {
-      const scripts = new Map<string, DeployedScript>();
-      let initialized = false;
       let closed = false;
-      let stopWatch: (() => void) | undefined;
-      const emit = () => onChange([...scripts.values()].sort((a, b) => a.name.localeCompare(b.name)));
-      const stop = () => {
-        closed = true;
-        stopWatch?.();
-        stops.delete(stop);
-      };
-      stops.add(stop);
-      void (async () => {
+      let current: { stop(): void } | undefined;
+      // Each watch (the first, and one after every reconnect) counts as a generation; a
+      // superseded one stops feeding the list.
+      let generation = 0;
+      const emit = (scripts: Map<string, DeployedScript>) => onChange([...scripts.values()].sort((a, b) => a.name.localeCompare(b.name)));
+      // A server that restarts forgets the watch's ephemeral consumer and the client's watch
+      // then stays silent until its missed idle heartbeats reset it, about 5 s later (seen with
+      // nats-server 2.9): after every reconnect a new watch replays the bucket at once and its
+      // list replaces the old one.
+      const open = async () => {
+        const gen = ++generation;
         const kv = await scriptsKv(nats, group);
+        const scripts = new Map<string, DeployedScript>();
+        let initialized = false;
         const entries = await kv.watch({
           initializedFn: () => {
             initialized = true;
-            if (!closed) emit();
+            if (!closed && gen === generation) emit(scripts);
           },
         });
-        stopWatch = () => entries.stop();
-        if (closed) return entries.stop();
+        if (closed || gen !== generation) return entries.stop();
+        current?.stop();
+        current = entries;
         for await (const e of entries) {
-          if (closed) break;
+          if (closed || gen !== generation) break;
           if (e.operation === 'PUT') {
             const problems: string[] = [];
             const s = parseScript(e.string(), e.key, problems);
             if (s) scripts.set(e.key, s);
             else problems.forEach(problem);
           } else scripts.delete(e.key);
-          if (initialized) emit();
+          if (initialized) emit(scripts);
         }
-      })().catch((e: unknown) => {
-        if (!closed) problem(`watching ${errorMessage(e)}`);
-      });
+      };
+      const watch = () =>
+        void open().catch((e: unknown) => {
+          if (!closed) problem(`watching ${errorMessage(e)}`);
+        });
+      const events = nats.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+      void (async () => {
+        for await (const s of events) {
+          if (closed) break;
+          if (s.type === 'reconnect') watch();
+        }
+      })().catch(() => undefined);
+      const stop = () => {
+        closed = true;
+        current?.stop();
+        events.stop?.();
+        stops.delete(stop);
+      };
+      stops.add(stop);
+      watch();
       return stop;
     },
     close: async () => {
