@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from 'nats';
 import { kvCatalog } from '../../lib/cluster/catalog';
 import { deploy } from '../../lib/cluster/deploy';
 import type { DeployedScript } from '../../lib/cluster/types';
-import { NATS_SERVER, until } from './nats-cluster';
+import { NATS_SERVER, startSingleNats, until } from './nats-cluster';
 import { OwnServer } from './servers';
 
 /**
@@ -15,24 +15,13 @@ import { OwnServer } from './servers';
  */
 const suite = existsSync(NATS_SERVER) ? describe : describe.skip;
 
-function startNats(server: OwnServer): Promise<void> {
-  return server.start([NATS_SERVER, '-a', '127.0.0.1', '-p', String(server.port), '-js', '-sd', server.dir], async () => {
-    const nc = await connect({ servers: `nats://127.0.0.1:${server.port}`, reconnect: false });
-    try {
-      await (await nc.jetstreamManager()).streams.list().next();
-    } finally {
-      await nc.close();
-    }
-  });
-}
-
 suite('deployed scripts across a NATS server restart', () => {
   it('the catalog an agent watches sees a deploy made after the server was killed and restarted', async () => {
     const server = await OwnServer.create('tb-catalog-nats-');
     let nc: NatsConnection | undefined;
     let stop: (() => void) | undefined;
     try {
-      await startNats(server);
+      await startSingleNats(server);
       nc = await connect({ servers: `nats://127.0.0.1:${server.port}`, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
       const seen: DeployedScript[][] = [];
       const catalog = kvCatalog(nc, 'restart');
@@ -45,7 +34,7 @@ suite('deployed scripts across a NATS server restart', () => {
       );
 
       await server.kill();
-      await startNats(server);
+      await startSingleNats(server);
       // Deploys while the client reconnects may fail: the operator runs `deploy` again.
       await until('the second deploy', 20_000, () => deploy(nc!, 'restart', { name: 'calc', format: 'lua', source }));
       const deployedAt = Date.now();

@@ -7,7 +7,7 @@ import { partitionOf } from '../../lib/cluster/partition';
 import { openStateStore } from '../../lib/state/open';
 import { reportFault } from './counts';
 import { LineProcess, groupKv, readGroup, type OutputLine } from './group-children';
-import { NATS_SERVER, until } from './nats-cluster';
+import { NATS_SERVER, startSingleNats, until } from './nats-cluster';
 import { OwnServer } from './servers';
 
 /**
@@ -59,18 +59,6 @@ const amountOf = (i: number) => (i % 7) + 1;
 
 /** Per customer: how many events and the sum of their amounts. */
 type Sums = Map<string, { n: number; sum: number }>;
-
-/** Starts the private nats-server (JetStream on its own store); resolves once JetStream answers. */
-function startNats(server: OwnServer): Promise<void> {
-  return server.start([NATS_SERVER, '-a', '127.0.0.1', '-p', String(server.port), '-js', '-sd', server.dir], async () => {
-    const nc = await connect({ servers: `nats://127.0.0.1:${server.port}`, reconnect: false });
-    try {
-      await (await nc.jetstreamManager()).streams.list().next();
-    } finally {
-      await nc.close();
-    }
-  });
-}
 
 /**
  * Publishes events 1..count at about `perSecond`, each partitioned by its key, with message id
@@ -147,7 +135,7 @@ suite('a scale-out group of 2 members over 8 partitions while its NATS server is
     const members: LineProcess[] = [];
     let nc: NatsConnection | undefined;
     try {
-      await startNats(server);
+      await startSingleNats(server);
       nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
       await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${prefix}.*`] });
       const script = path.join(dir, 'sums.lua');
@@ -209,7 +197,7 @@ suite('a scale-out group of 2 members over 8 partitions while its NATS server is
       const logAtKill = members.map((m) => m.stderr.length);
       await server.kill();
       await new Promise((r) => setTimeout(r, OUTAGE_MS));
-      await startNats(server);
+      await startSingleNats(server);
       const restartAt = Date.now();
       const issuedAtRestart = progress.issued;
 

@@ -9,10 +9,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
-import { freePort } from './servers';
+import { freePort, type OwnServer } from './servers';
 
 /** Where Debian installs nats-server (v2.9.10 here). */
 export const NATS_SERVER = '/usr/sbin/nats-server';
+
+/**
+ * Starts a single private nats-server (JetStream on the server's own store dir and port);
+ * resolves once JetStream answers. Call again after `server.kill()` to restart it on the same
+ * port and store.
+ */
+export function startSingleNats(server: OwnServer): Promise<void> {
+  return server.start([NATS_SERVER, '-a', '127.0.0.1', '-p', String(server.port), '-js', '-sd', server.dir], async () => {
+    const nc = await connect({ servers: `nats://127.0.0.1:${server.port}`, reconnect: false });
+    try {
+      await (await nc.jetstreamManager()).streams.list().next();
+    } finally {
+      await nc.close();
+    }
+  });
+}
 
 /** One server of a {@link NatsCluster}. */
 export interface ClusterNode {
