@@ -281,7 +281,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     )
     .option(
       '--partitions <n>',
-      'with --group: split the network into n partitions; each instance runs its share',
+      'with --group: split the network into n partitions; each instance runs its share (a keyed network reading JetStream: 16 by default)',
       positiveInt('--partitions'),
     )
     .option(

@@ -122,4 +122,41 @@ suite(`run --group against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () => {
     expect(await run).toBe(0);
     expect((await readGroup(nc, group)).members).toEqual([]);
   });
+  it('without --partitions a keyed network read from JetStream is split into 16 partitions, and says so', async () => {
+    const group = `spec-rungroup-${process.pid}-${Date.now()}-k`;
+    groups.push(group);
+    const stream = `RG_${process.pid}_${Date.now()}`;
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: stream, subjects: [`${stream}.*`] });
+    const file = path.join(dir, 'keyed.lua');
+    writeFileSync(
+      file,
+      [
+        "local tb = require('tributary')",
+        `tb.create_nats_source('in', { subject = '${stream}.*', stream = '${stream}', durable = 'k' })`,
+        "tb.create_stateful('sums', 'c', function(s, p) return (s or 0) + 1, nil end)",
+        "tb.create_discarder('out')",
+        "tb.link('in', 'sums')",
+        "tb.link('sums', 'out')",
+      ].join('\n'),
+    );
+    const stop = new AbortController();
+    const stderr = collector();
+    const run = runCommand(
+      [file],
+      { group, nats: URL, leaseTimeout: '1s', quiet: true, signal: stop.signal },
+      { stdout: collector(), stderr },
+    );
+    try {
+      await until('16 partitions leased', async () => (await readGroup(nc, group)).leases.length === 16);
+      const { leases } = await readGroup(nc, group);
+      expect(leases.map((l) => l.unit).sort()).toEqual(Array.from({ length: 16 }, (_, i) => `keyed.p${i}`).sort());
+      expect(stderr.text()).toContain("node 'sums' keeps keyed state: running the network as 16 partitions");
+    } finally {
+      stop.abort();
+      await run.catch(() => undefined);
+      await jsm.streams.delete(stream).catch(() => undefined);
+    }
+    expect(await run).toBe(0);
+  });
 });

@@ -116,9 +116,16 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     const checkGroup: (group: string | undefined) => asserts group is string = groupModule().checkGroup;
     checkGroup(options.group);
     if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--group cannot be used with --input (a one-shot run)');
-    if (options.partitions !== undefined) {
+    // A keyed network read from JetStream is split into partitions even without --partitions.
+    const keyed = options.partitions === undefined && scripts.length === 1 ? await keyedNode(scripts, options, logger) : undefined;
+    if (keyed) {
+      status.passThrough.write(
+        `tributary: node '${keyed}' keeps keyed state: running the network as ${DEFAULT_PARTITIONS} partitions across group '${options.group}' (choose with --partitions)\n`,
+      );
+    }
+    if (options.partitions !== undefined || keyed) {
       if (scripts.length !== 1) throw new CliError(EXIT.USAGE, `--group --partitions runs one script, got ${scripts.length}`);
-      const { partitions, group, ...rest } = options;
+      const { partitions = DEFAULT_PARTITIONS, group, ...rest } = options;
       return groupModule().runPartitioned(scripts[0], { ...rest, group, partitions }, io);
     }
     if (options.watch) throw new CliError(EXIT.USAGE, '--watch with --group needs --partitions (or use tributary deploy and agents)');
@@ -465,3 +472,50 @@ function watchModule(): typeof import('../../cluster/runner') & typeof import('.
   };
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Partitions of a keyed network run with `--group` and no `--partitions`. */
+export const DEFAULT_PARTITIONS = 16;
+
+/**
+ * Node kinds whose state is per key (SQL windows, event-time windows, `stateful`, agglo's
+ * aggregate and complete): a network with one of them must be partitioned to run on several
+ * processes, or each process would hold part of every key's state.
+ */
+const KEYED_KINDS = new Set([
+  'window',
+  'query_window',
+  'time_window',
+  'count_window',
+  'aggregate_window',
+  'filter',
+  'tumbling_window',
+  'hopping_window',
+  'sliding_window',
+  'session_window',
+  'stateful',
+  'aggregate',
+  'complete',
+]);
+
+/**
+ * For `run --group` without `--partitions`: the first node keeping keyed state, when the network
+ * also reads a JetStream stream (which a partitioned run can split); undefined otherwise (the
+ * network runs whole on every member, sharing its durable consumers). The script is built once
+ * to look; a script that does not build is left to the run to report.
+ */
+async function keyedNode(scripts: string[], options: RunOptions, logger: ReturnType<typeof createCliLogger>): Promise<string | undefined> {
+  let session: Awaited<ReturnType<typeof buildSession>> | undefined;
+  try {
+    session = await buildSession(scripts, { ...options, logger });
+  } catch {
+    return undefined;
+  }
+  try {
+    const { network } = session;
+    const nodes = Object.keys(network.edges()).map((n) => network.describe(n)!);
+    const jetstream = nodes.some((n) => n.kind === 'nats_source' && typeof (n.options as { stream?: unknown }).stream === 'string');
+    return jetstream ? nodes.find((n) => KEYED_KINDS.has(n.kind))?.name : undefined;
+  } finally {
+    await session.close();
+  }
+}
