@@ -8,10 +8,9 @@ import { groupBucket, type MemberInfo, type ScriptCatalog, type UnitStats } from
 import { defaultNatsUrl } from '../../connectors/nats/connection';
 import { parseTimer } from '../../duration';
 import { errorMessage } from '../../errors';
-import { openStateStore } from '../../state/open';
-import type { KeyValueStore } from '../../state/types';
 import { redact, urlSecrets } from '../../util/redact';
 import { CliError, EXIT, type CliIO } from '../exit';
+import { checkStateFlags, openStateFlag } from '../state-flags';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import type { SessionOptions } from '../session';
 import { checkGroup, connectNats } from './deploy';
@@ -89,9 +88,7 @@ async function runMember(
   } catch (e) {
     throw new CliError(EXIT.USAGE, errorMessage(e));
   }
-  if (options.checkpointInterval !== undefined && options.stateStore === undefined) {
-    throw new CliError(EXIT.USAGE, '--checkpoint-interval needs --state-store <url>');
-  }
+  checkStateFlags(options);
   const nats = options.nats ?? defaultNatsUrl();
   const secrets = [
     ...urlSecrets(nats),
@@ -100,14 +97,7 @@ async function runMember(
   ];
   const logger = createCliLogger({ level: options.logLevel, format: options.logFormat, stream: io.stderr, secrets });
   const say = (m: string) => void io.stderr.write(`tributary: ${redact(m, secrets)}\n`);
-  let store: KeyValueStore | undefined;
-  if (options.stateStore !== undefined) {
-    try {
-      store = await openStateStore(options.stateStore);
-    } catch (e) {
-      throw new CliError(EXIT.USAGE, `--state-store: ${errorMessage(e)}`);
-    }
-  }
+  const store = await openStateFlag(options.stateStore);
   let nc: NatsConnection | undefined;
   let catalog: ScriptCatalog | undefined;
   let member: GroupMember | undefined;

@@ -6,9 +6,9 @@ import type { Network, NetworkReport } from '../../network/network';
 import { chooseInput, FeedNetwork, REPLIES_SERVICE, type ReplyCollector } from '../../serve/feed';
 import { feedLines, type FeedCounts } from '../../serve/lines';
 import { redact, urlSecrets } from '../../util/redact';
-import { openStateStore } from '../../state/open';
 import type { KeyValueStore } from '../../state/types';
 import { CliError, EXIT, type CliIO } from '../exit';
+import { checkStateFlags, openStateFlag } from '../state-flags';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import { ProgressLine, StatusLine } from '../progress';
 import { buildSession, type SessionOptions } from '../session';
@@ -136,17 +136,8 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
     if (scripts.length !== 1) throw new CliError(EXIT.USAGE, `--watch runs one script, got ${scripts.length}`);
     if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--watch cannot be used with --input (a one-shot run)');
   }
-  if (options.checkpointInterval !== undefined && options.stateStore === undefined) {
-    throw new CliError(EXIT.USAGE, '--checkpoint-interval needs --state-store <url>');
-  }
-  let store: KeyValueStore | undefined;
-  if (options.stateStore !== undefined) {
-    try {
-      store = await openStateStore(options.stateStore);
-    } catch (e) {
-      throw new CliError(EXIT.USAGE, `--state-store: ${errorMessage(e)}`);
-    }
-  }
+  checkStateFlags(options);
+  const store = await openStateFlag(options.stateStore);
   try {
     if (options.watch) return await runWatching(scripts[0], options, io, logger, status, duration, store, secrets);
     return await runWith(scripts, options, io, logger, status, duration, store, secrets);
