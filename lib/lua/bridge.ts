@@ -1,5 +1,6 @@
 import { TributaryError, errorMessage } from '../errors';
 import { isEvent } from '../event';
+import { declareIgnoresEvent } from '../util/arity';
 import { isThenable } from '../util/values';
 import { lauxlib, lua, to_luastring, type LuaCFunction, type LuaState } from './fengari';
 import { CallBudget } from './budget';
@@ -341,12 +342,13 @@ export class LuaBridge extends LuaValues {
       } else one = (payload: unknown) => this.call1(ref, payload, where, owner);
       // Usually the payload, then the event the core passes (not given to Lua). A stateful
       // node's function takes its state first: the arguments up to the event go to Lua.
-      fn = (a: unknown, b?: unknown, ...rest: unknown[]) => {
+      // Called as (payload, event) it does what (payload) does: a fused chain may leave the event out.
+      fn = declareIgnoresEvent((a: unknown, b?: unknown, ...rest: unknown[]) => {
         if (b === undefined || isEvent(b)) return one(a);
         const args = [a, b, ...rest];
         const cut = args.findIndex((x, i) => i > 0 && isEvent(x));
         return this.call(ref, cut < 0 ? args : args.slice(0, cut), where, owner);
-      };
+      });
     } else fn = (...args: unknown[]) => this.call(ref, args, where);
     this.released.register(fn, ref);
     Object.defineProperty(fn, 'name', { value: `lua function (${where})` });

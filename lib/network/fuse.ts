@@ -1,5 +1,5 @@
 import { Observable, Subscriber } from 'rxjs';
-import { withPayload, type Event } from '../event';
+import { eventAt, withPayload, type Event } from '../event';
 import type { FusableStep } from '../nodes/stage';
 import type { NodeContext, NodeProbe } from '../nodes/types';
 import { RingQueue } from '../operators/queue';
@@ -26,6 +26,8 @@ interface Slot {
   /** The node's counters when it counts what it passes on (pipes and forwarders), else undefined. */
   readonly counter: { out: number } | undefined;
   readonly pass: boolean;
+  /** The step can take a bare payload (see {@link FusedSubscriber.nextBare}): a forwarder, or a built-in shape whose function reads the payload only. */
+  readonly bare: boolean;
   /** The event whose asynchronous call is under way (concurrency 1: at most one). */
   current: Event | undefined;
   /** Events that reached this step while it was busy, in order. */
@@ -69,10 +71,22 @@ class FusedSubscriber extends Subscriber<Event> {
       probe: step.ctx.probe instanceof NetworkProbe && !step.ctx.probe.timing ? undefined : step.ctx.probe,
       counter: step.role === 'sink' ? undefined : step.ctx.stats,
       pass: step.role === 'pass',
+      bare: bareStep(step),
       current: undefined,
       queue: undefined,
     }));
+    let bare = 0;
+    while (bare < this.slots.length && this.slots[bare].bare) bare++;
+    const atEvent = bare;
+    let head: BareStage = (payload, time) => {
+      if (!this.done) this.run(eventAt(payload, time), atEvent);
+    };
+    for (let i = bare - 1; i >= 0; i--) head = bareStage(this, this.slots[i], i, head);
+    this.head = head;
   }
+
+  /** The leading bare steps as one chain of closures (see {@link bareStage}). */
+  private readonly head: BareStage;
 
   // `next` itself rather than `_next`: RxJS's shared Subscriber.next dispatches to `_next`
   // through a call site every subscriber class in the process goes through (megamorphic);
@@ -83,6 +97,40 @@ class FusedSubscriber extends Subscriber<Event> {
 
   protected override _next(event: Event): void {
     this.run(event, 0);
+  }
+
+  /** A fused run takes bare payloads from its source (see {@link BareReceiver}). */
+  readonly acceptsBare = true;
+
+  /**
+   * An item of a source that would have made it `eventAt(payload, time)`, with no delivery,
+   * key or headers: the leading steps that read only the payload (see {@link Slot.bare}) run on
+   * it as it is, and the event is made only where a step needs one (a function that reads the
+   * event, a throw, a promise, a busy step, the run's output). What the steps see, count, drop
+   * and finish is what they would with the event: it has nothing to ack.
+   */
+  nextBare(payload: unknown, time: number): void {
+    if (!this.isStopped) this.head(payload, time);
+  }
+
+  /** Step `i` (bare) threw for `payload`: from here on it is the event path. */
+  bareThrew(i: number, payload: unknown, time: number, err: unknown): void {
+    const s = this.slots[i];
+    const failed = s.step.failed(eventAt(payload, time), err);
+    if (failed === undefined) return;
+    if (s.counter !== undefined) s.counter.out++;
+    this.run(failed, i + 1);
+  }
+
+  /** Step `i` (bare) returned a promise for `payload`: hold its event there as {@link run} does. */
+  bareWait(i: number, payload: unknown, time: number, result: PromiseLike<unknown>): void {
+    this.wait(this.slots[i], i, eventAt(payload, time), result, undefined);
+  }
+
+  /** Step `i` (bare) is busy with an earlier event: `payload` waits behind it as an event. */
+  bareQueue(i: number, payload: unknown, time: number): void {
+    const s = this.slots[i];
+    (s.queue ??= new RingQueue<Event>()).push(eventAt(payload, time));
   }
 
   protected override _error(err: unknown): void {
@@ -242,5 +290,102 @@ class FusedSubscriber extends Subscriber<Event> {
     for (const s of this.slots) if (s.current !== undefined || (s.queue !== undefined && s.queue.length > 0)) return;
     this.done = true;
     this.out.complete();
+  }
+}
+
+/** Runs a bare payload (and its event time) from one step on. */
+type BareStage = (payload: unknown, time: number) => void;
+
+/**
+ * True when a step can run on a bare payload: a forwarder, or a built-in shape whose function
+ * reads only the payload. A node whose calls are timed (metrics with sampling) takes the event
+ * path, which times them.
+ */
+function bareStep(step: FusableStep): boolean {
+  if (step.ctx.probe instanceof NetworkProbe ? step.ctx.probe.timing : true) return false;
+  return (
+    step.role === 'pass' || (step.fn !== undefined && step.shape !== undefined && step.payloadArg === true && step.payloadOnly === true)
+  );
+}
+
+function isPromiseLike(r: unknown): r is PromiseLike<unknown> {
+  // typeof first: a number or boolean result never reaches the `then` lookup.
+  return (typeof r === 'object' || typeof r === 'function') && r !== null && typeof (r as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Step `i` of a fused run as a closure calling `next`: one small function per step and shape,
+ * so each call site sees one function (V8 can inline it) where a loop over the steps would see
+ * them all. Each does what the event loop in {@link FusedSubscriber} does for that shape.
+ */
+function bareStage(run: FusedSubscriber, s: Slot, i: number, next: BareStage): BareStage {
+  const fn = s.fn as (payload: unknown) => unknown;
+  const counter = s.counter;
+  const stats = s.ctx.stats;
+  const probe = s.ctx.probe;
+  if (s.pass) {
+    return (payload, time) => {
+      if (s.current !== undefined) return run.bareQueue(i, payload, time);
+      counter!.out++;
+      next(payload, time);
+    };
+  }
+  switch (s.shape) {
+    case MAP:
+      return (payload, time) => {
+        if (s.current !== undefined) return run.bareQueue(i, payload, time);
+        let r: unknown;
+        try {
+          r = fn(payload);
+        } catch (err) {
+          return run.bareThrew(i, payload, time, err);
+        }
+        if (isPromiseLike(r)) return run.bareWait(i, payload, time, r);
+        counter!.out++;
+        next(r, time);
+      };
+    case WHERE:
+      return (payload, time) => {
+        if (s.current !== undefined) return run.bareQueue(i, payload, time);
+        let r: unknown;
+        try {
+          r = fn(payload);
+        } catch (err) {
+          return run.bareThrew(i, payload, time, err);
+        }
+        if (isPromiseLike(r)) return run.bareWait(i, payload, time, r);
+        // What ctx.drop does for an event without a delivery handle.
+        if (!r) stats.dropped++;
+        else {
+          counter!.out++;
+          next(payload, time);
+        }
+      };
+    case TAP:
+      return (payload, time) => {
+        if (s.current !== undefined) return run.bareQueue(i, payload, time);
+        let r: unknown;
+        try {
+          r = fn(payload);
+        } catch (err) {
+          return run.bareThrew(i, payload, time, err);
+        }
+        if (isPromiseLike(r)) return run.bareWait(i, payload, time, r);
+        counter!.out++;
+        next(payload, time);
+      };
+    default:
+      // SINK: what it passes on is nothing; an event without a delivery has nothing to ack.
+      return (payload, time) => {
+        if (s.current !== undefined) return run.bareQueue(i, payload, time);
+        let r: unknown;
+        try {
+          r = fn(payload);
+        } catch (err) {
+          return run.bareThrew(i, payload, time, err);
+        }
+        if (isPromiseLike(r)) return run.bareWait(i, payload, time, r);
+        probe.finished();
+      };
   }
 }

@@ -1,6 +1,7 @@
 import { Observable, isObservable, map as rxMap } from 'rxjs';
 import { TributaryError } from '../errors';
 import { eventAt, isEvent, type Event } from '../event';
+import { bareReceiver } from '../operators/subscriber';
 import { flowOptions, injectorSource } from './injector';
 import { opt } from './options';
 import { defineNode } from './registry';
@@ -72,6 +73,19 @@ export const from = defineNode({
           new Observable<Event>((subscriber) => {
             let time = ctx.scheduler.now();
             let n = 0;
+            // A fused run behind the source takes bare payloads: events are made only where needed.
+            const bare = bareReceiver(subscriber);
+            if (Array.isArray(list) && bare !== undefined) {
+              for (let i = 0; i < list.length; i++) {
+                if (subscriber.closed) return;
+                if ((i & 255) === 255) time = ctx.scheduler.now();
+                const item: unknown = list[i];
+                if (typeof item === 'object' && item !== null && isEvent(item)) subscriber.next(item);
+                else bare.nextBare(item, time);
+              }
+              subscriber.complete();
+              return;
+            }
             if (Array.isArray(list)) {
               for (let i = 0; i < list.length; i++) {
                 if (subscriber.closed) return;

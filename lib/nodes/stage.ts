@@ -2,6 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import { errorMessage } from '../errors';
 import { withPayload, type Event } from '../event';
 import { workerPool } from '../operators/pool';
+import { ignoresEvent } from '../util/arity';
 import { isThenable } from '../util/values';
 import { opt } from './options';
 import type { NodeContext } from './types';
@@ -119,6 +120,12 @@ export interface FusableStep {
   readonly fn?: (arg: any, event: Event) => unknown;
   readonly payloadArg?: boolean;
   readonly shape?: 'map' | 'where' | 'tap' | 'sink';
+  /**
+   * True when `fn` (called with the payload) is known never to read its second argument, the
+   * event (see {@link ignoresEvent}): the fused loop may then run it on a source's bare
+   * payload and make the event only where a later step needs one.
+   */
+  readonly payloadOnly?: boolean;
 }
 
 const FUSABLE = Symbol.for('tributary.fusable');
@@ -250,7 +257,13 @@ export function pipeStep<A, R>(
  * ```
  */
 export function mapStep(ctx: NodeContext, fn: NodeFn<any, unknown>): FusableStep {
-  return { ...pipeStep(ctx, fn, payloadOf, (e, r) => withPayload(e, r)), fn, payloadArg: true, shape: 'map' };
+  return {
+    ...pipeStep(ctx, fn, payloadOf, (e, r) => withPayload(e, r)),
+    fn,
+    payloadArg: true,
+    shape: 'map',
+    payloadOnly: ignoresEvent(fn),
+  };
 }
 
 /**
@@ -267,7 +280,7 @@ export function whereStep(ctx: NodeContext, fn: NodeFn<any, unknown>): FusableSt
     ctx.drop(e);
     return undefined;
   };
-  return { ...pipeStep(ctx, fn, payloadOf, then), fn, payloadArg: true, shape: 'where' };
+  return { ...pipeStep(ctx, fn, payloadOf, then), fn, payloadArg: true, shape: 'where', payloadOnly: ignoresEvent(fn) };
 }
 
 /**
@@ -279,7 +292,7 @@ export function whereStep(ctx: NodeContext, fn: NodeFn<any, unknown>): FusableSt
  * ```
  */
 export function tapStep(ctx: NodeContext, fn: NodeFn<any, unknown>): FusableStep {
-  return { ...pipeStep(ctx, fn, payloadOf, (e) => e), fn, payloadArg: true, shape: 'tap' };
+  return { ...pipeStep(ctx, fn, payloadOf, (e) => e), fn, payloadArg: true, shape: 'tap', payloadOnly: ignoresEvent(fn) };
 }
 
 /**
@@ -345,6 +358,7 @@ export function sinkStep<A>(ctx: NodeContext, fn: NodeFn<A, unknown>, arg: (even
     fn: arg === payloadOf || arg === eventOf ? (fn as (arg: any, event: Event) => unknown) : undefined,
     payloadArg: arg === payloadOf,
     shape: arg === payloadOf || arg === eventOf ? 'sink' : undefined,
+    payloadOnly: arg === payloadOf && ignoresEvent(fn),
   };
 }
 

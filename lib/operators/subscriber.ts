@@ -96,9 +96,49 @@ export class SourceGate<T> extends Subscriber<T> {
     this.counters.out++;
     this.destination.next(value);
   }
+  /** True when what this gate feeds takes bare payloads (a fused run): see {@link bareReceiver}. */
+  get acceptsBare(): boolean {
+    return (this.destination as Partial<BareReceiver>).acceptsBare === true;
+  }
+  /** Counts and passes on a bare payload; only called when {@link acceptsBare} is true. */
+  nextBare(payload: unknown, time: number): void {
+    if (this.isStopped) return;
+    this.counters.out++;
+    (this.destination as unknown as BareReceiver).nextBare(payload, time);
+  }
   protected override _error(err: unknown): void {
     this.counters.errors++;
     this.onFailure(err);
     this._complete();
   }
+}
+
+/**
+ * A subscriber that takes a source's item as its bare payload and event time instead of an
+ * event: `nextBare(p, t)` means exactly `next(eventAt(p, t))`, but the event is made only if a
+ * node needs it. Only for items without a delivery handle, key or headers (an array's items,
+ * say). A source asks {@link bareReceiver} once per subscription and falls back to `next`.
+ */
+export interface BareReceiver {
+  readonly acceptsBare: boolean;
+  nextBare(payload: unknown, time: number): void;
+}
+
+/**
+ * The subscriber as a {@link BareReceiver} when it takes bare payloads, else undefined.
+ *
+ * @example
+ * ```ts
+ * new Observable<Event>((subscriber) => {
+ *   const bare = bareReceiver(subscriber);
+ *   for (const item of list) {
+ *     if (bare) bare.nextBare(item, time);
+ *     else subscriber.next(eventAt(item, time));
+ *   }
+ *   subscriber.complete();
+ * });
+ * ```
+ */
+export function bareReceiver(subscriber: unknown): BareReceiver | undefined {
+  return (subscriber as Partial<BareReceiver>)?.acceptsBare === true ? (subscriber as BareReceiver) : undefined;
 }
