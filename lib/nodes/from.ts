@@ -45,7 +45,17 @@ export const from = defineNode({
       return {
         role: 'source',
         kind: 'from',
-        create: (ctx) => obs.pipe(rxMap((v) => (isEvent(v) ? v : ctx.event(v)))),
+        create: (ctx) =>
+          new Observable<Event>((subscriber) => {
+            const bare = bareReceiver(subscriber);
+            if (bare === undefined) return obs.pipe(rxMap((v) => (isEvent(v) ? v : ctx.event(v)))).subscribe(subscriber);
+            // A fused run behind the source takes bare payloads: events are made only where needed.
+            return obs.subscribe({
+              next: (v) => (isEvent(v) ? subscriber.next(v) : bare.nextBare(v, ctx.scheduler.now())),
+              error: (err: unknown) => subscriber.error(err),
+              complete: () => subscriber.complete(),
+            });
+          }),
       };
     }
     const iterable = items as Iterable<unknown> | AsyncIterable<unknown>;
@@ -100,7 +110,9 @@ export const from = defineNode({
             for (const item of list) {
               if (subscriber.closed) return;
               if ((++n & 255) === 0) time = ctx.scheduler.now();
-              subscriber.next(typeof item === 'object' && item !== null && isEvent(item) ? item : eventAt(item, time));
+              if (typeof item === 'object' && item !== null && isEvent(item)) subscriber.next(item);
+              else if (bare !== undefined) bare.nextBare(item, time);
+              else subscriber.next(eventAt(item, time));
             }
             subscriber.complete();
           }),

@@ -265,6 +265,33 @@ describe('fusion', () => {
     expect(net.report().stats.even).toEqual({ in: 4, out: 2, errors: 0, acked: 0, nacked: 0, dropped: 2 });
   });
 
+  it.each([
+    ['an Observable', (t: VirtualTime) => t.scheduler.createColdObservable('-a-b-c-d|', { a: 1, b: 2, c: 3, d: 4 })],
+    [
+      'a generator',
+      () =>
+        (function* () {
+          yield* [1, 2, 3, 4];
+        })(),
+    ],
+  ])('gives the same events fused and unfused from %s through payload-only steps', (_what, items) => {
+    const outcome = (fusion: boolean) => {
+      const t = new VirtualTime();
+      const net = new Network({ scheduler: t.scheduler, fusion });
+      const seen: string[] = [];
+      net.add('src', nodes.from({ items: items(t) }));
+      net.add('triple', nodes.map({ fn: (n: number) => n * 3 }));
+      net.add('even', nodes.where({ fn: (n: number) => n % 2 === 0 }));
+      net.add('stamp', nodes.sink({ fn: (n: number, e: Event) => void seen.push(`${n}@${e.meta.time}`) }));
+      net.link('src', 'triple').link('triple', 'even').link('even', 'stamp');
+      t.scheduler.run(() => t.scheduler.schedule(() => net.startSync(), 2));
+      return { seen, stats: net.report().stats };
+    };
+    const fused = outcome(true);
+    expect(fused.seen.length).toBe(2);
+    expect(fused).toEqual(outcome(false));
+  });
+
   it('names the node and the payload it failed on when a payload-only step throws', async () => {
     const letters: DeadLetter[] = [];
     const net = new Network({ logger: { warn: () => undefined, error: () => undefined } });
