@@ -573,6 +573,9 @@ class Compiler {
   }
 }
 
+/** The upvalue reader a frame holds between calls. */
+const noUpvalue = (): unknown => undefined;
+
 /**
  * Compiles a parsed node function into JS closures, or throws {@link Unsupported} when it
  * reads globals other than untouched standard functions, assigns to anything but its own
@@ -593,10 +596,18 @@ export function compileFunction(ast: FunctionAst, env: CompileEnv): Compiled {
   const body = new Compiler(env).block(ast.body, scope);
   const size = Math.max(counter.n, 1);
   const first = params[0];
+  // One frame, cleared per call: a compiled function calls no Lua function, so no call of it
+  // can start while another runs (a bail throws out of it, and the next call clears what it left).
+  const f: Frame = { s: new Array<unknown>(size).fill(undefined), upv: noUpvalue, ret: undefined };
   return (payload, upvalue) => {
-    const f: Frame = { s: new Array(size), upv: upvalue, ret: undefined };
-    if (first !== undefined) f.s[first] = read(payload);
+    const s = f.s;
+    for (let i = 0; i < size; i++) s[i] = undefined;
+    f.upv = upvalue;
+    f.ret = undefined;
+    if (first !== undefined) s[first] = read(payload);
     body(f);
-    return out(f.ret);
+    const ret = f.ret;
+    f.ret = undefined;
+    return out(ret);
   };
 }
