@@ -21,6 +21,12 @@ export interface EventMeta {
 /** A per-event failure; it travels as data instead of killing the stream. */
 export interface EventError {
   readonly message: string;
+  /**
+   * A word a program can test instead of the message: the thrown value's own string `code`
+   * (`LATE_EVENT` for a late event, a `TributaryError`'s code, `ECONNREFUSED` for a
+   * refused connection), or undefined when it has none.
+   */
+  readonly code?: string;
   /** The node whose work failed. */
   readonly node?: string;
   /** The original thrown value. */
@@ -127,7 +133,20 @@ export function withPayload<P>(event: Event<unknown>, payload: P): Event<P> {
  */
 export function withError<P>(event: Event<P>, cause: unknown, node?: string): Event<P> {
   const message = cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : String(cause);
-  return new TEvent(event.payload, event.meta, { message, node, cause }, event.delivery);
+  const code = errorCode(cause);
+  return new TEvent(
+    event.payload,
+    event.meta,
+    code === undefined ? { message, node, cause } : { message, code, node, cause },
+    event.delivery,
+  );
+}
+
+/** The string `code` a thrown value carries (Error subclasses and Node's system errors do), or undefined. */
+function errorCode(cause: unknown): string | undefined {
+  if (typeof cause !== 'object' || cause === null) return undefined;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && code !== '' ? code : undefined;
 }
 
 /**

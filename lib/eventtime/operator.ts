@@ -12,11 +12,11 @@ import { eventTimeReader, keyId, keyReader, type KeyFn } from './fields';
  * Why an event was not absorbed: it came after its window (and `allowedLateness`) closed.
  * Late events leave the window node as error events with this cause, so `net.routeErrors`
  * (Lua `route_errors`) sends them to a node of your choice as {@link DeadLetter}s whose
- * `error` starts with "late event".
+ * `code` is `LATE_EVENT` (and whose `error` starts with "late event").
  *
  * @example
  * ```ts
- * net.routeErrors('bets_per_minute', 'late_bets'); // late_bets gets { error: 'late event: …', node, payload }
+ * net.routeErrors('bets_per_minute', 'late_bets'); // late_bets gets { error: 'late event: …', code: 'LATE_EVENT', node, payload }
  * ```
  */
 export class LateEventError extends Error {

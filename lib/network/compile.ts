@@ -24,6 +24,8 @@ import type { Graph } from './graph';
  */
 export interface DeadLetter {
   error: string;
+  /** What failed, as a word to test rather than a message to parse (see `EventError.code`): `LATE_EVENT` for a late event; absent when the error had none. */
+  code?: string;
   node?: string;
   payload: unknown;
 }
@@ -228,7 +230,9 @@ function buildInput(
 }
 
 function toDeadLetter(e: Event): Event<DeadLetter> {
-  const letter: DeadLetter = { error: e.error!.message, node: e.error!.node, payload: e.payload };
+  const { message, code, node } = e.error!;
+  const letter: DeadLetter =
+    code === undefined ? { error: message, node, payload: e.payload } : { error: message, code, node, payload: e.payload };
   return withoutError(withPayload(e, letter));
 }
 

@@ -173,6 +173,40 @@ describe('network lifecycle', () => {
   });
 });
 
+describe('dead letters', () => {
+  it("carry the thrown value's code, so a program can tell failures apart without parsing messages", async () => {
+    const letters: unknown[] = [];
+    const net = new Network();
+    net.add('calls', of('refused', 'option', 'plain', 'string', 'ok'));
+    net.add(
+      'work',
+      nodes.map({
+        fn: (what: string) => {
+          if (what === 'refused') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+          if (what === 'option') return nodes.map({ fn: 42 as unknown as () => unknown });
+          if (what === 'plain') throw new Error('no code here');
+          if (what === 'string') throw 'just a string';
+          return what;
+        },
+      }),
+    );
+    net.add('out', nodes.sink({ fn: () => undefined }));
+    net.add('dead', nodes.sink({ fn: (l: unknown) => void letters.push(l) }));
+    net.link('calls', 'work').link('work', 'out');
+    net.routeErrors('work', 'dead');
+    await net.start();
+    await net.done();
+    expect(letters).toEqual([
+      { error: 'connect ECONNREFUSED 127.0.0.1:1', code: 'ECONNREFUSED', node: 'work', payload: 'refused' },
+      { error: expect.stringContaining("option 'fn'"), code: 'BAD_OPTION', node: 'work', payload: 'option' },
+      { error: 'no code here', node: 'work', payload: 'plain' },
+      { error: 'just a string', node: 'work', payload: 'string' },
+    ]);
+    // Absent, not undefined, when there is none: a letter written out as JSON has no empty field.
+    expect(Object.keys(letters[2] as object)).toEqual(['error', 'node', 'payload']);
+  });
+});
+
 describe('a failing source', () => {
   it('is reported and closed while the rest of the network keeps running', async () => {
     const lines: string[] = [];
