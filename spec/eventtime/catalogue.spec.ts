@@ -59,6 +59,7 @@ describe('in a network', () => {
         frame: 20,
         value: {
           error: 'late event: event time 2000 is behind the watermark 31000 by more than allowedLateness 0ms; its window has closed',
+          code: 'LATE_EVENT',
           node: 'stake_per_10s',
           payload: bet(2_000, 'c1', 1),
         },

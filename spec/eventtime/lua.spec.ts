@@ -73,7 +73,15 @@ describe('Lua create_* exports of the event-time windows', () => {
       { frame: 50, value: res('A', 10000, 20000, 1, 7) },
     ]);
     expect(late.frames).toEqual([
-      { frame: 40, value: { error: expect.stringMatching(/^late event: event time 2000/), node: 'per_10s', payload: bet(2000, 'b', 9) } },
+      {
+        frame: 40,
+        value: {
+          error: expect.stringMatching(/^late event: event time 2000/),
+          code: 'LATE_EVENT',
+          node: 'per_10s',
+          payload: bet(2000, 'b', 9),
+        },
+      },
     ]);
   });
 
