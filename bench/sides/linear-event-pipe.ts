@@ -1,8 +1,9 @@
 /**
- * Anchor side for the `linear-1m-events` case: the work of linear-network.ts as a hand-written
- * RxJS pipe over the same event objects a network carries (one `eventAt` per item, a new event
- * per `map` with `withPayload`), without the network's counters, acks or probes. It tells how
- * much of the network's cost is the event model itself rather than the engine. Args: N.
+ * Anchor side for the `linear-1m-events` case: the work of `linear-network.ts N event` (every
+ * function reads its event's time) as a hand-written RxJS pipe over the same event objects a
+ * network carries (one `eventAt` per item, a new event per `map` with `withPayload`), without
+ * the network's counters, acks or probes. It tells what the engine adds on the event path.
+ * Args: N.
  */
 import { filter, from, map } from 'rxjs';
 import { eventAt, withPayload, type Event } from '../../lib/event';
@@ -19,12 +20,12 @@ function run(): Promise<number> {
     from(data)
       .pipe(
         map((n) => eventAt(n, 0)),
-        filter((e: Event<number>) => e.payload % 2 === 0),
-        map((e: Event<number>) => withPayload(e, e.payload * 3)),
+        filter((e: Event<number>) => e.payload % 2 === 0 && e.meta.time >= 0),
+        map((e: Event<number>) => withPayload(e, e.meta.time >= 0 ? e.payload * 3 : NaN)),
       )
       .subscribe({
         next: (e) => {
-          sum += e.payload;
+          if (e.meta.time >= 0) sum += e.payload;
         },
         error: reject,
         complete: () => resolve(sum),
