@@ -12,6 +12,8 @@ export interface Aggregator {
   add(acc: unknown, payload: unknown): unknown;
   /** Throws, as `add` would, for a payload whose value cannot be folded (checked before a multi-window add). */
   check?(payload: unknown): void;
+  /** Throws, as `add` would, when `acc` can take no more (checked on every window before a multi-window add). */
+  room?(acc: unknown): void;
   merge?(a: unknown, b: unknown): unknown;
   result(acc: unknown, count: number): unknown;
 }
@@ -111,6 +113,9 @@ export function aggregator(o: AggregateSettings, where: string): Aggregator {
           if (list.length >= max) throw full();
           list.push(get(p));
           return list;
+        },
+        room: (a) => {
+          if ((a as unknown[]).length >= max) throw full();
         },
         merge: (a, b) => {
           const joined = (a as unknown[]).concat(b as unknown[]);

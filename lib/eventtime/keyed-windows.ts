@@ -178,17 +178,25 @@ class KeyedWindows implements WindowEngine {
       this.absorbed(w, e.delivery);
       return true;
     }
-    // Hopping: check the value once before changing anything (a bad value leaves every window
-    // as it was), then fold it into the windows still kept among those containing t.
+    // Hopping: the event goes into every window still kept among those containing t, or into
+    // none. Check the value and each window's room first, then fold into all of them before
+    // storing or creating anything: a throw (a bad value, a full collect window, a reduce that
+    // fails for one window's accumulator) leaves every window as it was.
     this.agg.check?.(e.payload);
-    const wins: Win[] = [];
+    const starts: number[] = [];
+    const found: (Win | undefined)[] = [];
     for (let s = lastStart; s > t - size; s -= advance) {
       if (s + size + lateness <= this.wm) break;
-      wins.push((ks.last?.start === s ? ks.last : ks.wins?.get(s)) ?? this.create(ks, key, s, s + size));
+      const w = ks.last?.start === s ? ks.last : ks.wins?.get(s);
+      if (w !== undefined) this.agg.room?.(w.acc);
+      starts.push(s);
+      found.push(w);
     }
-    for (const w of wins) {
-      w.acc = this.agg.add(w.acc, e.payload);
-      w.count++;
+    const accs = found.map((w) => this.agg.add(w !== undefined ? w.acc : this.agg.init(), e.payload));
+    const wins: Win[] = found.map((w, i) => w ?? this.create(ks, key, starts[i], starts[i] + size));
+    for (let i = 0; i < wins.length; i++) {
+      wins[i].acc = accs[i];
+      wins[i].count++;
     }
     const parts = e.delivery && this.env.hold ? forkDelivery(e.delivery, wins.length) : undefined;
     for (let i = 0; i < wins.length; i++) this.absorbed(wins[i], parts?.[i]);

@@ -189,6 +189,30 @@ describe('aggregations', () => {
     expect(results).toEqual([res(null, 0, 10, 1, 4), res(null, 5, 15, 1, 4)]);
   });
 
+  it('hopping: an event goes into all of its windows or none (a full collect window, a reduce failing for one window)', () => {
+    // t=3 is in [-5,5) and [0,10); t=7 in [0,10) and [5,15). With maxItems 2, [0,10) is full after
+    // t=3 and t=6: t=7 fits [5,15) but not [0,10), so it must go into neither.
+    const collect = eventtime.hoppingWindow({ size: 10, advance: 5, timeField: 't', aggregate: 'collect', field: 'v', maxItems: 2 });
+    const c = direct(collect, [bet(3, 'x', 1), bet(6, 'x', 2), bet(7, 'x', 3)]);
+    expect(c.errors).toEqual([expect.stringContaining('a collect window holds at most maxItems=2 values')]);
+    expect(c.results).toEqual([res(null, -5, 5, 1, [1]), res(null, 0, 10, 2, [1, 2]), res(null, 5, 15, 1, [2])]);
+    // A reduce that refuses a third event in a window: [0,10) refuses t=7; [5,15) has room.
+    const reduce = eventtime.hoppingWindow({
+      size: 10,
+      advance: 5,
+      timeField: 't',
+      aggregate: 'reduce',
+      initial: 0,
+      reduce: (n: number, p: { v: number }) => {
+        if (n >= 3) throw new Error('at most 3');
+        return n + p.v;
+      },
+    });
+    const r = direct(reduce, [bet(3, 'x', 1), bet(6, 'x', 2), bet(7, 'x', 3)]);
+    expect(r.errors).toEqual(['at most 3']);
+    expect(r.results).toEqual([res(null, -5, 5, 1, 1), res(null, 0, 10, 2, 3), res(null, 5, 15, 1, 2)]);
+  });
+
   it('sliding by count: each event gets the aggregate of its key over its last count events', () => {
     const node = eventtime.slidingWindow({ count: 2, timeField: 't', key: 'k', aggregate: 'sum', field: 'v', maxOutOfOrderness: 5 });
     // 6 arrives after 8 (out of order): the windows follow event time.
