@@ -5,19 +5,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileCatalog, scriptFormatOf } from '../../lib/cluster/catalog';
 import type { DeployedScript } from '../../lib/cluster/types';
+import { poller } from './helpers';
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-catalog-'))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Waits for a file system event to have been handled (fs.watch is asynchronous). */
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = poller(10_000, 10);
 
 describe('fileCatalog', () => {
   it('reads the file once as version 1, named after it, with the format of its extension', async () => {

@@ -1,31 +1,19 @@
 // The group commands end to end, in process, against the local NATS server: deploy refuses a
 // script that does not build; an agent runs what is deployed, replaces it when a new version
 // is deployed (old drained first), stops it on undeploy; ps shows who runs what.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { connect, type NatsConnection } from 'nats';
 import { agentCommand } from '../../lib/cli/commands/agent';
 import { main } from '../../lib/cli/program';
 import type { PsReport } from '../../lib/cli/commands/ps';
 import { listScripts } from '../../lib/cluster/deploy';
 import { groupBucket, scriptsBucket } from '../../lib/cluster/types';
+import { collector, natsScratch, poller } from './helpers';
 
 const URL = process.env.TRIBUTARY_NATS_URL;
 const suite = URL ? describe : describe.skip;
 
-function collector() {
-  let text = '';
-  return { write: (s: string) => ((text += s), true), text: () => text };
-}
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = poller(30_000, 50);
 
 async function cli(...args: string[]) {
   const stdout = collector();
@@ -40,21 +28,13 @@ const script = (out: string, tag: string) =>
   `tb.create_file_sink('out', '${out}')\ntb.link('t', 'tag')\ntb.link('tag', 'out')\n`;
 
 suite(`tributary deploy / agent / ps / undeploy against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () => {
-  let dir: string;
-  let nc: NatsConnection;
   const group = `spec-cli-${process.pid}-${Date.now()}`;
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-deploy-'));
-    nc = await connect({ servers: URL });
-  });
-  afterAll(async () => {
-    const jsm = await nc.jetstreamManager();
-    for (const b of [scriptsBucket(group), groupBucket(group)]) await jsm.streams.delete(`KV_${b}`).catch(() => undefined);
-    await nc.close();
-    rmSync(dir, { recursive: true, force: true });
+  const scratch = natsScratch(URL, 'tributary-deploy-', {
+    cleanup: () => [scriptsBucket(group), groupBucket(group)].map((b) => `KV_${b}`),
   });
 
   it('usage errors name the flag', async () => {
+    const { dir } = scratch;
     const r = await cli('deploy', path.join(dir, 'x.lua'), '--group', 'a.b');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--group a.b: letters, digits, _ and - only');
@@ -79,6 +59,7 @@ suite(`tributary deploy / agent / ps / undeploy against ${URL ?? '(set TRIBUTARY
   });
 
   it('deploy refuses a script that does not build and stores nothing', async () => {
+    const { nc, dir } = scratch;
     const bad = path.join(dir, 'bad.lua');
     writeFileSync(bad, "local tb = require('tributary')\ntb.create_nonsense('x')\n");
     const r = await cli('deploy', bad, '--group', group, '--nats', URL!);
@@ -88,6 +69,7 @@ suite(`tributary deploy / agent / ps / undeploy against ${URL ?? '(set TRIBUTARY
   });
 
   it('an agent runs the deployed script, swaps versions on redeploy, stops it on undeploy; ps shows it', async () => {
+    const { dir } = scratch;
     const out = path.join(dir, 'out.ndjson');
     const file = path.join(dir, 'ticks.lua');
     const tags = () => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').filter(Boolean) : []).map((l) => JSON.parse(l).v);

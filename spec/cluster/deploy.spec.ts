@@ -6,17 +6,12 @@ import { connect } from 'nats';
 import { kvCatalog } from '../../lib/cluster/catalog';
 import { checkScriptName, deploy, listScripts, undeploy } from '../../lib/cluster/deploy';
 import { scriptsBucket, type DeployedScript } from '../../lib/cluster/types';
+import { poller } from './helpers';
 
 const URL = process.env.TRIBUTARY_NATS_URL;
 const suite = URL ? describe : describe.skip;
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = poller(10_000, 20);
 
 describe('script names', () => {
   it('are letters, digits, _ and -', () => {

@@ -1,14 +1,13 @@
 // `tributary run --group` in process against the local NATS server: with --partitions two
 // instances split the partitions between them (each node sees its ctx.partition); without,
 // the instance runs the whole network and is listed by ps.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { connect, type NatsConnection } from 'nats';
 import { runCommand } from '../../lib/cli/commands/run';
 import { isMissingBucket } from '../../lib/cluster/deploy';
 import { readGroup as readBucket } from '../../lib/cluster/group';
 import { groupBucket } from '../../lib/cluster/types';
+import { collector, natsScratch, poller } from './helpers';
 import { collected } from './runner-probe';
 
 const URL = process.env.TRIBUTARY_NATS_URL;
@@ -22,35 +21,14 @@ const readGroup: typeof readBucket = (nc, group) =>
     throw e;
   });
 
-function collector() {
-  let text = '';
-  return { write: (s: string) => ((text += s), true), text: () => text };
-}
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = poller(30_000, 50);
 
 suite(`run --group against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () => {
-  let dir: string;
-  let nc: NatsConnection;
   const groups: string[] = [];
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'tributary-rungroup-'));
-    nc = await connect({ servers: URL });
-  });
-  afterAll(async () => {
-    const jsm = await nc.jetstreamManager();
-    for (const g of groups) await jsm.streams.delete(`KV_${groupBucket(g)}`).catch(() => undefined);
-    await nc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = natsScratch(URL, 'tributary-rungroup-', { cleanup: () => groups.map((g) => `KV_${groupBucket(g)}`) });
 
   it('--partitions 4 on two instances: each partition leased once, two on each, nodes see their ctx.partition', async () => {
+    const { nc, dir } = scratch;
     const group = `spec-rungroup-${process.pid}-${Date.now()}`;
     groups.push(group);
     const file = path.join(dir, 'parts.lua');
@@ -96,6 +74,7 @@ suite(`run --group against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () => {
   });
 
   it('without --partitions the instance runs the whole network and ps lists it', async () => {
+    const { nc, dir } = scratch;
     const group = `spec-rungroup-${process.pid}-${Date.now()}-s`;
     groups.push(group);
     const file = path.join(dir, 'whole.lua');
@@ -123,6 +102,7 @@ suite(`run --group against ${URL ?? '(set TRIBUTARY_NATS_URL to run)'}`, () => {
     expect((await readGroup(nc, group)).members).toEqual([]);
   });
   it('without --partitions a keyed network read from JetStream is split into 16 partitions, and says so', async () => {
+    const { nc, dir } = scratch;
     const group = `spec-rungroup-${process.pid}-${Date.now()}-k`;
     groups.push(group);
     const stream = `RG_${process.pid}_${Date.now()}`;

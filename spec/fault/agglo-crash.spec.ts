@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { connect } from 'nats';
 import { openStateStore } from '../../lib/state/open';
 import { reportFault, tally } from './counts';
+import { runCounted, type CountedExit } from './group-children';
 
 /**
  * Issue 15: a process aggregating acked JetStream input with its state in Redis is killed with
@@ -22,38 +22,14 @@ if (!enabled) console.log('agglo-crash: set TRIBUTARY_NATS_URL and TRIBUTARY_RED
 const maybe = enabled ? it : it.skip;
 
 /** Runs the child until it printed `killAfter` lines (then SIGKILL) or all N (then SIGTERM); collects the numbers printed. */
-function runChild(
-  args: string[],
-  seen: number[],
-  killAfter: number | undefined,
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: path.join(__dirname, '..', '..'),
-    });
-    let buffer = '';
-    let stderr = '';
-    let printed = 0;
-    const limit = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString('utf8');
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        seen.push(Number(line));
-        printed++;
-        if (killAfter !== undefined && printed === killAfter) child.kill('SIGKILL');
-      }
-      if (killAfter === undefined && new Set(seen).size === N) child.kill('SIGTERM');
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(limit);
-      resolve({ code, signal, stderr });
-    });
+function runChild(args: string[], seen: number[], killAfter: number | undefined): Promise<CountedExit> {
+  return runCounted(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD, ...args], {
+    seen,
+    total: N,
+    killAfter,
+    limitMs: 90_000,
+    parse: Number,
+    cwd: path.join(__dirname, '..', '..'),
   });
 }
 

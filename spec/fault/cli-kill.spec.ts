@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import * as amqp from 'amqplib';
 import { connect } from 'nats';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { reportFault, tally } from './counts';
+import { BIN, BUILT, runCounted, type CountedExit } from './group-children';
 
 /**
  * Issue 9, fault suite: `tributary run` consuming a bus is killed with SIGKILL mid-stream and
@@ -14,8 +14,6 @@ import { reportFault, tally } from './counts';
  * real CLI (bin/tributary.js, the built bundle) against the shared broker, on a fresh
  * stream/queue; the broker itself is never touched.
  */
-const BIN = path.join(__dirname, '..', '..', 'bin', 'tributary.js');
-const BUILT = existsSync(path.join(__dirname, '..', '..', 'dist', 'cli.js'));
 const N = 400;
 const CAP = 20;
 
@@ -75,37 +73,8 @@ const buses: Bus[] = [
  * Runs the script until `stopAfter` lines were printed (then SIGKILL) or every id arrived
  * (then SIGTERM, a clean stop); pushes each printed id into `seen`. Bounded by `limitMs`.
  */
-function runCli(
-  script: string,
-  seen: number[],
-  stopAfter: number | undefined,
-  limitMs: number,
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'run', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buffer = '';
-    let stderr = '';
-    let printed = 0;
-    const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString('utf8');
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        seen.push((JSON.parse(line) as { i: number }).i);
-        printed++;
-        if (stopAfter !== undefined && printed === stopAfter) child.kill('SIGKILL');
-      }
-      if (stopAfter === undefined && new Set(seen).size === N) child.kill('SIGTERM');
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(limit);
-      resolve({ code, signal, stderr });
-    });
-  });
+function runCli(script: string, seen: number[], stopAfter: number | undefined, limitMs: number): Promise<CountedExit> {
+  return runCounted(process.execPath, [BIN, 'run', script], { seen, total: N, killAfter: stopAfter, limitMs });
 }
 
 describe.each(buses)('tributary run consuming $name is killed (SIGKILL) mid-stream and restarted', (bus) => {

@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Network, nodes } from 'tributary';
@@ -7,8 +6,8 @@ import { connectors } from 'tributary/connectors';
 import type { KV, NatsConnection } from 'nats';
 import { groupBucket } from '../../lib/cluster/types';
 import { reportFault, tally } from './counts';
-import { LineProcess, readGroup, type OutputLine } from './group-children';
-import { NATS_SERVER, NatsCluster, until } from './nats-cluster';
+import { BIN, LineProcess, groupRunSupported, readGroup, type OutputLine } from './group-children';
+import { NATS_SERVER, ownCluster, until } from './nats-cluster';
 import { faultSuite } from './servers';
 
 /**
@@ -41,15 +40,10 @@ async function publishRange(nc: NatsConnection, from: number, to: number, data: 
 }
 
 suite('a 3-node NATS cluster loses one server (SIGKILL)', () => {
-  let cluster: NatsCluster;
-  beforeAll(async () => {
-    cluster = await NatsCluster.start(3);
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.dispose();
-  });
+  const own = ownCluster(3);
 
   it('an R3 stream and KV bucket keep serving; a network reading through the killed server fails over and loses nothing', async () => {
+    const cluster = own();
     const N = 3000;
     const CAP = 64;
     // The publisher and the admin talk to n2 and n3 only; the network to n1, which is killed.
@@ -124,30 +118,16 @@ suite('a 3-node NATS cluster loses one server (SIGKILL)', () => {
   }, 150_000);
 });
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'tributary.js');
-
-/** True when the built CLI's `run` takes `--group` and `--partitions`. */
-function groupRunSupported(): boolean {
-  if (!existsSync(path.join(__dirname, '..', '..', 'dist', 'cli.js'))) return false;
-  const help = spawnSync(process.execPath, [BIN, 'run', '--help'], { encoding: 'utf8' }).stdout ?? '';
-  return help.includes('--partitions') && help.includes('--lease-timeout');
-}
-
 const groupEnabled = process.env.TRIBUTARY_NATS_URL !== undefined && groupRunSupported();
 const groupSuite = groupEnabled ? suite : describe.skip;
 if (!groupEnabled)
   console.log('group-nats-cluster (group): set TRIBUTARY_NATS_URL and run `npm run build` (with run --group in the CLI) to run it');
 
 groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one member uses (SIGKILL)', () => {
-  let cluster: NatsCluster;
-  beforeAll(async () => {
-    cluster = await NatsCluster.start(3);
-  }, 60_000);
-  afterAll(async () => {
-    await cluster?.dispose();
-  });
+  const own = ownCluster(3);
 
   it('keeps running: every partition processes again, nothing lost', async () => {
+    const cluster = own();
     const N = 2000;
     const P = 4;
     const CAP = 50;

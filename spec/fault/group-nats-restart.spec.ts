@@ -1,12 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { partitionOf } from '../../lib/cluster/partition';
-import { openStateStore } from '../../lib/state/open';
 import { reportFault } from './counts';
-import { LineProcess, groupKv, readGroup, type OutputLine } from './group-children';
+import { SumsGroup, groupFaultSuite, groupKv, readGroup, type LineProcess } from './group-children';
 import { NATS_SERVER, startSingleNats, until } from './nats-cluster';
 import { OwnServer } from './servers';
 
@@ -36,29 +31,7 @@ const CAP = 100;
 const RATE = 800;
 const OUTAGE_MS = 2000;
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'tributary.js');
-
-/** True when the built CLI's `run` takes `--group` and `--partitions`. */
-function groupRunSupported(): boolean {
-  if (!existsSync(path.join(__dirname, '..', '..', 'dist', 'cli.js'))) return false;
-  const help = spawnSync(process.execPath, [BIN, 'run', '--help'], { encoding: 'utf8' }).stdout ?? '';
-  return help.includes('--partitions') && help.includes('--lease-timeout');
-}
-
-const missing = ['TRIBUTARY_NATS_URL', 'TRIBUTARY_REDIS_URL'].filter((v) => process.env[v] === undefined);
-const enabled = missing.length === 0 && existsSync(NATS_SERVER) && groupRunSupported();
-if (!enabled) {
-  console.log(
-    `group-nats-restart: set ${missing.join(' and ') || 'nothing more'}, install ${NATS_SERVER} and run \`npm run build\` to run it`,
-  );
-}
-const suite = enabled ? describe : describe.skip;
-
-const customerOf = (i: number) => `c${i % KEYS}`;
-const amountOf = (i: number) => (i % 7) + 1;
-
-/** Per customer: how many events and the sum of their amounts. */
-type Sums = Map<string, { n: number; sum: number }>;
+const suite = groupFaultSuite('group-nats-restart', ['TRIBUTARY_NATS_URL', 'TRIBUTARY_REDIS_URL'], [NATS_SERVER]);
 
 /**
  * Publishes events 1..count at about `perSecond`, each partitioned by its key, with message id
@@ -122,49 +95,26 @@ function leaseEvents(members: readonly LineProcess[], logAtKill: readonly number
 
 suite('a scale-out group of 2 members over 8 partitions while its NATS server is killed and restarted', () => {
   it('0 lost, per-key state equal to the truth, all leases held again', async () => {
-    const tag = `${process.pid}_${Date.now().toString(36)}`;
-    const group = `nr_${tag}`;
-    const stream = `NR_${tag}`;
-    const prefix = `nr.${tag}`;
-    const redis = process.env.TRIBUTARY_REDIS_URL!;
-    const storeUrl = `${redis}${redis.includes('?') ? '&' : '?'}prefix=nr:${tag}:`;
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'tb-group-nats-restart-'));
+    const g = new SumsGroup({
+      name: 'group-nats-restart',
+      short: 'nr',
+      keys: KEYS,
+      amountModulus: 7,
+      partitions: P,
+      cap: CAP,
+      leaseSeconds: LEASE_S,
+    });
+    const { group, stream, lines, members } = g;
     const server = await OwnServer.create('tb-group-nats-');
     const natsUrl = `nats://127.0.0.1:${server.port}`;
-    const lines: OutputLine[] = [];
-    const members: LineProcess[] = [];
     let nc: NatsConnection | undefined;
     try {
       await startSingleNats(server);
       nc = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-      await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${prefix}.*`] });
-      const script = path.join(dir, 'sums.lua');
-      writeFileSync(
-        script,
-        [
-          'local tb = require("tributary")',
-          `tb.create_nats_source("in", { url = ${JSON.stringify(natsUrl)}, subject = ${JSON.stringify(`${prefix}.*`)}, stream = ${JSON.stringify(stream)}, durable = "nr", max_in_flight = ${CAP}, ack_wait = "5s", nack_delay = "0s" })`,
-          'tb.create_stateful("agg", "c", function(s, p)',
-          '  s = s or { n = 0, sum = 0 }',
-          '  s.n = s.n + 1',
-          '  s.sum = s.sum + p.a',
-          '  return { state = s, emit = { i = p.i, c = p.c } }',
-          'end)',
-          'tb.create_stdout_sink("out")',
-          'tb.link("in", "agg")',
-          'tb.link("agg", "out")',
-          '',
-        ].join('\n'),
-      );
-      for (let m = 0; m < 2; m++) {
-        const argv = [BIN, 'run', script, '--group', group, '--partitions', String(P), '--nats', natsUrl];
-        argv.push('--state-store', storeUrl, '--checkpoint-interval', '500ms', '--lease-timeout', `${LEASE_S}s`, '--log-level', 'info');
-        members.push(new LineProcess(m, process.execPath, argv, lines));
-      }
-      const alive = () => {
-        const dead = members.filter((m) => !m.running);
-        if (dead.length) throw new Error(`member ${dead[0].index} exited early:\n${dead[0].stderr}`);
-      };
+      await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [`${g.prefix}.*`] });
+      g.writeScript(natsUrl);
+      g.startMembers(2, natsUrl, ['--log-level', 'info']);
+      const alive = () => g.alive();
       const admin = nc;
       await until('the group bucket exists', 30_000, () => groupKv(admin, group));
       await until('2 members share the 8 partitions', 60_000, async () => {
@@ -176,21 +126,13 @@ suite('a scale-out group of 2 members over 8 partitions while its NATS server is
 
       const acked = new Set<number>();
       const progress = { issued: 0 };
-      const publishing = publishUntilAcked(
-        admin,
-        N,
-        RATE,
-        (i) => ({ subject: `${prefix}.${partitionOf(customerOf(i), P)}`, data: { i, c: customerOf(i), a: amountOf(i) } }),
-        acked,
-        Date.now() + 100_000,
-        progress,
-      );
+      const publishing = publishUntilAcked(admin, N, RATE, g.message, acked, Date.now() + 100_000, progress);
       publishing.catch(() => undefined);
 
       // Mid-stream: a third of the events processed. Kill the server, keep it down ~2 s, restart it.
       await until('a third of the events were processed', 60_000, async () => {
         alive();
-        if (new Set(lines.map((l) => l.i)).size < N / 3) throw new Error(`${new Set(lines.map((l) => l.i)).size} so far`);
+        g.processedAtLeast(N / 3);
       });
       const outputsAtKill = lines.length;
       const ackedAtKill = acked.size;
@@ -221,15 +163,9 @@ suite('a scale-out group of 2 members over 8 partitions while its NATS server is
       });
 
       await publishing;
-      const jsm = await admin.jetstreamManager();
       await until('every partition drained (all acked)', 90_000, async () => {
         alive();
-        const left: string[] = [];
-        for (let p = 0; p < P; p++) {
-          const info = await jsm.consumers.info(stream, `nr_p${p}`);
-          if (info.num_pending + info.num_ack_pending > 0) left.push(`p${p}: ${info.num_pending} pending, ${info.num_ack_pending} unacked`);
-        }
-        if (left.length) throw new Error(left.join('; '));
+        await g.drained(admin);
       });
       const { leases } = await until('all 8 leases held', 30_000, async () => {
         const view = await readGroup(admin, group);
@@ -243,31 +179,7 @@ suite('a scale-out group of 2 members over 8 partitions while its NATS server is
       const leasesLost = count(/lost the lease on/g);
       const acquisitions = count(/: acquired /g);
 
-      const store = await openStateStore(storeUrl);
-      const got: Sums = new Map();
-      const keyRe = new RegExp(`^${group}/sums/p(\\d+)/agg/k/(.+)$`);
-      let misplaced = 0;
-      for await (const [k, v] of store.list<{ s: { n: number; sum: number } }>(`${group}/sums/`)) {
-        const m = keyRe.exec(k);
-        if (!m) continue;
-        if (partitionOf(m[2], P) !== Number(m[1])) misplaced++;
-        got.set(m[2], v.value.s);
-      }
-      await store.close();
-      const want: Sums = new Map();
-      for (const i of acked) {
-        const s = want.get(customerOf(i)) ?? { n: 0, sum: 0 };
-        s.n++;
-        s.sum += amountOf(i);
-        want.set(customerOf(i), s);
-      }
-      let lost = 0;
-      let doubled = 0;
-      for (const [c, t] of want) {
-        const g = got.get(c) ?? { n: 0, sum: 0 };
-        if (g.n < t.n) lost += t.n - g.n;
-        else doubled += g.n - t.n;
-      }
+      const { got, want, misplaced, lost, doubled } = await g.check(acked);
       const unique = new Set(lines.map((l) => l.i));
       const unacked = [...unique].filter((i) => !acked.has(i)).length;
       const notReached = [...acked].filter((i) => !unique.has(i)).length;
@@ -292,15 +204,9 @@ suite('a scale-out group of 2 members over 8 partitions while its NATS server is
       for (const m of members) console.log(`member ${m.index} stderr (last 4000 characters):\n${m.stderr.slice(-4000)}`);
       throw e;
     } finally {
-      await Promise.all(members.map((m) => m.kill()));
+      await g.dispose();
       await nc?.close().catch(() => undefined);
       await server.dispose();
-      const store = await openStateStore(storeUrl).catch(() => undefined);
-      if (store) {
-        for await (const [k] of store.list('')) await store.delete(k);
-        await store.close();
-      }
-      rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
 });

@@ -221,3 +221,29 @@ export class NatsCluster {
     for (const n of this.nodes) rmSync(n.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Starts a cluster of `size` for the enclosing `describe` (in `beforeAll`, within 60 s) and
+ * disposes of it after its tests; returns a getter for it (set once `beforeAll` ran).
+ *
+ * @example
+ * ```ts
+ * describe('a 3-node cluster loses one server', () => {
+ *   const own = ownCluster(3);
+ *   it('keeps serving', async () => {
+ *     const cluster = own();
+ *     await cluster.kill(0);
+ *   });
+ * });
+ * ```
+ */
+export function ownCluster(size: number): () => NatsCluster {
+  let cluster: NatsCluster | undefined;
+  beforeAll(async () => {
+    cluster = await NatsCluster.start(size);
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+  return () => cluster!;
+}

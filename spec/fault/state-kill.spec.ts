@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connect } from 'nats';
 import { openStateStore } from '../../lib/state/open';
 import { reportFault } from './counts';
+import { BIN, BUILT, clearStore, compareSums, redisWithPrefix, runCounted, type CountedExit } from './group-children';
 
 /**
  * Issue 13, checkpoint fault test: `tributary run` reads a JetStream stream (20k events over
@@ -16,8 +16,6 @@ import { reportFault } from './counts';
  * (bin/tributary.js, the built bundle) and the shared NATS server on a fresh stream; the server
  * itself is never touched.
  */
-const BIN = path.join(__dirname, '..', '..', 'bin', 'tributary.js');
-const BUILT = existsSync(path.join(__dirname, '..', '..', 'dist', 'cli.js'));
 const N = 20_000;
 const KEYS = 200;
 
@@ -33,8 +31,7 @@ const stores: Store[] = [
   {
     name: 'Redis',
     variables: ['TRIBUTARY_REDIS_URL'],
-    url: (_dir, tag) =>
-      `${process.env.TRIBUTARY_REDIS_URL}${process.env.TRIBUTARY_REDIS_URL!.includes('?') ? '&' : '?'}prefix=state:fault:${tag}:`,
+    url: (_dir, tag) => redisWithPrefix(process.env.TRIBUTARY_REDIS_URL!, `state:fault:${tag}:`),
   },
 ];
 
@@ -47,44 +44,8 @@ const keyOf = (i: number) => `k${i % KEYS}`;
  * Runs the CLI until `killAfter` lines were printed (then SIGKILL) or every event was printed
  * at least once (then SIGTERM: a clean drain). Each printed event number goes into `seen`.
  */
-function runCli(
-  args: string[],
-  seen: number[],
-  killAfter: number | undefined,
-  limitMs: number,
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buffer = '';
-    let stderr = '';
-    let printed = 0;
-    const unique = new Set(seen);
-    let stopping = false;
-    const limit = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.stdout.on('data', (d: Buffer) => {
-      buffer += d.toString('utf8');
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        const i = (JSON.parse(line) as { i: number }).i;
-        seen.push(i);
-        unique.add(i);
-        printed++;
-        if (killAfter !== undefined && printed === killAfter) child.kill('SIGKILL');
-      }
-      if (killAfter === undefined && !stopping && unique.size === N) {
-        stopping = true;
-        child.kill('SIGTERM');
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(limit);
-      resolve({ code, signal, stderr });
-    });
-  });
+function runCli(args: string[], seen: number[], killAfter: number | undefined, limitMs: number): Promise<CountedExit> {
+  return runCounted(process.execPath, [BIN, 'run', ...args], { seen, total: N, killAfter, limitMs });
 }
 
 describe.each(stores)('tributary run with a keyed sum checkpointed to $name is killed (SIGKILL) and restarted', (store) => {
@@ -150,13 +111,7 @@ describe.each(stores)('tributary run with a keyed sum checkpointed to $name is k
           t.total += i;
           truth.set(keyOf(i), t);
         }
-        let lost = 0;
-        let doubled = 0;
-        for (const [k, t] of truth) {
-          const g = got.get(k) ?? { n: 0, total: 0 };
-          if (g.n < t.n) lost += t.n - g.n;
-          else doubled += g.n - t.n;
-        }
+        const { lost, doubled } = compareSums(truth, got);
         reportFault(`state-kill-${store.name.toLowerCase()}`, {
           sent: N,
           received: N - lost,
@@ -170,11 +125,7 @@ describe.each(stores)('tributary run with a keyed sum checkpointed to $name is k
       } finally {
         await jsm.streams.delete(stream).catch(() => undefined);
         await nc.close();
-        if (store.name === 'Redis') {
-          const kv = await openStateStore(url);
-          for await (const [k] of kv.list('')) await kv.delete(k);
-          await kv.close();
-        }
+        if (store.name === 'Redis') await clearStore(url);
         rmSync(dir, { recursive: true, force: true });
       }
     },
