@@ -604,7 +604,9 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .command('ticker')
     .description('entwine ticker (docs/entwine.md)')
     .command('serve')
-    .description('tick on an interval, accept anchor proofs from substreams, answer happened-before questions (HTTP)')
+    .description(
+      'tick on an interval, accept anchor proofs from substreams, answer happened-before questions (HTTP; anchors need a bearer token when TRIBUTARY_TICKER_TOKEN is set)',
+    )
     .requiredOption('--port <port>', 'port to listen on (0 picks one)', portNumber('--port'))
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--interval <duration>', 'time between ticks (Go syntax: 500ms, 1s)', '1s')
@@ -616,7 +618,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         try {
-          return await tickerServeCommand({ ...opts, signal: stop.signal }, io);
+          return await tickerServeCommand({ ...opts, token: process.env.TRIBUTARY_TICKER_TOKEN || undefined, signal: stop.signal }, io);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

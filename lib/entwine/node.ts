@@ -25,6 +25,9 @@ export const entwineOptions = {
     'which events are appended: a function payload => boolean, or an agglo condition ({ expression: … } / { exists: … }); default: every event',
   ),
   ticker: opt.string('base URL of a ticker (tributary ticker serve) to anchor to; without it nothing is anchored'),
+  tickerToken: opt.string("the ticker's bearer token (tributary ticker serve with TRIBUTARY_TICKER_TOKEN set); never logged", {
+    secret: true,
+  }),
   anchorEvery: opt.integer('send an anchor proof once this many entries are not yet anchored', { min: 1 }).withDefault(10),
 };
 
@@ -75,6 +78,10 @@ export const entwine = defineNode({
     checkSubstreamId(o.substream, where('substream'));
     if (o.privateKey.trim() === '') throw new TributaryError('BAD_OPTION', `${where('privateKey')}: must name a PEM file`);
     const condition = conditionOf(o.condition);
+    if (o.tickerToken !== undefined && o.ticker === undefined) {
+      throw new TributaryError('BAD_OPTION', `${where('tickerToken')}: goes with option 'ticker' (the ticker it is sent to)`);
+    }
+    if (o.tickerToken === '') throw new TributaryError('BAD_OPTION', `${where('tickerToken')}: must not be empty`);
     if (o.ticker !== undefined && !/^https?:\/\//.test(o.ticker)) {
       throw new TributaryError('BAD_OPTION', `${where('ticker')}: must be an http:// or https:// URL`);
     }
@@ -111,7 +118,7 @@ export const entwine = defineNode({
             const anchor = (w: SubstreamWriter) => {
               if (!o.ticker || anchoring) return;
               anchoring = w
-                .anchor(o.ticker)
+                .anchor(o.ticker, { token: o.tickerToken })
                 .catch((e: unknown) => report(`anchor failed (retried at the next one): ${errorMessage(e)}`))
                 .finally(() => (anchoring = undefined));
             };

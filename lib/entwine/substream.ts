@@ -163,14 +163,15 @@ export class SubstreamWriter {
   /**
    * Sends the entries not yet anchored (at most `maxProofEntries`) to the ticker as a proof, waits for the tick the anchor
    * lands in, records the receipt and learns the tick. Resolves with undefined when there is
-   * nothing to anchor. A rejected proof rejects with the ticker's reason.
+   * nothing to anchor. A rejected proof rejects with the ticker's reason. `token`: the ticker's
+   * bearer token, when it asks for one.
    *
    * @example
    * ```ts
    * const r = await w.anchor('http://127.0.0.1:8081'); // { from, to, tick, … }
    * ```
    */
-  anchor(tickerUrl: string, options: { signal?: AbortSignal } = {}): Promise<AnchorReceipt | undefined> {
+  anchor(tickerUrl: string, options: { signal?: AbortSignal; token?: string } = {}): Promise<AnchorReceipt | undefined> {
     return this.serial(async () => {
       const from = this.anchoredTo + 1;
       const to = Math.min(this.length - 1, from + this.maxProofEntries - 1);
@@ -185,7 +186,7 @@ export class SubstreamWriter {
     }).then(async (batch) => {
       if (!batch) return undefined;
       const proof: AnchorProof = { substream: this.substream, publicKey: this.publicKey, entries: batch.entries };
-      const answer = await postAnchor(tickerUrl, proof, options.signal);
+      const answer = await postAnchor(tickerUrl, proof, options.signal, options.token);
       const receipt: AnchorReceipt = {
         substream: this.substream,
         from: batch.from,

@@ -52,16 +52,19 @@ const base = (url: string) => url.replace(/\/+$/, '');
 
 /**
  * Sends an anchor proof; resolves once the ticker has made the tick the anchor landed in.
+ * `token` is sent as `Authorization: Bearer <token>` to a ticker that asks for one.
  *
  * @example
  * ```ts
- * const { tick } = await postAnchor('http://127.0.0.1:8081', proof);
+ * const { tick } = await postAnchor('http://127.0.0.1:8081', proof, undefined, process.env.TRIBUTARY_TICKER_TOKEN);
  * ```
  */
-export function postAnchor(tickerUrl: string, proof: AnchorProof, signal?: AbortSignal): Promise<AnchorAnswer> {
+export function postAnchor(tickerUrl: string, proof: AnchorProof, signal?: AbortSignal, token?: string): Promise<AnchorAnswer> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   return call<AnchorAnswer>(
     `${base(tickerUrl)}/anchor`,
-    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(proof), signal },
+    { method: 'POST', headers, body: JSON.stringify(proof), signal },
     `anchor of '${proof.substream}'`,
   );
 }

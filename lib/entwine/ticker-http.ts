@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TributaryError } from '../errors';
+import { bearerMatches } from '../util/bearer';
 import { Ticker, TickerRequestError, type MessageRef } from './ticker';
 import type { AnchorProof } from './ticker-client';
 
@@ -10,6 +12,12 @@ export interface ServeTickerOptions {
   port: number;
   /** Largest request body in bytes (default 16 MiB). */
   maxBodySize?: number;
+  /**
+   * Bearer token an anchor must carry (`Authorization: Bearer <token>`); without one anyone who
+   * can reach the port may start substreams. Reads (ticks, happened-before) stay open: they are
+   * what anyone verifying a chain needs. Never logged or echoed.
+   */
+  token?: string;
 }
 
 /** A running ticker server. */
@@ -60,11 +68,13 @@ function messageRef(v: string | null, name: string): MessageRef {
  *   (404 when a message is not anchored yet);
  * - `GET /substreams/<id>` → what the ticker knows of it; `GET /healthz` → `{ ok, head }`.
  *
+ * With `token`, `POST /anchor` without `Authorization: Bearer <token>` is answered 401.
+ *
  * @example
  * ```ts
  * const ticker = await Ticker.open({ store, interval: 1000 });
  * ticker.start();
- * const server = await serveTicker(ticker, { port: 8081 });
+ * const server = await serveTicker(ticker, { port: 8081, token: process.env.TRIBUTARY_TICKER_TOKEN });
  * // … later
  * await server.close();
  * await ticker.stop();
@@ -72,6 +82,8 @@ function messageRef(v: string | null, name: string): MessageRef {
  */
 export async function serveTicker(ticker: Ticker, options: ServeTickerOptions): Promise<TickerServer> {
   const limit = options.maxBodySize ?? 16 * 1024 * 1024;
+  const token = options.token;
+  if (token !== undefined && token.length === 0) throw new TributaryError('BAD_OPTION', "ticker server: option 'token' must not be empty");
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://ticker');
     const path = url.pathname;
@@ -91,6 +103,10 @@ export async function serveTicker(ticker: Ticker, options: ServeTickerOptions): 
     }
     if (path === '/anchor') {
       if (req.method !== 'POST') return send(res, 405, { error: 'POST an anchor proof' });
+      if (token !== undefined && !bearerMatches(req.headers.authorization, token)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return send(res, 401, { error: 'anchoring needs a valid bearer token (the entwine node option tickerToken)' });
+      }
       const text = await readBody(req, limit);
       let proof: AnchorProof;
       try {

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { bearerMatches } from '../util/bearer';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors';
@@ -92,14 +92,10 @@ const statusOf = (e: unknown): number => {
  * ```
  */
 export async function serveEventStore(store: EventStore, options: EventStoreServerOptions = {}): Promise<EventStoreServer> {
-  const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
+  const token = options.token || undefined;
   const onError = options.onError ?? ((m: string) => console.error(`event store server: ${m}`));
   const streams = new Set<() => void>();
-  const authorized = (req: IncomingMessage): boolean => {
-    if (!expected) return true;
-    const got = Buffer.from(req.headers.authorization ?? '');
-    return got.length === expected.length && timingSafeEqual(got, expected);
-  };
+  const authorized = (req: IncomingMessage): boolean => token === undefined || bearerMatches(req.headers.authorization, token);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { bearerMatches } from '../util/bearer';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseTimer, type Duration } from '../duration';
@@ -66,11 +66,9 @@ export async function startOpsServer(net: Network, options: OpsServerOptions = {
 
   const authorized = (req: http.IncomingMessage, url: URL): boolean => {
     if (token === undefined) return true;
-    const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7) : (url.searchParams.get('token') ?? '');
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    return a.length === b.length && timingSafeEqual(a, b);
+    const header = req.headers.authorization;
+    // The live page's browser cannot set a header on an EventSource: `?token=` stands in for it.
+    return bearerMatches(header?.startsWith('Bearer ') ? header : `Bearer ${url.searchParams.get('token') ?? ''}`, token);
   };
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });

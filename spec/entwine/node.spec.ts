@@ -36,6 +36,24 @@ async function entries(dir: string, id: string): Promise<ChainEntry[]> {
   return out;
 }
 
+/** A ticker on virtual time served on a free port (asking for `token` when given); `stop` ends both. */
+async function startTicker(token?: string): Promise<{ server: TickerServer; stop: () => Promise<void> }> {
+  const clock = virtualClock();
+  const ticker = await Ticker.open({ store: await openEntwineStore('memory:'), interval: 1000, scheduler: clock.scheduler });
+  ticker.start();
+  const server = await serveTicker(ticker, { port: 0, token });
+  // Ticks come when an anchor waits for one: virtual time, advanced by the spec.
+  const pump = setInterval(() => ticker.waiting > 0 && clock.advance(1000), 2);
+  return {
+    server,
+    stop: async () => {
+      clearInterval(pump);
+      await ticker.stop();
+      await server.close();
+    },
+  };
+}
+
 describe('entwine node', () => {
   it('appends the events its condition keeps, each passed on (and acked) only once stored', async () => {
     const dir = tempDir();
@@ -80,22 +98,10 @@ describe('entwine node', () => {
   });
 
   describe('anchoring to a ticker', () => {
-    let ticker: Ticker;
     let server: TickerServer;
-    let pump: NodeJS.Timeout;
-    beforeEach(async () => {
-      const clock = virtualClock();
-      ticker = await Ticker.open({ store: await openEntwineStore('memory:'), interval: 1000, scheduler: clock.scheduler });
-      ticker.start();
-      server = await serveTicker(ticker, { port: 0 });
-      // Ticks come when an anchor waits for one: virtual time, advanced by the spec.
-      pump = setInterval(() => ticker.waiting > 0 && clock.advance(1000), 2);
-    });
-    afterEach(async () => {
-      clearInterval(pump);
-      await ticker.stop();
-      await server.close();
-    });
+    let stop: () => Promise<void>;
+    beforeEach(async () => ({ server, stop } = await startTicker()));
+    afterEach(() => stop());
 
     it('anchors every anchorEvery entries, records the receipts, and a restart continues chain and anchors', async () => {
       const dir = tempDir();
@@ -170,6 +176,60 @@ describe('entwine node', () => {
     });
   });
 
+  describe('anchoring to a ticker that asks for a bearer token', () => {
+    const TOKEN = 'ticker-s3cret-token';
+    let server: TickerServer;
+    let stop: () => Promise<void>;
+    beforeEach(async () => ({ server, stop } = await startTicker(TOKEN)));
+    afterEach(() => stop());
+
+    /** Runs 4 events through an entwine node anchoring every 2 entries; returns the log and the receipts. */
+    const runWith = async (tickerToken: string | undefined) => {
+      const dir = tempDir();
+      const { privatePath } = keyPair(dir, 'k');
+      const logger = quietLogger();
+      const net = new Network({ plugins: builtinPlugins(), logger });
+      net.create('from', 'in', { items: [1, 2, 3, 4] });
+      net.add('ledger', entwine({ store: dir, substream: 'T', privateKey: privatePath, ticker: server.url, tickerToken, anchorEvery: 2 }));
+      net.create('discarder', 'out');
+      net.link('in', 'ledger');
+      net.link('ledger', 'out');
+      await net.start();
+      await net.stop();
+      const kv = await openEntwineStore(dir);
+      const receipts = await readReceipts(kv, 'T');
+      const stored = (await entries(dir, 'T')).length;
+      await kv.close();
+      return { lines: logger.lines, receipts, stored };
+    };
+
+    it('anchors with the token; without it or with a wrong one the anchor is refused (401), the entries are kept and the token is never logged', async () => {
+      const ok = await runWith(TOKEN);
+      expect(ok.lines).toEqual([]);
+      expect(ok.receipts.length).toBeGreaterThanOrEqual(1);
+      for (const token of [undefined, 'wrong-token']) {
+        const refused = await runWith(token);
+        expect(refused.stored).toBe(4);
+        expect(refused.receipts).toEqual([]);
+        expect(refused.lines.join('\n')).toMatch(/anchor failed .*ticker answered 401: anchoring needs a valid bearer token/);
+        expect(refused.lines.join('\n')).not.toContain(TOKEN);
+      }
+    });
+
+    it('answers an anchor without the token 401 asking for a bearer token, and keeps reads open', async () => {
+      const post = await fetch(`${server.url}/anchor`, { method: 'POST', body: '{}' });
+      expect(post.status).toBe(401);
+      expect(post.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await post.text()).not.toContain(TOKEN);
+      const basic = await fetch(`${server.url}/anchor`, { method: 'POST', body: '{}', headers: { authorization: `Basic ${TOKEN}` } });
+      expect(basic.status).toBe(401);
+      // With the token the request reaches the checks: an empty proof is refused for what it is.
+      const authed = await fetch(`${server.url}/anchor`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(authed.status).toBe(400);
+      expect((await fetch(`${server.url}/head`)).status).toBe(200);
+    });
+  });
+
   it('takes an agglo condition too', async () => {
     const dir = tempDir();
     const { privatePath } = keyPair(dir, 'k');
@@ -219,6 +279,13 @@ describe('entwine node', () => {
     expect(() => net.create('entwine', 'e', { store: dir, substream: 'S', privateKey: privatePath, ticker: 'localhost:8081' })).toThrow(
       /option 'ticker': must be an http/,
     );
+    expect(() => net.create('entwine', 'f', { store: dir, substream: 'S', privateKey: privatePath, tickerToken: 'hidden-value' })).toThrow(
+      /option 'tickerToken': goes with option 'ticker'/,
+    );
+    // A token of the wrong type is refused without being shown.
+    expect(() =>
+      net.create('entwine', 'g', { store: dir, substream: 'S', privateKey: privatePath, ticker: 'http://x', tickerToken: 12345678 }),
+    ).toThrow(/option 'tickerToken' must be a string, got a value \(hidden\)/);
   });
 
   // The key is read when the network starts, as file sources open their files: a script can be

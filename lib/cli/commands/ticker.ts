@@ -10,6 +10,8 @@ export interface TickerServeOptions {
   interval: string;
   /** A directory or a state store URL. */
   store: string;
+  /** Bearer token anchors must carry (the CLI takes it from TRIBUTARY_TICKER_TOKEN); never printed. */
+  token?: string;
   /** Stops the ticker when aborted (the CLI aborts on SIGINT/SIGTERM). */
   signal?: AbortSignal;
 }
@@ -17,7 +19,7 @@ export interface TickerServeOptions {
 /**
  * `tributary ticker serve --port 8081 --interval 1s --store ./ticker`: runs an entwine ticker
  * (docs/entwine.md) until SIGINT/SIGTERM; exit 0 after a clean stop, 1 when the store fails,
- * 2 for a bad `--interval`.
+ * 2 for a bad `--interval`. With `token` (TRIBUTARY_TICKER_TOKEN) anchors need it as a bearer token.
  *
  * @example
  * ```ts
@@ -44,9 +46,13 @@ export async function tickerServeCommand(options: TickerServeOptions, io: CliIO)
   try {
     const ticker = await Ticker.open({ store, interval, onError: (m) => io.stderr.write(`tributary ticker: ${m}\n`) });
     ticker.start();
-    const server = await serveTicker(ticker, { host: options.host, port: options.port });
+    const server = await serveTicker(ticker, { host: options.host, port: options.port, token: options.token });
     io.stderr.write(
-      `tributary ticker: serving on ${server.url} (tick ${ticker.headTick.index}, every ${options.interval}, store ${store.url})\n`,
+      `tributary ticker: serving on ${server.url} (tick ${ticker.headTick.index}, every ${options.interval}, store ${store.url}; anchors ${
+        options.token === undefined
+          ? 'open to anyone who can reach the port: set TRIBUTARY_TICKER_TOKEN to ask for a bearer token'
+          : 'need the bearer token'
+      })\n`,
     );
     await new Promise<void>((resolve) => {
       if (options.signal?.aborted) return resolve();
