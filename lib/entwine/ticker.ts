@@ -105,6 +105,13 @@ export class Ticker {
   private chain: Promise<unknown> = Promise.resolve();
   private waiters = new Map<number, { resolve: (t: Tick) => void; reject: (e: Error) => void }[]>();
   private stopped = false;
+  /**
+   * Per substream, the `[from, to]` spans of its anchor records as far as read, in order:
+   * records are written once and never change, so a lookup is a binary search plus one read;
+   * an index past what is known reads the store again (another ticker on the same store may
+   * have anchored it).
+   */
+  private readonly spans = new Map<string, { from: number[]; to: number[] }>();
   private readonly scheduler: SchedulerLike;
   private readonly maxEntries: number;
   private readonly onError: (message: string) => void;
@@ -315,6 +322,11 @@ export class Ticker {
       { op: 'put', key: `ticker:anchor:${substream}:${pad(record.from)}`, value: record },
     ]);
     if (!ok) throw new TickerRequestError(409, `substream '${substream}' was anchored concurrently; send the proof again`);
+    const known = this.spans.get(substream);
+    if (known !== undefined && (known.to.length === 0 ? -1 : known.to[known.to.length - 1]) === record.from - 1) {
+      known.from.push(record.from);
+      known.to.push(record.to);
+    }
     return record;
   }
 
@@ -331,9 +343,26 @@ export class Ticker {
   async bounds(m: MessageRef): Promise<{ after: number; before: number }> {
     if (typeof m.substream !== 'string' || !SUBSTREAM_ID.test(m.substream)) throw new TickerRequestError(400, 'bad substream id');
     if (!Number.isSafeInteger(m.index) || m.index < 0) throw new TickerRequestError(400, `bad index ${String(m.index)}`);
-    for await (const [, v] of this.store.list<AnchorRecord>(`ticker:anchor:${m.substream}:`)) {
-      const r = v.value;
-      if (m.index >= r.from && m.index <= r.to) return { after: r.ticks[m.index - r.from], before: r.tick };
+    let known = this.spans.get(m.substream);
+    if (known === undefined || m.index > known.to[known.to.length - 1]) {
+      known = { from: [], to: [] };
+      for await (const [, v] of this.store.list<AnchorRecord>(`ticker:anchor:${m.substream}:`)) {
+        known.from.push(v.value.from);
+        known.to.push(v.value.to);
+      }
+      this.spans.set(m.substream, known);
+    }
+    // The last span starting at or before the index (spans are consecutive and sorted).
+    let lo = 0;
+    let hi = known.from.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (known.from[mid] <= m.index) lo = mid;
+      else hi = mid - 1;
+    }
+    if (known.from.length > 0 && known.from[lo] <= m.index && m.index <= known.to[lo]) {
+      const r = (await this.store.get<AnchorRecord>(`ticker:anchor:${m.substream}:${pad(known.from[lo])}`))?.value;
+      if (r !== undefined) return { after: r.ticks[m.index - r.from], before: r.tick };
     }
     throw new TickerRequestError(404, `message ${m.substream}:${m.index} has not been anchored`);
   }

@@ -128,6 +128,29 @@ describe('entwine: substreams A and B anchored to one ticker', () => {
     });
   });
 
+  it('places every message among many anchors, also those anchored after an earlier question', async () => {
+    s = await startTicker();
+    const a = await writer(s, 'A', keyPair(tempDir(), 'a').privateKey);
+    const expected: { after: number; before: number }[] = [];
+    const anchorBatch = async (n: number) => {
+      a.learnTick(await fetchHead(s.server.url));
+      const after = s.ticker.headTick.index;
+      await appendN(a, n);
+      const pending = await anchoring(s, a);
+      const landed = await tick(s);
+      expect(await pending.receipt).toMatchObject({ tick: landed });
+      for (let i = 0; i < n; i++) expected.push({ after, before: landed });
+    };
+    for (const n of [1, 3, 2, 1]) await anchorBatch(n);
+    // Asked once (what the ticker read of A's anchors is kept) …
+    for (let i = 0; i < expected.length; i++) expect(await s.ticker.bounds({ substream: 'A', index: i })).toEqual(expected[i]);
+    // … then A anchors more, through this ticker: the new messages are found too.
+    for (const n of [2, 1]) await anchorBatch(n);
+    for (let i = 0; i < expected.length; i++) expect(await s.ticker.bounds({ substream: 'A', index: i })).toEqual(expected[i]);
+    await expect(s.ticker.bounds({ substream: 'A', index: expected.length })).rejects.toThrow(/has not been anchored/);
+    await expect(s.ticker.bounds({ substream: 'Z', index: 0 })).rejects.toThrow(/message Z:0 has not been anchored/);
+  });
+
   it('a restarted ticker continues its chain and the substreams it knows', async () => {
     const dir = tempDir();
     const clock = virtualClock();
