@@ -139,26 +139,34 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
   checkStateFlags(options);
   const store = await openStateFlag(options.stateStore);
   try {
-    if (options.watch) return await runWatching(scripts[0], options, io, logger, status, duration, store, secrets);
-    return await runWith(scripts, options, io, logger, status, duration, store, secrets);
+    const state = store
+      ? { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) }
+      : undefined;
+    const context: RunContext = { options, io, logger, status, duration, state, secrets };
+    if (options.watch) return await runWatching(scripts[0], context);
+    return await runWith(scripts, context);
   } finally {
     await store?.close();
   }
 }
 
-async function runWith(
-  scripts: string[],
-  options: RunOptions,
-  io: CliIO,
-  logger: ReturnType<typeof createCliLogger>,
-  status: StatusLine,
-  duration: number | undefined,
-  store: KeyValueStore | undefined,
-  secrets: string[],
-): Promise<number> {
-  const state = store
-    ? { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) }
-    : undefined;
+/** What {@link runCommand} settles once before it runs the network, plainly or with `--watch`. */
+interface RunContext {
+  readonly options: RunOptions;
+  readonly io: CliIO;
+  readonly logger: ReturnType<typeof createCliLogger>;
+  /** The progress line; log lines and messages go through its `passThrough`. */
+  readonly status: StatusLine;
+  /** `--for` in ms; undefined: until a signal (or the sources end). */
+  readonly duration: number | undefined;
+  /** The opened `--state-store` with `--checkpoint-interval`; undefined without `--state-store`. */
+  readonly state: { readonly store: KeyValueStore; readonly checkpointInterval?: string } | undefined;
+  /** Values redacted from every message. */
+  readonly secrets: string[];
+}
+
+async function runWith(scripts: string[], context: RunContext): Promise<number> {
+  const { options, io, logger, status, duration, state, secrets } = context;
   const feeding = options.input !== undefined;
   const session = await buildSession(scripts, {
     ...options,
@@ -333,16 +341,8 @@ function waitForEnd(
  * drained and the new one started. Ends on a signal or `--for`; a version whose sources ended
  * leaves the command waiting for the next edit.
  */
-async function runWatching(
-  file: string,
-  options: RunOptions,
-  io: CliIO,
-  logger: ReturnType<typeof createCliLogger>,
-  status: StatusLine,
-  duration: number | undefined,
-  store: KeyValueStore | undefined,
-  secrets: string[],
-): Promise<number> {
+async function runWatching(file: string, context: RunContext): Promise<number> {
+  const { options, io, logger, status, duration, state, secrets } = context;
   const say = (m: string) => status.passThrough.write(`tributary: ${redact(m, secrets)}\n`);
   const printReplies: ReplyCollector = { add: (_id, payload) => (io.stdout.write(JSON.stringify(payload) + '\n'), true) };
   const factory = watchModule().unitFactory({
@@ -350,9 +350,7 @@ async function runWatching(
     // The namespace of a plain `run`: state carries over between versions and from and to it.
     namespace: '',
     session: { ...options, logger, secrets },
-    ...(store
-      ? { state: { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) } }
-      : {}),
+    ...(state ? { state } : {}),
     onBuilt: (network) => network.provide(REPLIES_SERVICE, printReplies),
   });
   const catalog = watchModule().fileCatalog(file, { watch: true, onProblem: say });
