@@ -64,6 +64,8 @@ export interface RunOptions extends SessionOptions {
   leaseTimeout?: string;
   /** `--nats`: the group's NATS; default `TRIBUTARY_NATS_URL` or `nats://127.0.0.1:4222`. */
   nats?: string;
+  /** `--replicas N` (1 … 5): with `--group`, copies of the group's bucket when it is created; an existing one must have N. */
+  replicas?: number;
 }
 
 /** Why `run` stopped the network. */
@@ -109,12 +111,14 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
       ['--partitions', options.partitions],
       ['--lease-timeout', options.leaseTimeout],
       ['--nats', options.nats],
+      ['--replicas', options.replicas],
     ] as const) {
       if (v !== undefined) throw new CliError(EXIT.USAGE, `${flag} needs --group <name>`);
     }
   } else {
     const checkGroup: (group: string | undefined) => asserts group is string = groupModule().checkGroup;
     checkGroup(options.group);
+    groupModule().checkReplicasFlag(options.replicas);
     if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--group cannot be used with --input (a one-shot run)');
     // A keyed network read from JetStream is split into partitions even without --partitions.
     const keyed = options.partitions === undefined && scripts.length === 1 ? await keyedNode(scripts, options, logger) : undefined;
@@ -207,7 +211,14 @@ async function runWith(scripts: string[], context: RunContext): Promise<number> 
       } catch (e) {
         throw new CliError(EXIT.USAGE, redact(errorMessage(e), secrets));
       }
-      leave = options.group !== undefined ? await joinShared(network, scripts, options) : undefined;
+      if (options.group !== undefined) {
+        // A group it cannot join (NATS down, a bucket with another replica count) ends the run:
+        // the network started above is stopped, not left running.
+        leave = await joinShared(network, scripts, options).catch(async (e: unknown) => {
+          await network.stop();
+          throw e;
+        });
+      }
       const ops = await network.opsServer();
       if (ops) status.passThrough.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
       let finished: Promise<unknown> = network.done();
@@ -430,13 +441,20 @@ async function joinShared(network: Network, scripts: string[], options: RunOptio
   const unit = scripts.length === 1 ? nodePath.basename(scripts[0]).replace(/\.[^.]*$/, '') : 'run';
   let last = { at: Date.now(), in: 0 };
   try {
-    const leave = await groupModule().showInGroup(nc, options.group!, 10_000, unit, () => {
-      const t = totals(network, network.report());
-      const at = Date.now();
-      const rate = at > last.at ? ((t.in - last.in) * 1000) / (at - last.at) : 0;
-      last = { at, in: t.in };
-      return { ...t, rate: Math.max(0, Math.round(rate * 10) / 10), version: 1 };
-    });
+    const leave = await groupModule().showInGroup(
+      nc,
+      options.group!,
+      10_000,
+      unit,
+      () => {
+        const t = totals(network, network.report());
+        const at = Date.now();
+        const rate = at > last.at ? ((t.in - last.in) * 1000) / (at - last.at) : 0;
+        last = { at, in: t.in };
+        return { ...t, rate: Math.max(0, Math.round(rate * 10) / 10), version: 1 };
+      },
+      options.replicas,
+    );
     return async () => {
       await leave();
       await nc.close();
