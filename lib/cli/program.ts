@@ -1,8 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { errorMessage } from '../errors';
+import { checkReplicas } from '../cluster/buckets';
 import { checkCommand } from './commands/check';
 import { entwineVerifyCommand } from './commands/entwine';
-import type { ScriptFormat } from '../cluster/types';
+import type { DeployOptions } from './commands/deploy';
 import { eventstoreServeCommand } from './commands/eventstore';
 import { GRAPH_FORMATS, graphCommand, type GraphFormat } from './commands/graph';
 import { nodesCommand } from './commands/nodes';
@@ -151,6 +152,7 @@ interface RunFlags {
   partitions?: number;
   leaseTimeout?: string;
   nats?: string;
+  replicas?: number;
 }
 
 /** What commander parses for the options of `serve`. */
@@ -189,6 +191,21 @@ function portNumber(flag: string): (v: string) => number {
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(EXIT.USAGE, `${flag} ${v}: not a port number`);
     return n;
   };
+}
+
+/** Help of `--replicas` on `run`, `deploy` and `agent`, for the buckets each creates. */
+function replicasHelp(buckets: string): string {
+  return `copies (1-5) of ${buckets} when created; more than 1 needs a NATS cluster of at least that many servers; an existing bucket must have n (default: 1 for a new bucket, an existing one as it is)`;
+}
+
+/** Parses `--replicas`: a whole number from 1 to 5, else a usage error naming the flag and the range. */
+function replicasFlag(v: string): number {
+  const n = Number(v);
+  try {
+    return checkReplicas(v.trim() !== '' && Number.isInteger(n) ? n : v, '--replicas');
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, errorMessage(e));
+  }
 }
 
 function positiveInt(flag: string): (v: string) => number {
@@ -289,6 +306,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
       "with --group --partitions: how long a dead instance's partitions wait before they are taken over (default 10s)",
     )
     .option('--nats <url>', 'with --group: the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
+    .option('--replicas <n>', `with --group: ${replicasHelp("the group's NATS KV bucket")}`, replicasFlag)
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
       act((scripts: string[], opts: ScriptFlags & RunFlags) =>
@@ -310,6 +328,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
             ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
             ...(opts.leaseTimeout !== undefined ? { leaseTimeout: opts.leaseTimeout } : {}),
             ...(opts.nats !== undefined ? { nats: opts.nats } : {}),
+            ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
             ...httpOption(opts.http),
             ...(opts.stateStore !== undefined ? { stateStore: opts.stateStore } : {}),
             ...(opts.checkpointInterval !== undefined ? { checkpointInterval: opts.checkpointInterval } : {}),
@@ -429,9 +448,10 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--partitions <n>', 'run it as n partitions across the group', positiveInt('--partitions'))
     .addOption(new Option('--format <format>', 'how the file is read (default by extension)').choices(['lua', 'yaml', 'json', 'agglo']))
     .option('--nats <url>', 'the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
+    .option('--replicas <n>', replicasHelp("the group's scripts bucket"), replicasFlag)
     .addHelpText('after', GROUP_EXIT_CODES_HELP)
     .action(
-      act((file: string, opts: ScriptFlags & { group: string; name?: string; partitions?: number; format?: ScriptFormat; nats?: string }) =>
+      act((file: string, opts: ScriptFlags & Pick<DeployOptions, 'group' | 'name' | 'partitions' | 'format' | 'nats' | 'replicas'>) =>
         cluster().deployCommand(
           file,
           {
@@ -441,6 +461,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
             ...(opts.partitions !== undefined ? { partitions: opts.partitions } : {}),
             ...(opts.format !== undefined ? { format: opts.format } : {}),
             ...(opts.nats !== undefined ? { nats: opts.nats } : {}),
+            ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
           },
           io,
         ),
@@ -481,6 +502,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--lease-timeout <duration>', "how long a dead member's units wait before they are taken over; the same on every member", '10s')
     .option('--member-id <id>', "this member's id (default <host>-<pid>-<random>)")
     .option('--nats <url>', 'the NATS server (default TRIBUTARY_NATS_URL or nats://127.0.0.1:4222)')
+    .option('--replicas <n>', replicasHelp("the group's NATS KV buckets (members, scripts)"), replicasFlag)
     .option('--drain-timeout <duration>', "how long a unit's drain may take", '30s')
     .option('--for <duration>', 'leave the group after this long')
     .addOption(
@@ -498,6 +520,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
             leaseTimeout: string;
             memberId?: string;
             nats?: string;
+            replicas?: number;
             drainTimeout: string;
             for?: string;
             logLevel: LogLevel;
@@ -516,6 +539,7 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
               ...(opts.checkpointInterval !== undefined ? { checkpointInterval: opts.checkpointInterval } : {}),
               ...(opts.memberId !== undefined ? { memberId: opts.memberId } : {}),
               ...(opts.nats !== undefined ? { nats: opts.nats } : {}),
+              ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}),
               ...(opts.for !== undefined ? { for: opts.for } : {}),
             },
             io,

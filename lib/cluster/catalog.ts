@@ -4,11 +4,12 @@ import { readFileSync, watch as fsWatch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { NatsConnection } from 'nats';
 import { TributaryError, errorMessage } from '../errors';
-import { checkScriptName, parseScript, scriptsKv } from './deploy';
+import { checkReplicas } from './buckets';
+import { checkScriptName, parseScript, scriptsKv, type ScriptsBucketOptions } from './deploy';
 import type { DeployedScript, ScriptCatalog, ScriptFormat } from './types';
 
-/** Options of {@link kvCatalog}. */
-export interface KvCatalogOptions {
+/** Options of {@link kvCatalog}: `replicas` as for `scriptsKv` (the catalog creates a missing bucket). */
+export interface KvCatalogOptions extends ScriptsBucketOptions {
   /** Called for a value in the bucket that is not a deployed script, or a watch that failed. */
   onProblem?(message: string): void;
 }
@@ -16,14 +17,17 @@ export interface KvCatalogOptions {
 /**
  * The scripts deployed to a group (the bucket `scriptsBucket(group)`), watched: each subscriber
  * gets the whole list once the bucket was read, then again after every deploy and undeploy.
+ * A missing bucket is created (with `replicas` copies); a `replicas` that the existing bucket
+ * does not have is reported through `onProblem`.
  *
  * @example
  * ```ts
- * const catalog = kvCatalog(nc, 'bets');
+ * const catalog = kvCatalog(nc, 'bets', { replicas: 3 });
  * const off = catalog.subscribe((scripts) => console.log(scripts.map((s) => `${s.name}@${s.version}`)));
  * ```
  */
 export function kvCatalog(nats: NatsConnection, group: string, options: KvCatalogOptions = {}): ScriptCatalog {
+  if (options.replicas !== undefined) checkReplicas(options.replicas, "kvCatalog: option 'replicas'");
   const stops = new Set<() => void>();
   const problem = (m: string) => options.onProblem?.(`group '${group}': ${m}`);
   return {
@@ -40,7 +44,7 @@ export function kvCatalog(nats: NatsConnection, group: string, options: KvCatalo
       // list replaces the old one.
       const open = async () => {
         const gen = ++generation;
-        const kv = await scriptsKv(nats, group);
+        const kv = await scriptsKv(nats, group, options.replicas !== undefined ? { replicas: options.replicas } : {});
         const scripts = new Map<string, DeployedScript>();
         let initialized = false;
         const entries = await kv.watch({

@@ -2,6 +2,7 @@
 // agents' catalogs (lib/cluster/catalog.ts) watch them.
 import type { KV, NatsConnection } from 'nats';
 import { TributaryError, errorMessage } from '../errors';
+import { checkReplicas, openGroupKv } from './buckets';
 import { scriptsBucket, type DeployedScript, type ScriptFormat } from './types';
 
 /** What `deploy` stores; the version and the time are added. */
@@ -39,18 +40,30 @@ export function checkScriptName(name: string): void {
   }
 }
 
+/** Options of {@link scriptsKv} and {@link deploy}. */
+export interface ScriptsBucketOptions {
+  /**
+   * Copies of the scripts bucket (1 to 5; more than 1 needs a NATS cluster of at least that
+   * many servers). A missing bucket is created with this many, default 1; an existing one must
+   * have this many; when not given, an existing bucket is used as it is.
+   */
+  readonly replicas?: number;
+}
+
 /**
- * Opens (creating it when missing) the KV bucket of a group's deployed scripts; it keeps a few
- * versions per script so a script deployed again after `undeploy` goes on counting.
+ * Opens (creating it when missing, with `replicas` copies) the KV bucket of a group's deployed
+ * scripts; it keeps a few versions per script so a script deployed again after `undeploy` goes
+ * on counting. Rejects when `replicas` is given and the existing bucket has another count.
  *
  * @example
  * ```ts
- * const kv = await scriptsKv(nc, 'bets');
+ * const kv = await scriptsKv(nc, 'bets', { replicas: 3 });
  * ```
  */
-export async function scriptsKv(nats: NatsConnection, group: string): Promise<KV> {
+export async function scriptsKv(nats: NatsConnection, group: string, options: ScriptsBucketOptions = {}): Promise<KV> {
+  if (options.replicas !== undefined) checkReplicas(options.replicas, "option 'replicas'");
   try {
-    return await nats.jetstream().views.kv(scriptsBucket(group), { history: 5 });
+    return (await openGroupKv(nats, scriptsBucket(group), { history: 5 }, options.replicas)).kv;
   } catch (e) {
     throw new TributaryError('STATE', `group '${group}': cannot open the KV bucket ${scriptsBucket(group)}: ${errorMessage(e)}`, {
       cause: e,
@@ -61,15 +74,21 @@ export async function scriptsKv(nats: NatsConnection, group: string): Promise<KV
 /**
  * Stores a script for the group's agents to run, as version previous + 1 (1 for a new name).
  * The write is a compare-and-set on the key's KV revision: two deploys racing on one name get
- * two different versions, never the same one.
+ * two different versions, never the same one. The scripts bucket is opened as
+ * {@link scriptsKv} opens it (`options.replicas`).
  *
  * @example
  * ```ts
- * const s = await deploy(nc, 'bets', { name: 'liability', format: 'lua', source: fs.readFileSync('net.lua', 'utf8') });
+ * const s = await deploy(nc, 'bets', { name: 'liability', format: 'lua', source: fs.readFileSync('net.lua', 'utf8') }, { replicas: 3 });
  * s.version; // 1, then 2 …
  * ```
  */
-export async function deploy(nats: NatsConnection, group: string, input: DeployInput): Promise<DeployedScript> {
+export async function deploy(
+  nats: NatsConnection,
+  group: string,
+  input: DeployInput,
+  options: ScriptsBucketOptions = {},
+): Promise<DeployedScript> {
   checkScriptName(input.name);
   if (!FORMATS.includes(input.format)) {
     throw new TributaryError('BAD_OPTION', `script '${input.name}': format '${String(input.format)}' is not one of ${FORMATS.join(', ')}`);
@@ -78,7 +97,7 @@ export async function deploy(nats: NatsConnection, group: string, input: DeployI
   if (input.partitions !== undefined && (!Number.isInteger(input.partitions) || input.partitions < 1 || input.partitions > 1024)) {
     throw new TributaryError('BAD_OPTION', `script '${input.name}': partitions must be an integer from 1 to 1024, got ${input.partitions}`);
   }
-  const kv = await scriptsKv(nats, group);
+  const kv = await scriptsKv(nats, group, options);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const current = await kv.get(input.name);
     const previous = current ? await lastVersion(kv, input.name, current) : 0;

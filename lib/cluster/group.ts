@@ -9,6 +9,7 @@ import { parseTimer, type Duration } from '../duration';
 import { TributaryError, errorMessage } from '../errors';
 import type { Logger } from '../nodes/types';
 import { redactUrlSecrets, shownUrl } from '../util/redact';
+import { checkReplicas, openGroupKv } from './buckets';
 import { fnv1a32 } from './partition';
 import {
   groupBucket,
@@ -37,6 +38,13 @@ export interface GroupMemberOptions {
    * of a group must use the same value. Default `'10s'`.
    */
   leaseTimeout?: Duration;
+  /**
+   * Copies of the group's bucket (1 to 5; a NATS cluster of at least that many servers is
+   * needed for more than 1). A missing bucket is created with this many, default 1; an existing
+   * one must have this many (the member refuses to start otherwise); when not given, an
+   * existing bucket is used as it is.
+   */
+  replicas?: number;
   /** This member's id (letters, digits, `-`, `_`); default `<host>-<pid>-<random>`. */
   memberId?: string;
   logger?: Logger;
@@ -183,7 +191,7 @@ const dec = new TextDecoder();
  *
  * @example
  * ```ts
- * const member = new GroupMember({ nats: 'nats://127.0.0.1:4222', group: 'bets', catalog, factory, leaseTimeout: '10s' });
+ * const member = new GroupMember({ nats: 'nats://127.0.0.1:4222', group: 'bets', catalog, factory, leaseTimeout: '10s', replicas: 3 });
  * await member.start();
  * // … later
  * await member.stop(); // drains its units, deletes its leases and heartbeat
@@ -239,6 +247,7 @@ export class GroupMember {
     this.leaseMs = parseTimer(options.leaseTimeout ?? '10s', 'leaseTimeout');
     if (this.leaseMs < 300)
       throw new TributaryError('BAD_OPTION', `GroupMember: option 'leaseTimeout' must be at least 300ms, got ${this.leaseMs}ms`);
+    if (options.replicas !== undefined) checkReplicas(options.replicas, "GroupMember: option 'replicas'");
     const id = options.memberId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
     if (typeof id !== 'string' || id === '')
       throw new TributaryError('BAD_OPTION', "GroupMember: option 'memberId' must be a non-empty string");
@@ -257,8 +266,9 @@ export class GroupMember {
   }
 
   /**
-   * Connects, opens (or creates) the group's bucket, writes the first heartbeat and starts
-   * polling. Rejects with a message naming the group and the NATS address if it cannot.
+   * Connects, opens (or creates, with `replicas` copies) the group's bucket, writes the first
+   * heartbeat and starts polling. Rejects with a message naming the group and the NATS address
+   * if it cannot, or if the bucket's TTL or (when `replicas` is given) replica count differs.
    */
   async start(): Promise<void> {
     const nats = this.options.nats;
@@ -276,7 +286,13 @@ export class GroupMember {
         this.nc = nats;
       }
       const third = Math.min(5000, Math.max(200, Math.floor(this.leaseMs / 3)));
-      this.kv = await this.nc.jetstream().views.kv(groupBucket(this.group), { ttl: this.leaseMs, history: 1, timeout: third });
+      const opened = await openGroupKv(
+        this.nc,
+        groupBucket(this.group),
+        { ttl: this.leaseMs, history: 1, timeout: third },
+        this.options.replicas,
+      );
+      this.kv = opened.kv;
       // nats.js waits for a bucket's writes and reads as long as its JetStream client's `timeout`
       // (5 s by default), not the bucket's. Renewals keep that wait (the watchdog stops a unit
       // whose lease would lapse, whatever its renewal waits for; a shorter wait would only drop
@@ -285,7 +301,7 @@ export class GroupMember {
       // server restart with a 3 s lease, the hung poll's 5 s).
       this.pollJsm = await this.nc.jetstreamManager({ timeout: third });
       this.pollKv = await this.nc.jetstream({ timeout: third }).views.kv(groupBucket(this.group), { bindOnly: true, timeout: third });
-      const ttl = (await this.kv.status()).ttl;
+      const ttl = opened.status.ttl;
       if (ttl !== this.leaseMs) {
         // A shorter bucket TTL than this member's lease would let its leases lapse while it still runs units.
         throw new TributaryError(

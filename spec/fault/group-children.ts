@@ -35,16 +35,16 @@ export function cliHelp(command: string): string {
 }
 
 /**
- * True when the built CLI's `run` takes `--group` and `--partitions`.
+ * True when the built CLI's `run` takes `--group` and `--partitions` (and the `more` flags given).
  *
  * @example
  * ```ts
- * const suite = process.env.TRIBUTARY_NATS_URL !== undefined && groupRunSupported() ? describe : describe.skip;
+ * const suite = process.env.TRIBUTARY_NATS_URL !== undefined && groupRunSupported('--replicas') ? describe : describe.skip;
  * ```
  */
-export function groupRunSupported(): boolean {
+export function groupRunSupported(...more: string[]): boolean {
   const help = cliHelp('run');
-  return help.includes('--partitions') && help.includes('--lease-timeout');
+  return ['--partitions', '--lease-timeout', ...more].every((flag) => help.includes(flag));
 }
 
 /** One output line of a member: the event number, the time it arrived here, which member printed it. */

@@ -16,10 +16,10 @@ import { faultSuite } from './servers';
  * SIGKILL while a network consumes the stream through it. The stream and bucket keep a quorum
  * on the other two: publishing goes on, the network's client fails over to a server it learnt
  * from the cluster, and nothing is lost. Then a group of 2 `tributary run --group
- * --partitions 4` processes on the cluster (the group's bucket made R3 first) loses the server
- * one of them talks to: the group keeps running, every partition processes events published
- * after the kill, nothing is lost. The shared server on 4222 is never touched
- * (TRIBUTARY_NATS_URL turns the suite on, as `.ci/run` does).
+ * --partitions 4 --replicas 3` processes on the cluster (the members create the group's bucket
+ * R3 themselves) loses the server one of them talks to: the group keeps running, every
+ * partition processes events published after the kill, nothing is lost. The shared server on
+ * 4222 is never touched (TRIBUTARY_NATS_URL turns the suite on, as `.ci/run` does).
  */
 const suite = faultSuite('group-nats-cluster', 'TRIBUTARY_NATS_URL', NATS_SERVER);
 const quiet = { warn: () => undefined, error: () => undefined };
@@ -118,10 +118,12 @@ suite('a 3-node NATS cluster loses one server (SIGKILL)', () => {
   }, 150_000);
 });
 
-const groupEnabled = process.env.TRIBUTARY_NATS_URL !== undefined && groupRunSupported();
+const groupEnabled = process.env.TRIBUTARY_NATS_URL !== undefined && groupRunSupported('--replicas');
 const groupSuite = groupEnabled ? suite : describe.skip;
 if (!groupEnabled)
-  console.log('group-nats-cluster (group): set TRIBUTARY_NATS_URL and run `npm run build` (with run --group in the CLI) to run it');
+  console.log(
+    'group-nats-cluster (group): set TRIBUTARY_NATS_URL and run `npm run build` (with run --group and --replicas in the CLI) to run it',
+  );
 
 groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one member uses (SIGKILL)', () => {
   const own = ownCluster(3);
@@ -140,8 +142,6 @@ groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one m
     const members: LineProcess[] = [];
     try {
       await jsm.streams.add({ name: 'GC', subjects: ['gc.*'], num_replicas: 3 });
-      // The group's bucket, replicated before the members open it (they bind to it as it is).
-      await admin.jetstream().views.kv(groupBucket(group), { replicas: 3, ttl: LEASE_S * 1000, history: 1 });
       const script = path.join(dir, 'tag.lua');
       writeFileSync(
         script,
@@ -161,7 +161,22 @@ groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one m
       // down finds another.
       for (let m = 0; m < 2; m++) {
         const servers = [cluster.nodes[m].url, ...cluster.urls.filter((_, j) => j !== m)].join(',');
-        const argv = [BIN, 'run', script, '--group', group, '--partitions', String(P), '--nats', servers, '--lease-timeout', `${LEASE_S}s`];
+        // --replicas 3: whichever member comes first creates the group's bucket R3.
+        const argv = [
+          BIN,
+          'run',
+          script,
+          '--group',
+          group,
+          '--partitions',
+          String(P),
+          '--nats',
+          servers,
+          '--lease-timeout',
+          `${LEASE_S}s`,
+          '--replicas',
+          '3',
+        ];
         // The script's nats_source takes its address from TRIBUTARY_NATS_URL.
         members.push(new LineProcess(m, process.execPath, argv, lines, { TRIBUTARY_NATS_URL: servers }));
       }
@@ -172,6 +187,7 @@ groupSuite('a group of 2 members on a 3-node NATS cluster loses the server one m
         const owners = new Set((await readGroup(admin, group)).leases.values());
         if (owners.size !== 2) throw new Error(`owners: ${[...owners].join(',')}`);
       });
+      expect((await jsm.streams.info(`KV_${groupBucket(group)}`)).config.num_replicas).toBe(3);
       await until('some events processed', 60_000, async () => {
         if (lines.length < N / 8) throw new Error(`${lines.length}`);
       });

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { fileCatalog, kvCatalog } from '../../cluster/catalog';
+import { scriptsKv } from '../../cluster/deploy';
+import { openGroupKv } from '../../cluster/buckets';
 import { GroupMember } from '../../cluster/group';
 import { unitFactory } from '../../cluster/runner';
 import { groupBucket, type MemberInfo, type ScriptCatalog, type UnitStats } from '../../cluster/types';
@@ -13,7 +15,7 @@ import { CliError, EXIT, type CliIO } from '../exit';
 import { checkStateFlags, openStateFlag } from '../state-flags';
 import { createCliLogger, type LogFormat, type LogLevel } from '../logging';
 import type { SessionOptions } from '../session';
-import { checkGroup, connectNats } from './deploy';
+import { checkGroup, checkReplicasFlag, connectNats } from './deploy';
 
 /** Options of `tributary agent` (and of `run --group --partitions N`). */
 export interface AgentOptions extends SessionOptions {
@@ -27,6 +29,12 @@ export interface AgentOptions extends SessionOptions {
   leaseTimeout?: string;
   /** `--nats`: default `TRIBUTARY_NATS_URL` or `nats://127.0.0.1:4222`. */
   nats?: string;
+  /**
+   * `--replicas N` (1 … 5): copies of the group's buckets (and, for `agent`, of its scripts
+   * bucket) when they are created; existing ones must have N. Absent: 1 for a new bucket, an
+   * existing one as it is.
+   */
+  replicas?: number;
   /** `--member-id`: default `<host>-<pid>-<random>`. */
   memberId?: string;
   /** `--for`: leave the group after this long (tests, demos); default until SIGINT/SIGTERM. */
@@ -49,7 +57,17 @@ export interface AgentOptions extends SessionOptions {
  * ```
  */
 export async function agentCommand(options: AgentOptions, io: CliIO): Promise<number> {
-  return runMember((nc, say) => kvCatalog(nc, options.group, { onProblem: say }), options, io);
+  const replicas = options.replicas !== undefined ? { replicas: options.replicas } : {};
+  return runMember(
+    async (nc, say) => {
+      // Opened once here so that a bucket with another replica count stops the agent at start
+      // (the catalog only reports what goes wrong while it watches).
+      await scriptsKv(nc, options.group, replicas);
+      return kvCatalog(nc, options.group, { onProblem: say, ...replicas });
+    },
+    options,
+    io,
+  );
 }
 
 /**
@@ -75,11 +93,12 @@ export async function runPartitioned(
 }
 
 async function runMember(
-  makeCatalog: (nc: NatsConnection, say: (m: string) => void) => ScriptCatalog,
+  makeCatalog: (nc: NatsConnection, say: (m: string) => void) => ScriptCatalog | Promise<ScriptCatalog>,
   options: AgentOptions,
   io: CliIO,
 ): Promise<number> {
   checkGroup(options.group);
+  checkReplicasFlag(options.replicas);
   const leaseTimeout = options.leaseTimeout ?? '10s';
   let duration: number | undefined;
   try {
@@ -103,13 +122,18 @@ async function runMember(
   let member: GroupMember | undefined;
   try {
     nc = await connectNats(nats, `group:${options.group}`, { reconnect: true });
-    catalog = makeCatalog(nc, say);
+    try {
+      catalog = await makeCatalog(nc, say);
+    } catch (e) {
+      throw new CliError(EXIT.RUNTIME, redact(errorMessage(e), secrets));
+    }
     const {
       group,
       stateStore: _s,
       checkpointInterval,
       leaseTimeout: _l,
       nats: _n,
+      replicas,
       memberId,
       for: _f,
       logLevel: _ll,
@@ -123,7 +147,16 @@ async function runMember(
       ...(store ? { state: { store, ...(checkpointInterval !== undefined ? { checkpointInterval } : {}) } } : {}),
       logger,
     });
-    member = new GroupMember({ nats: nc, group, catalog, factory, leaseTimeout, logger, ...(memberId !== undefined ? { memberId } : {}) });
+    member = new GroupMember({
+      nats: nc,
+      group,
+      catalog,
+      factory,
+      leaseTimeout,
+      logger,
+      ...(replicas !== undefined ? { replicas } : {}),
+      ...(memberId !== undefined ? { memberId } : {}),
+    });
     try {
       await member.start();
     } catch (e) {
@@ -145,11 +178,13 @@ async function runMember(
 /**
  * Shows a `run --group` process that runs the whole network (no `--partitions`) in the group
  * without taking part in assignment: its heartbeat `members.<id>` lists the network as the
- * unit `<name>`, for `tributary ps`. Resolves to a function that removes the heartbeat.
+ * unit `<name>`, for `tributary ps`. Resolves to a function that removes the heartbeat. A
+ * missing group bucket is created with `replicas` copies (default 1); when `replicas` is given,
+ * an existing bucket must have that many.
  *
  * @example
  * ```ts
- * const leave = await showInGroup(nc, 'bets', 10_000, 'net', () => stats);
+ * const leave = await showInGroup(nc, 'bets', 10_000, 'net', () => stats, 3);
  * await leave();
  * ```
  */
@@ -159,8 +194,9 @@ export async function showInGroup(
   leaseMs: number,
   unit: string,
   stats: () => UnitStats,
+  replicas?: number,
 ): Promise<() => Promise<void>> {
-  const kv = await nc.jetstream().views.kv(groupBucket(group), { ttl: leaseMs, history: 1 });
+  const { kv } = await openGroupKv(nc, groupBucket(group), { ttl: leaseMs, history: 1 }, replicas);
   const id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const startedAt = Date.now();
   const beat = async () => {

@@ -3,6 +3,7 @@ import { userInfo, hostname } from 'node:os';
 import * as path from 'node:path';
 import type { NatsConnection } from 'nats';
 import { scriptFormatOf } from '../../cluster/catalog';
+import { checkReplicas } from '../../cluster/buckets';
 import { checkScriptName, deploy, undeploy } from '../../cluster/deploy';
 import { unitFactory } from '../../cluster/runner';
 import type { ScriptFormat } from '../../cluster/types';
@@ -24,6 +25,8 @@ export interface DeployOptions extends SessionOptions {
   format?: ScriptFormat;
   /** `--nats`: default `TRIBUTARY_NATS_URL` or `nats://127.0.0.1:4222`. */
   nats?: string;
+  /** `--replicas N` (1 … 5): copies of the scripts bucket when it is created; an existing one must have N. */
+  replicas?: number;
 }
 
 /**
@@ -72,6 +75,7 @@ export async function deployCommand(file: string, options: DeployOptions, io: Cl
     );
   }
   checkGroup(options.group);
+  checkReplicasFlag(options.replicas);
   if (options.partitions !== undefined && (!Number.isInteger(options.partitions) || options.partitions < 1 || options.partitions > 1024)) {
     throw new CliError(EXIT.USAGE, `--partitions ${options.partitions}: a whole number from 1 to 1024`);
   }
@@ -82,7 +86,7 @@ export async function deployCommand(file: string, options: DeployOptions, io: Cl
     throw new CliError(EXIT.USAGE, `cannot read ${file}: ${errorMessage(e)}`);
   }
   const format = options.format ?? scriptFormatOf(file);
-  const { group, partitions, nats, name: _name, format: _format, ...session } = options;
+  const { group, partitions, nats, replicas, name: _name, format: _format, ...session } = options;
   // Built as an agent builds it: from the text alone (modules next to the file are not deployed with it).
   const script = { name, version: 0, format, source, deployedAt: 0, ...(partitions !== undefined ? { partitions } : {}) };
   const factory = unitFactory({ group, session: { ...session, logger: session.logger ?? silent } });
@@ -97,13 +101,12 @@ export async function deployCommand(file: string, options: DeployOptions, io: Cl
   }
   const nc = await connectNats(nats, 'deploy');
   try {
-    const stored = await deploy(nc, group, {
-      name,
-      format,
-      source,
-      ...(partitions !== undefined ? { partitions } : {}),
-      deployedBy: `${safeUser()}@${hostname()}`,
-    });
+    const stored = await deploy(
+      nc,
+      group,
+      { name, format, source, ...(partitions !== undefined ? { partitions } : {}), deployedBy: `${safeUser()}@${hostname()}` },
+      replicas !== undefined ? { replicas } : {},
+    );
     io.stdout.write(
       `deployed ${stored.name} version ${stored.version} to group ${group}${partitions !== undefined ? ` (${partitions} partitions)` : ''}\n`,
     );
@@ -154,6 +157,25 @@ export async function undeployCommand(name: string, options: { group: string; na
 export function checkGroup(group: string | undefined): asserts group is string {
   if (typeof group !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(group)) {
     throw new CliError(EXIT.USAGE, `--group ${String(group)}: letters, digits, _ and - only (it names the group's NATS buckets)`);
+  }
+}
+
+/**
+ * Checks `--replicas` (absent is fine): a whole number from 1 to 5, else a usage error (exit 2)
+ * naming the flag and the range.
+ *
+ * @example
+ * ```ts
+ * checkReplicasFlag(3); // ok
+ * checkReplicasFlag(6); // throws CliError: --replicas must be a whole number from 1 to 5 (…), got 6
+ * ```
+ */
+export function checkReplicasFlag(replicas: number | undefined): void {
+  if (replicas === undefined) return;
+  try {
+    checkReplicas(replicas, '--replicas');
+  } catch (e) {
+    throw new CliError(EXIT.USAGE, errorMessage(e));
   }
 }
 

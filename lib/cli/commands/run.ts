@@ -64,6 +64,8 @@ export interface RunOptions extends SessionOptions {
   leaseTimeout?: string;
   /** `--nats`: the group's NATS; default `TRIBUTARY_NATS_URL` or `nats://127.0.0.1:4222`. */
   nats?: string;
+  /** `--replicas N` (1 … 5): with `--group`, copies of the group's bucket when it is created; an existing one must have N. */
+  replicas?: number;
 }
 
 /** Why `run` stopped the network. */
@@ -109,12 +111,14 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
       ['--partitions', options.partitions],
       ['--lease-timeout', options.leaseTimeout],
       ['--nats', options.nats],
+      ['--replicas', options.replicas],
     ] as const) {
       if (v !== undefined) throw new CliError(EXIT.USAGE, `${flag} needs --group <name>`);
     }
   } else {
     const checkGroup: (group: string | undefined) => asserts group is string = groupModule().checkGroup;
     checkGroup(options.group);
+    groupModule().checkReplicasFlag(options.replicas);
     if (options.input !== undefined) throw new CliError(EXIT.USAGE, '--group cannot be used with --input (a one-shot run)');
     // A keyed network read from JetStream is split into partitions even without --partitions.
     const keyed = options.partitions === undefined && scripts.length === 1 ? await keyedNode(scripts, options, logger) : undefined;
@@ -139,26 +143,34 @@ export async function runCommand(scripts: string[], options: RunOptions, io: Cli
   checkStateFlags(options);
   const store = await openStateFlag(options.stateStore);
   try {
-    if (options.watch) return await runWatching(scripts[0], options, io, logger, status, duration, store, secrets);
-    return await runWith(scripts, options, io, logger, status, duration, store, secrets);
+    const state = store
+      ? { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) }
+      : undefined;
+    const context: RunContext = { options, io, logger, status, duration, state, secrets };
+    if (options.watch) return await runWatching(scripts[0], context);
+    return await runWith(scripts, context);
   } finally {
     await store?.close();
   }
 }
 
-async function runWith(
-  scripts: string[],
-  options: RunOptions,
-  io: CliIO,
-  logger: ReturnType<typeof createCliLogger>,
-  status: StatusLine,
-  duration: number | undefined,
-  store: KeyValueStore | undefined,
-  secrets: string[],
-): Promise<number> {
-  const state = store
-    ? { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) }
-    : undefined;
+/** What {@link runCommand} settles once before it runs the network, plainly or with `--watch`. */
+interface RunContext {
+  readonly options: RunOptions;
+  readonly io: CliIO;
+  readonly logger: ReturnType<typeof createCliLogger>;
+  /** The progress line; log lines and messages go through its `passThrough`. */
+  readonly status: StatusLine;
+  /** `--for` in ms; undefined: until a signal (or the sources end). */
+  readonly duration: number | undefined;
+  /** The opened `--state-store` with `--checkpoint-interval`; undefined without `--state-store`. */
+  readonly state: { readonly store: KeyValueStore; readonly checkpointInterval?: string } | undefined;
+  /** Values redacted from every message. */
+  readonly secrets: string[];
+}
+
+async function runWith(scripts: string[], context: RunContext): Promise<number> {
+  const { options, io, logger, status, duration, state, secrets } = context;
   const feeding = options.input !== undefined;
   const session = await buildSession(scripts, {
     ...options,
@@ -199,7 +211,14 @@ async function runWith(
       } catch (e) {
         throw new CliError(EXIT.USAGE, redact(errorMessage(e), secrets));
       }
-      leave = options.group !== undefined ? await joinShared(network, scripts, options) : undefined;
+      if (options.group !== undefined) {
+        // A group it cannot join (NATS down, a bucket with another replica count) ends the run:
+        // the network started above is stopped, not left running.
+        leave = await joinShared(network, scripts, options).catch(async (e: unknown) => {
+          await network.stop();
+          throw e;
+        });
+      }
       const ops = await network.opsServer();
       if (ops) status.passThrough.write(`tributary: operations port ${ops.url}/ (live page, /metrics, /healthz, /readyz)\n`);
       let finished: Promise<unknown> = network.done();
@@ -333,16 +352,8 @@ function waitForEnd(
  * drained and the new one started. Ends on a signal or `--for`; a version whose sources ended
  * leaves the command waiting for the next edit.
  */
-async function runWatching(
-  file: string,
-  options: RunOptions,
-  io: CliIO,
-  logger: ReturnType<typeof createCliLogger>,
-  status: StatusLine,
-  duration: number | undefined,
-  store: KeyValueStore | undefined,
-  secrets: string[],
-): Promise<number> {
+async function runWatching(file: string, context: RunContext): Promise<number> {
+  const { options, io, logger, status, duration, state, secrets } = context;
   const say = (m: string) => status.passThrough.write(`tributary: ${redact(m, secrets)}\n`);
   const printReplies: ReplyCollector = { add: (_id, payload) => (io.stdout.write(JSON.stringify(payload) + '\n'), true) };
   const factory = watchModule().unitFactory({
@@ -350,9 +361,7 @@ async function runWatching(
     // The namespace of a plain `run`: state carries over between versions and from and to it.
     namespace: '',
     session: { ...options, logger, secrets },
-    ...(store
-      ? { state: { store, ...(options.checkpointInterval !== undefined ? { checkpointInterval: options.checkpointInterval } : {}) } }
-      : {}),
+    ...(state ? { state } : {}),
     onBuilt: (network) => network.provide(REPLIES_SERVICE, printReplies),
   });
   const catalog = watchModule().fileCatalog(file, { watch: true, onProblem: say });
@@ -432,13 +441,20 @@ async function joinShared(network: Network, scripts: string[], options: RunOptio
   const unit = scripts.length === 1 ? nodePath.basename(scripts[0]).replace(/\.[^.]*$/, '') : 'run';
   let last = { at: Date.now(), in: 0 };
   try {
-    const leave = await groupModule().showInGroup(nc, options.group!, 10_000, unit, () => {
-      const t = totals(network, network.report());
-      const at = Date.now();
-      const rate = at > last.at ? ((t.in - last.in) * 1000) / (at - last.at) : 0;
-      last = { at, in: t.in };
-      return { ...t, rate: Math.max(0, Math.round(rate * 10) / 10), version: 1 };
-    });
+    const leave = await groupModule().showInGroup(
+      nc,
+      options.group!,
+      10_000,
+      unit,
+      () => {
+        const t = totals(network, network.report());
+        const at = Date.now();
+        const rate = at > last.at ? ((t.in - last.in) * 1000) / (at - last.at) : 0;
+        last = { at, in: t.in };
+        return { ...t, rate: Math.max(0, Math.round(rate * 10) / 10), version: 1 };
+      },
+      options.replicas,
+    );
     return async () => {
       await leave();
       await nc.close();
