@@ -44,6 +44,11 @@ describe('node functions compiled into JS give exactly what the Lua VM gives', (
       'function(b) if b.stake > 50 then return "big" elseif b.stake > 20 then return "mid" else return "small" end end',
       'function(b) local x = b.stake // 3 local y = b.stake % 7 return { x, y, math.floor(b.odds), math.max(b.stake, limit) } end',
       'function(b) return label .. ":" .. b.customer .. "/" .. tostring(b.odds) end',
+      // Tables of names only, read back: a name, a missing name, a number key, the length, the type.
+      'function(b) local t = { k = b.stake, m = b.customer } return t.m end',
+      'function(b) local t = { a = b.stake, c = b.customer, o = b.odds } return { t.c, t.a, t.z == nil, t[1] == nil, #t, type(t), t.o } end',
+      'function(b) return { gone = nil, customer = b.customer } end',
+      'function(b) return { gone = nil } end',
     ]) {
       const stats = await same(fn, bets);
       expect(stats.functions).toBe(1);
@@ -114,12 +119,19 @@ describe('node functions compiled into JS give exactly what the Lua VM gives', (
           .map(([f, a]) => `${f}(${a})`),
         fc.tuple(tie('e'), tie('e')).map(([a, b]) => `math.max(${a}, ${b})`),
         fc.tuple(tie('e'), tie('e'), tie('e')).map(([a, b, c]) => `{ k = ${a}, ${b}, [${c}] = 1 }`),
+        // Tables with names only (the compiler's records), of 2 and 3 names.
+        fc.tuple(tie('e'), tie('e')).map(([a, b]) => `{ k = ${a}, m = ${b} }`),
+        fc.tuple(tie('e'), tie('e'), tie('e')).map(([a, b, c]) => `{ k = ${a}, m = ${b}, ["n"] = ${c} }`),
       ),
     })).e;
     const body = fc.oneof(
       expr.map((e) => `return ${e}`),
       fc.tuple(expr, expr).map(([a, b]) => `local x = ${a} return { x, ${b} }`),
       fc.tuple(expr, expr, expr).map(([c, a, b]) => `if ${c} then return ${a} else return ${b} end`),
+      // Reading back from a table of names: a name it has, one it lacks, a number, its length, its type.
+      fc
+        .tuple(expr, expr, fc.constantFrom('t.k', 't.m', 't.z', 't[1]', '#t', 'type(t)', 't', '{ t.k, t }'))
+        .map(([a, b, read]) => `local t = { k = ${a}, m = ${b} } return ${read}`),
     );
     const payload = fc.record({
       i: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom(2147483647, -2147483648, 3e9, 0)),

@@ -27,6 +27,18 @@ class LTable {
   readonly map = new Map<unknown, unknown>();
 }
 
+/**
+ * A table built by a constructor whose keys are all distinct names (`{ customer = …, total = … }`,
+ * the usual result of a node function): the site's names, shared, and this call's values (nil
+ * where a value was nil). Cheaper to build and to hand back than an {@link LTable}'s Map.
+ */
+class LRecord {
+  constructor(
+    readonly keys: readonly string[],
+    readonly vals: unknown[],
+  ) {}
+}
+
 /** What compiling needs to know about the function's surroundings. */
 export interface CompileEnv {
   /** The upvalue index (1-based) of a captured local of the script, if `name` is one. */
@@ -203,6 +215,7 @@ function len(v: unknown): number {
     for (const k of v.map.keys()) if (typeof k === 'number') return seqLength(v);
     return 0;
   }
+  if (v instanceof LRecord) return 0; // names only
   if (typeof v === 'object' && v !== null && isPlain(v)) return 0; // string keys only
   return bail();
 }
@@ -221,6 +234,13 @@ function get(t: unknown, k: unknown): unknown {
     return i >= 1 && i <= t.length ? read(t[i - 1]) : undefined;
   }
   if (t instanceof LTable) return t.map.get(tableKey(k));
+  if (t instanceof LRecord) {
+    if (typeof k === 'string') {
+      const i = t.keys.indexOf(k);
+      return i < 0 ? undefined : t.vals[i];
+    }
+    return typeof k === 'object' ? bail() : undefined;
+  }
   if (typeof t === 'object' && t !== null && isPlain(t)) {
     if (typeof k === 'string') return Object.hasOwn(t, k) ? read((t as Record<string, unknown>)[k]) : undefined;
     return typeof k === 'object' ? bail() : undefined;
@@ -275,6 +295,17 @@ function out(v: unknown, depth = 0): unknown {
     const obj: Record<string, unknown> = {};
     for (const [k, x] of v.map) setKey(obj, String(k), out(x, depth + 1));
     return obj;
+  }
+  if (v instanceof LRecord) {
+    const obj: Record<string, unknown> = {};
+    let empty = true;
+    for (let i = 0; i < v.keys.length; i++) {
+      const x = v.vals[i];
+      if (x === undefined) continue;
+      setKey(obj, v.keys[i], out(x, depth + 1));
+      empty = false;
+    }
+    return empty ? [] : obj;
   }
   if (!isPlain(v)) return bail();
   const obj: Record<string, unknown> = {};
@@ -483,6 +514,20 @@ class Compiler {
   }
 
   private table(e: Extract<Expr, { k: 'table' }>, scope: Scope): Ev {
+    const names = e.items.map((i) => (i.key?.k === 'str' ? i.key.v : undefined));
+    if (names.length > 0 && names.every((n) => n !== undefined) && new Set(names).size === names.length) {
+      const keys = names as string[];
+      const values = e.items.map((i) => this.expr(i.value, scope));
+      if (values.length === 2) {
+        const [a, b] = values;
+        return (f) => new LRecord(keys, [a(f), b(f)]);
+      }
+      return (f) => {
+        const vals = new Array<unknown>(values.length);
+        for (let i = 0; i < values.length; i++) vals[i] = values[i](f);
+        return new LRecord(keys, vals);
+      };
+    }
     const keyed = e.items.filter((i) => i.key).map((i) => ({ key: this.expr(i.key!, scope), value: this.expr(i.value, scope) }));
     const positional = e.items.filter((i) => !i.key).map((i) => this.expr(i.value, scope));
     // Lua evaluates items in order; keyed ones are stored at once, positional ones at the end
