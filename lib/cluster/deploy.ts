@@ -132,7 +132,17 @@ export async function deploy(
  */
 export async function undeploy(nats: NatsConnection, group: string, name: string): Promise<boolean> {
   checkScriptName(name);
-  const kv = await scriptsKv(nats, group);
+  // Binding, not creating: a group nothing was deployed to has nothing to remove, and a bucket
+  // made here would have one replica whatever the group's members later ask for.
+  let kv: KV;
+  try {
+    kv = await nats.jetstream().views.kv(scriptsBucket(group), { bindOnly: true });
+  } catch (e) {
+    if (isMissingBucket(e)) return false;
+    throw new TributaryError('STATE', `group '${group}': cannot read the KV bucket ${scriptsBucket(group)}: ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
   const current = await kv.get(name);
   if (!current || current.operation !== 'PUT') return false;
   await kv.delete(name, { previousSeq: current.revision });

@@ -56,6 +56,13 @@ suite(`deployed scripts in NATS KV at ${URL ?? '(set TRIBUTARY_NATS_URL to run)'
     expect((await deploy(nc, g, { name: 'liability', format: 'lua', source: 'v3' })).version).toBe(3);
   });
 
+  it('undeploy in a group nothing was deployed to answers false and creates no bucket', async () => {
+    const g = group();
+    expect(await undeploy(nc, g, 'liability')).toBe(false);
+    const jsm = await nc.jetstreamManager();
+    await expect(jsm.streams.info(`KV_${scriptsBucket(g)}`)).rejects.toThrow(/stream not found/);
+  });
+
   it('gives concurrent deploys of one name different versions (compare-and-set on the KV revision)', async () => {
     const g = group();
     const conns = await Promise.all([0, 1, 2, 3].map(() => connect({ servers: URL })));
