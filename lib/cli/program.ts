@@ -193,6 +193,28 @@ function portNumber(flag: string): (v: string) => number {
   };
 }
 
+/**
+ * Runs a serving command with a signal that SIGINT or SIGTERM aborts (the command then stops
+ * cleanly); the handlers are removed once it returns.
+ *
+ * @example
+ * ```ts
+ * return untilStopSignal((signal) => tickerServeCommand({ ...opts, signal }, io));
+ * ```
+ */
+async function untilStopSignal(serve: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await serve(stop.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 /** Help of `--replicas` on `run`, `deploy` and `agent`, for the buckets each creates. */
 function replicasHelp(buckets: string): string {
   return `copies (1-5) of ${buckets} when created; more than 1 needs a NATS cluster of at least that many servers; an existing bucket must have n (default: 1 for a new bucket, an existing one as it is)`;
@@ -601,27 +623,13 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .requiredOption('--db <url>', 'the store database: sqlite:./outbox.db, mysql://…, postgres://…')
     .option('--prefix <prefix>', 'table name prefix', 'evt_')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .requiredOption('--port <port>', 'port to listen on', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(EXIT.USAGE, `--port ${v}: not a port number`);
-      return n;
-    })
+    .requiredOption('--port <port>', 'port to listen on', portNumber('--port'))
     .action(
-      act(async (opts: { db: string; prefix: string; host: string; port: number }) => {
-        const stop = new AbortController();
-        const onSignal = () => stop.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
-          return await eventstoreServeCommand(
-            { ...opts, token: process.env.TRIBUTARY_EVENTSTORE_TOKEN || undefined, signal: stop.signal },
-            io,
-          );
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
-      }),
+      act((opts: { db: string; prefix: string; host: string; port: number }) =>
+        untilStopSignal((signal) =>
+          eventstoreServeCommand({ ...opts, token: process.env.TRIBUTARY_EVENTSTORE_TOKEN || undefined, signal }, io),
+        ),
+      ),
     );
 
   program
@@ -636,18 +644,9 @@ export function createProgram(io: CliIO): { program: Command; result: { code: nu
     .option('--interval <duration>', 'time between ticks (Go syntax: 500ms, 1s)', '1s')
     .requiredOption('--store <dir|url>', 'where ticks and anchors are kept: a directory, or sqlite:…, postgres://…, redis://…')
     .action(
-      act(async (opts: { port: number; host: string; interval: string; store: string }) => {
-        const stop = new AbortController();
-        const onSignal = () => stop.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        try {
-          return await tickerServeCommand({ ...opts, token: process.env.TRIBUTARY_TICKER_TOKEN || undefined, signal: stop.signal }, io);
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        }
-      }),
+      act((opts: { port: number; host: string; interval: string; store: string }) =>
+        untilStopSignal((signal) => tickerServeCommand({ ...opts, token: process.env.TRIBUTARY_TICKER_TOKEN || undefined, signal }, io)),
+      ),
     );
 
   program
