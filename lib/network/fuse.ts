@@ -3,6 +3,7 @@ import { eventAt, withPayload, type Event } from '../event';
 import type { FusableStep } from '../nodes/stage';
 import type { NodeContext, NodeProbe } from '../nodes/types';
 import { RingQueue } from '../operators/queue';
+import { isThenable } from '../util/values';
 import { NetworkProbe } from './probe';
 
 const CUSTOM = 0;
@@ -75,13 +76,13 @@ class FusedSubscriber extends Subscriber<Event> {
       current: undefined,
       queue: undefined,
     }));
-    let bare = 0;
-    while (bare < this.slots.length && this.slots[bare].bare) bare++;
-    const atEvent = bare;
+    // The leading bare steps, then the event path from the first step that needs the event.
+    const firstEventStep = this.slots.findIndex((s) => !s.bare);
+    const atEvent = firstEventStep < 0 ? this.slots.length : firstEventStep;
     let head: BareStage = (payload, time) => {
       if (!this.done) this.run(eventAt(payload, time), atEvent);
     };
-    for (let i = bare - 1; i >= 0; i--) head = bareStage(this, this.slots[i], i, head);
+    for (let i = atEvent - 1; i >= 0; i--) head = bareStage(this, this.slots[i], i, head);
     this.head = head;
   }
 
@@ -308,11 +309,6 @@ function bareStep(step: FusableStep): boolean {
   );
 }
 
-function isPromiseLike(r: unknown): r is PromiseLike<unknown> {
-  // typeof first: a number or boolean result never reaches the `then` lookup.
-  return (typeof r === 'object' || typeof r === 'function') && r !== null && typeof (r as PromiseLike<unknown>).then === 'function';
-}
-
 /**
  * Step `i` of a fused run as a closure calling `next`: one small function per step and shape,
  * so each call site sees one function (V8 can inline it) where a loop over the steps would see
@@ -340,7 +336,7 @@ function bareStage(run: FusedSubscriber, s: Slot, i: number, next: BareStage): B
         } catch (err) {
           return run.bareThrew(i, payload, time, err);
         }
-        if (isPromiseLike(r)) return run.bareWait(i, payload, time, r);
+        if (isThenable(r)) return run.bareWait(i, payload, time, r);
         counter!.out++;
         next(r, time);
       };
@@ -353,7 +349,7 @@ function bareStage(run: FusedSubscriber, s: Slot, i: number, next: BareStage): B
         } catch (err) {
           return run.bareThrew(i, payload, time, err);
         }
-        if (isPromiseLike(r)) return run.bareWait(i, payload, time, r);
+        if (isThenable(r)) return run.bareWait(i, payload, time, r);
         // What ctx.drop does for an event without a delivery handle.
         if (!r) stats.dropped++;
         else {
@@ -370,7 +366,7 @@ function bareStage(run: FusedSubscriber, s: Slot, i: number, next: BareStage): B
         } catch (err) {
           return run.bareThrew(i, payload, time, err);
         }
-        if (isPromiseLike(r)) return run.bareWait(i, payload, time, r);
+        if (isThenable(r)) return run.bareWait(i, payload, time, r);
         counter!.out++;
         next(payload, time);
       };
@@ -384,7 +380,7 @@ function bareStage(run: FusedSubscriber, s: Slot, i: number, next: BareStage): B
         } catch (err) {
           return run.bareThrew(i, payload, time, err);
         }
-        if (isPromiseLike(r)) return run.bareWait(i, payload, time, r);
+        if (isThenable(r)) return run.bareWait(i, payload, time, r);
         probe.finished();
       };
   }
