@@ -164,8 +164,7 @@ class KeyedWindows implements WindowEngine {
         if (w === undefined) {
           // Fold first: a bad value must not leave an empty window behind.
           const acc = this.agg.add(this.agg.init(), e.payload);
-          w = this.create(ks, key, lastStart, lastStart + size);
-          w.acc = acc;
+          w = this.create(ks, key, lastStart, lastStart + size, acc);
           w.count = 1;
           ks.last = w;
           this.absorbed(w, e.delivery);
@@ -193,7 +192,7 @@ class KeyedWindows implements WindowEngine {
       found.push(w);
     }
     const accs = found.map((w) => this.agg.add(w !== undefined ? w.acc : this.agg.init(), e.payload));
-    const wins: Win[] = found.map((w, i) => w ?? this.create(ks, key, starts[i], starts[i] + size));
+    const wins: Win[] = found.map((w, i) => w ?? this.create(ks, key, starts[i], starts[i] + size, accs[i]));
     for (let i = 0; i < wins.length; i++) {
       wins[i].acc = accs[i];
       wins[i].count++;
@@ -203,18 +202,19 @@ class KeyedWindows implements WindowEngine {
     return true;
   }
 
-  private create(ks: KeyState, key: unknown, start: number, end: number): Win {
+  /** A window of `key` over [start, end) holding `acc` (already folded: its callers fold first, so a throw creates nothing). */
+  private create(ks: KeyState, key: unknown, start: number, end: number, acc: unknown): Win {
     // Purged windows are reused: a window lives as long as its time span, long enough to be
     // promoted by the garbage collector, so fresh ones for every key and span cost far more.
     let w = this.free.pop();
     if (w === undefined) {
-      w = { key, ks, start, end, acc: this.agg.init(), count: 0, due: end, phase: OPEN, deliveries: undefined, saved: undefined };
+      w = { key, ks, start, end, acc, count: 0, due: end, phase: OPEN, deliveries: undefined, saved: undefined };
     } else {
       w.key = key;
       w.ks = ks;
       w.start = start;
       w.end = end;
-      w.acc = this.agg.init();
+      w.acc = acc;
       w.count = 0;
       w.due = end;
       w.phase = OPEN;

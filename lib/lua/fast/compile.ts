@@ -518,10 +518,6 @@ class Compiler {
     if (names.length > 0 && names.every((n) => n !== undefined) && new Set(names).size === names.length) {
       const keys = names as string[];
       const values = e.items.map((i) => this.expr(i.value, scope));
-      if (values.length === 2) {
-        const [a, b] = values;
-        return (f) => new LRecord(keys, [a(f), b(f)]);
-      }
       return (f) => {
         const vals = new Array<unknown>(values.length);
         for (let i = 0; i < values.length; i++) vals[i] = values[i](f);
