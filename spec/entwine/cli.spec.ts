@@ -1,22 +1,11 @@
 // `tributary ticker serve` as a real process (start, query, SIGTERM, restart) and
 // `tributary entwine verify` exit codes.
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
 import { main } from '../../lib/cli/program';
 import { openEntwineStore, payloadBytes, substreamKeys, SubstreamWriter, fetchHead, type ChainEntry } from '../../lib/entwine';
 import { buildDist, start } from '../cli/cli-helpers';
+import { freePort } from '../fault/servers';
 import { keyPair, tempDir, until } from './helpers';
-
-function sparePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -33,7 +22,7 @@ describe('tributary ticker serve', () => {
 
   it('ticks, answers anchors and happened-before, stops on SIGTERM with exit 0, and a restart continues', async () => {
     const dir = tempDir();
-    const port = await sparePort();
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const args = ['ticker', 'serve', '--port', String(port), '--interval', '100ms', '--store', `${dir}/ticker`];
     let ticker = start(args);
